@@ -4,12 +4,12 @@
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
+import { CODE_ROOT } from '../paths.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** `<root>/migrations`, whether this file runs as src/db/migrate.ts or dist/src/db/migrate.js. */
-export const MIGRATIONS_DIR = path.resolve(here, '../../migrations');
+/** `<root>/migrations` from sources, `<root>/dist/migrations` once compiled. */
+export const MIGRATIONS_DIR = path.join(CODE_ROOT, 'migrations');
 
 interface MigrationModule {
   up(knex: Knex): Promise<void>;

@@ -1,0 +1,63 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  'use strict';
+  document.documentElement.classList.add('js');
+
+  // Login: the 學校 list follows 行政區 + 級別 in place.
+  var district = document.getElementById('districtId');
+  var level = document.getElementById('level');
+  var school = document.getElementById('schoolId');
+  function reloadSchools() {
+    if (!district || !level || !school) return;
+    var url = '/api/schools?districtId=' + encodeURIComponent(district.value) + '&level=' + encodeURIComponent(level.value);
+    fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : { schools: [] }; })
+      .then(function (data) {
+        while (school.firstChild) school.removeChild(school.firstChild);
+        if (!data.schools.length) {
+          var empty = document.createElement('option');
+          empty.value = '';
+          empty.textContent = '（此行政區沒有此級別的學校）';
+          school.appendChild(empty);
+        }
+        data.schools.forEach(function (s) {
+          var o = document.createElement('option');
+          o.value = String(s.id);
+          o.textContent = s.name;
+          school.appendChild(o);
+        });
+      })
+      .catch(function () { /* the 更新學校清單 button still works */ });
+  }
+  if (district && level && school) {
+    district.addEventListener('change', reloadSchools);
+    level.addEventListener('change', reloadSchools);
+  }
+
+  // 重新產生: a new captcha image without leaving the page.
+  var refresh = document.getElementById('captcha-refresh');
+  var img = document.getElementById('captcha-image');
+  if (refresh && img) {
+    refresh.addEventListener('click', function (e) {
+      e.preventDefault();
+      img.setAttribute('src', '/login/captcha?v=' + Date.now());
+      var input = document.getElementById('captcha');
+      if (input) { input.value = ''; input.focus(); }
+    });
+  }
+
+  // Forms that ask before they act (data-confirm): a dialog with JavaScript, a confirm page without.
+  document.querySelectorAll('form[data-confirm]').forEach(function (form) {
+    form.addEventListener('submit', function (e) {
+      if (!window.confirm(form.getAttribute('data-confirm'))) e.preventDefault();
+    });
+  });
+
+  // Select-all checkbox for batch forms.
+  document.querySelectorAll('input[data-check-all]').forEach(function (all) {
+    all.addEventListener('change', function () {
+      var name = all.getAttribute('data-check-all');
+      document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (b) { b.checked = all.checked; });
+    });
+  });
+})();

@@ -1,0 +1,180 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { depsOf } from '../deps.js';
+import { captchaMatches, newCaptcha } from '../domain/accounts/captcha.js';
+import { authenticate, normalizeLogin } from '../domain/accounts/sign-in.js';
+import { audit } from '../domain/audit.js';
+import { findSchool, listDistricts, listLevels, listSchools } from '../domain/schools/school-directory.js';
+import { safeNextPath } from '../middleware/auth.js';
+import { csrfField, fieldErrors, id, text } from '../validation.js';
+import { destroySession, establishSession } from './sign-in.js';
+
+export const ROLES = [
+  { value: 'parent', label: '家長' },
+  { value: 'teacher', label: '教師' },
+  { value: 'school_admin', label: '學校管理者' },
+] as const;
+const Role = z.enum(['parent', 'teacher', 'school_admin'], { error: '請選擇身分別' });
+
+/** What the login form may carry; the password is never trimmed or normalised. */
+const LoginForm = z.strictObject({
+  ...csrfField,
+  intent: z.enum(['login', 'reload']).optional(),
+  role: Role,
+  districtId: z.union([z.literal(''), id]).optional(),
+  level: z.union([z.literal(''), z.enum(['elementary', 'junior_high', 'senior_high', 'vocational'])]).optional(),
+  schoolId: z.union([z.literal(''), id]).optional(),
+  account: text(64),
+  password: z.string({ error: '請輸入密碼' }).max(1000, '密碼過長'),
+  captcha: text(12),
+  next: z.string().max(2000).optional(),
+});
+
+const LoginQuery = z
+  .object({
+    role: z.string().optional(),
+    districtId: z.string().optional(),
+    level: z.string().optional(),
+    schoolId: z.string().optional(),
+    next: z.string().optional(),
+  })
+  .catch({});
+
+interface LoginValues {
+  role: string;
+  districtId: number | undefined;
+  level: string | undefined;
+  schoolId: number | undefined;
+  account: string;
+  next: string;
+}
+
+async function renderLogin(req: Request, res: Response, values: LoginValues, status = 200, errors: Record<string, string> = {}) {
+  const { knex } = depsOf(req).db;
+  const [districts, levels] = await Promise.all([listDistricts(knex), listLevels(knex)]);
+  const districtId = values.districtId ?? districts[0]?.id;
+  const level = values.level ?? levels[0]?.code;
+  const schools = districtId !== undefined && level ? await listSchools(knex, districtId, level) : [];
+  res.status(status).render('sessions/new', {
+    title: '系統登入',
+    roles: ROLES,
+    districts,
+    levels,
+    schools,
+    values: { ...values, districtId, level },
+    errors,
+    captchaNonce: Date.now().toString(36),
+  });
+}
+
+/** GET /login */
+export async function newSession(req: Request, res: Response): Promise<void> {
+  res.set('Cache-Control', 'no-store');
+  if (req.user) return res.redirect(303, '/');
+  const q = LoginQuery.parse(req.query);
+  const num = (v: string | undefined) => (v && /^[1-9]\d{0,9}$/.test(v) ? Number(v) : undefined);
+  const values: LoginValues = {
+    role: ROLES.some((r) => r.value === q.role) ? (q.role as string) : 'parent',
+    districtId: num(q.districtId),
+    level: ['elementary', 'junior_high', 'senior_high', 'vocational'].includes(q.level ?? '') ? q.level : undefined,
+    schoolId: num(q.schoolId),
+    account: '',
+    next: safeNextPath(q.next),
+  };
+  await renderLogin(req, res, values);
+}
+
+/** GET /login/captcha — a new captcha image; its answer stays in the session. */
+export function captchaImage(req: Request, res: Response): void {
+  const { config, clock } = depsOf(req);
+  const c = newCaptcha(config.captchaFixedText, clock.now().getTime());
+  req.session.captcha = { text: c.text, expiresAt: c.expiresAt };
+  res.set('Cache-Control', 'no-store').type('image/svg+xml').send(c.svg);
+}
+
+/** POST /login */
+export async function createSession(req: Request, res: Response): Promise<void> {
+  res.set('Cache-Control', 'no-store');
+  const deps = depsOf(req);
+  const { knex } = deps.db;
+  const parsed = LoginForm.safeParse(req.body);
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const fallback: LoginValues = {
+    role: ROLES.some((r) => r.value === body.role) ? (body.role as string) : 'parent',
+    districtId: /^[1-9]\d{0,9}$/.test(str(body.districtId)) ? Number(body.districtId) : undefined,
+    level: ['elementary', 'junior_high', 'senior_high', 'vocational'].includes(str(body.level)) ? str(body.level) : undefined,
+    schoolId: /^[1-9]\d{0,9}$/.test(str(body.schoolId)) ? Number(body.schoolId) : undefined,
+    account: str(body.account).slice(0, 64),
+    next: safeNextPath(body.next),
+  };
+  if (!parsed.success) {
+    // The captcha is spent by any attempt, valid or not.
+    delete req.session.captcha;
+    return renderLogin(req, res, fallback, 422, fieldErrors(parsed.error));
+  }
+  const f = parsed.data;
+  const values: LoginValues = {
+    role: f.role,
+    districtId: f.districtId || undefined,
+    level: f.level || undefined,
+    schoolId: f.schoolId || undefined,
+    account: normalizeLogin(f.account),
+    next: safeNextPath(f.next),
+  };
+  if (f.intent === 'reload') {
+    // Without JavaScript, the 學校 list is refreshed by submitting the form: keep what was typed, not the password.
+    return renderLogin(req, res, { ...values, schoolId: undefined }, 200);
+  }
+
+  // 1. The captcha: consumed by this check whatever its outcome; missing or expired is a failure.
+  const stored = req.session.captcha;
+  delete req.session.captcha;
+  if (!captchaMatches(stored, f.captcha, deps.clock.now().getTime())) {
+    req.log.info({ event: 'login.captcha_failed' }, 'login refused: captcha');
+    return renderLogin(req, res, values, 422, { captcha: '驗證碼錯誤' });
+  }
+  const required: Record<string, string> = {};
+  if (!values.schoolId) required.schoolId = '請選擇學校';
+  if (!values.account) required.account = '請輸入帳號';
+  if (!f.password) required.password = '請輸入密碼';
+  if (Object.keys(required).length > 0) return renderLogin(req, res, values, 422, required);
+
+  // 2. The account, looked up by (role, school, login); 3. bcrypt (against a dummy hash when there is none).
+  const school = await findSchool(knex, values.schoolId!);
+  const account = school
+    ? await authenticate(knex, { role: f.role, schoolId: school.id, login: values.account, password: f.password })
+    : await authenticate(knex, { role: f.role, schoolId: 0, login: values.account, password: f.password });
+  if (!account) {
+    req.log.info({ event: 'login.failed', role: f.role, schoolId: values.schoolId }, 'login failed');
+    await audit(knex, req, { action: 'login.failed', schoolId: school?.id, details: { role: f.role, login: values.account } });
+    return renderLogin(req, res, values, 422, { _form: '帳號或密碼錯誤' });
+  }
+  await establishSession(req, { accountId: account.id, now: deps.clock.now().getTime() });
+  await knex('accounts').where({ id: account.id }).update({ last_login_at: deps.clock.now() });
+  await audit(knex, req, { action: 'login.succeeded', actorAccountId: account.id, schoolId: account.schoolId });
+  req.log.info({ event: 'login.succeeded', accountId: account.id }, 'signed in');
+  res.redirect(303, values.next);
+}
+
+/** POST /logout */
+export async function destroy(req: Request, res: Response): Promise<void> {
+  const accountId = req.session.accountId;
+  if (accountId) await audit(depsOf(req).db.knex, req, { action: 'logout', actorAccountId: accountId });
+  await destroySession(req);
+  res.clearCookie('sid', { path: '/' });
+  res.set('Cache-Control', 'no-store').redirect(303, '/login');
+}
+
+/** GET /api/schools?districtId=&level= — the 學校 list for the login page's script. */
+export async function schoolsJson(req: Request, res: Response): Promise<void> {
+  const q = z
+    .strictObject({ districtId: id, level: z.enum(['elementary', 'junior_high', 'senior_high', 'vocational']) })
+    .safeParse(req.query);
+  if (!q.success) {
+    res.status(400).json({ error: { status: 400, message: '請提供行政區與級別' } });
+    return;
+  }
+  const schools = await listSchools(depsOf(req).db.knex, q.data.districtId, q.data.level);
+  res.set('Cache-Control', 'public, max-age=300').json({ schools: schools.map((s) => ({ id: s.id, name: s.name })) });
+}

@@ -1,0 +1,40 @@
+/**
+ * Authorization in the SQL. Every read or write of a student's records carries one of these in its WHERE
+ * clause, so that "not yours" and "does not exist" are the same empty result (and the same 404).
+ */
+import type { Knex } from 'knex';
+import type { CurrentUser } from './accounts/current-user.js';
+
+/** A subquery of the ids of the students this user may see: the parent's children, the teacher's classes, the admin's school. */
+export function visibleStudentIds(knex: Knex, user: CurrentUser): Knex.QueryBuilder {
+  switch (user.role) {
+    case 'parent':
+      return knex('guardian_students as vgs')
+        .join('accounts as va', 'va.guardian_id', 'vgs.guardian_id')
+        .whereIn('va.id', user.accountIds)
+        .whereNull('va.disabled_at')
+        .select('vgs.student_id');
+    case 'teacher':
+      return knex('students as vs')
+        .join('class_teachers as vct', 'vct.class_id', 'vs.class_id')
+        .where('vct.account_id', user.accountId)
+        .select('vs.id');
+    case 'school_admin':
+      return knex('students as vs').where('vs.school_id', user.schoolId).select('vs.id');
+  }
+}
+
+/** A subquery of the ids of the classes this staff member may see (none for a parent). */
+export function visibleClassIds(knex: Knex, user: CurrentUser): Knex.QueryBuilder {
+  switch (user.role) {
+    case 'teacher':
+      return knex('class_teachers as vct').where('vct.account_id', user.accountId).select('vct.class_id');
+    case 'school_admin':
+      return knex('classes as vc').where('vc.school_id', user.schoolId).select('vc.id');
+    case 'parent':
+      return knex('classes as vc').whereRaw('false').select('vc.id');
+  }
+}
+
+export const isStaff = (user: CurrentUser | undefined): boolean =>
+  user?.role === 'teacher' || user?.role === 'school_admin';

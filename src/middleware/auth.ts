@@ -1,0 +1,66 @@
+import type { NextFunction, Request, Response } from 'express';
+import { depsOf } from '../deps.js';
+import { loadCurrentUser, type Role } from '../domain/accounts/current-user.js';
+import { NotFoundError } from '../http-errors.js';
+import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS } from './session.js';
+
+/**
+ * Loads the signed-in user from the session on every request, and ends a session that has been idle for
+ * 30 minutes or alive for 12 hours (measured with the app's clock, so tests can move it).
+ */
+export async function loadUser(req: Request, res: Response, next: NextFunction): Promise<void> {
+  const s = req.session;
+  if (!s?.accountId) return next();
+  const { clock, db, logger } = depsOf(req);
+  const now = clock.now().getTime();
+  const expired =
+    now - (s.lastSeenAt ?? 0) > IDLE_TIMEOUT_MS || now - (s.signedInAt ?? 0) > ABSOLUTE_TIMEOUT_MS;
+  const user = expired
+    ? undefined
+    : await loadCurrentUser(db.knex, {
+        accountId: s.accountId,
+        accountIds: s.accountIds,
+        studentId: s.studentId,
+        identityId: s.identityId,
+      });
+  if (!user) {
+    logger.info({ accountId: s.accountId, reason: expired ? 'timeout' : 'account gone' }, 'session ended');
+    await new Promise<void>((resolve, reject) => s.regenerate((err) => (err ? reject(err) : resolve())));
+    return next();
+  }
+  s.lastSeenAt = now;
+  req.user = user;
+  res.locals.user = user;
+  next();
+}
+
+/** Signed-in pages: anonymous users go to the login page (and come back after), and nothing is cached. */
+export function requireUser(req: Request, res: Response, next: NextFunction): void {
+  res.set('Cache-Control', 'no-store');
+  if (!req.user) {
+    const target = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
+    return res.redirect(303, `/login${target}`);
+  }
+  if (req.user.mustChangePassword && !req.path.startsWith('/account/password') && req.path !== '/logout') {
+    return res.redirect(303, '/account/password');
+  }
+  next();
+}
+
+/** Pages only some roles have: for the others they do not exist (404). */
+export function requireRole(...roles: Role[]) {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    if (!req.user || !roles.includes(req.user.role)) return next(new NotFoundError());
+    next();
+  };
+}
+
+/** Only same-site paths: `/x` but never `//host`, `/\host`, a scheme or control characters. */
+export function safeNextPath(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 2000) return '/';
+  if (!/^\/(?![/\\])/.test(value)) return '/';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(value)) return '/';
+  if (value.startsWith('/login') || value.startsWith('/logout')) return '/';
+  return value;
+}

@@ -1,0 +1,36 @@
+import type { NextFunction, Request, Response } from 'express';
+import { helpers } from '../views-helpers.js';
+import { csrfToken } from './security.js';
+
+/** Defaults, so that even an error page rendered before the session exists has every name it uses. */
+export function baseLocals(req: Request, res: Response, next: NextFunction): void {
+  res.locals.h = helpers;
+  res.locals.currentPath = req.path;
+  res.locals.user = undefined;
+  res.locals.csrf = () => '';
+  res.locals.flash = undefined;
+  res.locals.reviewCount = 0;
+  next();
+}
+
+/**
+ * What every template may use: the helpers, the CSRF token (created lazily, so pages without a form create
+ * no session), the current path for the menu, and a flash message from the last redirect.
+ */
+export function viewLocals(req: Request, res: Response, next: NextFunction): void {
+  res.locals.h = helpers;
+  res.locals.currentPath = req.path;
+  res.locals.user = req.user;
+  res.locals.csrf = () => csrfToken(req);
+  res.locals.flash = undefined;
+  if (req.session?.flash) {
+    res.locals.flash = req.session.flash;
+    delete req.session.flash;
+  }
+  res.locals.reviewCount = 0;
+  next();
+}
+
+export function setFlash(req: Request, kind: 'success' | 'error', text: string): void {
+  req.session.flash = { kind, text };
+}

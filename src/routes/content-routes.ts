@@ -1,0 +1,8 @@
+import { Router } from 'express';
+import type { AppDeps } from '../deps.js';
+
+/** Pages of this area (being written). */
+export function contentRoutes(_deps: AppDeps): Router {
+  const r = Router();
+  return r;
+}

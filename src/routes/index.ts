@@ -1,0 +1,36 @@
+/**
+ * The URL map. Machine APIs (bearer tokens, JSON) are mounted before the session and CSRF middleware;
+ * pages after. Each area's routes live in their own file beside this one.
+ */
+import { Router, type Express } from 'express';
+import type { AppDeps } from '../deps.js';
+import * as sessions from '../controllers/sessions-controller.js';
+import * as home from '../controllers/home-controller.js';
+import { requireUser } from '../middleware/auth.js';
+import { apiRoutes } from './api-routes.js';
+import { attendanceRoutes } from './attendance-routes.js';
+import { authRoutes } from './auth-routes.js';
+import { contentRoutes } from './content-routes.js';
+import { smsRoutes } from './sms-routes.js';
+
+export function mountApi(app: Express, deps: AppDeps): void {
+  const api = Router();
+  api.get('/schools', sessions.schoolsJson);
+  api.use('/v1', apiRoutes(deps));
+  app.use('/api', api);
+}
+
+export function mountPages(app: Express, deps: AppDeps): void {
+  const r = Router();
+  r.get('/login', sessions.newSession);
+  r.post('/login', sessions.createSession);
+  r.get('/login/captcha', sessions.captchaImage);
+  r.post('/logout', sessions.destroy);
+  r.get('/password-help', home.passwordHelp);
+  r.get('/', requireUser, home.index);
+  app.use(r);
+  app.use(authRoutes(deps));
+  app.use(smsRoutes(deps));
+  app.use(attendanceRoutes(deps));
+  app.use(contentRoutes(deps));
+}

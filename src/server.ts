@@ -1,0 +1,76 @@
+/**
+ * Entry point: settings → database (embedded unless DATABASE_URL) → migrations → seeds on a fresh database →
+ * the app → listen. SIGTERM/SIGINT stop taking connections, let in-flight requests finish, then close pools.
+ */
+import 'dotenv/config';
+import type { Server } from 'node:http';
+import { createApp } from './app.js';
+import { systemClock } from './clock.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase, type Database } from './db/connection.js';
+import { migrateLatest } from './db/migrate.js';
+import { isEmpty, seedDemo, seedReference } from './db/seed.js';
+import { createLogger } from './logger.js';
+import { startBackgroundJobs } from './jobs.js';
+
+export async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee .env.example for every setting.\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const clock = systemClock(config.appNow);
+  const db: Database = await openDatabase(config);
+  logger.info({ embedded: db.embedded, dataDir: db.embedded ? config.dataDir : undefined }, 'database open');
+
+  const applied = await migrateLatest(db.knex);
+  if (applied.length > 0) logger.info({ migrations: applied.length }, 'migrations applied');
+  await seedReference(db.knex, clock);
+  if (config.seedDemo && !config.isProduction && (await isEmpty(db.knex))) {
+    await seedDemo(db.knex, clock);
+    logger.info('demo data loaded');
+  }
+
+  const deps = { config, db, clock, logger };
+  const app = createApp(deps);
+  const jobs = startBackgroundJobs(deps);
+  const server: Server = app.listen(config.port, config.host, () => {
+    logger.info({ url: config.publicUrl, port: config.port }, 'portal listening');
+  });
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  server.headersTimeout = config.keepAliveTimeoutMs + 1000;
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining requests');
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    await jobs.stop();
+    await app.shutdown();
+    await db.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`The portal could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,62 @@
+/**
+ * Input rules shared by every boundary: one string where one value is meant (never an array), NFKC-normalised
+ * once, no NUL or other control characters, explicit maximum lengths, ids range-checked, no coercion.
+ */
+import { z } from 'zod';
+import { isValidDate } from './domain/time.js';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/** A single text value: NFKC-normalised, trimmed, no control characters (newlines allowed only when `multiline`). */
+export const text = (max: number, opts: { min?: number; multiline?: boolean } = {}) =>
+  z
+    .string({ error: '格式有誤' })
+    .max(max * 4, `最多 ${max} 個字`)
+    .transform((v) => v.normalize('NFKC').replace(/\r\n?/g, '\n').trim())
+    .pipe(
+      z
+        .string()
+        .min(opts.min ?? 0, opts.min && opts.min > 0 ? '此欄位必填' : undefined)
+        .max(max, `最多 ${max} 個字`)
+        .refine((v) => !CONTROL.test(v) && (opts.multiline || !v.includes('\n')), '含有不允許的字元'),
+    );
+
+/** A positive database id given as a decimal string. */
+export const id = z
+  .string({ error: '格式有誤' })
+  .regex(/^[1-9]\d{0,9}$/, '格式有誤')
+  .transform(Number)
+  .pipe(z.number().int().max(2_147_483_647, '格式有誤'));
+
+/** An optional filter value: '' or missing means "all". */
+export const optionalId = z.union([z.literal(''), id]).optional().transform((v) => (v === '' ? undefined : v));
+
+export const date = z
+  .string({ error: '日期格式有誤' })
+  .regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式應為 YYYY-MM-DD')
+  .refine(isValidDate, '不是有效的日期');
+
+/** Page number of a list: 1 … 100000. */
+export const page = z
+  .string({ error: '頁數格式有誤' })
+  .regex(/^[1-9]\d{0,5}$/, '頁數格式有誤')
+  .transform(Number)
+  .optional();
+
+/** The CSRF field every form carries (checked by the middleware; allowed here so strict schemas accept it). */
+export const csrfField = { _csrf: z.string().max(1000).optional() };
+
+/** The first message of each field, for the form to show beside it. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length > 0 ? String(issue.path[0]) : '_form';
+    if (issue.code === 'unrecognized_keys') {
+      out._form ??= '表單含有不允許的欄位';
+      continue;
+    }
+    out[key] ??= issue.message;
+  }
+  return out;
+}

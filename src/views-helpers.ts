@@ -1,0 +1,57 @@
+/** Formatting for templates: dates, times, ROC years, masks, labels. Pure functions only. */
+import { shortDate, taipeiDate, taipeiTime, weekdayName } from './domain/time.js';
+
+export const LEVEL_LABELS: Record<string, string> = {
+  elementary: '國小',
+  junior_high: '國中',
+  senior_high: '高中',
+  vocational: '高職',
+};
+
+export const ROLE_LABELS: Record<string, string> = {
+  parent: '家長',
+  teacher: '教師',
+  school_admin: '學校管理者',
+  system: '系統管理員',
+};
+
+export function formatDate(value: string | Date | null | undefined): string {
+  if (value == null) return '';
+  return typeof value === 'string' ? value.slice(0, 10) : taipeiDate(value);
+}
+
+export function formatTime(value: Date | null | undefined): string {
+  return value ? taipeiTime(value) : '';
+}
+
+export function formatDateTime(value: Date | null | undefined): string {
+  return value ? `${taipeiDate(value)} ${taipeiTime(value)}` : '';
+}
+
+/** `0912345678` → `0912-***-678`, as staff see parents' numbers. */
+export function maskPhone(number: string): string {
+  return /^09\d{8}$/.test(number) ? `${number.slice(0, 4)}-***-${number.slice(7)}` : '***';
+}
+
+/** `0912345678` → `0912-345-678`, as a parent sees their own number. */
+export function formatPhone(number: string): string {
+  return /^09\d{8}$/.test(number) ? `${number.slice(0, 4)}-${number.slice(4, 7)}-${number.slice(7)}` : number;
+}
+
+export function money(amount: number | null | undefined): string {
+  return amount == null ? '' : `NT$${amount.toLocaleString('en-US')}`;
+}
+
+export const helpers = {
+  formatDate,
+  formatTime,
+  formatDateTime,
+  maskPhone,
+  formatPhone,
+  money,
+  shortDate,
+  weekdayName,
+  LEVEL_LABELS,
+  ROLE_LABELS,
+};
+export type ViewHelpers = typeof helpers;
