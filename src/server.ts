@@ -26,7 +26,7 @@ export async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const clock = systemClock(config.appNow);
-  const db: Database = await openDatabase(config);
+  const db: Database = await openDatabase(config, logger);
   logger.info({ embedded: db.embedded, dataDir: db.embedded ? config.dataDir : undefined }, 'database open');
 
   const applied = await migrateLatest(db.knex);

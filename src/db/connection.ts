@@ -17,8 +17,21 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function knexConfig(url: string, opts: { poolMax: number; statementTimeoutMs: number }): Knex.Config {
+/** Knex's own warnings go to our logger (or nowhere), never to the console. */
+type LogSink = { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+
+export function knexConfig(
+  url: string,
+  opts: { poolMax: number; statementTimeoutMs: number; logger?: LogSink | undefined },
+): Knex.Config {
+  const log = opts.logger;
   return {
+    log: {
+      warn: (m: unknown) => log?.warn({ knex: String(m).split('\n')[0] }, 'knex warning'),
+      error: (m: unknown) => log?.error({ knex: String(m).split('\n')[0] }, 'knex error'),
+      deprecate: () => {},
+      debug: () => {},
+    },
     client: 'pg',
     connection: {
       connectionString: url,
@@ -34,6 +47,7 @@ export function knexConfig(url: string, opts: { poolMax: number; statementTimeou
 /** Open the configured database: the server at DATABASE_URL, or the embedded PostgreSQL in DATA_DIR. */
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax' | 'dbStatementTimeoutMs'>,
+  logger?: LogSink,
 ): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
   let url = config.databaseUrl;
@@ -41,15 +55,18 @@ export async function openDatabase(
     embedded = await startEmbeddedPostgres(config.dataDir);
     url = embedded.url;
   }
-  return connect(url, config, embedded);
+  return connect(url, config, embedded, logger);
 }
 
 export function connect(
   url: string,
   config: Pick<Config, 'dbPoolMax' | 'dbStatementTimeoutMs'>,
   embedded?: EmbeddedPostgres,
+  logger?: LogSink,
 ): Database {
-  const knex = knexFactory(knexConfig(url, { poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs }));
+  const knex = knexFactory(
+    knexConfig(url, { poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger }),
+  );
   return {
     knex,
     url,
