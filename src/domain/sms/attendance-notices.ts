@@ -1,0 +1,94 @@
+/**
+ * Arrival/departure SMS notices (到離校簡訊): written to the outbox in the caller's transaction (the swipe's),
+ * one row per verified phone of the student, only when the student's subscription is effective on that
+ * Taipei day and includes that item. `dedupe_key` makes "one per student per direction per day per phone"
+ * a database fact, so a retried swipe never writes a second notice.
+ */
+import type { Knex } from 'knex';
+import { taipeiInstant } from '../time.js';
+
+export type Direction = 'arrival' | 'departure';
+
+export interface AttendanceNotice {
+  studentId: number;
+  direction: Direction;
+  /** Asia/Taipei date, YYYY-MM-DD. */
+  date: string;
+  /** Asia/Taipei time, HH:mm. */
+  time: string;
+}
+
+export const SMS_PREFIX = '【臺北市數位學生證】';
+/** One SMS segment of UCS-2 text. */
+export const SMS_MAX_CHARS = 70;
+
+/** Count characters as code points (so a name with supplementary characters is never cut in half). */
+const chars = (s: string) => Array.from(s);
+
+/** `【臺北市數位學生證】王小明已於07:42到校。`, at most 70 characters; a very long name is shortened with '…'. */
+export function attendanceNoticeBody(name: string, direction: Direction, time: string): string {
+  const tail = `已於${time}${direction === 'arrival' ? '到校' : '離校'}。`;
+  const room = SMS_MAX_CHARS - chars(SMS_PREFIX).length - chars(tail).length;
+  const clean = name.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  const letters = chars(clean);
+  const shown = letters.length <= room ? clean : `${letters.slice(0, room - 1).join('')}…`;
+  return `${SMS_PREFIX}${shown}${tail}`;
+}
+
+/** Is a subscription effective on `date` (see TEAM.md's lifecycle storage contract)? As a SQL condition on `sub`/`per`. */
+function whereEffective(q: Knex.QueryBuilder, date: string): Knex.QueryBuilder {
+  return q
+    .whereIn('sub.status', ['active', 'cancel_pending', 'cancelled'])
+    .whereNotNull('sub.effective_on')
+    .where('sub.effective_on', '<=', date)
+    .where((w) => w.whereNull('sub.cancelled_on').orWhere('sub.cancelled_on', '>', date))
+    .where('per.starts_on', '<=', date)
+    .where('per.ends_on', '>=', date);
+}
+
+/**
+ * Queue the notice for every verified phone of the student if a subscription effective on `n.date` includes
+ * the item. Returns how many outbox rows were written (0 when none is due or they already exist).
+ */
+export async function enqueueAttendanceNotices(trx: Knex.Transaction | Knex, n: AttendanceNotice): Promise<number> {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(n.date)) throw new Error(`bad date ${n.date}`);
+  if (!/^\d{2}:\d{2}$/.test(n.time)) throw new Error(`bad time ${n.time}`);
+  if (n.direction !== 'arrival' && n.direction !== 'departure') throw new Error('bad direction');
+
+  const student = await trx('students').where({ id: n.studentId }).first('id', 'school_id', 'name');
+  if (!student) return 0;
+
+  const sub = await whereEffective(
+    trx('subscriptions as sub')
+      .join('service_periods as per', 'per.id', 'sub.period_id')
+      .where('sub.student_id', n.studentId)
+      .where(`sub.${n.direction}`, true)
+      .where('per.school_id', student.school_id),
+    n.date,
+  ).first('sub.id');
+  if (!sub) return 0;
+
+  const phones: { number: string }[] = await trx('phones')
+    .where({ student_id: n.studentId })
+    .whereNotNull('verified_at')
+    .orderBy('id')
+    .select('number');
+  if (phones.length === 0) return 0;
+
+  const body = attendanceNoticeBody(student.name as string, n.direction, n.time);
+  // Due from the moment of the swipe (app time, not the database's clock, so fixed clocks agree).
+  const at = taipeiInstant(n.date, n.time);
+  const rows = phones.map((p) => ({
+    school_id: student.school_id,
+    student_id: n.studentId,
+    kind: n.direction,
+    phone: p.number,
+    body,
+    dedupe_key: `${n.direction}:${n.studentId}:${n.date}:${p.number}`,
+    status: 'queued',
+    next_attempt_at: at,
+    created_at: at,
+  }));
+  const written = await trx('sms_outbox').insert(rows).onConflict('dedupe_key').ignore().returning('id');
+  return written.length;
+}
