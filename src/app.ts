@@ -40,7 +40,9 @@ export function createApp(deps: AppDeps): App {
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/public/') === true },
       serializers: {
+        // Only what is needed: no headers (cookies, authorization), no query strings (tokens, next=…).
         req: (r: { id: string; method: string; url: string }) => ({ id: r.id, method: r.method, url: r.url.split('?')[0] }),
+        res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }),
       },
     }),
   );

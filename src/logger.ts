@@ -21,6 +21,8 @@ export const REDACT_PATHS = [
   'headers.authorization',
 ];
 
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { app: 'student-card-portal' } });
+/** The app's logger; `destination` is for tests that read what was logged. */
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  const options = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { app: 'student-card-portal' } };
+  return destination ? pino(options, destination) : pino(options);
 }
