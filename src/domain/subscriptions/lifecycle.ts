@@ -1,0 +1,200 @@
+/**
+ * The SMS subscription lifecycle (DESIGN §3) as pure functions: no database, no Express, no clock.
+ * Every date is a Taipei calendar date 'YYYY-MM-DD'; "today" is always passed in.
+ *
+ *             order                      cancel                       approve → effective next day
+ *  (none) ─────────────► pending ─approve─► active ─────────────► cancel_pending ──────────────► cancelled
+ *                          │                  ▲                       │
+ *                          │                  └── withdraw / reject ──┘
+ *                          ├── reject ──► rejected
+ *                          └── withdraw ► withdrawn
+ */
+import { addDays, daysBetween } from '../time.js';
+
+export const STATUSES = ['pending', 'active', 'cancel_pending', 'cancelled', 'rejected', 'withdrawn'] as const;
+export type SubscriptionStatus = (typeof STATUSES)[number];
+export const EVENTS = ['order', 'approve', 'reject', 'cancel', 'withdraw'] as const;
+export type LifecycleEvent = (typeof EVENTS)[number];
+export type ActorRole = 'parent' | 'teacher' | 'school_admin';
+export const ROLES: readonly ActorRole[] = ['parent', 'teacher', 'school_admin'];
+export type RequestKind = 'order' | 'cancellation';
+export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn';
+
+/**
+ * Who fires an event: the role, and whether the actor is related to the subscription's student — the parent of
+ * that child, the teacher of that class, the admin of that school. An unrelated actor never learns it exists.
+ */
+export interface Actor {
+  role: ActorRole;
+  related: boolean;
+}
+
+/** Which roles may fire each event (when related). */
+export const ALLOWED_ROLES: Record<LifecycleEvent, readonly ActorRole[]> = {
+  order: ['parent'],
+  cancel: ['parent'],
+  withdraw: ['parent'],
+  approve: ['teacher', 'school_admin'],
+  reject: ['teacher', 'school_admin'],
+};
+
+/** The transitions: from (null = no subscription yet) → to, and the review request each concerns. */
+const TRANSITIONS: Record<LifecycleEvent, Partial<Record<SubscriptionStatus | 'none', SubscriptionStatus>>> = {
+  order: { none: 'pending' },
+  approve: { pending: 'active', cancel_pending: 'cancelled' },
+  reject: { pending: 'rejected', cancel_pending: 'active' },
+  cancel: { active: 'cancel_pending' },
+  withdraw: { pending: 'withdrawn', cancel_pending: 'active' },
+};
+
+export type Refusal =
+  | 'not_found' // unrelated actor: answer as if it did not exist (404)
+  | 'not_allowed' // related, but this role may not do this
+  | 'invalid' // not from this state
+  | 'expired' // the period has ended
+  | 'reason_required'; // reject without a reason
+
+export type Decision =
+  | { ok: true; from: SubscriptionStatus | null; to: SubscriptionStatus; requestKind: RequestKind; requestStatus: RequestStatus }
+  | { ok: false; refusal: Refusal; message: string };
+
+export const MESSAGES: Record<Refusal, string> = {
+  not_found: '找不到您要的資料',
+  not_allowed: '您的身分無法執行此操作。',
+  invalid: '此申請已處理，目前的狀態無法執行此操作。',
+  expired: '此簡訊服務期間已結束（已到期），無法執行此操作。',
+  reason_required: '退回時請填寫原因。',
+};
+
+/** Decide one event. `expired`: the subscription's period has ended (ends_on < today). */
+export function decide(
+  from: SubscriptionStatus | null,
+  event: LifecycleEvent,
+  actor: Actor,
+  ctx: { expired?: boolean; reason?: string | undefined } = {},
+): Decision {
+  const refuse = (refusal: Refusal): Decision => ({ ok: false, refusal, message: MESSAGES[refusal] });
+  if (!actor.related) return refuse('not_found');
+  if (!ALLOWED_ROLES[event].includes(actor.role)) return refuse('not_allowed');
+  const to = TRANSITIONS[event][from ?? 'none'];
+  if (to === undefined) return refuse('invalid');
+  if (ctx.expired && (event === 'order' || event === 'cancel' || (event === 'approve' && from === 'pending')))
+    return refuse('expired');
+  if (event === 'reject' && !(ctx.reason ?? '').trim()) return refuse('reason_required');
+  const requestKind: RequestKind = event === 'order' || from === 'pending' ? 'order' : 'cancellation';
+  const requestStatus: RequestStatus =
+    event === 'approve' ? 'approved' : event === 'reject' ? 'rejected' : event === 'withdraw' ? 'withdrawn' : 'pending';
+  return { ok: true, from, to, requestKind, requestStatus };
+}
+
+/** Approved on Taipei day D → effective from D+1. */
+export function effectiveDateFor(approvedOn: string): string {
+  return addDays(approvedOn, 1);
+}
+
+export interface PeriodDates {
+  starts_on: string;
+  ends_on: string;
+}
+export interface SubscriptionDates {
+  status: SubscriptionStatus;
+  effective_on: string | null;
+  cancelled_on: string | null;
+}
+
+export const isExpired = (period: PeriodDates, today: string): boolean => period.ends_on < today;
+
+/** Does this subscription send SMS on `date`? (the storage contract of TEAM.md) */
+export function isEffectiveOn(sub: SubscriptionDates, period: PeriodDates, date: string): boolean {
+  return (
+    (sub.status === 'active' || sub.status === 'cancel_pending' || sub.status === 'cancelled') &&
+    sub.effective_on !== null &&
+    sub.effective_on <= date &&
+    (sub.cancelled_on === null || sub.cancelled_on > date) &&
+    period.starts_on <= date &&
+    date <= period.ends_on
+  );
+}
+
+/** May the parent press 註銷 today? Active and the period not over. */
+export function canCancel(sub: SubscriptionDates, period: PeriodDates, today: string): boolean {
+  return sub.status === 'active' && !isExpired(period, today);
+}
+
+export type DisplayKey = 'pending' | 'approved' | 'active' | 'cancel_pending' | 'cancelled' | 'rejected' | 'withdrawn' | 'expired';
+export interface DisplayState {
+  key: DisplayKey;
+  label: string;
+}
+
+export const approvedLabel = (date: string): string => `已核准，${date} 生效`;
+
+/** 申請狀態 as the order list shows it on `today`. */
+export function displayState(sub: SubscriptionDates, period: PeriodDates, today: string): DisplayState {
+  switch (sub.status) {
+    case 'rejected':
+      return { key: 'rejected', label: '已退回' };
+    case 'withdrawn':
+      return { key: 'withdrawn', label: '已取消' };
+    case 'cancelled':
+      if (sub.cancelled_on !== null && sub.cancelled_on > today && !isExpired(period, today))
+        return { key: 'approved', label: approvedLabel(sub.cancelled_on) };
+      return { key: 'cancelled', label: '已註銷' };
+    default:
+      break;
+  }
+  if (isExpired(period, today)) return { key: 'expired', label: '已到期' };
+  if (sub.status === 'pending') return { key: 'pending', label: '審核中' };
+  if (sub.status === 'cancel_pending') return { key: 'cancel_pending', label: '註銷審核中' };
+  if (sub.effective_on !== null && sub.effective_on > today) return { key: 'approved', label: approvedLabel(sub.effective_on) };
+  return { key: 'active', label: '生效' };
+}
+
+/** 註銷狀態 of a cancellation request. */
+export function cancellationLabel(r: { status: RequestStatus; effective_on: string | null; decision_reason: string | null }): string {
+  switch (r.status) {
+    case 'pending':
+      return '審核中';
+    case 'approved':
+      return r.effective_on ? approvedLabel(r.effective_on) : '已核准';
+    case 'rejected':
+      return r.decision_reason ? `已退回（${r.decision_reason}）` : '已退回';
+    case 'withdrawn':
+      return '已取消';
+  }
+}
+
+export interface FeeInput {
+  arrival: boolean;
+  departure: boolean;
+  arrival_fee: number;
+  departure_fee: number;
+}
+
+/** The fee of the subscribed items. */
+export function feeOf(s: FeeInput): number {
+  return (s.arrival ? s.arrival_fee : 0) + (s.departure ? s.departure_fee : 0);
+}
+
+/**
+ * 退費: floor(fee × days from the effective date to the period's end, both included ÷ days of the period);
+ * the full fee if it takes effect on or before the period's first day, 0 after its last.
+ */
+export function refundAmount(fee: number, period: PeriodDates, effectiveOn: string): number {
+  if (effectiveOn <= period.starts_on) return fee;
+  if (effectiveOn > period.ends_on) return 0;
+  const remaining = daysBetween(effectiveOn, period.ends_on) + 1;
+  const total = daysBetween(period.starts_on, period.ends_on) + 1;
+  return Math.floor((fee * remaining) / total);
+}
+
+/** Periods a parent may order today: the current one (today inside it) and the ones still to come. */
+export function isOrderable(period: PeriodDates, today: string): boolean {
+  return period.ends_on >= today;
+}
+
+export const ITEM_LABELS = { arrival: '到校SMS', departure: '離校SMS' } as const;
+
+export function itemsLabel(s: { arrival: boolean; departure: boolean }): string {
+  return [s.arrival ? ITEM_LABELS.arrival : '', s.departure ? ITEM_LABELS.departure : ''].filter(Boolean).join(' ');
+}

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ALLOWED_ROLES,
+  EVENTS,
+  ROLES,
+  STATUSES,
+  canCancel,
+  cancellationLabel,
+  decide,
+  displayState,
+  effectiveDateFor,
+  feeOf,
+  isEffectiveOn,
+  refundAmount,
+  type LifecycleEvent,
+  type SubscriptionStatus,
+} from '../../src/domain/subscriptions/lifecycle.js';
+
+/** The whole legal graph: (from, event) → to. Everything else is refused. */
+const LEGAL: Record<string, SubscriptionStatus> = {
+  'none/order': 'pending',
+  'pending/approve': 'active',
+  'pending/reject': 'rejected',
+  'pending/withdraw': 'withdrawn',
+  'active/cancel': 'cancel_pending',
+  'cancel_pending/approve': 'cancelled',
+  'cancel_pending/reject': 'active',
+  'cancel_pending/withdraw': 'active',
+};
+
+const FROM: (SubscriptionStatus | null)[] = [null, ...STATUSES];
+
+describe('lifecycle: every state × every event × every role', () => {
+  const rows: [SubscriptionStatus | null, LifecycleEvent, (typeof ROLES)[number], boolean][] = [];
+  for (const from of FROM) for (const event of EVENTS) for (const role of ROLES) for (const related of [true, false]) rows.push([from, event, role, related]);
+
+  it.each(rows)('%s + %s by %s (related %s)', (from, event, role, related) => {
+    const d = decide(from, event, { role, related }, { reason: '資料有誤' });
+    const key = `${from ?? 'none'}/${event}`;
+    if (!related) {
+      expect(d).toMatchObject({ ok: false, refusal: 'not_found' });
+    } else if (!ALLOWED_ROLES[event].includes(role)) {
+      expect(d).toMatchObject({ ok: false, refusal: 'not_allowed' });
+    } else if (LEGAL[key]) {
+      expect(d).toMatchObject({ ok: true, from, to: LEGAL[key] });
+    } else {
+      expect(d).toMatchObject({ ok: false, refusal: 'invalid' });
+    }
+  });
+
+  it('parents order, cancel and withdraw; teachers and admins approve and reject', () => {
+    expect(ALLOWED_ROLES).toEqual({
+      order: ['parent'],
+      cancel: ['parent'],
+      withdraw: ['parent'],
+      approve: ['teacher', 'school_admin'],
+      reject: ['teacher', 'school_admin'],
+    });
+  });
+
+  it('names the request each transition concerns', () => {
+    const staff = { role: 'teacher' as const, related: true };
+    expect(decide('pending', 'approve', staff)).toMatchObject({ requestKind: 'order', requestStatus: 'approved' });
+    expect(decide('cancel_pending', 'approve', staff)).toMatchObject({ requestKind: 'cancellation', requestStatus: 'approved' });
+    expect(decide('cancel_pending', 'reject', staff, { reason: 'x' })).toMatchObject({ requestKind: 'cancellation', requestStatus: 'rejected' });
+    expect(decide('active', 'cancel', { role: 'parent', related: true })).toMatchObject({ requestKind: 'cancellation', requestStatus: 'pending' });
+    expect(decide(null, 'order', { role: 'parent', related: true })).toMatchObject({ requestKind: 'order', requestStatus: 'pending' });
+  });
+
+  it('reject needs a reason', () => {
+    for (const reason of [undefined, '', '   '])
+      expect(decide('pending', 'reject', { role: 'teacher', related: true }, { reason })).toMatchObject({ ok: false, refusal: 'reason_required' });
+  });
+
+  it('an ended period can be neither ordered, cancelled nor approved as an order; a cancellation can still be decided', () => {
+    const parent = { role: 'parent' as const, related: true };
+    const teacher = { role: 'teacher' as const, related: true };
+    expect(decide('active', 'cancel', parent, { expired: true })).toMatchObject({ refusal: 'expired' });
+    expect(decide(null, 'order', parent, { expired: true })).toMatchObject({ refusal: 'expired' });
+    expect(decide('pending', 'approve', teacher, { expired: true })).toMatchObject({ refusal: 'expired' });
+    expect(decide('cancel_pending', 'approve', teacher, { expired: true })).toMatchObject({ ok: true, to: 'cancelled' });
+    expect(decide('cancel_pending', 'withdraw', parent, { expired: true })).toMatchObject({ ok: true, to: 'active' });
+  });
+});
+
+describe('effective dates and display states', () => {
+  const period = { starts_on: '2026-08-31', ends_on: '2027-01-20' };
+
+  it('approved on D takes effect on D+1, across months and years', () => {
+    expect(effectiveDateFor('2026-11-28')).toBe('2026-11-29');
+    expect(effectiveDateFor('2026-11-30')).toBe('2026-12-01');
+    expect(effectiveDateFor('2026-12-31')).toBe('2027-01-01');
+  });
+
+  it('an order approved today shows 已核准 with tomorrow and starts sending tomorrow', () => {
+    const sub = { status: 'active' as const, effective_on: '2026-11-29', cancelled_on: null };
+    expect(displayState(sub, period, '2026-11-28')).toEqual({ key: 'approved', label: '已核准，2026-11-29 生效' });
+    expect(isEffectiveOn(sub, period, '2026-11-28')).toBe(false);
+    expect(displayState(sub, period, '2026-11-29')).toEqual({ key: 'active', label: '生效' });
+    expect(isEffectiveOn(sub, period, '2026-11-29')).toBe(true);
+  });
+
+  it('a cancellation approved today still sends today, shows 已核准, and is 已註銷 from tomorrow', () => {
+    const sub = { status: 'cancelled' as const, effective_on: '2026-09-02', cancelled_on: '2026-11-29' };
+    expect(displayState(sub, period, '2026-11-28').label).toBe('已核准，2026-11-29 生效');
+    expect(isEffectiveOn(sub, period, '2026-11-28')).toBe(true);
+    expect(displayState(sub, period, '2026-11-29').label).toBe('已註銷');
+    expect(isEffectiveOn(sub, period, '2026-11-29')).toBe(false);
+  });
+
+  it('labels the other states; an ended period shows 已到期 and cannot be cancelled', () => {
+    const active = { status: 'active' as const, effective_on: '2026-09-02', cancelled_on: null };
+    expect(displayState({ ...active, status: 'pending', effective_on: null }, period, '2026-11-28').label).toBe('審核中');
+    expect(displayState({ ...active, status: 'cancel_pending' }, period, '2026-11-28').label).toBe('註銷審核中');
+    expect(displayState({ ...active, status: 'rejected', effective_on: null }, period, '2026-11-28').label).toBe('已退回');
+    expect(displayState({ ...active, status: 'withdrawn', effective_on: null }, period, '2026-11-28').label).toBe('已取消');
+    expect(canCancel(active, period, '2027-01-20')).toBe(true);
+    expect(displayState(active, period, '2027-01-21').label).toBe('已到期');
+    expect(canCancel(active, period, '2027-01-21')).toBe(false);
+    expect(isEffectiveOn(active, period, '2027-01-21')).toBe(false);
+  });
+
+  it('labels cancellation requests', () => {
+    expect(cancellationLabel({ status: 'pending', effective_on: null, decision_reason: null })).toBe('審核中');
+    expect(cancellationLabel({ status: 'approved', effective_on: '2026-11-29', decision_reason: null })).toBe('已核准，2026-11-29 生效');
+    expect(cancellationLabel({ status: 'rejected', effective_on: null, decision_reason: '請洽導師' })).toBe('已退回（請洽導師）');
+    expect(cancellationLabel({ status: 'withdrawn', effective_on: null, decision_reason: null })).toBe('已取消');
+  });
+});
+
+describe('refunds', () => {
+  // 2026-08-31 … 2027-01-20: 143 days.
+  const period = { starts_on: '2026-08-31', ends_on: '2027-01-20' };
+  const fee = feeOf({ arrival: true, departure: true, arrival_fee: 150, departure_fee: 150 });
+
+  it.each([
+    ['before the period starts', '2026-08-01', 300],
+    ['on its first day', '2026-08-31', 300],
+    ['on its second day', '2026-09-01', Math.floor((300 * 142) / 143)],
+    ['in the middle', '2026-11-29', Math.floor((300 * 53) / 143)],
+    ['on its last day', '2027-01-20', Math.floor(300 / 143)],
+    ['after it ends', '2027-01-21', 0],
+  ])('effective %s (%s) → NT$%i', (_label, effectiveOn, expected) => {
+    expect(refundAmount(fee, period, effectiveOn)).toBe(expected);
+  });
+
+  it('counts only the subscribed items', () => {
+    expect(feeOf({ arrival: true, departure: false, arrival_fee: 150, departure_fee: 120 })).toBe(150);
+    expect(feeOf({ arrival: false, departure: true, arrival_fee: 150, departure_fee: 120 })).toBe(120);
+    expect(refundAmount(150, period, '2026-11-29')).toBe(Math.floor((150 * 53) / 143));
+  });
+});
