@@ -33,7 +33,7 @@ export async function main(): Promise<void> {
   if (applied.length > 0) logger.info({ migrations: applied.length }, 'migrations applied');
   await seedReference(db.knex, clock);
   if (config.seedDemo && !config.isProduction && (await isEmpty(db.knex))) {
-    await seedDemo(db.knex, clock);
+    await seedDemo(db.knex, clock, { publicUrl: config.publicUrl });
     logger.info('demo data loaded');
   }
 
