@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../src/paths.js';
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'portal-server-'));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** `tsx src/server.ts` as `npm run dev` would run it, with only the given settings. */
+function startPortal(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+async function waitReady(base: string, exited: Promise<number | null>, output: () => string): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  for (let i = 0; i < 300; i++) {
+    if (gone) throw new Error(`the portal exited before it was ready:\n${output()}`);
+    try {
+      const res = await fetch(`${base}/readyz`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the portal was not ready in 30 s:\n${output()}`);
+}
+
+describe('the server process (src/server.ts)', () => {
+  it('starts on a fresh DATA_DIR, serves the login page, and stops cleanly on SIGTERM', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const portal = startPortal({
+      NODE_ENV: 'development',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      SMS_DISPATCHER: 'false',
+    });
+    await waitReady(base, portal.exited, portal.output);
+
+    const login = await fetch(`${base}/login`);
+    expect(login.status).toBe(200);
+    expect(await login.text()).toContain('系統登入');
+    // The demo data was loaded on the fresh database (its school is in the login list of 中正區 / 國小).
+    expect(portal.output()).toContain('demo data loaded');
+
+    portal.child.kill('SIGTERM');
+    expect(await portal.exited).toBe(0);
+    expect(portal.output()).toContain('"msg":"stopped"');
+  });
+
+  it('refuses to start with a bad PORT, naming it, with exit code 78', { timeout: 30_000 }, async () => {
+    const portal = startPortal({ NODE_ENV: 'development', PORT: 'eighty', DATA_DIR: dataDir });
+    expect(await portal.exited).toBe(78);
+    expect(portal.output()).toContain('PORT: must be a whole number');
+  });
+});
