@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { PROJECT_ROOT } from '../../src/paths.js';
 
 const PROD = {
   NODE_ENV: 'production',
@@ -77,5 +80,20 @@ describe('settings (src/config.ts)', () => {
 
   it('treats an empty value as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 3000, databaseUrl: undefined });
+  });
+
+  it('are all listed, each with a comment, in .env.example', () => {
+    const source = readFileSync(path.join(PROJECT_ROOT, 'src/config.ts'), 'utf8');
+    const settings = [...source.matchAll(/^ {4}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]);
+    expect(settings.length).toBeGreaterThan(20);
+    const example = readFileSync(path.join(PROJECT_ROOT, '.env.example'), 'utf8').split('\n');
+    for (const name of settings) {
+      const at = example.findIndex((l) => l.startsWith(`#${name}=`) || l.startsWith(`${name}=`));
+      expect(at, name).toBeGreaterThan(0);
+      // the line above is its comment, or another setting of the same group under one comment
+      let i = at - 1;
+      while (i > 0 && /^#?[A-Z][A-Z0-9_]+=/.test(example[i]!)) i--;
+      expect(example[i], name).toMatch(/^# \S/);
+    }
   });
 });
