@@ -1,0 +1,56 @@
+/**
+ * POST /api/v1/swipes — the gate readers' API. JSON in, JSON out, a bearer token per reader.
+ *
+ * - 401 wrong, malformed or revoked token (nothing read, nothing stored).
+ * - 415 not JSON; 400 malformed JSON or a batch that fails validation; 413 more than 500 swipes (or a body
+ *   over 256 kB); 422 any swipe dated more than 5 minutes ahead of our clock. In each case NOTHING is stored.
+ * - 200 otherwise, with one result per swipe in input order: accepted (stored; `matched` says whether the card
+ *   mapped to a student), duplicate (the same reader + event_id was already stored: readers retry), or
+ *   rejected with a reason (`event_id_reused`: the event_id came before with another card or time;
+ *   `too_old`: dated more than 31 days ago).
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { depsOf } from '../deps.js';
+import { authenticateReader, type Reader } from '../domain/readers/reader-tokens.js';
+import { checkBatch, ingestSwipes } from '../domain/swipes/ingest.js';
+
+function apiError(res: Response, status: number, code: string, message: string, details?: unknown): void {
+  res.status(status).set('Cache-Control', 'no-store').json({ error: { status, code, message, ...(details ? { details } : {}) } });
+}
+
+/** Bearer-token authentication of a reader; the reader goes to `res.locals.reader`. */
+export async function requireReader(req: Request, res: Response, next: NextFunction): Promise<void> {
+  const header = req.get('authorization') ?? '';
+  const m = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header);
+  const reader = m ? await authenticateReader(depsOf(req).db.knex, m[1]) : undefined;
+  if (!reader) {
+    req.log?.warn({ hasHeader: header.length > 0 }, 'reader authentication failed');
+    res.set('WWW-Authenticate', 'Bearer realm="swipes"');
+    return apiError(res, 401, 'unauthorized', 'a valid reader token is required');
+  }
+  res.locals.reader = reader;
+  next();
+}
+
+export async function postSwipes(req: Request, res: Response): Promise<void> {
+  const { db, clock, config } = depsOf(req);
+  const reader = res.locals.reader as Reader;
+  if (!req.is('application/json')) {
+    return apiError(res, 415, 'unsupported_media_type', 'send the batch as application/json');
+  }
+  const now = clock.now();
+  const check = checkBatch(req.body, now);
+  if (!check.ok) {
+    req.log?.info({ readerId: reader.id, code: check.code }, 'swipe batch refused');
+    return apiError(res, check.status, check.code, check.message, check.details);
+  }
+  const { results, notices } = await ingestSwipes(db.knex, reader, check.swipes, {
+    now,
+    departureMinMinutes: config.attendance.departureMinMinutes,
+    lateSwipeMinutes: config.attendance.lateSwipeMinutes,
+  });
+  const count = (s: string) => results.filter((r) => r.status === s).length;
+  const summary = { accepted: count('accepted'), duplicate: count('duplicate'), rejected: count('rejected') };
+  req.log?.info({ readerId: reader.id, ...summary, notices }, 'swipe batch stored');
+  res.set('Cache-Control', 'no-store').json({ ...summary, results });
+}

@@ -1,0 +1,213 @@
+/**
+ * Reading attendance from the database: the swipes and manual entries of students over dates, grouped into
+ * the day records the pure rules (rules.ts) work on. Every query that picks students carries the caller's
+ * scope (see scope.ts); these helpers take already-scoped student ids or a scoped subquery.
+ */
+import type { Knex } from 'knex';
+import type { CurrentUser } from '../accounts/current-user.js';
+import { visibleClassIds, visibleStudentIds } from '../scope.js';
+import { addDays, shortDate, weekdayName } from '../time.js';
+import { cellText, computeDay, gridDates, type DayRecords, type Direction, type RuleOptions, type Shown } from './rules.js';
+
+/** studentId → date → records. */
+export type RecordBook = Map<number, Map<string, DayRecords>>;
+
+function dayOf(book: RecordBook, studentId: number, date: string): DayRecords {
+  let days = book.get(studentId);
+  if (!days) book.set(studentId, (days = new Map()));
+  let day = days.get(date);
+  if (!day) days.set(date, (day = { swipes: [], manual: [] }));
+  return day;
+}
+
+/** The swipes (matched to a student) and manual entries of these students from `from` to `to` inclusive. */
+export async function loadRecords(
+  knex: Knex | Knex.Transaction,
+  studentIds: readonly number[] | Knex.QueryBuilder,
+  from: string,
+  to: string,
+): Promise<RecordBook> {
+  const book: RecordBook = new Map();
+  if (Array.isArray(studentIds) && studentIds.length === 0) return book;
+  const ids = studentIds as number[] | Knex.QueryBuilder;
+  const swipes: { id: number; student_id: number; swipe_date: string; swiped_at: Date }[] = await knex('swipes')
+    .whereIn('student_id', ids)
+    .whereBetween('swipe_date', [from, to])
+    .select('id', 'student_id', 'swipe_date', 'swiped_at');
+  for (const s of swipes) dayOf(book, s.student_id, s.swipe_date).swipes.push({ id: Number(s.id), at: new Date(s.swiped_at) });
+  const manual: { student_id: number; entry_date: string; direction: Direction; entry_time: string }[] = await knex(
+    'manual_entries',
+  )
+    .whereIn('student_id', ids)
+    .whereBetween('entry_date', [from, to])
+    .select('student_id', 'entry_date', 'direction', 'entry_time');
+  for (const m of manual) dayOf(book, m.student_id, m.entry_date).manual.push({ direction: m.direction, time: m.entry_time });
+  return book;
+}
+
+/** The school's holidays between two dates. */
+export async function loadHolidays(knex: Knex, schoolId: number, from: string, to: string): Promise<Set<string>> {
+  const rows: { holiday_on: string }[] = await knex('school_holidays')
+    .where('school_id', schoolId)
+    .whereBetween('holiday_on', [from, to])
+    .select('holiday_on');
+  return new Set(rows.map((r) => r.holiday_on));
+}
+
+export interface GridRow {
+  date: string;
+  /** `星期二 09-04` */
+  label: string;
+  arrival: string;
+  departure: string;
+  arrivalManual: boolean;
+  departureManual: boolean;
+}
+
+const EMPTY: DayRecords = { swipes: [], manual: [] };
+
+export function gridRow(date: string, day: DayRecords | undefined, o: RuleOptions): GridRow {
+  const a = computeDay(day ?? EMPTY, o);
+  return rowOf(date, a.arrival, a.departure);
+}
+
+function rowOf(date: string, arrival: Shown | undefined, departure: Shown | undefined): GridRow {
+  return {
+    date,
+    label: `${weekdayName(date)} ${shortDate(date)}`,
+    arrival: cellText(arrival),
+    departure: cellText(departure),
+    arrivalManual: arrival?.manual ?? false,
+    departureManual: departure?.manual ?? false,
+  };
+}
+
+/**
+ * The 出勤統計 grid of one student (already known to be visible to the caller) from `from` to `to`: the school
+ * days of the student's school plus any day with a record.
+ */
+export async function studentGrid(
+  knex: Knex,
+  student: { id: number; schoolId: number },
+  from: string,
+  to: string,
+  o: RuleOptions,
+): Promise<GridRow[]> {
+  const book = await loadRecords(knex, [student.id], from, to);
+  const holidays = await loadHolidays(knex, student.schoolId, from, to);
+  const days = book.get(student.id) ?? new Map<string, DayRecords>();
+  return gridDates(from, to, holidays, new Set(days.keys())).map((d) => gridRow(d, days.get(d), o));
+}
+
+export interface ClassRef {
+  id: number;
+  name: string;
+  code: string;
+  schoolYear: number;
+}
+
+/** The classes this staff member may see (a teacher's own; an admin's whole school), newest school year first. */
+export async function visibleClasses(knex: Knex, user: CurrentUser): Promise<ClassRef[]> {
+  const rows: { id: number; name: string; code: string; school_year: number }[] = await knex('classes as c')
+    .whereIn('c.id', visibleClassIds(knex, user))
+    .where('c.school_id', user.schoolId)
+    .orderBy([{ column: 'c.school_year', order: 'desc' }, 'c.code'])
+    .select('c.id', 'c.name', 'c.code', 'c.school_year');
+  return rows.map((r) => ({ id: r.id, name: r.name, code: r.code, schoolYear: r.school_year }));
+}
+
+export interface DayViewRow extends GridRow {
+  studentId: number;
+  name: string;
+  studentNumber: string;
+  seat: number;
+  className: string;
+  noRecord: boolean;
+}
+
+/**
+ * A class's day (or a range of days) as staff see it: each student of the class (within the caller's scope),
+ * each date, 到校時間 / 離校時間 or 未刷卡. Returns undefined when the class is not visible to the caller.
+ */
+export async function classDays(
+  knex: Knex,
+  user: CurrentUser,
+  classId: number,
+  from: string,
+  to: string,
+  o: RuleOptions,
+): Promise<{ cls: ClassRef; rows: DayViewRow[]; students: { id: number; name: string; seat: number }[] } | undefined> {
+  const c = await knex('classes as c')
+    .where('c.id', classId)
+    .whereIn('c.id', visibleClassIds(knex, user))
+    .first('c.id', 'c.name', 'c.code', 'c.school_year');
+  if (!c) return undefined;
+  const cls: ClassRef = { id: c.id, name: c.name, code: c.code, schoolYear: c.school_year };
+  const students: { id: number; name: string; student_number: string; seat_number: number }[] = await knex('students as st')
+    .where('st.class_id', classId)
+    .whereIn('st.id', visibleStudentIds(knex, user))
+    .orderBy(['st.seat_number', 'st.id'])
+    .select('st.id', 'st.name', 'st.student_number', 'st.seat_number');
+  const book = await loadRecords(
+    knex,
+    students.map((s) => s.id),
+    from,
+    to,
+  );
+  const rows: DayViewRow[] = [];
+  for (let d = from; d <= to; d = addDays(d, 1)) {
+    for (const s of students) {
+      const day = book.get(s.id)?.get(d);
+      const a = computeDay(day ?? EMPTY, o);
+      rows.push({
+        ...rowOf(d, a.arrival, a.departure),
+        studentId: s.id,
+        name: s.name,
+        studentNumber: s.student_number,
+        seat: s.seat_number,
+        className: cls.name,
+        noRecord: !a.arrival && !a.departure,
+      });
+    }
+  }
+  return { cls, rows, students: students.map((s) => ({ id: s.id, name: s.name, seat: s.seat_number })) };
+}
+
+export interface ClassSummary {
+  classId: number;
+  name: string;
+  total: number;
+  arrived: number;
+  noRecord: number;
+}
+
+/** Today's summary of each class the staff member may see: how many students arrived, how many 未刷卡. */
+export async function classSummaries(knex: Knex, user: CurrentUser, date: string, o: RuleOptions): Promise<ClassSummary[]> {
+  const classes = await visibleClasses(knex, user);
+  if (classes.length === 0) return [];
+  const students: { id: number; class_id: number }[] = await knex('students as st')
+    .whereIn(
+      'st.class_id',
+      classes.map((c) => c.id),
+    )
+    .whereIn('st.id', visibleStudentIds(knex, user))
+    .select('st.id', 'st.class_id');
+  const book = await loadRecords(
+    knex,
+    students.map((s) => s.id),
+    date,
+    date,
+  );
+  const out = new Map<number, ClassSummary>(
+    classes.map((c) => [c.id, { classId: c.id, name: c.name, total: 0, arrived: 0, noRecord: 0 }]),
+  );
+  for (const s of students) {
+    const sum = out.get(s.class_id);
+    if (!sum) continue;
+    const a = computeDay(book.get(s.id)?.get(date) ?? EMPTY, o);
+    sum.total += 1;
+    if (a.arrival) sum.arrived += 1;
+    if (!a.arrival && !a.departure) sum.noRecord += 1;
+  }
+  return [...out.values()];
+}

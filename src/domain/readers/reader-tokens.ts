@@ -1,0 +1,78 @@
+/**
+ * Gate card readers and their bearer tokens. A token is 32 random bytes (base64url), shown once at creation;
+ * the database keeps only its SHA-256 and a short prefix (to tell readers apart in lists and logs).
+ * Revoking a reader stops its token at once.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+
+export const TOKEN_PREFIX_LENGTH = 8;
+
+export interface Reader {
+  id: number;
+  schoolId: number;
+  name: string;
+  tokenPrefix: string;
+}
+
+export class ReaderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReaderError';
+  }
+}
+
+export function hashReaderToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+const NAME_RE = /^[^\u0000-\u001f\u007f]{1,100}$/;
+
+/** Register a reader of a school. Returns the reader and its plaintext token: the only time it is ever seen. */
+export async function createReader(
+  knex: Knex,
+  o: { schoolId: number; name: string },
+): Promise<{ reader: Reader; token: string }> {
+  const name = o.name.normalize('NFKC').trim();
+  if (!NAME_RE.test(name)) throw new ReaderError('reader name must be 1-100 characters without control characters');
+  const school = await knex('schools').where({ id: o.schoolId }).first('id');
+  if (!school) throw new ReaderError(`no school with id ${o.schoolId}`);
+  const existing = await knex('card_readers').where({ school_id: o.schoolId, name }).first('id');
+  if (existing) throw new ReaderError(`the school already has a reader named "${name}"`);
+  const token = randomBytes(32).toString('base64url');
+  const [row] = await knex('card_readers')
+    .insert({ school_id: o.schoolId, name, token_hash: hashReaderToken(token), token_prefix: token.slice(0, TOKEN_PREFIX_LENGTH) })
+    .returning(['id', 'school_id', 'name', 'token_prefix']);
+  return { reader: { id: row.id, schoolId: row.school_id, name: row.name, tokenPrefix: row.token_prefix }, token };
+}
+
+/** Revoke a reader (by id, or by school and name). Returns false when there is no such active reader. */
+export async function revokeReader(
+  knex: Knex,
+  o: { readerId: number } | { schoolId: number; name: string },
+  now: Date = new Date(),
+): Promise<boolean> {
+  const q = knex('card_readers').whereNull('revoked_at');
+  if ('readerId' in o) q.where('id', o.readerId);
+  else q.where({ school_id: o.schoolId, name: o.name.normalize('NFKC').trim() });
+  const n = await q.update({ revoked_at: now });
+  return n > 0;
+}
+
+/** The active reader a bearer token belongs to, or undefined (unknown, malformed or revoked). */
+export async function authenticateReader(knex: Knex, token: string | undefined): Promise<Reader | undefined> {
+  if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{20,200}$/.test(token)) return undefined;
+  const row = await knex('card_readers')
+    .where({ token_hash: hashReaderToken(token) })
+    .whereNull('revoked_at')
+    .first('id', 'school_id', 'name', 'token_prefix');
+  return row ? { id: row.id, schoolId: row.school_id, name: row.name, tokenPrefix: row.token_prefix } : undefined;
+}
+
+/** The readers of a school (for an admin list): never the hash. */
+export async function listReaders(knex: Knex, schoolId: number) {
+  return knex('card_readers')
+    .where({ school_id: schoolId })
+    .orderBy('name')
+    .select('id', 'name', 'token_prefix', 'created_at', 'revoked_at', 'last_seen_at');
+}

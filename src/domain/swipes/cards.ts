@@ -1,0 +1,98 @@
+/**
+ * Student cards with validity dates. A lost card is retired (its last valid day set) and a new one issued,
+ * so swipes map to the student through whichever card was valid on the swipe's Taipei date. Card UIDs are
+ * kept upper-case, as readers report them in hex.
+ */
+import type { Knex } from 'knex';
+import { addDays, isValidDate } from '../time.js';
+
+export const CARD_UID_RE = /^[0-9A-Za-z:-]{1,64}$/;
+
+export class CardError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CardError';
+  }
+}
+
+export const normaliseCardUid = (uid: string): string => uid.trim().toUpperCase();
+
+/** The student a card belonged to on a date, or undefined (unknown or retired card). */
+export async function studentForCard(
+  knex: Knex | Knex.Transaction,
+  schoolId: number,
+  cardUid: string,
+  date: string,
+): Promise<number | undefined> {
+  const row = await knex('cards as cd')
+    .join('students as st', 'st.id', 'cd.student_id')
+    .where('cd.card_uid', normaliseCardUid(cardUid))
+    .where('st.school_id', schoolId)
+    .where('cd.valid_from', '<=', date)
+    .where((w) => w.whereNull('cd.valid_until').orWhere('cd.valid_until', '>=', date))
+    .orderBy([{ column: 'cd.valid_from', order: 'desc' }, { column: 'cd.id', order: 'desc' }])
+    .first('cd.student_id');
+  return row?.student_id as number | undefined;
+}
+
+/**
+ * Issue a card to a student from `validFrom` on. The student's other open cards end the day before (a card
+ * that would then end before it began is removed: it never counted). Refused when the UID is valid for
+ * another student on or after `validFrom`.
+ */
+export async function issueCard(
+  knex: Knex,
+  o: { studentId: number; cardUid: string; validFrom: string },
+): Promise<{ cardId: number; retired: number }> {
+  const uid = normaliseCardUid(o.cardUid);
+  if (!CARD_UID_RE.test(uid)) throw new CardError('card UID must be 1-64 letters, digits, ":" or "-"');
+  if (!isValidDate(o.validFrom)) throw new CardError('validFrom must be a date YYYY-MM-DD');
+  return knex.transaction(async (trx) => {
+    const student = await trx('students').where({ id: o.studentId }).forUpdate().first('id', 'school_id');
+    if (!student) throw new CardError(`no student with id ${o.studentId}`);
+    const clash = await trx('cards')
+      .where('card_uid', uid)
+      .where((w) => w.whereNull('valid_until').orWhere('valid_until', '>=', o.validFrom))
+      .first('id', 'student_id');
+    if (clash) {
+      if (clash.student_id === o.studentId) throw new CardError('the student already holds this card');
+      throw new CardError('this card is still valid for another student: retire it first');
+    }
+    const retired = await closeOpenCards(trx, { studentId: o.studentId }, addDays(o.validFrom, -1));
+    const [row] = await trx('cards')
+      .insert({ card_uid: uid, student_id: o.studentId, valid_from: o.validFrom, valid_until: null })
+      .returning('id');
+    return { cardId: row.id as number, retired };
+  });
+}
+
+/**
+ * Retire a card: `lastValidDate` is its last valid day (default: the day before `today`, i.e. lost today).
+ * Returns how many cards were retired (0: no open card with that UID).
+ */
+export async function retireCard(
+  knex: Knex,
+  o: { cardUid: string; lastValidDate?: string; today?: string },
+): Promise<number> {
+  const uid = normaliseCardUid(o.cardUid);
+  const last = o.lastValidDate ?? addDays(o.today ?? new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10), -1);
+  if (!isValidDate(last)) throw new CardError('lastValidDate must be a date YYYY-MM-DD');
+  return knex.transaction((trx) => closeOpenCards(trx, { cardUid: uid }, last));
+}
+
+async function closeOpenCards(
+  trx: Knex.Transaction,
+  by: { studentId: number } | { cardUid: string },
+  last: string,
+): Promise<number> {
+  const scope = (q: Knex.QueryBuilder) =>
+    'studentId' in by ? q.where('student_id', by.studentId) : q.where('card_uid', by.cardUid);
+  const open = scope(trx('cards'))
+    .where((w) => w.whereNull('valid_until').orWhere('valid_until', '>', last));
+  const removed = await scope(trx('cards'))
+    .where((w) => w.whereNull('valid_until').orWhere('valid_until', '>', last))
+    .where('valid_from', '>', last)
+    .delete();
+  const ended = await open.clone().where('valid_from', '<=', last).update({ valid_until: last });
+  return removed + ended;
+}

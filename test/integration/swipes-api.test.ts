@@ -1,0 +1,288 @@
+import request from 'supertest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { closeTestDb, resetDb, testDb } from '../support/db.js';
+import { buildTestApp } from '../support/app.js';
+import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
+import { createPhone } from '../support/sms-factories.js';
+import { createCard, createManualEntry, createReaderToken } from '../support/attendance-factories.js';
+import { revokeReader } from '../../src/domain/readers/reader-tokens.js';
+import { issueCard, retireCard } from '../../src/domain/swipes/cards.js';
+
+// Tuesday 2026-11-24, 07:50 Taipei.
+const NOW = '2026-11-23T23:50:00Z';
+const { app, clock } = buildTestApp({ now: NOW });
+const knex = testDb().knex;
+afterAll(async () => {
+  await app.shutdown();
+  await closeTestDb();
+});
+beforeEach(async () => {
+  await resetDb();
+  clock.set(NOW);
+});
+
+async function world() {
+  const w = await createSchoolWorld(knex);
+  await createCard(knex, w.student, { uid: 'AA01' });
+  const { token, readerId } = await createReaderToken(knex, w.schoolId);
+  return { ...w, token, readerId };
+}
+
+const post = (token: string, body: unknown) =>
+  request(app).post('/api/v1/swipes').set('Authorization', `Bearer ${token}`).send(body as object);
+
+const swipe = (event_id: string, taipei: string, card_uid = 'AA01') => ({
+  event_id,
+  card_uid,
+  swiped_at: `${taipei}:00+08:00`,
+});
+
+const count = async (table: string) => Number(((await knex(table).count({ n: '*' })) as [{ n: string }])[0].n);
+
+describe('POST /api/v1/swipes', () => {
+  it('accepts new swipes, answers duplicates for retries and rejects a reused event id', async () => {
+    const w = await world();
+    const first = await post(w.token, { swipes: [swipe('e1', '2026-11-24T07:42'), swipe('e2', '2026-11-24T07:45', 'ff99')] });
+    expect(first.status).toBe(200);
+    expect(first.body.results).toEqual([
+      { event_id: 'e1', status: 'accepted', matched: true },
+      { event_id: 'e2', status: 'accepted', matched: false },
+    ]);
+    expect(first.body).toMatchObject({ accepted: 2, duplicate: 0, rejected: 0 });
+
+    const retry = await post(w.token, {
+      swipes: [swipe('e1', '2026-11-24T07:42'), swipe('e2', '2026-11-24T07:46'), swipe('e3', '2026-11-24T07:47')],
+    });
+    expect(retry.status).toBe(200);
+    expect(retry.body.results).toEqual([
+      { event_id: 'e1', status: 'duplicate' },
+      { event_id: 'e2', status: 'rejected', reason: 'event_id_reused' },
+      { event_id: 'e3', status: 'accepted', matched: true },
+    ]);
+    expect(await count('swipes')).toBe(3);
+    const rows = await knex('swipes').orderBy('id').select('event_id', 'student_id', 'swipe_date', 'card_uid');
+    expect(rows).toEqual([
+      { event_id: 'e1', student_id: w.student, swipe_date: '2026-11-24', card_uid: 'AA01' },
+      { event_id: 'e2', student_id: null, swipe_date: '2026-11-24', card_uid: 'FF99' },
+      { event_id: 'e3', student_id: w.student, swipe_date: '2026-11-24', card_uid: 'AA01' },
+    ]);
+    const reader = await knex('card_readers').where({ id: w.readerId }).first('last_seen_at');
+    expect(new Date(reader.last_seen_at).toISOString()).toBe(new Date(NOW).toISOString());
+  });
+
+  it('treats a repeated event id inside one batch as a duplicate, and refuses swipes older than 31 days', async () => {
+    const w = await world();
+    const res = await post(w.token, {
+      swipes: [swipe('x', '2026-11-24T07:42'), swipe('x', '2026-11-24T07:42'), swipe('old', '2026-10-01T07:42')],
+    });
+    expect(res.body.results).toEqual([
+      { event_id: 'x', status: 'accepted', matched: true },
+      { event_id: 'x', status: 'duplicate' },
+      { event_id: 'old', status: 'rejected', reason: 'too_old' },
+    ]);
+    expect(await count('swipes')).toBe(1);
+  });
+
+  it('answers 401 to a missing, wrong or revoked token and stores nothing', async () => {
+    const w = await world();
+    const body = { swipes: [swipe('e1', '2026-11-24T07:42')] };
+    const none = await request(app).post('/api/v1/swipes').send(body);
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toContain('Bearer');
+    expect((await post('not-the-token-at-all-xxxxxxxxxxxx', body)).status).toBe(401);
+    expect((await post(w.token.slice(0, -1) + (w.token.endsWith('A') ? 'B' : 'A'), body)).status).toBe(401);
+    expect(await revokeReader(knex, { readerId: w.readerId })).toBe(true);
+    const revoked = await post(w.token, body);
+    expect(revoked.status).toBe(401);
+    expect(revoked.body.error.code).toBe('unauthorized');
+    expect(await count('swipes')).toBe(0);
+  });
+
+  it('refuses a batch of 501 and stores nothing', async () => {
+    const w = await world();
+    const swipes = Array.from({ length: 501 }, (_, i) => swipe(`b${i}`, '2026-11-24T07:30'));
+    const res = await post(w.token, { swipes });
+    expect(res.status).toBe(413);
+    expect(res.body.error.message).toContain('at most 500');
+    expect(await count('swipes')).toBe(0);
+  });
+
+  it('stores a full batch of 500', async () => {
+    const w = await world();
+    const swipes = Array.from({ length: 500 }, (_, i) => swipe(`b${i}`, '2026-11-24T07:30', `C${i}`));
+    const res = await post(w.token, { swipes });
+    expect(res.status).toBe(200);
+    expect(res.body.accepted).toBe(500);
+    expect(await count('swipes')).toBe(500);
+  });
+
+  it('refuses malformed batches with 400 and stores nothing', async () => {
+    const w = await world();
+    const good = swipe('g1', '2026-11-24T07:42');
+    const cases: unknown[] = [
+      {},
+      { swipes: [] },
+      { swipes: 'x' },
+      { swipes: [good, { ...good, event_id: 'g2', card_uid: 'bad uid!' }] },
+      { swipes: [good, { ...good, event_id: 'g3', swiped_at: '2026-11-24 07:42' }] },
+      { swipes: [good, { ...good, event_id: 'g4', swiped_at: '2026-11-24T07:42:00' }] },
+      { swipes: [good, { event_id: 'g5', card_uid: 'AA01' }] },
+      { swipes: [{ ...good, student_id: 1 }] },
+      { swipes: [good], extra: true },
+      { swipes: [{ ...good, event_id: '' }] },
+      { swipes: [{ ...good, event_id: 12 }] },
+    ];
+    for (const body of cases) {
+      const res = await post(w.token, body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error.code).toBe('malformed');
+      expect(res.body.error.message).toMatch(/nothing was stored/);
+    }
+    const broken = await request(app)
+      .post('/api/v1/swipes')
+      .set('Authorization', `Bearer ${w.token}`)
+      .set('Content-Type', 'application/json')
+      .send('{"swipes": [');
+    expect(broken.status).toBe(400);
+    const form = await request(app).post('/api/v1/swipes').set('Authorization', `Bearer ${w.token}`).type('form').send('a=1');
+    expect(form.status).toBe(415);
+    expect(await count('swipes')).toBe(0);
+  });
+
+  it('refuses a batch with a future-dated swipe (beyond 5 minutes of skew) with 422, storing nothing', async () => {
+    const w = await world();
+    const res = await post(w.token, { swipes: [swipe('f1', '2026-11-24T07:42'), swipe('f2', '2026-11-24T07:56')] });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('future_dated');
+    expect(res.body.error.details).toEqual([{ index: 1, event_id: 'f2' }]);
+    expect(await count('swipes')).toBe(0);
+    const skew = await post(w.token, { swipes: [swipe('f3', '2026-11-24T07:54')] });
+    expect(skew.status).toBe(200);
+  });
+
+  it('maps a lost card to nothing after it is retired and the new card to the student', async () => {
+    const w = await world();
+    await retireCard(knex, { cardUid: 'aa01', lastValidDate: '2026-11-22' });
+    await issueCard(knex, { studentId: w.student, cardUid: 'bb02', validFrom: '2026-11-23' });
+    const res = await post(w.token, {
+      swipes: [swipe('o1', '2026-11-20T07:40'), swipe('o2', '2026-11-24T07:40'), swipe('n1', '2026-11-24T07:41', 'BB02')],
+    });
+    expect(res.body.results.map((r: { matched: boolean }) => r.matched)).toEqual([true, false, true]);
+    const rows = await knex('swipes').orderBy('id').pluck('student_id');
+    expect(rows).toEqual([w.student, null, w.student]);
+  });
+
+  it('never maps a card of another school', async () => {
+    const w = await world();
+    const other = await createSchoolWorld(knex, { schoolName: '市立仁愛國小' });
+    await createCard(knex, other.student, { uid: 'CC03' });
+    const res = await post(w.token, { swipes: [swipe('c1', '2026-11-24T07:40', 'CC03')] });
+    expect(res.body.results[0]).toEqual({ event_id: 'c1', status: 'accepted', matched: false });
+  });
+});
+
+describe('the SMS a swipe triggers', () => {
+  async function subscribed(o: { cancelledOn?: string | null; status?: string; arrival?: boolean } = {}) {
+    const w = await world();
+    const period = await createPeriod(knex, w.schoolId);
+    await createSubscription(knex, w.student, period, {
+      status: o.status ?? 'active',
+      cancelledOn: o.cancelledOn ?? null,
+      arrival: o.arrival ?? true,
+    });
+    await createPhone(knex, w.student, { number: '0912345678' });
+    await createPhone(knex, w.student, { number: '0922333444' });
+    await createPhone(knex, w.student, { number: '0933000111', verified: false });
+    return w;
+  }
+  const outbox = () => knex('sms_outbox').orderBy('id').select('kind', 'phone', 'body', 'student_id');
+
+  it('queues the arrival notice for each verified phone, once per day', async () => {
+    const w = await subscribed();
+    await post(w.token, { swipes: [swipe('a1', '2026-11-24T07:42'), swipe('a2', '2026-11-24T07:44')] });
+    await post(w.token, { swipes: [swipe('a3', '2026-11-24T07:45')] });
+    expect(await outbox()).toEqual([
+      { kind: 'arrival', phone: '0912345678', body: '【臺北市數位學生證】王小明已於07:42到校。', student_id: w.student },
+      { kind: 'arrival', phone: '0922333444', body: '【臺北市數位學生證】王小明已於07:42到校。', student_id: w.student },
+    ]);
+  });
+
+  it('queues the departure notice for the first swipe at least 10 minutes after arrival, and only once', async () => {
+    const w = await subscribed();
+    clock.set('2026-11-24T08:30:00Z'); // 16:30 Taipei
+    await post(w.token, {
+      swipes: [swipe('d1', '2026-11-24T16:05'), swipe('d2', '2026-11-24T16:14'), swipe('d3', '2026-11-24T16:15')],
+    });
+    await post(w.token, { swipes: [swipe('d4', '2026-11-24T16:20')] });
+    const rows = await outbox();
+    expect(rows.filter((r) => r.kind === 'arrival').map((r) => r.body)).toEqual([
+      '【臺北市數位學生證】王小明已於16:05到校。',
+      '【臺北市數位學生證】王小明已於16:05到校。',
+    ]);
+    expect(rows.filter((r) => r.kind === 'departure').map((r) => r.body)).toEqual([
+      '【臺北市數位學生證】王小明已於16:15離校。',
+      '【臺北市數位學生證】王小明已於16:15離校。',
+    ]);
+  });
+
+  it('sends nothing for a swipe received more than 30 minutes late', async () => {
+    const w = await subscribed();
+    clock.set('2026-11-24T00:13:00Z'); // 08:13 Taipei: 31 minutes after 07:42
+    const res = await post(w.token, { swipes: [swipe('l1', '2026-11-24T07:42')] });
+    expect(res.body.results[0].status).toBe('accepted');
+    expect(await outbox()).toEqual([]);
+    clock.set('2026-11-24T00:12:00Z'); // exactly 30 minutes after 07:43
+    await post(w.token, { swipes: [swipe('l2', '2026-11-24T07:42')] });
+    expect(await outbox()).toEqual([]); // 07:42 is already the arrival (l1): not a new arrival
+  });
+
+  it('sends exactly at 30 minutes late', async () => {
+    const w = await subscribed();
+    clock.set('2026-11-24T00:12:00Z');
+    await post(w.token, { swipes: [swipe('l1', '2026-11-24T07:42')] });
+    expect((await outbox()).length).toBe(2);
+  });
+
+  it('sends nothing when a manual arrival entry already made the arrival', async () => {
+    const w = await subscribed();
+    await createManualEntry(knex, { studentId: w.student, date: '2026-11-24', time: '07:38', direction: 'arrival' });
+    await post(w.token, { swipes: [swipe('m1', '2026-11-24T07:42')] });
+    expect(await outbox()).toEqual([]);
+    // 10 minutes after the manual arrival, a swipe is the first departure and does send.
+    await post(w.token, { swipes: [swipe('m2', '2026-11-24T07:48')] });
+    expect((await outbox()).map((r) => r.body)).toEqual([
+      '【臺北市數位學生證】王小明已於07:48離校。',
+      '【臺北市數位學生證】王小明已於07:48離校。',
+    ]);
+  });
+
+  it('sends nothing without an effective subscription, or without the item', async () => {
+    const w = await world();
+    await createPhone(knex, w.student);
+    await post(w.token, { swipes: [swipe('n1', '2026-11-24T07:42')] });
+    expect(await outbox()).toEqual([]);
+    const period = await createPeriod(knex, w.schoolId);
+    await createSubscription(knex, w.student, period, { arrival: false });
+    const other = await createStudent(knex, w.class401, { name: '李小華' });
+    await createCard(knex, other, { uid: 'AA02' });
+    await post(w.token, { swipes: [swipe('n2', '2026-11-24T07:43')] });
+    expect(await outbox()).toEqual([]);
+  });
+
+  it('sends on the day a cancellation is approved, not on the day after', async () => {
+    // Cancellation approved on 2026-11-24 → cancelled_on 2026-11-25.
+    const w = await subscribed({ status: 'cancelled', cancelledOn: '2026-11-25' });
+    await post(w.token, { swipes: [swipe('c1', '2026-11-24T07:42')] });
+    expect((await outbox()).length).toBe(2);
+    clock.set('2026-11-24T23:50:00Z'); // 2026-11-25 07:50 Taipei
+    await post(w.token, { swipes: [swipe('c2', '2026-11-25T07:42')] });
+    expect((await outbox()).length).toBe(2);
+    expect(await count('swipes')).toBe(2);
+  });
+
+  it('sends nothing for an unmatched card', async () => {
+    const w = await subscribed();
+    await post(w.token, { swipes: [swipe('u1', '2026-11-24T07:42', 'ZZ99')] });
+    expect(await outbox()).toEqual([]);
+  });
+});

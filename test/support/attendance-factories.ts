@@ -1,0 +1,67 @@
+/** Factories for cards, readers, swipes, manual entries and school holidays (H3). */
+import type { Knex } from 'knex';
+import { createReader } from '../../src/domain/readers/reader-tokens.js';
+import { taipeiDate } from '../../src/domain/time.js';
+
+export async function createCard(
+  knex: Knex,
+  studentId: number,
+  o: { uid?: string; validFrom?: string; validUntil?: string | null } = {},
+): Promise<number> {
+  const [row] = await knex('cards')
+    .insert({
+      student_id: studentId,
+      card_uid: (o.uid ?? `CARD${studentId}`).toUpperCase(),
+      valid_from: o.validFrom ?? '2026-08-01',
+      valid_until: o.validUntil ?? null,
+    })
+    .returning('id');
+  return row.id as number;
+}
+
+export async function createReaderToken(knex: Knex, schoolId: number, name = '正門'): Promise<{ readerId: number; token: string }> {
+  const { reader, token } = await createReader(knex, { schoolId, name });
+  return { readerId: reader.id, token };
+}
+
+/** A stored swipe (as if a reader had posted it), Taipei wall time `at` = 'YYYY-MM-DDTHH:mm'. */
+export async function createSwipe(
+  knex: Knex,
+  o: { readerId: number; schoolId: number; studentId: number | null; at: string; cardUid?: string; eventId?: string; receivedAt?: Date },
+): Promise<number> {
+  const at = new Date(`${o.at}:00+08:00`);
+  const [row] = await knex('swipes')
+    .insert({
+      reader_id: o.readerId,
+      school_id: o.schoolId,
+      event_id: o.eventId ?? `ev-${Math.random().toString(36).slice(2)}`,
+      card_uid: o.cardUid ?? 'CARD',
+      swiped_at: at,
+      swipe_date: taipeiDate(at),
+      received_at: o.receivedAt ?? at,
+      student_id: o.studentId,
+    })
+    .returning('id');
+  return Number(row.id);
+}
+
+export async function createManualEntry(
+  knex: Knex,
+  o: { studentId: number; date: string; time: string; direction: 'arrival' | 'departure'; reason?: string; by?: number | null },
+): Promise<number> {
+  const [row] = await knex('manual_entries')
+    .insert({
+      student_id: o.studentId,
+      entry_date: o.date,
+      entry_time: o.time,
+      direction: o.direction,
+      reason: o.reason ?? '忘記帶卡',
+      entered_by_account_id: o.by ?? null,
+    })
+    .returning('id');
+  return row.id as number;
+}
+
+export async function createHoliday(knex: Knex, schoolId: number, on: string, name = '校慶補假'): Promise<void> {
+  await knex('school_holidays').insert({ school_id: schoolId, holiday_on: on, name });
+}
