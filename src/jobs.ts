@@ -1,10 +1,24 @@
 /** Background work of an app process (the SMS dispatcher). Stops after its current batch. */
 import type { AppDeps } from './deps.js';
+import { SmsDispatcher, startDispatcherLoop } from './domain/sms/dispatcher.js';
+import { providerFromConfig } from './domain/sms/providers/index.js';
 
 export interface Jobs {
   stop(): Promise<void>;
 }
 
-export function startBackgroundJobs(_deps: AppDeps): Jobs {
-  return { stop: async () => {} };
+export function startBackgroundJobs(deps: AppDeps): Jobs {
+  const { config, db, clock, logger } = deps;
+  if (!config.sms.dispatcher) return { stop: async () => {} };
+  const provider = providerFromConfig(config, logger);
+  const batchSize = 50;
+  const dispatcher = new SmsDispatcher({ knex: db.knex, clock, provider, logger, maxAttempts: config.sms.maxAttempts, batchSize });
+  const loop = startDispatcherLoop(dispatcher, { intervalMs: config.sms.intervalMs, batchSize, logger });
+  logger.info({ provider: provider.name, intervalMs: config.sms.intervalMs }, 'sms dispatcher started');
+  return {
+    async stop() {
+      await loop.stop();
+      logger.info('sms dispatcher stopped');
+    },
+  };
 }
