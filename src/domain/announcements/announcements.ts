@@ -1,0 +1,213 @@
+/**
+ * 公告資訊服務: announcements of the bureau (school_id null: every user sees them) and of a school (its
+ * staff, and the parents of its students). Pinned first, then newest. A withdrawn or not yet published
+ * announcement is not shown to readers.
+ */
+import type { Knex } from 'knex';
+import type { CurrentUser } from '../accounts/current-user.js';
+
+export const PER_PAGE = 20;
+
+export interface AnnouncementRow {
+  id: number;
+  schoolId: number | null;
+  schoolName: string | null;
+  title: string;
+  body: string;
+  pinned: boolean;
+  authorName: string;
+  publishedAt: Date;
+  updatedAt: Date;
+  withdrawnAt: Date | null;
+}
+
+/** The schools whose announcements this user reads: the staff member's school, the parent's children's schools. */
+export function readerSchoolIds(user: CurrentUser): number[] {
+  if (user.role === 'parent') return [...new Set(user.children.map((c) => c.schoolId))];
+  return [user.schoolId];
+}
+
+function base(knex: Knex) {
+  return knex('announcements as an').leftJoin('schools as sc', 'sc.id', 'an.school_id');
+}
+
+const COLUMNS = [
+  'an.id',
+  'an.school_id',
+  'sc.name as school_name',
+  'an.title',
+  'an.body',
+  'an.pinned',
+  'an.author_name',
+  'an.published_at',
+  'an.updated_at',
+  'an.withdrawn_at',
+];
+
+function toRow(r: Record<string, unknown>): AnnouncementRow {
+  return {
+    id: r.id as number,
+    schoolId: (r.school_id as number | null) ?? null,
+    schoolName: (r.school_name as string | null) ?? null,
+    title: r.title as string,
+    body: r.body as string,
+    pinned: r.pinned as boolean,
+    authorName: r.author_name as string,
+    publishedAt: r.published_at as Date,
+    updatedAt: r.updated_at as Date,
+    withdrawnAt: (r.withdrawn_at as Date | null) ?? null,
+  };
+}
+
+/** What a reader may see: published, not withdrawn, from the bureau or one of the reader's schools. */
+function visibleTo(q: Knex.QueryBuilder, user: CurrentUser, now: Date): Knex.QueryBuilder {
+  const schools = readerSchoolIds(user);
+  return q
+    .whereNull('an.withdrawn_at')
+    .where('an.published_at', '<=', now)
+    .where((w) => {
+      w.whereNull('an.school_id');
+      if (schools.length > 0) w.orWhereIn('an.school_id', schools);
+    });
+}
+
+export async function listAnnouncements(
+  knex: Knex,
+  user: CurrentUser,
+  now: Date,
+  o: { page?: number | undefined; perPage?: number } = {},
+): Promise<{ rows: AnnouncementRow[]; total: number; page: number; perPage: number }> {
+  const perPage = o.perPage ?? PER_PAGE;
+  const countRow = await visibleTo(base(knex), user, now).count<{ n: string }[]>({ n: '*' }).first();
+  const total = Number(countRow?.n ?? 0);
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  const page = Math.min(Math.max(1, o.page ?? 1), pages);
+  const rows = await visibleTo(base(knex), user, now)
+    .select(COLUMNS)
+    .orderBy([
+      { column: 'an.pinned', order: 'desc' },
+      { column: 'an.published_at', order: 'desc' },
+      { column: 'an.id', order: 'desc' },
+    ])
+    .limit(perPage)
+    .offset((page - 1) * perPage);
+  return { rows: rows.map(toRow), total, page, perPage };
+}
+
+export async function latestAnnouncements(knex: Knex, user: CurrentUser, now: Date, n = 5): Promise<AnnouncementRow[]> {
+  const rows = await visibleTo(base(knex), user, now)
+    .select(COLUMNS)
+    .orderBy([
+      { column: 'an.published_at', order: 'desc' },
+      { column: 'an.id', order: 'desc' },
+    ])
+    .limit(n);
+  return rows.map(toRow);
+}
+
+export async function findVisibleAnnouncement(
+  knex: Knex,
+  user: CurrentUser,
+  now: Date,
+  id: number,
+): Promise<AnnouncementRow | undefined> {
+  const r = await visibleTo(base(knex), user, now).where('an.id', id).first(COLUMNS);
+  return r ? toRow(r) : undefined;
+}
+
+/** A school admin's own school's announcements, withdrawn ones included (for the management list). */
+export async function listSchoolAnnouncements(knex: Knex, user: CurrentUser): Promise<AnnouncementRow[]> {
+  if (user.role !== 'school_admin') return [];
+  const rows = await base(knex)
+    .where('an.school_id', user.schoolId)
+    .select(COLUMNS)
+    .orderBy([
+      { column: 'an.withdrawn_at', order: 'desc', nulls: 'first' },
+      { column: 'an.published_at', order: 'desc' },
+      { column: 'an.id', order: 'desc' },
+    ])
+    .limit(200);
+  return rows.map(toRow);
+}
+
+/** One of this school admin's school's announcements (not the bureau's, not another school's). */
+export async function findOwnAnnouncement(knex: Knex, user: CurrentUser, id: number): Promise<AnnouncementRow | undefined> {
+  if (user.role !== 'school_admin') return undefined;
+  const r = await base(knex).where('an.id', id).where('an.school_id', user.schoolId).first(COLUMNS);
+  return r ? toRow(r) : undefined;
+}
+
+export interface AnnouncementInput {
+  title: string;
+  body: string;
+  pinned: boolean;
+}
+
+export async function createSchoolAnnouncement(
+  knex: Knex,
+  user: CurrentUser,
+  input: AnnouncementInput,
+  now: Date,
+): Promise<number> {
+  const [row] = await knex('announcements')
+    .insert({
+      school_id: user.schoolId,
+      title: input.title,
+      body: input.body,
+      pinned: input.pinned,
+      author_account_id: user.accountId,
+      author_name: user.displayName,
+      published_at: now,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning('id');
+  return row.id as number;
+}
+
+/** Update in the admin's school only; false when there is no such announcement there. */
+export async function updateSchoolAnnouncement(
+  knex: Knex,
+  user: CurrentUser,
+  id: number,
+  input: AnnouncementInput,
+  now: Date,
+): Promise<boolean> {
+  if (user.role !== 'school_admin') return false;
+  const n = await knex('announcements')
+    .where({ id, school_id: user.schoolId })
+    .whereNull('withdrawn_at')
+    .update({ title: input.title, body: input.body, pinned: input.pinned, updated_at: now });
+  return n > 0;
+}
+
+export async function withdrawSchoolAnnouncement(knex: Knex, user: CurrentUser, id: number, now: Date): Promise<boolean> {
+  if (user.role !== 'school_admin') return false;
+  const n = await knex('announcements')
+    .where({ id, school_id: user.schoolId })
+    .whereNull('withdrawn_at')
+    .update({ withdrawn_at: now, updated_at: now });
+  return n > 0;
+}
+
+/** A bureau announcement (every school), posted by the admin script. */
+export async function postBureauAnnouncement(
+  knex: Knex,
+  input: AnnouncementInput & { authorName?: string },
+  now: Date,
+): Promise<number> {
+  const [row] = await knex('announcements')
+    .insert({
+      school_id: null,
+      title: input.title,
+      body: input.body,
+      pinned: input.pinned,
+      author_account_id: null,
+      author_name: input.authorName ?? '臺北市政府教育局',
+      published_at: now,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning('id');
+  return row.id as number;
+}

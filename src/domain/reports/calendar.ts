@@ -1,0 +1,99 @@
+/**
+ * A parent's 統計報表: the current child's month of attendance as a calendar. A day with a record shows its
+ * 到校 / 離校 time (or 補登); a past school day without one shows 未刷卡 — never "absent".
+ */
+import type { Knex } from 'knex';
+import type { CurrentUser } from '../accounts/current-user.js';
+import { loadHolidays, loadRecords } from '../attendance/records.js';
+import { cellText, computeDay, NO_SWIPE, type RuleOptions } from '../attendance/rules.js';
+import { visibleStudentIds } from '../scope.js';
+import { addDays, isWeekend, monthRange, weekdayOf } from '../time.js';
+
+export interface CalendarDay {
+  date: string;
+  day: number;
+  weekday: number;
+  kind: 'record' | 'no_record' | 'off' | 'holiday' | 'future';
+  arrival: string;
+  departure: string;
+  holidayName?: string;
+}
+
+export interface MonthCalendar {
+  month: string;
+  prevMonth: string;
+  nextMonth: string | undefined;
+  weeks: (CalendarDay | undefined)[][];
+  recordDays: number;
+  schoolDays: number;
+}
+
+export async function monthCalendar(
+  knex: Knex,
+  user: CurrentUser,
+  month: string,
+  today: string,
+  o: RuleOptions,
+): Promise<MonthCalendar | undefined> {
+  const child = user.currentChild;
+  if (!child) return undefined;
+  // The scope in SQL: the child must be one of this parent's.
+  const st = await knex('students as st').where('st.id', child.id).whereIn('st.id', visibleStudentIds(knex, user)).first('st.id', 'st.school_id');
+  if (!st) return undefined;
+  const { from, to } = monthRange(`${month}-01`);
+  const book = await loadRecords(knex, [st.id as number], from, to);
+  const holidays = await loadHolidays(knex, st.school_id as number, from, to);
+  const names = new Map(
+    ((await knex('school_holidays').where('school_id', st.school_id).whereBetween('holiday_on', [from, to]).select('holiday_on', 'name')) as {
+      holiday_on: string;
+      name: string;
+    }[]).map((h) => [h.holiday_on, h.name]),
+  );
+  const days = book.get(st.id as number);
+  const cells: CalendarDay[] = [];
+  let recordDays = 0;
+  let schoolDays = 0;
+  for (let d = from; d <= to; d = addDays(d, 1)) {
+    const rec = days?.get(d);
+    const a = rec ? computeDay(rec, o) : { arrival: undefined, departure: undefined };
+    const has = Boolean(a.arrival || a.departure);
+    let kind: CalendarDay['kind'];
+    if (has) kind = 'record';
+    else if (d > today) kind = 'future';
+    else if (holidays.has(d)) kind = 'holiday';
+    else if (isWeekend(d)) kind = 'off';
+    else kind = 'no_record';
+    if (has) recordDays++;
+    if (!isWeekend(d) && !holidays.has(d) && d <= today) schoolDays++;
+    cells.push({
+      date: d,
+      day: Number(d.slice(8)),
+      weekday: weekdayOf(d),
+      kind,
+      arrival: has ? cellText(a.arrival) : kind === 'no_record' ? NO_SWIPE : '',
+      departure: has ? cellText(a.departure) : '',
+      ...(names.has(d) ? { holidayName: names.get(d) } : {}),
+    });
+  }
+  // Weeks from Sunday to Saturday, padded.
+  const weeks: (CalendarDay | undefined)[][] = [];
+  let week: (CalendarDay | undefined)[] = Array.from({ length: cells[0]?.weekday ?? 0 }, () => undefined);
+  for (const c of cells) {
+    week.push(c);
+    if (week.length === 7) {
+      weeks.push(week);
+      week = [];
+    }
+  }
+  if (week.length > 0) weeks.push([...week, ...Array.from({ length: 7 - week.length }, () => undefined)]);
+  const prevMonth = addDays(from, -1).slice(0, 7);
+  const nextFirst = addDays(to, 1);
+  return {
+    month,
+    prevMonth,
+    nextMonth: nextFirst <= today ? nextFirst.slice(0, 7) : undefined,
+    weeks,
+    recordDays,
+    schoolDays,
+  };
+}

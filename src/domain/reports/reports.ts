@@ -1,0 +1,346 @@
+/**
+ * 統計報表 for staff, always within the caller's scope (a teacher's classes, an admin's school): each report is
+ * one table model that the page, the chart and the CSV download all render, so they show the same figures.
+ */
+import type { Knex } from 'knex';
+import type { CurrentUser } from '../accounts/current-user.js';
+import { visibleClassIds, visibleStudentIds } from '../scope.js';
+import { addDays, daysBetween, isWeekend, startOfTaipeiDay, weekdayName, weekdayOf } from '../time.js';
+import type { ChartSpec } from './chart.js';
+
+export const REPORT_KEYS = ['subscriptions', 'requests', 'refunds', 'sms', 'coverage'] as const;
+export type ReportKey = (typeof REPORT_KEYS)[number];
+export const MAX_RANGE_DAYS = 92;
+
+export type Cell = string | number;
+
+export interface Report {
+  key: ReportKey;
+  title: string;
+  note: string;
+  columns: string[];
+  rows: Cell[][];
+  footer?: Cell[];
+  chart: ChartSpec;
+}
+
+export interface Range {
+  from: string;
+  to: string;
+}
+
+export const SUBSCRIPTION_STATES: [string, string][] = [
+  ['active', '生效'],
+  ['pending', '審核中'],
+  ['cancel_pending', '註銷審核中'],
+  ['cancelled', '已註銷'],
+  ['rejected', '已退回'],
+  ['withdrawn', '已取消'],
+  ['expired', '已到期'],
+];
+
+async function scopeClasses(knex: Knex, user: CurrentUser) {
+  return (await knex('classes as c')
+    .whereIn('c.id', visibleClassIds(knex, user))
+    .where('c.school_id', user.schoolId)
+    .orderBy([{ column: 'c.school_year', order: 'desc' }, 'c.code'])
+    .select('c.id', 'c.name', 'c.code')) as { id: number; name: string; code: string }[];
+}
+
+/** Subscriptions of the periods overlapping the range, by class and state (已到期 = the period ended before today). */
+export async function subscriptionsByClass(knex: Knex, user: CurrentUser, range: Range, today: string): Promise<Report> {
+  const classes = await scopeClasses(knex, user);
+  const counts = (await knex('subscriptions as s')
+    .join('students as st', 'st.id', 's.student_id')
+    .join('service_periods as p', 'p.id', 's.period_id')
+    .whereIn('st.id', visibleStudentIds(knex, user))
+    .where('p.starts_on', '<=', range.to)
+    .where('p.ends_on', '>=', range.from)
+    .groupBy('st.class_id', 'state')
+    .select(
+      'st.class_id',
+      knex.raw(
+        `case when p.ends_on < ? and s.status in ('active','cancel_pending') then 'expired' else s.status end as state`,
+        [today],
+      ),
+      knex.raw('count(*)::int as n'),
+    )) as { class_id: number; state: string; n: number }[];
+  const byClass = new Map<number, Map<string, number>>();
+  for (const c of counts) {
+    let m = byClass.get(c.class_id);
+    if (!m) byClass.set(c.class_id, (m = new Map()));
+    m.set(c.state, (m.get(c.state) ?? 0) + c.n);
+  }
+  const rows: Cell[][] = classes.map((c) => {
+    const m = byClass.get(c.id) ?? new Map<string, number>();
+    const vals = SUBSCRIPTION_STATES.map(([k]) => m.get(k) ?? 0);
+    return [c.name, ...vals, vals.reduce((a, b) => a + b, 0)];
+  });
+  const footer: Cell[] = ['合計', ...SUBSCRIPTION_STATES.map((_, i) => sumCol(rows, i + 1)), sumCol(rows, SUBSCRIPTION_STATES.length + 1)];
+  return {
+    key: 'subscriptions',
+    title: '各班訂購狀態',
+    note: `服務期間與 ${range.from}~${range.to} 重疊的簡訊訂購，依班級與申請狀態統計。`,
+    columns: ['班級', ...SUBSCRIPTION_STATES.map(([, l]) => l), '合計'],
+    rows,
+    footer,
+    chart: {
+      title: '各班訂購狀態',
+      desc: `各班簡訊訂購件數，依狀態分段：${SUBSCRIPTION_STATES.map(([, l]) => l).join('、')}。詳細數字見下表。`,
+      categories: classes.map((c) => c.name),
+      series: SUBSCRIPTION_STATES.map(([, l], i) => ({ name: l, values: rows.map((r) => Number(r[i + 1])) })),
+    },
+  };
+}
+
+/** The Monday of a date's week. */
+export function weekStart(date: string): string {
+  return addDays(date, -((weekdayOf(date) + 6) % 7));
+}
+
+/** Orders and cancellations requested in the range, per week (Monday to Sunday). */
+export async function requestsPerWeek(knex: Knex, user: CurrentUser, range: Range): Promise<Report> {
+  const counts = (await knex('review_requests as r')
+    .join('subscriptions as s', 's.id', 'r.subscription_id')
+    .whereIn('s.student_id', visibleStudentIds(knex, user))
+    .whereBetween('r.requested_on', [range.from, range.to])
+    .groupBy('r.requested_on', 'r.kind', 'r.status')
+    .select('r.requested_on', 'r.kind', 'r.status', knex.raw('count(*)::int as n'))) as {
+    requested_on: string;
+    kind: string;
+    status: string;
+    n: number;
+  }[];
+  const weeks: string[] = [];
+  for (let w = weekStart(range.from); w <= range.to; w = addDays(w, 7)) weeks.push(w);
+  const idx = new Map(weeks.map((w, i) => [w, i]));
+  const rows: number[][] = weeks.map(() => [0, 0, 0, 0]);
+  for (const c of counts) {
+    const row = rows[idx.get(weekStart(c.requested_on)) ?? -1];
+    if (!row) continue;
+    const base = c.kind === 'order' ? 0 : 2;
+    row[base] = (row[base] ?? 0) + c.n;
+    if (c.status === 'approved') row[base + 1] = (row[base + 1] ?? 0) + c.n;
+  }
+  const label = (w: string) => `${w}~${addDays(w, 6).slice(5)}`;
+  const tableRows: Cell[][] = weeks.map((w, i) => [label(w), ...(rows[i] ?? [])]);
+  return {
+    key: 'requests',
+    title: '每週訂購與註銷申請',
+    note: `申請日期在 ${range.from}~${range.to} 的訂購申請與註銷申請，每週（週一至週日）統計，並列出其中已核准的件數。`,
+    columns: ['週次', '訂購申請', '訂購已核准', '註銷申請', '註銷已核准'],
+    rows: tableRows,
+    footer: ['合計', sumCol(tableRows, 1), sumCol(tableRows, 2), sumCol(tableRows, 3), sumCol(tableRows, 4)],
+    chart: {
+      title: '每週訂購與註銷申請',
+      desc: '每週的訂購申請件數與註銷申請件數。詳細數字見下表。',
+      categories: weeks.map((w) => w.slice(5)),
+      series: [
+        { name: '訂購申請', values: rows.map((r) => r[0] ?? 0) },
+        { name: '註銷申請', values: rows.map((r) => r[2] ?? 0) },
+      ],
+    },
+  };
+}
+
+/** Refunds of cancellations approved with effect in the range, per class: due, paid, outstanding. */
+export async function refundsByClass(knex: Knex, user: CurrentUser, range: Range): Promise<Report> {
+  const classes = await scopeClasses(knex, user);
+  const sums = (await knex('review_requests as r')
+    .join('subscriptions as s', 's.id', 'r.subscription_id')
+    .join('students as st', 'st.id', 's.student_id')
+    .whereIn('st.id', visibleStudentIds(knex, user))
+    .where({ 'r.kind': 'cancellation', 'r.status': 'approved' })
+    .where('r.refund_amount', '>', 0)
+    .whereBetween('r.effective_on', [range.from, range.to])
+    .groupBy('st.class_id')
+    .select(
+      'st.class_id',
+      knex.raw('count(*)::int as due_count'),
+      knex.raw('sum(r.refund_amount)::int as due_amount'),
+      knex.raw('count(r.refund_paid_on)::int as paid_count'),
+      knex.raw('coalesce(sum(r.refund_amount) filter (where r.refund_paid_on is not null), 0)::int as paid_amount'),
+    )) as { class_id: number; due_count: number; due_amount: number; paid_count: number; paid_amount: number }[];
+  const by = new Map(sums.map((s) => [s.class_id, s]));
+  const rows: Cell[][] = classes.map((c) => {
+    const s = by.get(c.id);
+    const due = s?.due_amount ?? 0;
+    const paid = s?.paid_amount ?? 0;
+    return [c.name, s?.due_count ?? 0, due, s?.paid_count ?? 0, paid, due - paid];
+  });
+  return {
+    key: 'refunds',
+    title: '退費統計',
+    note: `註銷於 ${range.from}~${range.to} 生效且應退費的件數與金額（新臺幣元），已退與未退。`,
+    columns: ['班級', '應退件數', '應退金額', '已退件數', '已退金額', '未退金額'],
+    rows,
+    footer: ['合計', sumCol(rows, 1), sumCol(rows, 2), sumCol(rows, 3), sumCol(rows, 4), sumCol(rows, 5)],
+    chart: {
+      title: '各班退費金額',
+      desc: '各班應退金額，分為已退與未退（新臺幣元）。詳細數字見下表。',
+      categories: classes.map((c) => c.name),
+      series: [
+        { name: '已退金額', values: rows.map((r) => Number(r[4])) },
+        { name: '未退金額', values: rows.map((r) => Number(r[5])) },
+      ],
+    },
+  };
+}
+
+function daysOf(range: Range): string[] {
+  const out: string[] = [];
+  for (let d = range.from; d <= range.to; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
+/**
+ * SMS of the scope's students per Taipei day of creation: 已發送 = handed to the provider (sent or delivered),
+ * 已送達 = delivery confirmed, 發送失敗 = given up, 待發送 = still queued.
+ */
+export async function smsPerDay(knex: Knex, user: CurrentUser, range: Range): Promise<Report> {
+  const counts = (await knex('sms_outbox as o')
+    .whereIn('o.student_id', visibleStudentIds(knex, user))
+    .where('o.created_at', '>=', startOfTaipeiDay(range.from))
+    .where('o.created_at', '<', startOfTaipeiDay(addDays(range.to, 1)))
+    .groupBy('day', 'o.status')
+    .select(
+      knex.raw(`to_char((o.created_at at time zone 'UTC') + interval '8 hours', 'YYYY-MM-DD') as day`),
+      'o.status',
+      knex.raw('count(*)::int as n'),
+    )) as { day: string; status: string; n: number }[];
+  const days = daysOf(range);
+  const idx = new Map(days.map((d, i) => [d, i]));
+  const sent = days.map(() => 0);
+  const delivered = days.map(() => 0);
+  const failed = days.map(() => 0);
+  const queued = days.map(() => 0);
+  for (const c of counts) {
+    const i = idx.get(c.day);
+    if (i === undefined) continue;
+    if (c.status === 'sent' || c.status === 'delivered') sent[i] = (sent[i] ?? 0) + c.n;
+    if (c.status === 'delivered') delivered[i] = (delivered[i] ?? 0) + c.n;
+    if (c.status === 'failed') failed[i] = (failed[i] ?? 0) + c.n;
+    if (c.status === 'queued' || c.status === 'sending') queued[i] = (queued[i] ?? 0) + c.n;
+  }
+  const rows: Cell[][] = days.map((d, i) => [d, weekdayName(d), sent[i] ?? 0, delivered[i] ?? 0, failed[i] ?? 0, queued[i] ?? 0]);
+  return {
+    key: 'sms',
+    title: '每日簡訊發送',
+    note: '每日產生的簡訊（到校、離校、驗證碼與訊息）：已發送含已送達；已送達為電信業者回報送達；發送失敗為重試後仍失敗。',
+    columns: ['日期', '星期', '已發送', '已送達', '發送失敗', '待發送'],
+    rows,
+    footer: ['合計', '', sumCol(rows, 2), sumCol(rows, 3), sumCol(rows, 4), sumCol(rows, 5)],
+    chart: {
+      title: '每日簡訊發送',
+      desc: '每日簡訊則數，分段為已送達、已發送未回報、發送失敗、待發送。詳細數字見下表。',
+      categories: days.map((d) => d.slice(5)),
+      series: [
+        { name: '已送達', values: delivered },
+        { name: '已發送未回報', values: sent.map((s, i) => s - (delivered[i] ?? 0)) },
+        { name: '發送失敗', values: failed },
+        { name: '待發送', values: queued },
+      ],
+    },
+  };
+}
+
+/**
+ * Swipe coverage per school day (weekdays that are not holidays, plus any day with a record): students with a
+ * record that day (card or 補登) ÷ students in scope. 未刷卡 is not absence: this measures card use.
+ */
+export async function coveragePerDay(knex: Knex, user: CurrentUser, range: Range): Promise<Report> {
+  const totalRow = (await knex('students as st')
+    .whereIn('st.id', visibleStudentIds(knex, user))
+    .count<{ n: string }[]>({ n: '*' })
+    .first()) as { n: string } | undefined;
+  const total = Number(totalRow?.n ?? 0);
+  const holidays = new Set(
+    ((await knex('school_holidays')
+      .where('school_id', user.schoolId)
+      .whereBetween('holiday_on', [range.from, range.to])
+      .pluck('holiday_on')) as string[]),
+  );
+  const perDay = (await knex
+    .select('d', knex.raw('count(distinct sid)::int as n'))
+    .from(
+      knex('swipes')
+        .whereIn('student_id', visibleStudentIds(knex, user))
+        .whereBetween('swipe_date', [range.from, range.to])
+        .select('swipe_date as d', 'student_id as sid')
+        .unionAll(
+          knex('manual_entries')
+            .whereIn('student_id', visibleStudentIds(knex, user))
+            .whereBetween('entry_date', [range.from, range.to])
+            .select('entry_date as d', 'student_id as sid'),
+        )
+        .as('rec'),
+    )
+    .groupBy('d')) as { d: string; n: number }[];
+  const with_ = new Map(perDay.map((r) => [r.d, r.n]));
+  const days = daysOf(range).filter((d) => (!isWeekend(d) && !holidays.has(d)) || with_.has(d));
+  const pct = (n: number) => (total === 0 ? 0 : Math.round((n / total) * 1000) / 10);
+  const rows: Cell[][] = days.map((d) => {
+    const n = with_.get(d) ?? 0;
+    return [d, weekdayName(d), n, total, `${pct(n).toFixed(1)}%`];
+  });
+  return {
+    key: 'coverage',
+    title: '每日刷卡涵蓋率',
+    note: '上課日（週一至週五，不含學校假日；另含有紀錄的日子）有刷卡或補登紀錄的學生數 ÷ 學生數。未刷卡不代表缺席。',
+    columns: ['日期', '星期', '有紀錄學生數', '學生數', '涵蓋率'],
+    rows,
+    chart: {
+      title: '每日刷卡涵蓋率',
+      desc: '每個上課日有刷卡或補登紀錄的學生比例（百分比）。詳細數字見下表。',
+      categories: days.map((d) => d.slice(5)),
+      series: [{ name: '涵蓋率', values: days.map((d) => pct(with_.get(d) ?? 0)) }],
+      max: 100,
+      unit: '%',
+    },
+  };
+}
+
+export async function buildReport(knex: Knex, user: CurrentUser, key: ReportKey, range: Range, today: string): Promise<Report> {
+  switch (key) {
+    case 'subscriptions':
+      return subscriptionsByClass(knex, user, range, today);
+    case 'requests':
+      return requestsPerWeek(knex, user, range);
+    case 'refunds':
+      return refundsByClass(knex, user, range);
+    case 'sms':
+      return smsPerDay(knex, user, range);
+    case 'coverage':
+      return coveragePerDay(knex, user, range);
+  }
+}
+
+export async function buildAllReports(knex: Knex, user: CurrentUser, range: Range, today: string): Promise<Report[]> {
+  const out: Report[] = [];
+  for (const k of REPORT_KEYS) out.push(await buildReport(knex, user, k, range, today));
+  return out;
+}
+
+function sumCol(rows: Cell[][], i: number): number {
+  return rows.reduce((s, r) => s + (typeof r[i] === 'number' ? (r[i] as number) : 0), 0);
+}
+
+/** Validate a date range: both dates, from ≤ to, at most MAX_RANGE_DAYS days. */
+export function rangeProblem(range: Range): string | undefined {
+  if (range.from > range.to) return '開始日期不可晚於結束日期';
+  if (daysBetween(range.from, range.to) + 1 > MAX_RANGE_DAYS) return `日期區間最長 ${MAX_RANGE_DAYS} 天`;
+  return undefined;
+}
+
+/** A CSV cell: quoted when needed; a leading = + - @ is neutralised so a spreadsheet never runs it as a formula. */
+function csvCell(v: Cell): string {
+  let s = String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** UTF-8 with a BOM (so Excel reads the Chinese correctly), CRLF line ends. */
+export function reportCsv(r: Report): string {
+  const lines = [r.columns, ...r.rows, ...(r.footer ? [r.footer] : [])].map((row) => row.map(csvCell).join(','));
+  return `\uFEFF${lines.join('\r\n')}\r\n`;
+}
