@@ -9,6 +9,7 @@ import { errorHandler, notFound } from './middleware/errors.js';
 import { baseLocals, viewLocals } from './middleware/locals.js';
 import { createSessionMiddleware } from './middleware/session.js';
 import { csrfProtection, sameOriginOnly, securityHeaders } from './middleware/security.js';
+import { createLoginThrottle } from './middleware/throttle.js';
 import { mountApi, mountPages } from './routes/index.js';
 
 
@@ -21,6 +22,8 @@ export interface App extends Express {
 export function createApp(deps: AppDeps): App {
   const app = express() as App;
   app.locals.deps = deps;
+  const loginThrottle = createLoginThrottle(deps);
+  app.locals.loginThrottle = loginThrottle;
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.trustProxy);
   app.set('view engine', 'ejs');
@@ -79,7 +82,7 @@ export function createApp(deps: AppDeps): App {
   app.use(errorHandler);
 
   app.shutdown = async () => {
-    await sessions.pool.end();
+    await Promise.all([sessions.pool.end(), loginThrottle.close()]);
   };
   return app;
 }

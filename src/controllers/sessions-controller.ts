@@ -8,6 +8,9 @@ import { findSchool, listDistricts, listLevels, listSchools } from '../domain/sc
 import { safeNextPath } from '../middleware/auth.js';
 import { csrfField, fieldErrors, id, text } from '../validation.js';
 import { destroySession, establishSession } from './sign-in.js';
+import { identityName, linkedAccountIds, linkIdentity } from '../domain/accounts/taipei-card.js';
+import { setFlash } from '../middleware/locals.js';
+import { lockMessage, throttleOf } from '../middleware/throttle.js';
 
 export const ROLES = [
   { value: 'parent', label: '家長' },
@@ -55,7 +58,10 @@ async function renderLogin(req: Request, res: Response, values: LoginValues, sta
   const districtId = values.districtId ?? districts[0]?.id;
   const level = values.level ?? levels[0]?.code;
   const schools = districtId !== undefined && level ? await listSchools(knex, districtId, level) : [];
+  const pending = req.session?.pendingIdentityId;
+  const pendingCard = pending !== undefined ? await identityName(knex, pending) : undefined;
   res.status(status).render('sessions/new', {
+    pendingCard,
     title: '系統登入',
     roles: ROLES,
     districts,
@@ -140,20 +146,97 @@ export async function createSession(req: Request, res: Response): Promise<void> 
   if (!f.password) required.password = '請輸入密碼';
   if (Object.keys(required).length > 0) return renderLogin(req, res, values, 422, required);
 
-  // 2. The account, looked up by (role, school, login); 3. bcrypt (against a dummy hash when there is none).
+  // 2. The throttle (get before the password is compared): a locked account is refused even with the right password.
+  const throttle = throttleOf(req);
+  const keys = { account: `${f.role}:${values.schoolId}:${values.account.toLowerCase()}`, ip: req.ip ?? 'unknown' };
+  const verdict = await throttle.check(keys);
+  if (verdict.locked) {
+    req.log.warn({ event: 'login.locked_refused', scope: verdict.scope }, 'login refused: locked');
+    await audit(knex, req, {
+      action: 'login.locked_refused',
+      schoolId: values.schoolId,
+      details: { role: f.role, login: values.account, scope: verdict.scope },
+    });
+    return renderLogin(req, res, values, 429, { _form: lockMessage(verdict) });
+  }
+
+  // 3. The account, looked up by (role, school, login); 4. bcrypt (against a dummy hash when there is none).
   const school = await findSchool(knex, values.schoolId!);
-  const account = school
-    ? await authenticate(knex, { role: f.role, schoolId: school.id, login: values.account, password: f.password })
-    : await authenticate(knex, { role: f.role, schoolId: 0, login: values.account, password: f.password });
+  const account = await authenticate(knex, {
+    role: f.role,
+    schoolId: school ? school.id : 0,
+    login: values.account,
+    password: f.password,
+  });
   if (!account) {
+    const after = await throttle.fail(keys);
+    const known = school
+      ? await knex('accounts').where({ role: f.role, school_id: school.id, login: values.account }).first('id')
+      : undefined;
+    if (known) {
+      await knex('accounts')
+        .where({ id: known.id })
+        .update({
+          failed_logins: knex.raw('failed_logins + 1'),
+          ...(after.locked && after.scope === 'account'
+            ? { locked_until: new Date(deps.clock.now().getTime() + after.minutes * 60_000) }
+            : {}),
+        });
+    }
     req.log.info({ event: 'login.failed', role: f.role, schoolId: values.schoolId }, 'login failed');
-    await audit(knex, req, { action: 'login.failed', schoolId: school?.id, details: { role: f.role, login: values.account } });
+    await audit(knex, req, {
+      action: 'login.failed',
+      schoolId: school?.id,
+      targetType: known ? 'account' : undefined,
+      targetId: known?.id,
+      details: { role: f.role, login: values.account },
+    });
+    if (after.locked) {
+      req.log.warn({ event: 'login.locked', scope: after.scope }, 'login locked');
+      await audit(knex, req, {
+        action: 'login.locked',
+        schoolId: school?.id,
+        targetType: known ? 'account' : undefined,
+        targetId: known?.id,
+        details: { role: f.role, login: values.account, scope: after.scope, minutes: after.minutes },
+      });
+      return renderLogin(req, res, values, 429, { _form: lockMessage(after) });
+    }
     return renderLogin(req, res, values, 422, { _form: '帳號或密碼錯誤' });
   }
-  await establishSession(req, { accountId: account.id, now: deps.clock.now().getTime() });
-  await knex('accounts').where({ id: account.id }).update({ last_login_at: deps.clock.now() });
-  await audit(knex, req, { action: 'login.succeeded', actorAccountId: account.id, schoolId: account.schoolId });
+  await throttle.succeed(keys);
+  await knex('accounts')
+    .where({ id: account.id })
+    .update({ last_login_at: deps.clock.now(), failed_logins: 0, locked_until: null });
+
+  // A Taipei Card seen for the first time is linked by this sign-in with a student-number account.
+  const pendingIdentityId = req.session.pendingIdentityId;
+  let card: { identityId: number; accountIds: number[] } | undefined;
+  if (pendingIdentityId !== undefined && account.role === 'parent') {
+    await linkIdentity(knex, pendingIdentityId, account.id);
+    await audit(knex, req, {
+      action: 'taipei_card.linked',
+      actorAccountId: account.id,
+      schoolId: account.schoolId,
+      targetType: 'taipei_card_identity',
+      targetId: pendingIdentityId,
+    });
+    card = { identityId: pendingIdentityId, accountIds: await linkedAccountIds(knex, pendingIdentityId) };
+  }
+  await establishSession(req, {
+    accountId: account.id,
+    accountIds: card?.accountIds,
+    identityId: card?.identityId,
+    now: deps.clock.now().getTime(),
+  });
+  await audit(knex, req, {
+    action: 'login.succeeded',
+    actorAccountId: account.id,
+    schoolId: account.schoolId,
+    details: { method: 'password', ...(card ? { linkedIdentityId: card.identityId } : {}) },
+  });
   req.log.info({ event: 'login.succeeded', accountId: account.id }, 'signed in');
+  if (card) setFlash(req, 'success', '已完成臺北卡連結，下次可直接使用臺北卡登入。');
   res.redirect(303, values.next);
 }
 

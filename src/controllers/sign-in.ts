@@ -21,3 +21,20 @@ export async function establishSession(
 export async function destroySession(req: Request): Promise<void> {
   await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
 }
+
+/** A new session id for the same signed-in session (after a password change): the old id stops working. */
+export async function rotateSession(req: Request): Promise<void> {
+  const keep = {
+    accountId: req.session.accountId,
+    accountIds: req.session.accountIds,
+    identityId: req.session.identityId,
+    studentId: req.session.studentId,
+    signedInAt: req.session.signedInAt,
+    lastSeenAt: req.session.lastSeenAt,
+  };
+  await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+  for (const [k, v] of Object.entries(keep)) {
+    if (v !== undefined) (req.session as unknown as Record<string, unknown>)[k] = v;
+  }
+  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+}

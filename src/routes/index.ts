@@ -10,6 +10,8 @@ import { requireUser } from '../middleware/auth.js';
 import { apiRoutes } from './api-routes.js';
 import { attendanceRoutes } from './attendance-routes.js';
 import { authRoutes } from './auth-routes.js';
+import { usesDevIdp } from '../domain/accounts/taipei-card.js';
+import { devIdentityProvider } from '../domain/oidc/dev-idp.js';
 import { contentRoutes } from './content-routes.js';
 import { smsRoutes } from './sms-routes.js';
 
@@ -18,6 +20,8 @@ export function mountApi(app: Express, deps: AppDeps): void {
   api.get('/schools', sessions.schoolsJson);
   api.use('/v1', apiRoutes(deps));
   app.use('/api', api);
+  // The development Taipei Card identity provider (never in production), before the portal's session and CSRF.
+  if (usesDevIdp(deps.config)) app.use(devIdentityProvider(deps));
 }
 
 export function mountPages(app: Express, deps: AppDeps): void {

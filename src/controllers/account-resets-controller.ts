@@ -1,0 +1,106 @@
+/**
+ * 家長密碼重設: a teacher resets the password of a parent of their own class (a school admin: any class of the
+ * school). The new one-time password is shown once; the parent must change it at the next sign-in.
+ */
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { depsOf, userOf } from '../deps.js';
+import { hashPassword, oneTimePassword } from '../domain/accounts/passwords.js';
+import { endSessionsOf } from '../domain/accounts/sessions.js';
+import { audit } from '../domain/audit.js';
+import { visibleClassIds, visibleStudentIds } from '../domain/scope.js';
+import { NotFoundError } from '../http-errors.js';
+import { csrfField, id, optionalId } from '../validation.js';
+
+const ListQuery = z.object({ classId: optionalId }).catch({ classId: undefined });
+
+/** GET /account/parent-passwords?classId= */
+export async function index(req: Request, res: Response): Promise<void> {
+  const user = userOf(req);
+  const { knex } = depsOf(req).db;
+  const q = ListQuery.parse({ classId: typeof req.query.classId === 'string' ? req.query.classId : undefined });
+  const classes = await knex('classes as c')
+    .whereIn('c.id', visibleClassIds(knex, user))
+    .orderBy([{ column: 'c.school_year', order: 'desc' }, { column: 'c.code' }])
+    .select('c.id', 'c.name', 'c.code', 'c.school_year');
+  if (q.classId !== undefined && !classes.some((c) => c.id === q.classId)) throw new NotFoundError();
+  const classId = q.classId ?? classes[0]?.id;
+  const rows =
+    classId === undefined
+      ? []
+      : await knex('students as st')
+          .join('guardian_students as gs', 'gs.student_id', 'st.id')
+          .join('accounts as a', 'a.guardian_id', 'gs.guardian_id')
+          .where('st.class_id', classId)
+          .whereIn('st.id', visibleStudentIds(knex, user))
+          .where('a.role', 'parent')
+          .whereNull('a.disabled_at')
+          .orderBy([{ column: 'st.seat_number' }, { column: 'a.id' }])
+          .select(
+            'st.seat_number',
+            'st.name as student_name',
+            'st.student_number',
+            'a.id as account_id',
+            'a.login',
+            'a.display_name',
+            'a.must_change_password',
+            'a.last_login_at',
+          );
+  let shown: { accountId: number; password: string; login: string; name: string } | undefined;
+  const once = req.session.shownOnce;
+  if (once) {
+    delete req.session.shownOnce;
+    const row = rows.find((r) => r.account_id === once.accountId);
+    if (row) shown = { accountId: once.accountId, password: once.password, login: row.login, name: row.display_name };
+  }
+  res.render('account/parent-passwords', { title: '家長密碼重設', classes, classId, rows, shown });
+}
+
+const ResetForm = z.strictObject({ ...csrfField, classId: optionalId, confirmed: z.literal('yes').optional() });
+
+/** POST /account/parent-passwords/:accountId/reset */
+export async function reset(req: Request, res: Response): Promise<void> {
+  const user = userOf(req);
+  const deps = depsOf(req);
+  const { knex } = deps.db;
+  const accountId = id.safeParse(req.params.accountId);
+  const form = ResetForm.safeParse(req.body);
+  if (!accountId.success || !form.success) throw new NotFoundError();
+  // The parent account must belong to a guardian of a student this user may see (in the SQL).
+  const target = await knex('accounts as a')
+    .where('a.id', accountId.data)
+    .where('a.role', 'parent')
+    .whereNull('a.disabled_at')
+    .whereExists(
+      knex('guardian_students as gs')
+        .whereRaw('gs.guardian_id = a.guardian_id')
+        .whereIn('gs.student_id', visibleStudentIds(knex, user))
+        .select(knex.raw('1')),
+    )
+    .first('a.id', 'a.login', 'a.school_id');
+  if (!target) throw new NotFoundError();
+
+  const password = oneTimePassword();
+  const now = deps.clock.now();
+  await knex('accounts')
+    .where({ id: target.id })
+    .update({
+      password_hash: await hashPassword(password),
+      must_change_password: true,
+      password_changed_at: now,
+      failed_logins: 0,
+      locked_until: null,
+      updated_at: now,
+    });
+  const ended = await endSessionsOf(knex, target.id);
+  await audit(knex, req, {
+    action: 'password.reset',
+    targetType: 'account',
+    targetId: target.id,
+    details: { login: target.login, sessionsEnded: ended },
+  });
+  req.log.info({ event: 'password.reset', accountId: target.id }, 'parent password reset');
+  req.session.shownOnce = { accountId: target.id, password };
+  const back = form.data.classId !== undefined ? `?classId=${form.data.classId}` : '';
+  res.redirect(303, `/account/parent-passwords${back}`);
+}

@@ -1,0 +1,105 @@
+/**
+ * Login throttling in PostgreSQL (rate-limiter-flexible), shared by every app process on the same database:
+ *  - account + IP: consecutive failures; the 5th locks the pair for 15 minutes (a success deletes the counter);
+ *  - account across IPs: at most 100 failures an hour;
+ *  - IP: at most 100 failures an hour.
+ * `check()` before the password is compared, `fail()` after a failure, `succeed()` after a success.
+ * Each limiter has an in-memory insurance limiter, so a database blip neither opens the door nor answers 500.
+ */
+import type { Request } from 'express';
+import pg from 'pg';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import type { AppDeps } from '../deps.js';
+
+export const ACCOUNT_IP_POINTS = 5;
+export const ACCOUNT_IP_WINDOW_S = 60 * 60;
+export const LOCK_S = 15 * 60;
+export const ACCOUNT_POINTS = 100;
+export const IP_POINTS = 100;
+export const HOUR_S = 60 * 60;
+
+export interface ThrottleKeys {
+  /** `role:schoolId:login`, whether the account exists or not (a lock must not tell). */
+  account: string;
+  ip: string;
+}
+
+export type ThrottleVerdict = { locked: false } | { locked: true; scope: 'account' | 'ip'; minutes: number };
+
+export interface LoginThrottle {
+  check(keys: ThrottleKeys): Promise<ThrottleVerdict>;
+  /** Count a failure; says whether this failure locked the account (for the audit log). */
+  fail(keys: ThrottleKeys): Promise<ThrottleVerdict>;
+  succeed(keys: ThrottleKeys): Promise<void>;
+  close(): Promise<void>;
+}
+
+const minutesOf = (ms: number) => Math.max(1, Math.ceil(ms / 60_000));
+
+export function createLoginThrottle(deps: AppDeps): LoginThrottle {
+  const pool = new pg.Pool(deps.db.poolOptions(2));
+  pool.on('error', (err) => deps.logger.error({ err }, 'throttle pool error'));
+  const make = (keyPrefix: string, points: number, duration: number) =>
+    new RateLimiterPostgres({
+      storeClient: pool,
+      storeType: 'pool',
+      tableName: 'rate_limits',
+      tableCreated: true,
+      clearExpiredByTimeout: deps.config.env !== 'test',
+      keyPrefix,
+      points,
+      duration,
+      insuranceLimiter: new RateLimiterMemory({ keyPrefix: `${keyPrefix}_mem`, points, duration }),
+    });
+  const accountIp = make('login_fail_account_ip', ACCOUNT_IP_POINTS, ACCOUNT_IP_WINDOW_S);
+  const account = make('login_fail_account', ACCOUNT_POINTS, HOUR_S);
+  const ip = make('login_fail_ip', IP_POINTS, HOUR_S);
+  const pairKey = (k: ThrottleKeys) => `${k.account}|${k.ip}`;
+
+  const over = (res: RateLimiterRes | null, points: number) => res !== null && res.consumedPoints >= points;
+
+  async function check(k: ThrottleKeys): Promise<ThrottleVerdict> {
+    const [pair, acc, addr] = await Promise.all([accountIp.get(pairKey(k)), account.get(k.account), ip.get(k.ip)]);
+    if (pair && over(pair, ACCOUNT_IP_POINTS)) return { locked: true, scope: 'account', minutes: minutesOf(pair.msBeforeNext) };
+    if (acc && over(acc, ACCOUNT_POINTS)) return { locked: true, scope: 'account', minutes: minutesOf(acc.msBeforeNext) };
+    if (addr && over(addr, IP_POINTS)) return { locked: true, scope: 'ip', minutes: minutesOf(addr.msBeforeNext) };
+    return { locked: false };
+  }
+
+  /** consume() rejects with a RateLimiterRes when over the limit: that is an answer, not an error. */
+  const consume = async (limiter: RateLimiterPostgres, key: string): Promise<RateLimiterRes> => {
+    try {
+      return await limiter.consume(key);
+    } catch (e) {
+      if (e instanceof RateLimiterRes) return e;
+      throw e;
+    }
+  };
+
+  async function fail(k: ThrottleKeys): Promise<ThrottleVerdict> {
+    const [pair, acc, addr] = await Promise.all([consume(accountIp, pairKey(k)), consume(account, k.account), consume(ip, k.ip)]);
+    if (pair.consumedPoints >= ACCOUNT_IP_POINTS) {
+      await accountIp.block(pairKey(k), LOCK_S);
+      return { locked: true, scope: 'account', minutes: LOCK_S / 60 };
+    }
+    if (acc.consumedPoints >= ACCOUNT_POINTS) return { locked: true, scope: 'account', minutes: minutesOf(acc.msBeforeNext) };
+    if (addr.consumedPoints >= IP_POINTS) return { locked: true, scope: 'ip', minutes: minutesOf(addr.msBeforeNext) };
+    return { locked: false };
+  }
+
+  async function succeed(k: ThrottleKeys): Promise<void> {
+    await accountIp.delete(pairKey(k));
+  }
+
+  return { check, fail, succeed, close: () => pool.end() };
+}
+
+/** The app's throttle (made once in createApp). */
+export const throttleOf = (req: Request): LoginThrottle => req.app.locals.loginThrottle as LoginThrottle;
+
+/** The zh-TW sentence for a lock. */
+export function lockMessage(v: Extract<ThrottleVerdict, { locked: true }>): string {
+  return v.scope === 'ip'
+    ? `此網路位址登入失敗次數過多，請於 ${v.minutes} 分鐘後再試。`
+    : `登入失敗次數過多，帳號已暫時鎖定，請於 ${v.minutes} 分鐘後再試。`;
+}
