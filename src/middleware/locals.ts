@@ -1,6 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import { helpers } from '../views-helpers.js';
 import { csrfToken } from './security.js';
+import { depsOf } from '../deps.js';
+import { pendingReviewCount } from '../domain/subscriptions/queries.js';
 
 /** Defaults, so that even an error page rendered before the session exists has every name it uses. */
 export function baseLocals(req: Request, res: Response, next: NextFunction): void {
@@ -28,6 +30,14 @@ export function viewLocals(req: Request, res: Response, next: NextFunction): voi
     delete req.session.flash;
   }
   res.locals.reviewCount = 0;
+  // Staff see how many requests wait for them (審核) in the menu: one indexed count, GET pages only.
+  if (req.method === 'GET' && req.user && req.user.role !== 'parent') {
+    pendingReviewCount(depsOf(req).db.knex, req.user).then((n) => {
+      res.locals.reviewCount = n;
+      next();
+    }, next);
+    return;
+  }
   next();
 }
 

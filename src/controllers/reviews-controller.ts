@@ -1,0 +1,140 @@
+/** 審核: pending orders and cancellations of the teacher's classes / the admin's school. */
+import type { NextFunction, Request, Response } from 'express';
+import { z } from 'zod';
+import { depsOf, userOf } from '../deps.js';
+import { HttpError, NotFoundError } from '../http-errors.js';
+import { setFlash } from '../middleware/locals.js';
+import { csrfField, fieldErrors, id, text } from '../validation.js';
+import { itemsLabel } from '../domain/subscriptions/lifecycle.js';
+import { KIND_OPTIONS, PAGE_SIZE, filterOptions, listPendingReviews } from '../domain/subscriptions/queries.js';
+import { visibleStudentIds } from '../domain/scope.js';
+import { ServiceInputError } from '../domain/subscriptions/subscription-service.js';
+import { pageHref, parseQuery, reviewListQuery } from './subscriptions-filters.js';
+import { paramId, renderRefusal, serviceOf } from './subscriptions-controller.js';
+
+/** GET /reviews */
+export async function list(req: Request, res: Response): Promise<void> {
+  const user = userOf(req);
+  const { db } = depsOf(req);
+  const parsed = parseQuery(reviewListQuery, req);
+  const options = await filterOptions(db.knex, user);
+  const values: Partial<z.output<typeof reviewListQuery>> = parsed.ok ? parsed.value : {};
+  const result = parsed.ok ? await listPendingReviews(db.knex, user, parsed.value) : { rows: [], total: 0, page: 1, from: 0, to: 0, lastPage: 1 };
+  const hrefValues = { classId: values.classId, kind: values.kind } as Record<string, string | number | undefined>;
+  res.status(parsed.ok ? 200 : 400).render('reviews/index', {
+    title: '審核',
+    values: hrefValues,
+    queryError: parsed.ok ? undefined : parsed.message,
+    options,
+    kindOptions: KIND_OPTIONS,
+    result,
+    pageSize: PAGE_SIZE,
+    pageLink: (n: number) => pageHref('/reviews', hrefValues, n),
+    itemsLabel,
+  });
+}
+
+const bodyOnlyCsrf = z.strictObject({ ...csrfField });
+
+/** POST /reviews/:id/approval */
+export async function approve(req: Request, res: Response, next: NextFunction): Promise<void> {
+  const requestId = paramId(req);
+  if (!bodyOnlyCsrf.safeParse({ ...(req.body as Record<string, unknown>) }).success)
+    throw new HttpError(422, '表單含有不允許的欄位，請回到頁面重新操作。');
+  let r;
+  try {
+    r = await serviceOf(req).approve(userOf(req), requestId);
+  } catch (err) {
+    return renderRefusal(err, res, next, '/reviews');
+  }
+  setFlash(req, 'success', `${r.kind === 'order' ? '訂購申請' : '註銷申請'}已核准，${r.effectiveOn} 生效。`);
+  res.redirect(303, '/reviews');
+}
+
+async function loadPending(req: Request, requestId: number) {
+  const user = userOf(req);
+  const { db } = depsOf(req);
+  const row = await db.knex('review_requests as r')
+    .join('subscriptions as s', 's.id', 'r.subscription_id')
+    .join('students as st', 'st.id', 's.student_id')
+    .join('classes as c', 'c.id', 'st.class_id')
+    .join('service_periods as p', 'p.id', 's.period_id')
+    .where('r.id', requestId)
+    .whereIn('s.student_id', visibleStudentIds(db.knex, user))
+    .first(
+      'r.id',
+      'r.kind',
+      'r.status',
+      'r.requested_by_name',
+      'r.requested_on',
+      's.arrival',
+      's.departure',
+      'st.name as student_name',
+      'st.student_number',
+      'st.seat_number',
+      'c.name as class_name',
+      'p.name as period_name',
+      'p.starts_on',
+      'p.ends_on',
+    );
+  if (!row) throw new NotFoundError();
+  return row;
+}
+
+/** GET /reviews/:id/rejection/new — 退回 asks for the reason. */
+export async function rejectForm(req: Request, res: Response): Promise<void> {
+  const request = await loadPending(req, paramId(req));
+  res.render('reviews/reject', { title: '退回申請', request, values: { reason: '' }, errors: {}, itemsLabel });
+}
+
+const rejectSchema = z.strictObject({ ...csrfField, reason: text(200, { min: 1, multiline: true }) });
+
+/** POST /reviews/:id/rejection */
+export async function reject(req: Request, res: Response, next: NextFunction): Promise<void> {
+  const requestId = paramId(req);
+  const parsed = rejectSchema.safeParse({ ...(req.body as Record<string, unknown>) });
+  const body = req.body as Record<string, unknown>;
+  const typed = typeof body.reason === 'string' ? body.reason.slice(0, 800) : '';
+  if (!parsed.success) {
+    const request = await loadPending(req, requestId);
+    const errors = fieldErrors(parsed.error);
+    if (errors.reason === '此欄位必填') errors.reason = '退回時請填寫原因。';
+    return res.status(422).render('reviews/reject', { title: '退回申請', request, values: { reason: typed }, errors, itemsLabel });
+  }
+  let r;
+  try {
+    r = await serviceOf(req).reject(userOf(req), requestId, parsed.data.reason);
+  } catch (err) {
+    if (err instanceof ServiceInputError) {
+      const request = await loadPending(req, requestId);
+      return res.status(422).render('reviews/reject', { title: '退回申請', request, values: { reason: typed }, errors: { reason: err.message }, itemsLabel });
+    }
+    return renderRefusal(err, res, next, '/reviews');
+  }
+  setFlash(req, 'success', `${r.kind === 'order' ? '訂購申請' : '註銷申請'}已退回。`);
+  res.redirect(303, '/reviews');
+}
+
+const batchSchema = z.strictObject({
+  ...csrfField,
+  ids: z.union([id, z.array(id).min(1).max(200)], { error: '請勾選要核准的申請' }),
+});
+
+/** POST /reviews/batch-approval — 批次核准 of the ticked requests. */
+export async function batchApprove(req: Request, res: Response): Promise<void> {
+  const parsed = batchSchema.safeParse({ ...(req.body as Record<string, unknown>) });
+  if (!parsed.success) {
+    const errors = fieldErrors(parsed.error);
+    setFlash(req, 'error', errors._form ?? '請勾選要核准的申請。');
+    return res.redirect(303, '/reviews');
+  }
+  const ids = Array.isArray(parsed.data.ids) ? parsed.data.ids : [parsed.data.ids];
+  const r = await serviceOf(req).batchApprove(userOf(req), ids);
+  const effective = depsOf(req).clock.today();
+  setFlash(
+    req,
+    r.skipped > 0 ? 'error' : 'success',
+    `批次核准：已核准 ${r.approved} 件（${effective} 核准，隔日生效）${r.skipped > 0 ? `；${r.skipped} 件已處理或無法核准，未變更` : ''}。`,
+  );
+  res.redirect(303, '/reviews');
+}

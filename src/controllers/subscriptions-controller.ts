@@ -1,0 +1,240 @@
+/**
+ * 到離校簡訊服務 (landing), 到離校簡訊訂購服務 (the order list), 新增申請, 註銷 (confirm page + POST) and a
+ * subscription's history. Writes go through SubscriptionService; reads carry the user's scope in SQL.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { z } from 'zod';
+import { depsOf, userOf } from '../deps.js';
+import { HttpError, NotFoundError } from '../http-errors.js';
+import { setFlash } from '../middleware/locals.js';
+import { csrfField, fieldErrors, id } from '../validation.js';
+import { feeOf, itemsLabel, ITEM_LABELS } from '../domain/subscriptions/lifecycle.js';
+import {
+  APPLICANT_OPTIONS,
+  ORDER_STATUS_OPTIONS,
+  filterOptions,
+  listSubscriptions,
+  subscriptionHistory,
+  PAGE_SIZE,
+} from '../domain/subscriptions/queries.js';
+import {
+  ServiceInputError,
+  SubscriptionService,
+  TransitionError,
+  orderablePeriods,
+} from '../domain/subscriptions/subscription-service.js';
+import { orderListQuery, pageHref, parseQuery } from './subscriptions-filters.js';
+
+export const NOTICES = {
+  'pending-review': {
+    title: '註銷審核中!',
+    text: '簡訊訂購申請/註銷申請需經過學校老師審核，審核後隔日生效，請提醒學校老師審核，以確保訂購申請/註銷申請生效',
+  },
+  'order-pending': {
+    title: '訂購審核中!',
+    text: '簡訊訂購申請/註銷申請需經過學校老師審核，審核後隔日生效，請提醒學校老師審核，以確保訂購申請/註銷申請生效',
+  },
+} as const;
+
+export function serviceOf(req: Request): SubscriptionService {
+  const { db, clock } = depsOf(req);
+  return new SubscriptionService(db.knex, clock, { logger: req.log });
+}
+
+/** A route id that is not a valid id does not exist. */
+export function paramId(req: Request, name = 'id'): number {
+  const parsed = id.safeParse(req.params[name]);
+  if (!parsed.success) throw new NotFoundError();
+  return parsed.data;
+}
+
+/** A refused transition (409/403) shows its message with a way back; anything else goes to the error page. */
+export function renderRefusal(err: unknown, res: Response, next: NextFunction, back: string): void {
+  if (err instanceof TransitionError) {
+    res.status(err.status).render('sms/refused', { title: '無法處理此申請', message: err.message, back });
+    return;
+  }
+  next(err);
+}
+
+/** GET /sms — 到離校簡訊服務 */
+export function landing(req: Request, res: Response): void {
+  res.render('sms/index', { title: '到離校簡訊服務', isStaff: userOf(req).role !== 'parent' });
+}
+
+/** GET /sms/subscriptions — 到離校簡訊訂購服務 */
+export async function list(req: Request, res: Response): Promise<void> {
+  const user = userOf(req);
+  const { db, clock } = depsOf(req);
+  const parsed = parseQuery(orderListQuery, req);
+  const options = await filterOptions(db.knex, user);
+  const values: Partial<z.output<typeof orderListQuery>> = parsed.ok ? parsed.value : {};
+  const result = parsed.ok
+    ? await listSubscriptions(db.knex, user, parsed.value, clock.today())
+    : { rows: [], total: 0, page: 1, from: 0, to: 0, lastPage: 1 };
+  const hrefValues = {
+    schoolId: values.schoolId,
+    classId: values.classId,
+    name: values.name,
+    studentNumber: values.studentNumber,
+    seat: values.seat,
+    status: values.status,
+    applicant: values.applicant,
+  } as Record<string, string | number | undefined>;
+  res.status(parsed.ok ? 200 : 400).render('sms/subscriptions', {
+    title: '到離校簡訊訂購服務',
+    values: hrefValues,
+    queryError: parsed.ok ? undefined : parsed.message,
+    notice: parsed.ok && parsed.value.notice ? NOTICES[parsed.value.notice] : undefined,
+    options,
+    statusOptions: ORDER_STATUS_OPTIONS,
+    applicantOptions: APPLICANT_OPTIONS,
+    result,
+    pageSize: PAGE_SIZE,
+    pageLink: (n: number) => pageHref('/sms/subscriptions', hrefValues, n),
+    isParent: user.role === 'parent',
+    itemsLabel,
+  });
+}
+
+const orderForm = z.strictObject({
+  ...csrfField,
+  studentId: id,
+  periodId: z.union([z.literal(''), id], { error: '請選擇簡訊服務' }).optional(),
+  arrival: z.literal('1', { error: '格式有誤' }).optional(),
+  departure: z.literal('1', { error: '格式有誤' }).optional(),
+  intent: z.enum(['preview', 'submit'], { error: '格式有誤' }).optional(),
+});
+
+async function orderChoices(req: Request) {
+  const user = userOf(req);
+  const { db, clock } = depsOf(req);
+  const today = clock.today();
+  const bySchool = new Map<number, Awaited<ReturnType<typeof orderablePeriods>>>();
+  for (const schoolId of new Set(user.children.map((c) => c.schoolId))) bySchool.set(schoolId, await orderablePeriods(db.knex, schoolId, today));
+  const periods = [...bySchool.entries()].flatMap(([schoolId, ps]) =>
+    ps.map((p) => ({ ...p, schoolName: user.children.find((c) => c.schoolId === schoolId)?.schoolName ?? '' })),
+  );
+  return { students: user.children, periods, multiSchool: bySchool.size > 1 };
+}
+
+function renderOrderForm(
+  req: Request,
+  res: Response,
+  status: number,
+  choices: Awaited<ReturnType<typeof orderChoices>>,
+  values: { studentId?: number | undefined; periodId?: number | undefined; arrival: boolean; departure: boolean },
+  errors: Record<string, string>,
+  preview?: { fee: number; studentName: string; periodName: string; items: string },
+): void {
+  res.status(status).render('sms/new', {
+    title: '新增申請',
+    choices,
+    values,
+    errors,
+    preview,
+    ITEM_LABELS,
+  });
+}
+
+/** GET /sms/subscriptions/new — 新增申請 (parents) */
+export async function newForm(req: Request, res: Response): Promise<void> {
+  const user = userOf(req);
+  const choices = await orderChoices(req);
+  const current = choices.periods.find((p) => p.school_id === user.currentChild?.schoolId) ?? choices.periods[0];
+  renderOrderForm(req, res, 200, choices, { studentId: user.currentChild?.id, periodId: current?.id, arrival: true, departure: true }, {});
+}
+
+/** POST /sms/subscriptions — 新增申請: preview the fee, or submit the order. */
+export async function create(req: Request, res: Response, next: NextFunction): Promise<void> {
+  const user = userOf(req);
+  const choices = await orderChoices(req);
+  const parsed = orderForm.safeParse({ ...(req.body as Record<string, unknown>) });
+  if (!parsed.success) {
+    const body = req.body as Record<string, unknown>;
+    const num = (v: unknown) => (typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : undefined);
+    return renderOrderForm(
+      req,
+      res,
+      422,
+      choices,
+      { studentId: num(body.studentId), periodId: num(body.periodId), arrival: body.arrival === '1', departure: body.departure === '1' },
+      fieldErrors(parsed.error),
+    );
+  }
+  const v = parsed.data;
+  const values = { studentId: v.studentId, periodId: v.periodId === '' ? undefined : v.periodId, arrival: v.arrival === '1', departure: v.departure === '1' };
+  const student = choices.students.find((s) => s.id === v.studentId);
+  const period = choices.periods.find((p) => p.id === values.periodId && student && p.school_id === student.schoolId);
+  const errors: Record<string, string> = {};
+  if (!student) errors.studentId = '請選擇學生';
+  if (!period) errors.periodId = '請選擇此學生學校目前或下一期的簡訊服務';
+  if (!values.arrival && !values.departure) errors.items = '請至少選擇一個申請項目（到校SMS 或 離校SMS）';
+  if (Object.keys(errors).length > 0 || !student || !period) return renderOrderForm(req, res, 422, choices, values, errors);
+  const fee = feeOf({ ...values, arrival_fee: period.arrival_fee, departure_fee: period.departure_fee });
+  const items = itemsLabel(values);
+  if (v.intent !== 'submit') {
+    return renderOrderForm(req, res, 200, choices, values, {}, { fee, studentName: student.name, periodName: period.name, items });
+  }
+  try {
+    await serviceOf(req).order(user, { studentId: student.id, periodId: period.id, arrival: values.arrival, departure: values.departure });
+  } catch (err) {
+    if (err instanceof ServiceInputError) return renderOrderForm(req, res, 422, choices, values, { [err.field]: err.message });
+    if (err instanceof TransitionError) return renderOrderForm(req, res, err.status, choices, values, { _form: err.message });
+    return next(err);
+  }
+  setFlash(req, 'success', `已送出新增申請：${student.name} ${period.name} ${items}，費用合計 NT$${fee.toLocaleString('en-US')}。`);
+  res.redirect(303, '/sms/subscriptions?notice=order-pending');
+}
+
+/** GET /sms/subscriptions/:id/cancellation/new — 註銷 asks first (works without JavaScript). */
+export async function cancelConfirm(req: Request, res: Response): Promise<void> {
+  const subscriptionId = paramId(req);
+  const { db, clock } = depsOf(req);
+  const h = await subscriptionHistory(db.knex, userOf(req), subscriptionId, clock.today());
+  if (!h) throw new NotFoundError();
+  const cancellable = h.sub.status === 'active' && h.sub.display.key !== 'expired';
+  res.render('sms/cancel-confirm', { title: '註銷確認', sub: h.sub, cancellable, itemsLabel });
+}
+
+/** POST /sms/subscriptions/:id/cancellation — 註銷 → the guide's notice. */
+export async function cancel(req: Request, res: Response, next: NextFunction): Promise<void> {
+  const subscriptionId = paramId(req);
+  const parsed = z.strictObject({ ...csrfField }).safeParse({ ...(req.body as Record<string, unknown>) });
+  if (!parsed.success) throw new HttpError(422, '表單含有不允許的欄位，請回到頁面重新操作。');
+  try {
+    await serviceOf(req).cancel(userOf(req), subscriptionId);
+  } catch (err) {
+    return renderRefusal(err, res, next, '/sms/subscriptions');
+  }
+  res.redirect(303, '/sms/cancellations?notice=pending-review');
+}
+
+const EVENT_LABELS: Record<string, string> = { order: '新增申請', approve: '核准', reject: '退回', cancel: '註銷', withdraw: '取消' };
+const STATUS_LABELS: Record<string, string> = {
+  pending: '審核中',
+  active: '生效',
+  cancel_pending: '註銷審核中',
+  cancelled: '已註銷',
+  rejected: '已退回',
+  withdrawn: '已取消',
+};
+const REQUEST_STATUS_LABELS: Record<string, string> = { pending: '審核中', approved: '已核准', rejected: '已退回', withdrawn: '已取消' };
+
+/** GET /sms/subscriptions/:id/history — every request and transition of one subscription. */
+export async function history(req: Request, res: Response): Promise<void> {
+  const subscriptionId = paramId(req);
+  const { db, clock } = depsOf(req);
+  const h = await subscriptionHistory(db.knex, userOf(req), subscriptionId, clock.today());
+  if (!h) throw new NotFoundError();
+  res.render('sms/history', {
+    title: '申請紀錄',
+    sub: h.sub,
+    requests: h.requests,
+    events: h.events,
+    itemsLabel,
+    EVENT_LABELS,
+    STATUS_LABELS,
+    REQUEST_STATUS_LABELS,
+  });
+}
