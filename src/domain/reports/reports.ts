@@ -286,7 +286,7 @@ export async function coveragePerDay(knex: Knex, user: CurrentUser, range: Range
   return {
     key: 'coverage',
     title: '每日刷卡涵蓋率',
-    note: '上課日（週一至週五，不含學校假日；另含有紀錄的日子）有刷卡或補登紀錄的學生數 ÷ 學生數。未刷卡不代表缺席。',
+    note: '上課日（週一至週五，不含學校假日；另含有紀錄的日子）有刷卡或補登紀錄的學生數 ÷ 學生數。「未刷卡」只表示沒有刷卡紀錄。',
     columns: ['日期', '星期', '有紀錄學生數', '學生數', '涵蓋率'],
     rows,
     chart: {
