@@ -11,13 +11,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { SeedContext } from '../src/db/seed.js';
 import { hashPassword } from '../src/domain/accounts/passwords.js';
+import { DEV_IDP_NAME, DEV_IDP_SUBJECT, devIssuer } from '../src/domain/accounts/taipei-card.js';
 import { addDays, isWeekend, taipeiInstant } from '../src/domain/time.js';
 
 export const DEMO_PASSWORD = 'demo-1234';
-/** The subject the development Taipei Card identity provider gives its demo user (0912345678 / parent@example.com). */
-export const DEMO_TAIPEI_CARD_SUBJECT = 'taipei-card-demo-0001';
-/** The development identity provider's issuer: it is served by the portal itself under /dev-idp. */
-export const demoIssuer = (publicUrl: string) => `${publicUrl.replace(/\/+$/, '')}/dev-idp`;
 
 const SCHOOL_YEAR = 115;
 const PERIOD = { name: '115學年度上學期', starts_on: '2026-08-31', ends_on: '2027-01-20', arrival_fee: 150, departure_fee: 150 };
@@ -238,12 +235,12 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
     code_attempts: 0,
   });
 
-  // The Taipei Card identity of the development identity provider's demo user, linked to 11301001.
+  // The development identity provider's one user (0912345678 / parent@example.com), already linked to 11301001.
   const identityId = await upsert(
     knex,
     'taipei_card_identities',
-    { issuer: demoIssuer(ctx.publicUrl), subject: DEMO_TAIPEI_CARD_SUBJECT },
-    { display_name: '王大明' },
+    { issuer: devIssuer({ publicUrl: ctx.publicUrl.replace(/\/+$/, '') }), subject: DEV_IDP_SUBJECT },
+    { display_name: DEV_IDP_NAME },
   );
   await knex('taipei_card_links').insert({ identity_id: identityId, account_id: mingParent }).onConflict(['identity_id', 'account_id']).ignore();
 

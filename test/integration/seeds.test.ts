@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedClock } from '../../src/clock.js';
 import { seedDemo, seedReference } from '../../src/db/seed.js';
 import { readSchools } from '../../seeds/01_reference.js';
-import { demoIssuer, DEMO_TAIPEI_CARD_SUBJECT } from '../../seeds/02_demo.js';
+import { DEV_IDP_SUBJECT } from '../../src/domain/accounts/taipei-card.js';
 import { verifyPassword } from '../../src/domain/accounts/passwords.js';
 import { closeTestDb, resetDb, testDb } from '../support/db.js';
 
@@ -145,8 +145,7 @@ describe('the demo seed (DESIGN §8)', () => {
       .join('taipei_card_links as l', 'l.identity_id', 'i.id')
       .join('accounts as a', 'a.id', 'l.account_id')
       .first('i.issuer', 'i.subject', 'a.login');
-    expect(link).toEqual({ issuer: `${PUBLIC_URL}/dev-idp`, subject: DEMO_TAIPEI_CARD_SUBJECT, login: '11301001' });
-    expect(demoIssuer(`${PUBLIC_URL}/`)).toBe(`${PUBLIC_URL}/dev-idp`);
+    expect(link).toEqual({ issuer: `${PUBLIC_URL}/dev-idp`, subject: DEV_IDP_SUBJECT, login: '11301001' });
   });
 
   it('has swipes on the recent school days, one 補登 and one 未刷卡 day for 王小明, and nothing in the future', async () => {
