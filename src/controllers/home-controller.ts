@@ -1,8 +1,34 @@
 import type { Request, Response } from 'express';
+import { depsOf, userOf } from '../deps.js';
+import { classSummaries, studentGrid, visibleStudent } from '../domain/attendance/records.js';
+import { addDays } from '../domain/time.js';
 
-/** GET / — 首頁 */
-export async function index(_req: Request, res: Response): Promise<void> {
-  res.render('home/index', { title: '首頁' });
+/** The 出勤統計 window: the 7 days ending today. */
+export const HOME_WINDOW_DAYS = 7;
+
+/**
+ * GET / — 首頁. A parent sees the current child's 出勤統計 of the last 7 days; staff see today's summary of
+ * their classes (arrived / 未刷卡).
+ */
+export async function index(req: Request, res: Response): Promise<void> {
+  const user = userOf(req);
+  const { db, clock, config } = depsOf(req);
+  const today = clock.today();
+  const from = addDays(today, -(HOME_WINDOW_DAYS - 1));
+  const o = { departureMinMinutes: config.attendance.departureMinMinutes };
+  if (user.role === 'parent') {
+    const child = user.currentChild ? await visibleStudent(db.knex, user, user.currentChild.id) : undefined;
+    const rows = child ? await studentGrid(db.knex, child, from, today, o) : [];
+    res.render('home/index', {
+      title: '首頁',
+      attendance: { hasChild: child !== undefined, rows, from, to: today },
+      summaries: undefined,
+      today,
+    });
+    return;
+  }
+  const summaries = await classSummaries(db.knex, user, today, o);
+  res.render('home/index', { title: '首頁', attendance: undefined, summaries, today });
 }
 
 /** GET /password-help — 忘記密碼 */

@@ -1,8 +1,18 @@
 import { Router } from 'express';
 import type { AppDeps } from '../deps.js';
+import * as attendance from '../controllers/attendance-controller.js';
+import * as swipes from '../controllers/swipes-controller.js';
+import { requireRole, requireUser } from '../middleware/auth.js';
 
-/** Pages of this area (being written). */
+/** 出勤管理 (parents and staff), 補登, the CSV export, and the school admin's unmatched swipes. */
 export function attendanceRoutes(_deps: AppDeps): Router {
   const r = Router();
+  const staff = requireRole('teacher', 'school_admin');
+  const admin = requireRole('school_admin');
+  r.get('/attendance', requireUser, attendance.index);
+  r.post('/attendance/manual-entries', requireUser, staff, attendance.createManualEntry);
+  r.get('/attendance/export.csv', requireUser, staff, attendance.exportCsv);
+  r.get('/swipes/unmatched', requireUser, admin, swipes.unmatched);
+  r.post('/swipes/:id/resolution', requireUser, admin, swipes.resolve);
   return r;
 }

@@ -13,6 +13,8 @@ export interface ManualEntryInput {
   time: string;
   direction: Direction;
   reason: string;
+  /** When given, the student must also be in this class. */
+  classId?: number | undefined;
 }
 
 /** Insert the entry if the student is visible to `user` (a staff member). Returns the new id, or undefined (→ 404). */
@@ -22,6 +24,9 @@ export async function addManualEntry(knex: Knex, user: CurrentUser, e: ManualEnt
     .where('st.id', e.studentId)
     .where('st.school_id', user.schoolId)
     .whereIn('st.id', visibleStudentIds(knex, user))
+    .modify((q) => {
+      if (e.classId !== undefined) q.where('st.class_id', e.classId);
+    })
     .select(
       'st.id',
       knex.raw('?::date', [e.date]),

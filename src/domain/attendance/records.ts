@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
-import { addDays, shortDate, weekdayName } from '../time.js';
+import { shortDate, weekdayName } from '../time.js';
 import { cellText, computeDay, gridDates, type DayRecords, type Direction, type RuleOptions, type Shown } from './rules.js';
 
 /** studentId → date → records. */
@@ -154,8 +154,17 @@ export async function classDays(
     from,
     to,
   );
+  // A single day is shown whatever it is; a range lists the school days plus any day with a record.
+  let dates: string[];
+  if (from === to) dates = [from];
+  else {
+    const holidays = await loadHolidays(knex, user.schoolId, from, to);
+    const withRecords = new Set<string>();
+    for (const days of book.values()) for (const d of days.keys()) withRecords.add(d);
+    dates = gridDates(from, to, holidays, withRecords);
+  }
   const rows: DayViewRow[] = [];
-  for (let d = from; d <= to; d = addDays(d, 1)) {
+  for (const d of dates) {
     for (const s of students) {
       const day = book.get(s.id)?.get(d);
       const a = computeDay(day ?? EMPTY, o);
@@ -210,4 +219,17 @@ export async function classSummaries(knex: Knex, user: CurrentUser, date: string
     if (!a.arrival && !a.departure) sum.noRecord += 1;
   }
   return [...out.values()];
+}
+
+/** A student the user may see (scope in the WHERE), with the school id; undefined = 404. */
+export async function visibleStudent(
+  knex: Knex,
+  user: CurrentUser,
+  studentId: number,
+): Promise<{ id: number; schoolId: number; name: string } | undefined> {
+  const row = await knex('students as st')
+    .where('st.id', studentId)
+    .whereIn('st.id', visibleStudentIds(knex, user))
+    .first('st.id', 'st.school_id', 'st.name');
+  return row ? { id: row.id, schoolId: row.school_id, name: row.name } : undefined;
 }
