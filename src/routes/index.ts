@@ -14,11 +14,13 @@ import { usesDevIdp } from '../domain/accounts/taipei-card.js';
 import { devIdentityProvider } from '../domain/oidc/dev-idp.js';
 import { contentRoutes } from './content-routes.js';
 import { smsRoutes } from './sms-routes.js';
+import { phoneAndSmsRoutes, smsApiRoutes } from './phone-sms-routes.js';
 
 export function mountApi(app: Express, deps: AppDeps): void {
   const api = Router();
   api.get('/schools', sessions.schoolsJson);
   api.use('/v1', apiRoutes(deps));
+  api.use('/v1', smsApiRoutes(deps));
   app.use('/api', api);
   // The development Taipei Card identity provider (never in production), before the portal's session and CSRF.
   if (usesDevIdp(deps.config)) app.use(devIdentityProvider(deps));
@@ -35,6 +37,7 @@ export function mountPages(app: Express, deps: AppDeps): void {
   app.use(r);
   app.use(authRoutes(deps));
   app.use(smsRoutes(deps));
+  app.use(phoneAndSmsRoutes(deps));
   app.use(attendanceRoutes(deps));
   app.use(contentRoutes(deps));
 }

@@ -1,0 +1,230 @@
+/**
+ * 到離校簡訊註冊服務: the phones that receive a student's SMS. A parent adds a number (at most 3 per student,
+ * counted under a row lock on the student), proves it with a 6-digit code sent to it by SMS (through the
+ * outbox, kind 'verification'), and may remove it. Only verified numbers receive notices.
+ *
+ * Every statement carries the parent's scope (visibleStudentIds) in its WHERE: another family's phone is
+ * "not found". Codes are stored as an HMAC (keyed with the session secret, bound to the phone id), expire
+ * after 10 minutes and allow 5 tries; a new code may be asked for once a minute.
+ */
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { CurrentUser } from '../accounts/current-user.js';
+import { visibleStudentIds } from '../scope.js';
+import { normalisePhone } from './phone-number.js';
+
+export const MAX_PHONES_PER_STUDENT = 3;
+export const CODE_TTL_MS = 10 * 60_000;
+export const CODE_MAX_TRIES = 5;
+export const RESEND_INTERVAL_MS = 60_000;
+/** Codes sent to one phone in a day, whatever the resends (keeps SMS cost and abuse bounded). */
+export const CODES_PER_DAY = 10;
+
+export interface PhoneRow {
+  id: number;
+  studentId: number;
+  number: string;
+  verified: boolean;
+  codeExpiresAt: Date | null;
+  codeAttempts: number;
+  codeSentAt: Date | null;
+}
+
+export type PhoneError =
+  | { kind: 'invalid'; message: string }
+  | { kind: 'limit'; message: string }
+  | { kind: 'duplicate'; message: string }
+  | { kind: 'wait'; message: string; seconds: number }
+  | { kind: 'expired'; message: string }
+  | { kind: 'tries'; message: string }
+  | { kind: 'wrong'; message: string; left: number }
+  | { kind: 'verified'; message: string };
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: PhoneError };
+
+export interface PhoneContext {
+  knex: Knex;
+  user: CurrentUser;
+  now: Date;
+  secret: string;
+}
+
+const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+const fail = <T>(error: PhoneError): Result<T> => ({ ok: false, error });
+
+export function verificationBody(code: string): string {
+  return `【臺北市數位學生證】您的手機驗證碼為${code}，10分鐘內有效，請勿提供給他人。`;
+}
+
+export function hashCode(secret: string, phoneId: number, code: string): string {
+  return createHmac('sha256', secret).update(`phone-verification:${phoneId}:${code}`).digest('hex');
+}
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const toRow = (r: Record<string, unknown>): PhoneRow => ({
+  id: r.id as number,
+  studentId: r.student_id as number,
+  number: r.number as string,
+  verified: r.verified_at != null,
+  codeExpiresAt: (r.code_expires_at as Date | null) ?? null,
+  codeAttempts: r.code_attempts as number,
+  codeSentAt: (r.code_sent_at as Date | null) ?? null,
+});
+
+/** The phones of the students this user may see, by student id. */
+export async function phonesByStudent(knex: Knex, user: CurrentUser, studentIds: number[]): Promise<Map<number, PhoneRow[]>> {
+  const rows = await knex('phones as p')
+    .whereIn('p.student_id', studentIds)
+    .whereIn('p.student_id', visibleStudentIds(knex, user))
+    .orderBy(['p.student_id', 'p.id'])
+    .select('p.*');
+  const out = new Map<number, PhoneRow[]>(studentIds.map((id) => [id, []]));
+  for (const r of rows) out.get(r.student_id as number)?.push(toRow(r));
+  return out;
+}
+
+/** A new 6-digit code: stored hashed, queued to the number as an SMS. Runs inside the caller's transaction. */
+async function issueCode(trx: Knex.Transaction, c: PhoneContext, phone: { id: number; student_id: number; number: string }) {
+  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  await trx('phones')
+    .where({ id: phone.id })
+    .update({
+      code_hash: hashCode(c.secret, phone.id, code),
+      code_expires_at: new Date(c.now.getTime() + CODE_TTL_MS),
+      code_attempts: 0,
+      code_sent_at: c.now,
+    });
+  const student = await trx('students').where({ id: phone.student_id }).first('school_id');
+  await trx('sms_outbox').insert({
+    school_id: student?.school_id ?? null,
+    student_id: phone.student_id,
+    kind: 'verification',
+    phone: phone.number,
+    body: verificationBody(code),
+    status: 'queued',
+    next_attempt_at: c.now,
+    created_at: c.now,
+  });
+  return code;
+}
+
+/** Lock one phone of this parent's children (FOR UPDATE), or nothing if it is not theirs. */
+async function lockPhone(trx: Knex.Transaction, c: PhoneContext, phoneId: number) {
+  return trx('phones as p')
+    .where('p.id', phoneId)
+    .whereIn('p.student_id', visibleStudentIds(trx, c.user))
+    .forUpdate()
+    .first('p.*');
+}
+
+/**
+ * Register a number for a child and send it a code. `undefined` = the student is not this parent's (404).
+ */
+export async function addPhone(c: PhoneContext, studentId: number, input: string): Promise<Result<PhoneRow> | undefined> {
+  if (c.user.role !== 'parent') return undefined;
+  const parsed = normalisePhone(input);
+  return c.knex.transaction(async (trx) => {
+    // The lock on the student serialises concurrent additions, so the count below cannot be raced past 3.
+    const student = await trx('students as st')
+      .where('st.id', studentId)
+      .whereIn('st.id', visibleStudentIds(trx, c.user))
+      .forUpdate()
+      .first('st.id');
+    if (!student) return undefined;
+    if (!parsed.ok) return fail<PhoneRow>({ kind: 'invalid', message: parsed.message });
+    const existing = await trx('phones').where({ student_id: studentId }).select('number');
+    if (existing.some((p) => p.number === parsed.number)) {
+      return fail<PhoneRow>({ kind: 'duplicate', message: '此手機號碼已經註冊。' });
+    }
+    if (existing.length >= MAX_PHONES_PER_STUDENT) {
+      return fail<PhoneRow>({
+        kind: 'limit',
+        message: `每位學生最多註冊 ${MAX_PHONES_PER_STUDENT} 支手機號碼，請先刪除不用的號碼。`,
+      });
+    }
+    const [row] = await trx('phones')
+      .insert({ student_id: studentId, number: parsed.number, registered_by_account_id: c.user.accountId, created_at: c.now })
+      .returning('*');
+    await issueCode(trx, c, row);
+    const fresh = await trx('phones').where({ id: row.id }).first();
+    return ok(toRow(fresh));
+  });
+}
+
+/** Check a code. `undefined` = not this parent's phone (404). */
+export async function verifyPhone(c: PhoneContext, phoneId: number, code: string): Promise<Result<PhoneRow> | undefined> {
+  if (c.user.role !== 'parent') return undefined;
+  return c.knex.transaction(async (trx) => {
+    const p = await lockPhone(trx, c, phoneId);
+    if (!p) return undefined;
+    if (p.verified_at) return fail<PhoneRow>({ kind: 'verified', message: '此號碼已完成驗證。' });
+    if (!p.code_hash || !p.code_expires_at) {
+      return fail<PhoneRow>({ kind: 'expired', message: '請先按「重新傳送驗證碼」取得驗證碼。' });
+    }
+    if (p.code_attempts >= CODE_MAX_TRIES) {
+      return fail<PhoneRow>({ kind: 'tries', message: '驗證碼錯誤次數過多，請按「重新傳送驗證碼」取得新的驗證碼。' });
+    }
+    if (new Date(p.code_expires_at).getTime() <= c.now.getTime()) {
+      return fail<PhoneRow>({ kind: 'expired', message: '驗證碼已過期（有效時間 10 分鐘），請按「重新傳送驗證碼」取得新的驗證碼。' });
+    }
+    const clean = code.normalize('NFKC').replace(/\s/g, '');
+    if (/^\d{6}$/.test(clean) && sameHash(hashCode(c.secret, p.id, clean), p.code_hash)) {
+      await trx('phones')
+        .where({ id: p.id })
+        .update({ verified_at: c.now, code_hash: null, code_expires_at: null, code_attempts: 0 });
+      return ok(toRow(await trx('phones').where({ id: p.id }).first()));
+    }
+    const attempts = (p.code_attempts as number) + 1;
+    await trx('phones').where({ id: p.id }).update({ code_attempts: attempts });
+    const left = CODE_MAX_TRIES - attempts;
+    return fail<PhoneRow>(
+      left > 0
+        ? { kind: 'wrong', left, message: `驗證碼錯誤，還可以再試 ${left} 次。` }
+        : { kind: 'tries', message: '驗證碼錯誤次數過多，請按「重新傳送驗證碼」取得新的驗證碼。' },
+    );
+  });
+}
+
+/** Send a new code (at most once a minute, 10 a day). `undefined` = not this parent's phone (404). */
+export async function resendCode(c: PhoneContext, phoneId: number): Promise<Result<PhoneRow> | undefined> {
+  if (c.user.role !== 'parent') return undefined;
+  return c.knex.transaction(async (trx) => {
+    const p = await lockPhone(trx, c, phoneId);
+    if (!p) return undefined;
+    if (p.verified_at) return fail<PhoneRow>({ kind: 'verified', message: '此號碼已完成驗證。' });
+    if (p.code_sent_at) {
+      const waitMs = new Date(p.code_sent_at).getTime() + RESEND_INTERVAL_MS - c.now.getTime();
+      if (waitMs > 0) {
+        const seconds = Math.ceil(waitMs / 1000);
+        return fail<PhoneRow>({ kind: 'wait', seconds, message: `驗證碼剛剛已傳送，請 ${seconds} 秒後再重新傳送。` });
+      }
+    }
+    const dayAgo = new Date(c.now.getTime() - 24 * 3600_000);
+    const sentToday = await trx('sms_outbox')
+      .where({ kind: 'verification', student_id: p.student_id, phone: p.number })
+      .where('created_at', '>', dayAgo)
+      .count({ n: '*' })
+      .first();
+    if (Number(sentToday?.n ?? 0) >= CODES_PER_DAY) {
+      return fail<PhoneRow>({ kind: 'wait', seconds: 86_400, message: '今天已傳送太多次驗證碼，請明天再試，或洽學校協助。' });
+    }
+    await issueCode(trx, c, p);
+    return ok(toRow(await trx('phones').where({ id: p.id }).first()));
+  });
+}
+
+/** Remove a number. `undefined` = not this parent's phone (404). */
+export async function removePhone(c: PhoneContext, phoneId: number): Promise<PhoneRow | undefined> {
+  if (c.user.role !== 'parent') return undefined;
+  return c.knex.transaction(async (trx) => {
+    const p = await lockPhone(trx, c, phoneId);
+    if (!p) return undefined;
+    await trx('phones').where({ id: p.id }).del();
+    return toRow(p);
+  });
+}
