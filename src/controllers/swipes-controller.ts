@@ -19,7 +19,7 @@ const ResolutionForm = z.discriminatedUnion('action', [
     studentNumber: text(16, { min: 1 }).pipe(z.string().regex(/^[0-9A-Za-z]{1,16}$/, '學號格式有誤')),
   }),
   z.strictObject({ ...csrfField, action: z.literal('ignore'), studentNumber: z.string().max(64).optional() }),
-]);
+], { error: '請選擇處理方式' });
 
 async function render(
   req: Request,
