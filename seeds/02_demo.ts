@@ -7,11 +7,12 @@
  * key and inserted only when missing (or brought back to the demo values), so a second run changes nothing.
  * Password of every demo account: `demo-1234` (not forced to change).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { SeedContext } from '../src/db/seed.js';
 import { hashPassword } from '../src/domain/accounts/passwords.js';
 import { DEV_IDP_NAME, DEV_IDP_SUBJECT, devIssuer } from '../src/domain/accounts/taipei-card.js';
+import { hashReaderToken, TOKEN_PREFIX_LENGTH } from '../src/domain/readers/reader-tokens.js';
 import { addDays, isWeekend, taipeiInstant } from '../src/domain/time.js';
 
 export const DEMO_PASSWORD = 'demo-1234';
@@ -257,8 +258,8 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
       .insert({
         school_id: schoolId,
         name: '校門口讀卡機（示範）',
-        token_hash: createHash('sha256').update(token).digest('hex'),
-        token_prefix: token.slice(0, 8),
+        token_hash: hashReaderToken(token),
+        token_prefix: token.slice(0, TOKEN_PREFIX_LENGTH),
       })
       .returning('id');
     readerIds.set(short, row.id as number);
