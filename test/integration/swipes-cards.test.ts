@@ -1,0 +1,82 @@
+import request from 'supertest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { closeTestDb, resetDb, testDb } from '../support/db.js';
+import { buildTestApp } from '../support/app.js';
+import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
+import { createPhone } from '../support/sms-factories.js';
+import { createReaderToken } from '../support/attendance-factories.js';
+import { CardError, issueCard, retireCard, studentForCard } from '../../src/domain/swipes/cards.js';
+
+const NOW = '2026-11-23T23:50:00Z'; // Tuesday 2026-11-24 07:50 Taipei
+const { app } = buildTestApp({ now: NOW });
+const knex = testDb().knex;
+afterAll(async () => {
+  await app.shutdown();
+  await closeTestDb();
+});
+beforeEach(() => resetDb());
+
+describe('cards (issueCard / retireCard)', () => {
+  it('issues a card, and a replacement ends the old card the day before', async () => {
+    const w = await createSchoolWorld(knex);
+    await issueCard(knex, { studentId: w.student, cardUid: 'old1', validFrom: '2026-08-01' });
+    const { retired } = await issueCard(knex, { studentId: w.student, cardUid: 'NEW2', validFrom: '2026-11-20' });
+    expect(retired).toBe(1);
+    const cards = await knex('cards').orderBy('id').select('card_uid', 'valid_from', 'valid_until');
+    expect(cards).toEqual([
+      { card_uid: 'OLD1', valid_from: '2026-08-01', valid_until: '2026-11-19' },
+      { card_uid: 'NEW2', valid_from: '2026-11-20', valid_until: null },
+    ]);
+    expect(await studentForCard(knex, w.schoolId, 'old1', '2026-11-19')).toBe(w.student);
+    expect(await studentForCard(knex, w.schoolId, 'OLD1', '2026-11-20')).toBeUndefined();
+    expect(await studentForCard(knex, w.schoolId, 'NEW2', '2026-11-20')).toBe(w.student);
+    expect(await studentForCard(knex, w.schoolId, 'NEW2', '2026-11-19')).toBeUndefined();
+  });
+
+  it('refuses a card still valid for another student, a bad UID and a bad date', async () => {
+    const w = await createSchoolWorld(knex);
+    const other = await createStudent(knex, w.class401);
+    await issueCard(knex, { studentId: w.student, cardUid: 'AA01', validFrom: '2026-08-01' });
+    await expect(issueCard(knex, { studentId: other, cardUid: 'aa01', validFrom: '2026-11-01' })).rejects.toBeInstanceOf(CardError);
+    await expect(issueCard(knex, { studentId: other, cardUid: 'bad uid', validFrom: '2026-11-01' })).rejects.toBeInstanceOf(CardError);
+    await expect(issueCard(knex, { studentId: other, cardUid: 'BB01', validFrom: '2026-02-30' })).rejects.toBeInstanceOf(CardError);
+    await expect(issueCard(knex, { studentId: 99999, cardUid: 'BB01', validFrom: '2026-11-01' })).rejects.toBeInstanceOf(CardError);
+    // Once retired, the card may go to someone else.
+    expect(await retireCard(knex, { cardUid: 'AA01', lastValidDate: '2026-10-31' })).toBe(1);
+    await issueCard(knex, { studentId: other, cardUid: 'AA01', validFrom: '2026-11-01' });
+    expect(await studentForCard(knex, w.schoolId, 'AA01', '2026-10-31')).toBe(w.student);
+    expect(await studentForCard(knex, w.schoolId, 'AA01', '2026-11-01')).toBe(other);
+  });
+
+  it('retires a card from today by default, and removes a card retired before it began', async () => {
+    const w = await createSchoolWorld(knex);
+    await issueCard(knex, { studentId: w.student, cardUid: 'AA01', validFrom: '2026-08-01' });
+    expect(await retireCard(knex, { cardUid: 'AA01', today: '2026-11-24' })).toBe(1);
+    expect(await knex('cards').first('valid_until')).toEqual({ valid_until: '2026-11-23' });
+    expect(await retireCard(knex, { cardUid: 'AA01', today: '2026-11-24' })).toBe(0);
+    await issueCard(knex, { studentId: w.student, cardUid: 'BB02', validFrom: '2026-11-24' });
+    expect(await retireCard(knex, { cardUid: 'BB02', today: '2026-11-24' })).toBe(1);
+    expect(await knex('cards').where({ card_uid: 'BB02' }).count({ n: '*' })).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('concurrent readers', () => {
+  it('two readers reporting the same arrival at once queue one notice per phone', async () => {
+    const w = await createSchoolWorld(knex);
+    await issueCard(knex, { studentId: w.student, cardUid: 'AA01', validFrom: '2026-08-01' });
+    const period = await createPeriod(knex, w.schoolId);
+    await createSubscription(knex, w.student, period);
+    await createPhone(knex, w.student);
+    const a = await createReaderToken(knex, w.schoolId, '正門');
+    const b = await createReaderToken(knex, w.schoolId, '側門');
+    const body = (id: string, t: string) => ({ swipes: [{ event_id: id, card_uid: 'AA01', swiped_at: `2026-11-24T${t}:00+08:00` }] });
+    const results = await Promise.all([
+      request(app).post('/api/v1/swipes').set('Authorization', `Bearer ${a.token}`).send(body('a1', '07:42')),
+      request(app).post('/api/v1/swipes').set('Authorization', `Bearer ${b.token}`).send(body('b1', '07:42')),
+      request(app).post('/api/v1/swipes').set('Authorization', `Bearer ${a.token}`).send(body('a1', '07:42')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(await knex('swipes').count({ n: '*' })).toEqual([{ n: 2 }]);
+    expect(await knex('sms_outbox').select('kind', 'phone')).toEqual([{ kind: 'arrival', phone: '0912345678' }]);
+  });
+});
