@@ -1,0 +1,39 @@
+/**
+ * `npm run admin -- <command> [options]` — the system administrator's commands (CSV import, service periods,
+ * reader tokens, password resets, holidays, bureau announcements). `npm run admin -- --help` lists them; each
+ * has `--help` and `--dry-run`. Uses the portal's settings (DATABASE_URL, or the embedded database in DATA_DIR:
+ * stop the portal first, the embedded database has one owner at a time).
+ */
+import 'dotenv/config';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { openDatabase, type Database } from '../src/db/connection.js';
+import { runAdmin } from '../src/domain/admin/cli.js';
+
+async function main(): Promise<number> {
+  let db: Database | undefined;
+  try {
+    return await runAdmin(process.argv.slice(2), {
+      knex: async () => {
+        db ??= await openDatabase(loadConfig(process.env));
+        return db.knex;
+      },
+      out: (t) => process.stdout.write(t),
+      err: (t) => process.stderr.write(t),
+      now: () => (process.env.APP_NOW && process.env.NODE_ENV !== 'production' ? new Date(process.env.APP_NOW) : new Date()),
+    });
+  } finally {
+    if (db) await db.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee .env.example for every setting.\n`);
+      process.exit(78);
+    }
+    process.stderr.write(`admin failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,250 @@
+/**
+ * `npm run admin -- <command> [options]`: the system administrator's commands. The logic lives here (and in
+ * the modules beside it) so tests run it without spawning a process; scripts/admin.ts only opens the database.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Knex } from 'knex';
+import { createReader, revokeReader, ReaderError } from '../readers/reader-tokens.js';
+import { schoolYearOf, taipeiDate } from '../time.js';
+import { addHoliday, auditAdmin, createPeriod, postAnnouncement, resetPassword } from './commands.js';
+import { csvCell } from './csv.js';
+import { importRoster } from './import-roster.js';
+import { AdminError, resolveSchool } from './schools.js';
+
+export interface CliContext {
+  /** Opened only when a command needs it (never for --help). */
+  knex: () => Promise<Knex>;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  now: () => Date;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+interface Command {
+  summary: string;
+  usage: string;
+  example: string;
+  options: Options;
+  run(ctx: CliContext, v: Record<string, string | boolean | undefined>, dryRun: boolean): Promise<number>;
+}
+
+const common: Options = { help: { type: 'boolean', short: 'h' }, 'dry-run': { type: 'boolean' } };
+const school: Options = { school: { type: 'string' }, level: { type: 'string' } };
+
+function need(v: Record<string, unknown>, ...names: string[]): void {
+  const missing = names.filter((n) => typeof v[n] !== 'string' || v[n] === '');
+  if (missing.length > 0) throw new AdminError(`缺少參數：${missing.map((m) => `--${m}`).join(' ')}`);
+}
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+const prefix = (dry: boolean) => (dry ? '[dry run，未寫入] ' : '');
+
+async function schoolOf(ctx: CliContext, v: Record<string, unknown>) {
+  need(v, 'school');
+  return resolveSchool(await ctx.knex(), str(v.school), typeof v.level === 'string' ? v.level : undefined);
+}
+
+export const COMMANDS: Record<string, Command> = {
+  import: {
+    summary: '從 CSV 匯入班級、學生、家長與家長帳號（先全部檢查；有錯則完全不匯入）',
+    usage: 'import --school <學校代碼> [--level <級別>] --file <CSV> [--year <學年度>] [--passwords-out <CSV>] [--dry-run]',
+    example: 'npm run admin -- import --school 313601 --level elementary --file docs/examples/roster.csv --passwords-out passwords.csv',
+    options: { ...common, ...school, file: { type: 'string' }, year: { type: 'string' }, 'passwords-out': { type: 'string' } },
+    async run(ctx, v, dry) {
+      need(v, 'file');
+      const sc = await schoolOf(ctx, v);
+      const year = v.year === undefined ? schoolYearOf(taipeiDate(ctx.now())) : Number(v.year);
+      if (!Number.isInteger(year) || year < 100 || year > 200) throw new AdminError(`學年度有誤：${str(v.year)}`);
+      const text = await readFile(str(v.file), 'utf8');
+      const r = await importRoster(await ctx.knex(), text, { schoolId: sc.id, schoolYear: year, dryRun: dry });
+      if (!r.ok) {
+        ctx.err(`檔案有 ${r.problems.length} 個問題，沒有匯入任何資料：\n`);
+        for (const p of r.problems) ctx.err(`  第 ${p.line} 行：${p.message}\n`);
+        return 65;
+      }
+      const c = (x: { created: number; updated: number; unchanged: number }) => `新增 ${x.created}、更新 ${x.updated}、未變更 ${x.unchanged}`;
+      ctx.out(`${prefix(dry)}${sc.name}（${sc.code}）${year} 學年度：讀取 ${r.rows} 列\n`);
+      ctx.out(`  班級：${c(r.classes)}\n  學生：${c(r.students)}\n  家長與家長帳號：${c(r.guardians)}\n`);
+      if (r.accounts.length > 0) {
+        const outFile = typeof v['passwords-out'] === 'string' ? v['passwords-out'] : undefined;
+        if (outFile) {
+          const lines = [['帳號(學號)', '學生姓名', '家長姓名', '一次性密碼'], ...r.accounts.map((a) => [a.login, a.studentName, a.guardianName, a.password])];
+          await writeFile(outFile, `\uFEFF${lines.map((l) => l.map(csvCell).join(',')).join('\r\n')}\r\n`, { mode: 0o600, flag: 'wx' });
+          ctx.out(`  ${r.accounts.length} 個新家長帳號的一次性密碼已寫入 ${outFile}（首次登入必須變更密碼；請妥善保管並於發放後刪除）\n`);
+        } else {
+          ctx.out(`  新家長帳號的一次性密碼（只顯示這一次，首次登入必須變更密碼）：\n`);
+          for (const a of r.accounts) ctx.out(`    ${a.login}\t${a.studentName}\t${a.guardianName}\t${a.password}\n`);
+        }
+      }
+      return 0;
+    },
+  },
+  'period:create': {
+    summary: '建立學校的簡訊服務期間與費用',
+    usage: 'period:create --school <學校代碼> [--level <級別>] --name <名稱> --starts <YYYY-MM-DD> --ends <YYYY-MM-DD> --arrival-fee <元> --departure-fee <元> [--dry-run]',
+    example: 'npm run admin -- period:create --school 313601 --level elementary --name 115學年度下學期 --starts 2027-02-11 --ends 2027-06-30 --arrival-fee 150 --departure-fee 150',
+    options: { ...common, ...school, name: { type: 'string' }, starts: { type: 'string' }, ends: { type: 'string' }, 'arrival-fee': { type: 'string' }, 'departure-fee': { type: 'string' } },
+    async run(ctx, v, dry) {
+      need(v, 'name', 'starts', 'ends', 'arrival-fee', 'departure-fee');
+      const sc = await schoolOf(ctx, v);
+      const p = await createPeriod(await ctx.knex(), {
+        schoolId: sc.id,
+        name: str(v.name),
+        startsOn: str(v.starts),
+        endsOn: str(v.ends),
+        arrivalFee: str(v['arrival-fee']),
+        departureFee: str(v['departure-fee']),
+        dryRun: dry,
+      });
+      ctx.out(`${prefix(dry)}${sc.name}：簡訊服務「${p.name}」${p.startsOn}~${p.endsOn}，到校SMS NT$${p.arrivalFee}，離校SMS NT$${p.departureFee}${p.id ? `（編號 ${p.id}）` : ''}\n`);
+      return 0;
+    },
+  },
+  'reader:create': {
+    summary: '建立刷卡機並產生其權杖（只顯示一次）',
+    usage: 'reader:create --school <學校代碼> [--level <級別>] --name <刷卡機名稱> [--dry-run]',
+    example: 'npm run admin -- reader:create --school 313601 --level elementary --name 正門',
+    options: { ...common, ...school, name: { type: 'string' } },
+    async run(ctx, v, dry) {
+      need(v, 'name');
+      const sc = await schoolOf(ctx, v);
+      const knex = await ctx.knex();
+      if (dry) {
+        const exists = await knex('card_readers').where({ school_id: sc.id, name: str(v.name).normalize('NFKC').trim() }).first('id');
+        if (exists) throw new AdminError(`此學校已有名為「${str(v.name)}」的刷卡機`);
+        ctx.out(`${prefix(dry)}${sc.name}：將建立刷卡機「${str(v.name)}」並產生權杖\n`);
+        return 0;
+      }
+      const { reader, token } = await createReader(knex, { schoolId: sc.id, name: str(v.name) });
+      await auditAdmin(knex, 'reader.created', { schoolId: sc.id, targetType: 'card_reader', targetId: reader.id, details: { name: reader.name } });
+      ctx.out(`${sc.name}：已建立刷卡機「${reader.name}」（編號 ${reader.id}）\n`);
+      ctx.out(`權杖（只顯示這一次，請設定到刷卡機的 Authorization: Bearer）：\n${token}\n`);
+      return 0;
+    },
+  },
+  'reader:revoke': {
+    summary: '撤銷刷卡機的權杖（立即失效）',
+    usage: 'reader:revoke --school <學校代碼> [--level <級別>] --name <刷卡機名稱> [--dry-run]',
+    example: 'npm run admin -- reader:revoke --school 313601 --level elementary --name 正門',
+    options: { ...common, ...school, name: { type: 'string' } },
+    async run(ctx, v, dry) {
+      need(v, 'name');
+      const sc = await schoolOf(ctx, v);
+      const knex = await ctx.knex();
+      const name = str(v.name).normalize('NFKC').trim();
+      const active = await knex('card_readers').where({ school_id: sc.id, name }).whereNull('revoked_at').first('id');
+      if (!active) throw new AdminError(`${sc.name} 沒有使用中、名為「${name}」的刷卡機`);
+      if (dry) {
+        ctx.out(`${prefix(dry)}${sc.name}：將撤銷刷卡機「${name}」（編號 ${active.id}）\n`);
+        return 0;
+      }
+      await revokeReader(knex, { schoolId: sc.id, name }, ctx.now());
+      await auditAdmin(knex, 'reader.revoked', { schoolId: sc.id, targetType: 'card_reader', targetId: active.id, details: { name } });
+      ctx.out(`${sc.name}：已撤銷刷卡機「${name}」（編號 ${active.id}）\n`);
+      return 0;
+    },
+  },
+  'password:reset': {
+    summary: '重設帳號密碼（一次性密碼只顯示一次，首次登入必須變更）',
+    usage: 'password:reset --school <學校代碼> [--level <級別>] --role <parent|teacher|school_admin> --login <帳號> [--dry-run]',
+    example: 'npm run admin -- password:reset --school 313601 --level elementary --role teacher --login t401',
+    options: { ...common, ...school, role: { type: 'string' }, login: { type: 'string' } },
+    async run(ctx, v, dry) {
+      need(v, 'role', 'login');
+      const sc = await schoolOf(ctx, v);
+      const r = await resetPassword(await ctx.knex(), { schoolId: sc.id, role: str(v.role), login: str(v.login), now: ctx.now(), dryRun: dry });
+      if (dry) {
+        ctx.out(`${prefix(dry)}${sc.name}：將重設 ${str(v.login)}（${r.displayName}）的密碼\n`);
+        return 0;
+      }
+      ctx.out(`${sc.name}：已重設 ${str(v.login)}（${r.displayName}）的密碼，結束 ${r.sessionsEnded} 個登入中的工作階段。\n`);
+      ctx.out(`一次性密碼（只顯示這一次，首次登入必須變更）：${r.password}\n`);
+      return 0;
+    },
+  },
+  'holiday:add': {
+    summary: '新增學校假日（單一學校或所有學校）',
+    usage: 'holiday:add (--school <學校代碼> [--level <級別>] | --all) --date <YYYY-MM-DD> --name <名稱> [--dry-run]',
+    example: 'npm run admin -- holiday:add --all --date 2026-12-25 --name 行憲紀念日',
+    options: { ...common, ...school, all: { type: 'boolean' }, date: { type: 'string' }, name: { type: 'string' } },
+    async run(ctx, v, dry) {
+      need(v, 'date', 'name');
+      if (v.all === true && v.school !== undefined) throw new AdminError('--all 與 --school 只能擇一');
+      if (v.all !== true && v.school === undefined) throw new AdminError('請指定 --school <學校代碼> 或 --all');
+      const knex = await ctx.knex();
+      let ids: number[];
+      let label: string;
+      if (v.all === true) {
+        ids = (await knex('schools').orderBy('id').pluck('id')) as number[];
+        label = `所有學校（${ids.length} 所）`;
+      } else {
+        const sc = await schoolOf(ctx, v);
+        ids = [sc.id];
+        label = sc.name;
+      }
+      const r = await addHoliday(knex, { schoolIds: ids, date: str(v.date), name: str(v.name), dryRun: dry });
+      ctx.out(`${prefix(dry)}${label}：${str(v.date)} ${str(v.name).trim()}，新增 ${r.created}、更新名稱 ${r.updated}\n`);
+      return 0;
+    },
+  },
+  'announcement:post': {
+    summary: '發布教育局公告（所有學校的使用者都看得到）',
+    usage: 'announcement:post --title <標題> (--body <內容> | --body-file <檔案>) [--pinned] [--dry-run]',
+    example: 'npm run admin -- announcement:post --title 系統維護公告 --body-file notice.txt --pinned',
+    options: { ...common, title: { type: 'string' }, body: { type: 'string' }, 'body-file': { type: 'string' }, pinned: { type: 'boolean' } },
+    async run(ctx, v, dry) {
+      need(v, 'title');
+      if ((v.body === undefined) === (v['body-file'] === undefined)) throw new AdminError('請指定 --body 或 --body-file（擇一）');
+      const body = typeof v['body-file'] === 'string' ? await readFile(v['body-file'], 'utf8') : str(v.body);
+      const r = await postAnnouncement(await ctx.knex(), { title: str(v.title), body, pinned: v.pinned === true, now: ctx.now(), dryRun: dry });
+      ctx.out(`${prefix(dry)}教育局公告「${r.title}」${r.id ? `已發布（編號 ${r.id}）` : '將發布'}${v.pinned === true ? '，置頂' : ''}\n`);
+      return 0;
+    },
+  },
+};
+
+export function generalHelp(): string {
+  const lines = ['usage: npm run admin -- <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(18)} ${c.summary}`);
+  lines.push('', '每個指令都有 --help 與 --dry-run（只檢查並報告將做什麼，不寫入資料庫）。', '級別 (--level)：elementary 國小, junior_high 國中, senior_high 高中, vocational 高職');
+  return `${lines.join('\n')}\n`;
+}
+
+function commandHelp(name: string, c: Command): string {
+  return `${c.summary}\n\nusage: npm run admin -- ${c.usage}\n\nexample:\n  ${c.example}\n`;
+}
+
+/** Run one command line; returns the exit code (0 ok, 64 usage, 65 bad data, 1 failure). */
+export async function runAdmin(argv: string[], ctx: CliContext): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    ctx.out(generalHelp());
+    return name ? 0 : 64;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    ctx.err(`未知的指令：${name}\n\n${generalHelp()}`);
+    return 64;
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: rest, options: cmd.options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    ctx.err(`${(e as Error).message}\n\n${commandHelp(name, cmd)}`);
+    return 64;
+  }
+  if (values.help === true) {
+    ctx.out(commandHelp(name, cmd));
+    return 0;
+  }
+  try {
+    return await cmd.run(ctx, values, values['dry-run'] === true);
+  } catch (e) {
+    if (e instanceof AdminError || e instanceof ReaderError) {
+      ctx.err(`${e.message}\n`);
+      return e instanceof AdminError && e.message.startsWith('缺少參數') ? 64 : 65;
+    }
+    throw e;
+  }
+}

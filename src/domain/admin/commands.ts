@@ -1,0 +1,140 @@
+/**
+ * The system administrator's operations (the Education Bureau has no web role): each returns what it did (or,
+ * in a dry run, what it would do) so the script can report it. Every change is audited with no actor account.
+ */
+import type { Knex } from 'knex';
+import { hashPassword, oneTimePassword } from '../accounts/passwords.js';
+import { endSessionsOf } from '../accounts/sessions.js';
+import { postBureauAnnouncement } from '../announcements/announcements.js';
+import { isValidDate } from '../time.js';
+import { AdminError } from './schools.js';
+
+async function auditAdmin(knex: Knex, action: string, o: { schoolId?: number | null; targetType?: string; targetId?: string | number; details?: object }) {
+  await knex('audit_log').insert({
+    actor_account_id: null,
+    school_id: o.schoolId ?? null,
+    action,
+    target_type: o.targetType ?? null,
+    target_id: o.targetId === undefined ? null : String(o.targetId),
+    details: JSON.stringify({ via: 'admin script', ...(o.details ?? {}) }),
+  });
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+function checkText(label: string, v: string, max: number): string {
+  const s = v.normalize('NFKC').trim();
+  if (s.length < 1 || s.length > max || CONTROL.test(s)) throw new AdminError(`${label}必填，最多 ${max} 個字，不可含控制字元`);
+  return s;
+}
+function checkDate(label: string, v: string): string {
+  if (!isValidDate(v)) throw new AdminError(`${label}「${v}」不是有效的日期（YYYY-MM-DD）`);
+  return v;
+}
+function checkFee(label: string, v: string): number {
+  if (!/^\d{1,6}$/.test(v) || Number(v) > 100000) throw new AdminError(`${label}「${v}」應為 0 到 100000 的整數（新臺幣元）`);
+  return Number(v);
+}
+
+/** period:create — a school's SMS service period (簡訊服務) with its fees. */
+export async function createPeriod(
+  knex: Knex,
+  o: { schoolId: number; name: string; startsOn: string; endsOn: string; arrivalFee: string; departureFee: string; dryRun?: boolean },
+): Promise<{ id: number | undefined; name: string; startsOn: string; endsOn: string; arrivalFee: number; departureFee: number }> {
+  const name = checkText('簡訊服務名稱', o.name, 60);
+  const startsOn = checkDate('開始日期', o.startsOn);
+  const endsOn = checkDate('結束日期', o.endsOn);
+  if (endsOn < startsOn) throw new AdminError('結束日期不可早於開始日期');
+  const arrivalFee = checkFee('到校SMS費用', o.arrivalFee);
+  const departureFee = checkFee('離校SMS費用', o.departureFee);
+  const dup = await knex('service_periods').where({ school_id: o.schoolId, name }).first('id');
+  if (dup) throw new AdminError(`此學校已有名為「${name}」的簡訊服務期間`);
+  const overlap = await knex('service_periods')
+    .where('school_id', o.schoolId)
+    .where('starts_on', '<=', endsOn)
+    .where('ends_on', '>=', startsOn)
+    .first('name');
+  if (overlap) throw new AdminError(`與既有的簡訊服務期間「${overlap.name}」日期重疊`);
+  const out = { id: undefined as number | undefined, name, startsOn, endsOn, arrivalFee, departureFee };
+  if (o.dryRun) return out;
+  await knex.transaction(async (trx) => {
+    const [row] = await trx('service_periods')
+      .insert({ school_id: o.schoolId, name, starts_on: startsOn, ends_on: endsOn, arrival_fee: arrivalFee, departure_fee: departureFee })
+      .returning('id');
+    out.id = row.id as number;
+    await auditAdmin(trx, 'period.created', { schoolId: o.schoolId, targetType: 'service_period', targetId: out.id, details: { name } });
+  });
+  return out;
+}
+
+/** password:reset — a new one-time password (shown once), must-change set, lock cleared, sessions ended. */
+export async function resetPassword(
+  knex: Knex,
+  o: { schoolId: number; role: string; login: string; now: Date; dryRun?: boolean },
+): Promise<{ accountId: number; displayName: string; password: string | undefined; sessionsEnded: number }> {
+  if (!['parent', 'teacher', 'school_admin'].includes(o.role)) throw new AdminError(`身分別有誤：${o.role}（parent, teacher, school_admin）`);
+  const login = o.login.normalize('NFKC').trim();
+  const account = await knex('accounts').where({ school_id: o.schoolId, role: o.role, login }).first('id', 'display_name', 'disabled_at');
+  if (!account) throw new AdminError(`找不到帳號 ${login}（${o.role}）`);
+  if (account.disabled_at) throw new AdminError(`帳號 ${login} 已停用`);
+  if (o.dryRun) return { accountId: account.id, displayName: account.display_name, password: undefined, sessionsEnded: 0 };
+  const password = oneTimePassword();
+  const hash = await hashPassword(password);
+  let ended = 0;
+  await knex.transaction(async (trx) => {
+    await trx('accounts').where({ id: account.id }).update({
+      password_hash: hash,
+      must_change_password: true,
+      password_changed_at: o.now,
+      failed_logins: 0,
+      locked_until: null,
+      updated_at: o.now,
+    });
+    ended = await endSessionsOf(trx, account.id);
+    await auditAdmin(trx, 'password.reset', { schoolId: o.schoolId, targetType: 'account', targetId: account.id, details: { login, role: o.role, sessionsEnded: ended } });
+  });
+  return { accountId: account.id, displayName: account.display_name, password, sessionsEnded: ended };
+}
+
+/** holiday:add — a day a school (or every school) is closed; re-adding the same day renames it. */
+export async function addHoliday(
+  knex: Knex,
+  o: { schoolIds: number[]; date: string; name: string; dryRun?: boolean },
+): Promise<{ schools: number; created: number; updated: number }> {
+  const date = checkDate('日期', o.date);
+  const name = checkText('假日名稱', o.name, 50);
+  const existing = (await knex('school_holidays').whereIn('school_id', o.schoolIds).where('holiday_on', date).pluck('school_id')) as number[];
+  const out = { schools: o.schoolIds.length, created: o.schoolIds.length - existing.length, updated: existing.length };
+  if (o.dryRun || o.schoolIds.length === 0) return out;
+  await knex.transaction(async (trx) => {
+    for (let i = 0; i < o.schoolIds.length; i += 500) {
+      await trx('school_holidays')
+        .insert(o.schoolIds.slice(i, i + 500).map((id) => ({ school_id: id, holiday_on: date, name })))
+        .onConflict(['school_id', 'holiday_on'])
+        .merge({ name });
+    }
+    await auditAdmin(trx, 'holiday.added', { schoolId: o.schoolIds.length === 1 ? o.schoolIds[0] : null, details: { date, name, schools: o.schoolIds.length } });
+  });
+  return out;
+}
+
+/** announcement:post — a bureau announcement every user reads. */
+export async function postAnnouncement(
+  knex: Knex,
+  o: { title: string; body: string; pinned: boolean; now: Date; dryRun?: boolean },
+): Promise<{ id: number | undefined; title: string }> {
+  const title = checkText('標題', o.title, 100);
+  const body = o.body.normalize('NFKC').replace(/\r\n?/g, '\n').trim();
+  // eslint-disable-next-line no-control-regex
+  if (body.length < 1 || body.length > 5000 || /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(body))
+    throw new AdminError('內容必填，最多 5000 個字');
+  if (o.dryRun) return { id: undefined, title };
+  let id = 0;
+  await knex.transaction(async (trx) => {
+    id = await postBureauAnnouncement(trx, { title, body, pinned: o.pinned }, o.now);
+    await auditAdmin(trx, 'announcement.created', { targetType: 'announcement', targetId: id, details: { bureau: true } });
+  });
+  return { id, title };
+}
+
+export { auditAdmin };

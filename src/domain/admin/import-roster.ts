@@ -1,0 +1,299 @@
+/**
+ * CSV import of a school's classes, students, guardians and parent accounts. The whole file is validated first:
+ * one bad row means nothing is imported, and every problem is listed with its line number. Re-importing the
+ * same (or a corrected) file updates what exists, keyed by natural keys — class (school, 學年度, 班級代碼),
+ * student (school, 學號), parent account (parent, school, login = 學號) — and never duplicates.
+ */
+import type { Knex } from 'knex';
+import { hashPassword, oneTimePassword } from '../accounts/passwords.js';
+import { parseCsv } from './csv.js';
+
+/** The header of the file, in order (Chinese, as the school office sees it; English names accepted too). */
+export const COLUMNS = [
+  { zh: '班級代碼', en: 'class_code' },
+  { zh: '班級名稱', en: 'class_name' },
+  { zh: '年級', en: 'grade' },
+  { zh: '學號', en: 'student_number' },
+  { zh: '座號', en: 'seat_number' },
+  { zh: '學生姓名', en: 'student_name' },
+  { zh: '家長姓名', en: 'guardian_name' },
+  { zh: '關係', en: 'relationship' },
+] as const;
+
+export interface RosterRow {
+  line: number;
+  classCode: string;
+  className: string;
+  grade: number;
+  studentNumber: string;
+  seat: number;
+  studentName: string;
+  guardianName: string;
+  relationship: string;
+}
+
+export interface ImportProblem {
+  line: number;
+  message: string;
+}
+
+export interface NewAccount {
+  login: string;
+  studentName: string;
+  guardianName: string;
+  password: string;
+}
+
+export interface ImportReport {
+  ok: boolean;
+  dryRun: boolean;
+  problems: ImportProblem[];
+  rows: number;
+  classes: { created: number; updated: number; unchanged: number };
+  students: { created: number; updated: number; unchanged: number };
+  guardians: { created: number; updated: number; unchanged: number };
+  /** New parent accounts with their one-time passwords (empty in a dry run: nothing was created). */
+  accounts: NewAccount[];
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const clean = (v: string) => v.normalize('NFKC').trim();
+
+function validName(v: string, max: number): boolean {
+  return v.length >= 1 && v.length <= max && !CONTROL.test(v);
+}
+
+/** Parse and check every row on its own and against the others; no database access. */
+export function validateRoster(text: string): { rows: RosterRow[]; problems: ImportProblem[] } {
+  const problems: ImportProblem[] = [];
+  const records = parseCsv(text);
+  const header = records.shift();
+  if (!header) return { rows: [], problems: [{ line: 1, message: '檔案是空的' }] };
+  const names = header.fields.map(clean);
+  const expectedZh = COLUMNS.map((c) => c.zh);
+  const expectedEn = COLUMNS.map((c) => c.en);
+  const same = (a: readonly string[]) => a.length === names.length && a.every((n, i) => n === names[i]);
+  if (!same(expectedZh) && !same(expectedEn)) {
+    return { rows: [], problems: [{ line: header.line, message: `標題列應為：${expectedZh.join(',')}` }] };
+  }
+  if (records.length === 0) problems.push({ line: header.line + 1, message: '沒有資料列' });
+  const rows: RosterRow[] = [];
+  for (const r of records) {
+    const p = (message: string) => problems.push({ line: r.line, message });
+    if (r.fields.length !== COLUMNS.length) {
+      p(`欄位數應為 ${COLUMNS.length}，此列有 ${r.fields.length} 欄`);
+      continue;
+    }
+    const [classCode, className, grade, studentNumber, seat, studentName, guardianName, relationship] = r.fields.map(clean) as string[];
+    const before = problems.length;
+    if (!/^[0-9A-Za-z]{1,10}$/.test(classCode!)) p(`班級代碼「${classCode}」格式有誤（1 到 10 碼英數字，例如 401）`);
+    if (!validName(className!, 30)) p('班級名稱必填，最多 30 個字');
+    if (!/^(?:[1-9]|1[0-2])$/.test(grade!)) p(`年級「${grade}」應為 1 到 12 的數字`);
+    if (!/^[0-9A-Za-z]{1,16}$/.test(studentNumber!)) p(`學號「${studentNumber}」格式有誤（1 到 16 碼英數字）`);
+    if (!/^(?:[1-9]|[1-9][0-9])$/.test(seat!)) p(`座號「${seat}」應為 1 到 99 的數字`);
+    if (!validName(studentName!, 50)) p('學生姓名必填，最多 50 個字');
+    if (!validName(guardianName!, 50)) p('家長姓名必填，最多 50 個字');
+    if (relationship!.length > 10 || CONTROL.test(relationship!)) p('關係最多 10 個字');
+    if (problems.length > before) continue;
+    rows.push({
+      line: r.line,
+      classCode: classCode!,
+      className: className!,
+      grade: Number(grade),
+      studentNumber: studentNumber!,
+      seat: Number(seat),
+      studentName: studentName!,
+      guardianName: guardianName!,
+      relationship: relationship!,
+    });
+  }
+  // Across rows: a 學號 once; a seat once per class; a class code always with the same name and grade.
+  const byNumber = new Map<string, number>();
+  const bySeat = new Map<string, number>();
+  const classDef = new Map<string, { name: string; grade: number; line: number }>();
+  for (const r of rows) {
+    const n = byNumber.get(r.studentNumber);
+    if (n !== undefined) problems.push({ line: r.line, message: `學號 ${r.studentNumber} 重複（第 ${n} 行已出現）` });
+    else byNumber.set(r.studentNumber, r.line);
+    const seatKey = `${r.classCode}/${r.seat}`;
+    const s = bySeat.get(seatKey);
+    if (s !== undefined) problems.push({ line: r.line, message: `班級 ${r.classCode} 座號 ${r.seat} 重複（第 ${s} 行已出現）` });
+    else bySeat.set(seatKey, r.line);
+    const c = classDef.get(r.classCode);
+    if (!c) classDef.set(r.classCode, { name: r.className, grade: r.grade, line: r.line });
+    else if (c.name !== r.className || c.grade !== r.grade)
+      problems.push({ line: r.line, message: `班級 ${r.classCode} 的名稱或年級與第 ${c.line} 行不同` });
+  }
+  problems.sort((a, b) => a.line - b.line);
+  return { rows, problems };
+}
+
+/** Checks that need the database: a seat already taken by a student who is not in the file, a 學號 of another school's data. */
+async function databaseProblems(knex: Knex, schoolId: number, schoolYear: number, rows: RosterRow[]): Promise<ImportProblem[]> {
+  const problems: ImportProblem[] = [];
+  const inFile = new Set(rows.map((r) => r.studentNumber));
+  const taken = (await knex('students as st')
+    .join('classes as c', 'c.id', 'st.class_id')
+    .where('c.school_id', schoolId)
+    .where('c.school_year', schoolYear)
+    .whereIn('c.code', [...new Set(rows.map((r) => r.classCode))])
+    .select('c.code', 'st.seat_number', 'st.student_number')) as { code: string; seat_number: number; student_number: string }[];
+  const occupant = new Map(taken.map((t) => [`${t.code}/${t.seat_number}`, t.student_number]));
+  for (const r of rows) {
+    const who = occupant.get(`${r.classCode}/${r.seat}`);
+    if (who && who !== r.studentNumber && !inFile.has(who))
+      problems.push({ line: r.line, message: `班級 ${r.classCode} 座號 ${r.seat} 已由學號 ${who} 使用（該學生不在此檔案中）` });
+  }
+  return problems;
+}
+
+export interface ImportOptions {
+  schoolId: number;
+  schoolYear: number;
+  dryRun?: boolean;
+  /** Hash for new accounts' one-time passwords (bcrypt by default). */
+  hash?: (password: string) => Promise<string>;
+  newPassword?: () => string;
+}
+
+const emptyCounts = () => ({ created: 0, updated: 0, unchanged: 0 });
+
+class DryRunRollback extends Error {}
+
+export async function importRoster(knex: Knex, text: string, o: ImportOptions): Promise<ImportReport> {
+  const report: ImportReport = {
+    ok: false,
+    dryRun: o.dryRun ?? false,
+    problems: [],
+    rows: 0,
+    classes: emptyCounts(),
+    students: emptyCounts(),
+    guardians: emptyCounts(),
+    accounts: [],
+  };
+  const { rows, problems } = validateRoster(text);
+  report.rows = rows.length;
+  const dbProblems = problems.length === 0 ? await databaseProblems(knex, o.schoolId, o.schoolYear, rows) : [];
+  report.problems = [...problems, ...dbProblems].sort((a, b) => a.line - b.line);
+  if (report.problems.length > 0) return report;
+
+  const hash = o.hash ?? hashPassword;
+  const newPassword = o.newPassword ?? oneTimePassword;
+  try {
+    await knex.transaction(async (trx) => {
+      // Classes.
+      const classIds = new Map<string, number>();
+      for (const r of rows) {
+        if (classIds.has(r.classCode)) continue;
+        const existing = await trx('classes')
+          .where({ school_id: o.schoolId, school_year: o.schoolYear, code: r.classCode })
+          .first('id', 'name', 'grade');
+        if (existing) {
+          classIds.set(r.classCode, existing.id);
+          if (existing.name !== r.className || existing.grade !== r.grade) {
+            await trx('classes').where({ id: existing.id }).update({ name: r.className, grade: r.grade });
+            report.classes.updated++;
+          } else report.classes.unchanged++;
+        } else {
+          const [c] = await trx('classes')
+            .insert({ school_id: o.schoolId, school_year: o.schoolYear, code: r.classCode, name: r.className, grade: r.grade })
+            .returning('id');
+          classIds.set(r.classCode, c.id);
+          report.classes.created++;
+        }
+      }
+      // Students. Seats that move inside the file are first parked on free seats so that swaps work.
+      const existing = new Map(
+        ((await trx('students')
+          .where('school_id', o.schoolId)
+          .whereIn('student_number', rows.map((r) => r.studentNumber))
+          .select('id', 'student_number', 'class_id', 'seat_number', 'name')) as {
+          id: number;
+          student_number: string;
+          class_id: number;
+          seat_number: number;
+          name: string;
+        }[]).map((s) => [s.student_number, s]),
+      );
+      const moving = rows.filter((r) => {
+        const s = existing.get(r.studentNumber);
+        return s && (s.class_id !== classIds.get(r.classCode) || s.seat_number !== r.seat);
+      });
+      for (const r of moving) {
+        const s = existing.get(r.studentNumber)!;
+        const used = new Set((await trx('students').where('class_id', s.class_id).pluck('seat_number')) as number[]);
+        let park = 99;
+        while (park > 0 && used.has(park)) park--;
+        if (park > 0) await trx('students').where({ id: s.id }).update({ seat_number: park });
+      }
+      const studentIds = new Map<string, number>();
+      for (const r of rows) {
+        const classId = classIds.get(r.classCode)!;
+        const s = existing.get(r.studentNumber);
+        if (s) {
+          studentIds.set(r.studentNumber, s.id);
+          if (s.class_id !== classId || s.seat_number !== r.seat || s.name !== r.studentName) {
+            await trx('students').where({ id: s.id }).update({ class_id: classId, seat_number: r.seat, name: r.studentName });
+            report.students.updated++;
+          } else report.students.unchanged++;
+        } else {
+          const [n] = await trx('students')
+            .insert({ school_id: o.schoolId, class_id: classId, student_number: r.studentNumber, seat_number: r.seat, name: r.studentName })
+            .returning('id');
+          studentIds.set(r.studentNumber, n.id);
+          report.students.created++;
+        }
+      }
+      // Guardians and parent accounts (login = the child's 學號).
+      for (const r of rows) {
+        const studentId = studentIds.get(r.studentNumber)!;
+        const account = await trx('accounts as a')
+          .join('guardians as g', 'g.id', 'a.guardian_id')
+          .where({ 'a.role': 'parent', 'a.school_id': o.schoolId, 'a.login': r.studentNumber })
+          .first('a.id', 'a.guardian_id', 'g.name', 'a.display_name');
+        if (account) {
+          const link = await trx('guardian_students').where({ guardian_id: account.guardian_id, student_id: studentId }).first('relationship');
+          const changed = account.name !== r.guardianName || account.display_name !== r.guardianName || !link || (link.relationship ?? '') !== r.relationship;
+          if (changed) {
+            await trx('guardians').where({ id: account.guardian_id }).update({ name: r.guardianName });
+            await trx('accounts').where({ id: account.id }).update({ display_name: r.guardianName });
+            await trx('guardian_students')
+              .insert({ guardian_id: account.guardian_id, student_id: studentId, relationship: r.relationship || null })
+              .onConflict(['guardian_id', 'student_id'])
+              .merge({ relationship: r.relationship || null });
+            report.guardians.updated++;
+          } else report.guardians.unchanged++;
+        } else {
+          const [g] = await trx('guardians').insert({ name: r.guardianName }).returning('id');
+          await trx('guardian_students').insert({ guardian_id: g.id, student_id: studentId, relationship: r.relationship || null });
+          const password = newPassword();
+          await trx('accounts').insert({
+            role: 'parent',
+            school_id: o.schoolId,
+            login: r.studentNumber,
+            display_name: r.guardianName,
+            guardian_id: g.id,
+            password_hash: o.dryRun ? '!dry-run' : await hash(password),
+            must_change_password: true,
+          });
+          report.guardians.created++;
+          if (!o.dryRun) report.accounts.push({ login: r.studentNumber, studentName: r.studentName, guardianName: r.guardianName, password });
+        }
+      }
+      await trx('audit_log').insert({
+        actor_account_id: null,
+        school_id: o.schoolId,
+        action: 'admin.import',
+        target_type: 'school',
+        target_id: String(o.schoolId),
+        details: JSON.stringify({ rows: rows.length, classes: report.classes, students: report.students, guardians: report.guardians }),
+      });
+      if (o.dryRun) throw new DryRunRollback();
+    });
+  } catch (e) {
+    if (!(e instanceof DryRunRollback)) throw e;
+  }
+  report.ok = true;
+  return report;
+}
