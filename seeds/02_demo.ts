@@ -13,6 +13,7 @@ import type { SeedContext } from '../src/db/seed.js';
 import { hashPassword } from '../src/domain/accounts/passwords.js';
 import { DEV_IDP_NAME, DEV_IDP_SUBJECT, devIssuer } from '../src/domain/accounts/taipei-card.js';
 import { hashReaderToken, TOKEN_PREFIX_LENGTH } from '../src/domain/readers/reader-tokens.js';
+import { attendanceNoticeBody } from '../src/domain/sms/attendance-notices.js';
 import { addDays, isWeekend, taipeiInstant } from '../src/domain/time.js';
 
 export const DEMO_PASSWORD = 'demo-1234';
@@ -265,18 +266,39 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
     readerIds.set(short, row.id as number);
   }
 
-  // Swipes of the recent school days: arrival 07:3x, departure 16:0x. 王小明 has one 補登 day (09:11, the card
-  // forgotten) and one 未刷卡 day; 陳小美 has one 未刷卡 day. Today's swipes are there once their time has passed.
-  const days = recentSchoolDays(today, 10);
+  // Swipes of the school days of the last four weeks: arrival 07:3x, departure 16:0x. In the last week 王小明 has
+  // one 補登 day (09:11, the card forgotten) and one 未刷卡 day, 陳小美 one 未刷卡 day. Today's swipes are there
+  // once their time has passed. 王小明's card swipes sent their SMS (delivered) while his subscription was on.
+  const days = recentSchoolDays(today, 28);
   if (!isWeekend(today)) days.unshift(today);
   const pastDays = days.filter((d) => d !== today);
   const mingManualDay = pastDays[1];
   const mingMissingDay = pastDays[3];
   const meiMissingDay = pastDays[0];
   const swipeRows: Record<string, unknown>[] = [];
+  const smsRows: Record<string, unknown>[] = [];
   const addSwipe = (short: string, number: string, studentId: number | null, date: string, time: string, dir: 'a' | 'd' | 'x', cardUid?: string) => {
     const at = taipeiInstant(date, time);
     if (at.getTime() > now.getTime()) return;
+    if (studentId === ming && dir !== 'x' && date >= effectiveOn && date >= PERIOD.starts_on && date <= PERIOD.ends_on) {
+      const direction = dir === 'a' ? 'arrival' : 'departure';
+      smsRows.push({
+        school_id: zhongxiao,
+        student_id: ming,
+        kind: direction,
+        phone: '0912345678',
+        body: attendanceNoticeBody('王小明', direction, time),
+        dedupe_key: `${direction}:${ming}:${date}:0912345678`,
+        status: 'delivered',
+        attempts: 1,
+        next_attempt_at: at,
+        provider: 'log',
+        provider_message_id: `log-demo-${date}-${dir}`,
+        created_at: at,
+        sent_at: new Date(at.getTime() + 3000),
+        delivered_at: new Date(at.getTime() + 8000),
+      });
+    }
     swipeRows.push({
       reader_id: readerIds.get(short)!,
       school_id: schoolIds.get(short)!,
@@ -306,6 +328,7 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
   for (let i = 0; i < swipeRows.length; i += 200) {
     await knex('swipes').insert(swipeRows.slice(i, i + 200)).onConflict(['reader_id', 'event_id']).ignore();
   }
+  if (smsRows.length > 0) await knex('sms_outbox').insert(smsRows).onConflict('dedupe_key').ignore();
 
   // The 補登 of 王小明's forgotten card, like the guide's `補登 09:11`.
   if (mingManualDay) {

@@ -148,24 +148,37 @@ describe('the demo seed (DESIGN §8)', () => {
     expect(link).toEqual({ issuer: `${PUBLIC_URL}/dev-idp`, subject: DEV_IDP_SUBJECT, login: '11301001' });
   });
 
-  it('has swipes on the recent school days, one 補登 and one 未刷卡 day for 王小明, and nothing in the future', async () => {
+  it('has swipes on the school days of the last four weeks, one 補登 and one 未刷卡 day for 王小明 in the last week, nothing in the future', async () => {
     const ming = await knex()('students').where({ student_number: '11301001' }).first('id');
-    const days = await knex()('swipes').where({ student_id: ming.id }).distinct('swipe_date').orderBy('swipe_date', 'desc').pluck('swipe_date');
+    const days: string[] = await knex()('swipes').where({ student_id: ming.id }).distinct('swipe_date').orderBy('swipe_date', 'desc').pluck('swipe_date');
     const manual = await knex()('manual_entries').where({ student_id: ming.id }).select('entry_date', 'direction', 'entry_time');
     expect(manual).toHaveLength(1);
     expect(manual[0]).toMatchObject({ direction: 'arrival', entry_time: '09:11' });
-    // Weekdays 2026-11-16 … 2026-11-26 (today, 10:00: the arrival is there, the departure not yet).
-    const weekdays = ['2026-11-26', '2026-11-25', '2026-11-24', '2026-11-23', '2026-11-20', '2026-11-19', '2026-11-18', '2026-11-17', '2026-11-16'];
-    const missing = weekdays.filter((d) => !days.includes(d));
+    // The last week's weekdays, 2026-11-20 … 2026-11-26 (today, 10:00: the arrival is there, the departure not yet).
+    const lastWeek = ['2026-11-26', '2026-11-25', '2026-11-24', '2026-11-23', '2026-11-20'];
+    const missing = lastWeek.filter((d) => !days.includes(d));
     expect(missing).toHaveLength(1); // the 未刷卡 day
+    expect(lastWeek).toContain(manual[0].entry_date);
     expect(days).toContain(manual[0].entry_date); // its departure was swiped
-    for (const d of days) expect(weekdays).toContain(d);
-    const arrivalOnManualDay = await knex()('swipes').where({ student_id: ming.id, swipe_date: manual[0].entry_date }).pluck('swiped_at');
-    expect(arrivalOnManualDay).toHaveLength(1);
+    expect(days.at(-1)! >= '2026-10-29').toBe(true);
+    expect(days.length).toBeGreaterThanOrEqual(18);
+    for (const d of days) expect([0, 6]).not.toContain(new Date(`${d}T00:00:00Z`).getUTCDay());
+    const onManualDay = await knex()('swipes').where({ student_id: ming.id, swipe_date: manual[0].entry_date }).pluck('swiped_at');
+    expect(onManualDay).toHaveLength(1);
     const late = await knex()('swipes').where('swiped_at', '>', clock.now()).count({ n: '*' }).first();
     expect(Number(late?.n)).toBe(0);
     const unmatched = await knex()('swipes').whereNull('student_id').count({ n: '*' }).first();
     expect(Number(unmatched?.n)).toBe(1);
+  });
+
+  it('records the SMS that 王小明’s card swipes sent (delivered), and none for others or for the 補登', async () => {
+    const ming = await knex()('students').where({ student_number: '11301001' }).first('id');
+    const swipes = Number((await knex()('swipes').where({ student_id: ming.id }).count({ n: '*' }).first())?.n);
+    const sms = await knex()('sms_outbox').orderBy('created_at').select('student_id', 'kind', 'phone', 'body', 'status');
+    expect(sms).toHaveLength(swipes);
+    for (const m of sms) expect(m).toMatchObject({ student_id: ming.id, phone: '0912345678', status: 'delivered' });
+    expect(sms.filter((m) => m.kind === 'arrival').at(-1)!.body).toBe('【臺北市數位學生證】王小明已於07:30到校。');
+    expect(sms.some((m) => m.body.includes('09:11'))).toBe(false);
   });
 
   it('publishes one bureau and one school announcement', async () => {
