@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { depsOf, userOf } from '../deps.js';
 import { classSummaries, studentGrid, visibleStudent } from '../domain/attendance/records.js';
+import { homeExtras } from '../domain/announcements/home-extras.js';
 import { addDays } from '../domain/time.js';
 
 /** The 出勤統計 window: the 7 days ending today. */
@@ -16,6 +17,8 @@ export async function index(req: Request, res: Response): Promise<void> {
   const today = clock.today();
   const from = addDays(today, -(HOME_WINDOW_DAYS - 1));
   const o = { departureMinMinutes: config.attendance.departureMinMinutes };
+  // H6: latest announcements; for staff, pending reviews and today's SMS.
+  const extras = await homeExtras(db.knex, user, clock.now(), today);
   if (user.role === 'parent') {
     const child = user.currentChild ? await visibleStudent(db.knex, user, user.currentChild.id) : undefined;
     const rows = child ? await studentGrid(db.knex, child, from, today, o) : [];
@@ -24,11 +27,12 @@ export async function index(req: Request, res: Response): Promise<void> {
       attendance: { hasChild: child !== undefined, rows, from, to: today },
       summaries: undefined,
       today,
+      homeExtras: extras,
     });
     return;
   }
   const summaries = await classSummaries(db.knex, user, today, o);
-  res.render('home/index', { title: '首頁', attendance: undefined, summaries, today });
+  res.render('home/index', { title: '首頁', attendance: undefined, summaries, today, homeExtras: extras });
 }
 
 /** GET /password-help — 忘記密碼 */
