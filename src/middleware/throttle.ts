@@ -39,9 +39,19 @@ const minutesOf = (ms: number) => Math.max(1, Math.ceil(ms / 60_000));
 export function createLoginThrottle(deps: AppDeps): LoginThrottle {
   const pool = new pg.Pool(deps.db.poolOptions(2));
   pool.on('error', (err) => deps.logger.error({ err }, 'throttle pool error'));
+  // The library names its prepared statements; unnamed queries work the same on every server, including the
+  // embedded one, where every connection shares one backend (a named statement would collide between pools).
+  // A store error is logged here, then the in-memory insurance limiter answers.
+  const storeClient = {
+    query: (q: { text: string; values?: unknown[] }) =>
+      pool.query({ text: q.text, values: q.values }).catch((err: unknown) => {
+        deps.logger.warn({ err }, 'throttle store error: using the in-memory limiter');
+        throw err;
+      }),
+  };
   const make = (keyPrefix: string, points: number, duration: number) =>
     new RateLimiterPostgres({
-      storeClient: pool,
+      storeClient,
       storeType: 'pool',
       tableName: 'rate_limits',
       tableCreated: true,
@@ -59,7 +69,10 @@ export function createLoginThrottle(deps: AppDeps): LoginThrottle {
   const over = (res: RateLimiterRes | null, points: number) => res !== null && res.consumedPoints >= points;
 
   async function check(k: ThrottleKeys): Promise<ThrottleVerdict> {
-    const [pair, acc, addr] = await Promise.all([accountIp.get(pairKey(k)), account.get(k.account), ip.get(k.ip)]);
+    // One after another: the pool is small, and each answer stands on its own.
+    const pair = await accountIp.get(pairKey(k));
+    const acc = await account.get(k.account);
+    const addr = await ip.get(k.ip);
     if (pair && over(pair, ACCOUNT_IP_POINTS)) return { locked: true, scope: 'account', minutes: minutesOf(pair.msBeforeNext) };
     if (acc && over(acc, ACCOUNT_POINTS)) return { locked: true, scope: 'account', minutes: minutesOf(acc.msBeforeNext) };
     if (addr && over(addr, IP_POINTS)) return { locked: true, scope: 'ip', minutes: minutesOf(addr.msBeforeNext) };
@@ -77,7 +90,9 @@ export function createLoginThrottle(deps: AppDeps): LoginThrottle {
   };
 
   async function fail(k: ThrottleKeys): Promise<ThrottleVerdict> {
-    const [pair, acc, addr] = await Promise.all([consume(accountIp, pairKey(k)), consume(account, k.account), consume(ip, k.ip)]);
+    const pair = await consume(accountIp, pairKey(k));
+    const acc = await consume(account, k.account);
+    const addr = await consume(ip, k.ip);
     if (pair.consumedPoints >= ACCOUNT_IP_POINTS) {
       await accountIp.block(pairKey(k), LOCK_S);
       return { locked: true, scope: 'account', minutes: LOCK_S / 60 };

@@ -1,0 +1,97 @@
+/** Login throttling in PostgreSQL: the lock holds in a second app instance and refuses even the right password. */
+import request from 'supertest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { closeTestDb, resetDb, testDb } from '../support/db.js';
+import { buildTestApp, login } from '../support/app.js';
+import { createSchoolWorld, PASSWORD } from '../support/factories.js';
+import { ACCOUNT_IP_POINTS, IP_POINTS } from '../../src/middleware/throttle.js';
+
+const first = buildTestApp();
+const second = buildTestApp();
+afterAll(async () => {
+  await first.app.shutdown();
+  await second.app.shutdown();
+  await closeTestDb();
+});
+beforeEach(() => resetDb());
+
+const LOCKED = /登入失敗次數過多，帳號已暫時鎖定，請於 (\d+) 分鐘後再試/;
+
+describe('login throttling', () => {
+  it(`locks the account after ${ACCOUNT_IP_POINTS} failures, also in a second app instance, even for the right password`, async () => {
+    const knex = testDb().knex;
+    const w = await createSchoolWorld(knex);
+    const c = { schoolId: w.schoolId, login: '11301001' };
+    for (let i = 1; i < ACCOUNT_IP_POINTS; i++) {
+      const res = await login(request.agent(first.app), { ...c, password: `wrong-${i}` });
+      expect(res.status).toBe(422);
+      expect(res.text).toContain('帳號或密碼錯誤');
+    }
+    const last = await login(request.agent(first.app), { ...c, password: 'wrong-last' });
+    expect(last.status).toBe(429);
+    expect(last.text).toMatch(LOCKED);
+    expect(LOCKED.exec(last.text)![1]).toBe('15');
+
+    // The right password during the lock: refused, here and in another process on the same database.
+    for (const app of [first.app, second.app]) {
+      const res = await login(request.agent(app), c);
+      expect(res.status).toBe(429);
+      expect(res.text).toMatch(LOCKED);
+      expect(res.text).not.toContain('帳號或密碼錯誤');
+    }
+    const account = await knex('accounts').where({ id: w.parent.accountId }).first('failed_logins', 'locked_until', 'last_login_at');
+    expect(account.failed_logins).toBe(ACCOUNT_IP_POINTS);
+    expect(account.locked_until).not.toBeNull();
+    expect(account.last_login_at).toBeNull();
+    const actions = (await knex('audit_log').orderBy('id').pluck('action')) as string[];
+    expect(actions.filter((a) => a === 'login.failed')).toHaveLength(ACCOUNT_IP_POINTS);
+    expect(actions.filter((a) => a === 'login.locked')).toHaveLength(1);
+    expect(actions.filter((a) => a === 'login.locked_refused')).toHaveLength(2);
+    const rows = await knex('audit_log').select('details');
+    expect(JSON.stringify(rows)).not.toContain(PASSWORD);
+    expect(JSON.stringify(rows)).not.toContain('wrong-');
+
+    // Another account is not affected.
+    await knex('accounts').where({ id: w.teacher401 }).first();
+    expect((await login(request.agent(second.app), { role: 'teacher', schoolId: w.schoolId, login: 't401' })).status).toBe(303);
+
+    // After the lock expires, a success lifts it (and the counter starts again from zero).
+    await knex('rate_limits').update({ expire: Date.now() - 1000 });
+    const ok = await login(request.agent(second.app), c);
+    expect(ok.status).toBe(303);
+    expect(await knex('rate_limits').where('key', 'like', 'login_fail_account_ip:%').count({ n: '*' }).first()).toEqual({ n: 0 });
+    const after = await knex('accounts').where({ id: w.parent.accountId }).first('failed_logins', 'locked_until');
+    expect(after).toEqual({ failed_logins: 0, locked_until: null });
+  });
+
+  it('a success resets the consecutive-failure count', async () => {
+    const w = await createSchoolWorld(testDb().knex);
+    const c = { schoolId: w.schoolId, login: '11301001' };
+    for (let round = 0; round < 2; round++) {
+      for (let i = 1; i < ACCOUNT_IP_POINTS; i++) {
+        expect((await login(request.agent(first.app), { ...c, password: 'wrong-pass' })).status).toBe(422);
+      }
+      expect((await login(request.agent(first.app), c)).status).toBe(303);
+    }
+  });
+
+  it('counts failures for accounts that do not exist the same way (a lock tells nothing)', async () => {
+    const w = await createSchoolWorld(testDb().knex);
+    let res;
+    for (let i = 0; i < ACCOUNT_IP_POINTS; i++) {
+      res = await login(request.agent(first.app), { schoolId: w.schoolId, login: '99999999', password: 'wrong-pass' });
+    }
+    expect(res!.status).toBe(429);
+    expect(res!.text).toMatch(LOCKED);
+  });
+
+  it('limits failures per IP across accounts', async () => {
+    const knex = testDb().knex;
+    const w = await createSchoolWorld(knex);
+    // Simulate an IP that already failed IP_POINTS times this hour (as if from many accounts).
+    await knex('rate_limits').insert({ key: 'login_fail_ip:127.0.0.1', points: IP_POINTS, expire: Date.now() + 3600_000 });
+    const res = await login(request.agent(first.app), { schoolId: w.schoolId, login: '11301001' });
+    expect(res.status).toBe(429);
+    expect(res.text).toContain('此網路位址登入失敗次數過多');
+  });
+});
