@@ -5,6 +5,9 @@ import { connect } from '../../src/db/connection.js';
 import { backoffMs, SmsDispatcher, startDispatcherLoop } from '../../src/domain/sms/dispatcher.js';
 import { LogProvider } from '../../src/domain/sms/providers/log-provider.js';
 import type { OutgoingSms, SendResult, SmsProvider } from '../../src/domain/sms/providers/provider.js';
+import { loadConfig } from '../../src/config.js';
+import { startBackgroundJobs } from '../../src/jobs.js';
+import { createLogger } from '../../src/logger.js';
 import { closeTestDb, resetDb, testDb } from '../support/db.js';
 import { createOutbox } from '../support/sms-factories.js';
 
@@ -189,5 +192,35 @@ describe('the SMS dispatcher', () => {
     release();
     await stopping;
     expect(await knex('sms_outbox').where({ status: 'sent' }).count({ n: '*' }).first()).toEqual({ n: 5 });
+  });
+
+  it('startBackgroundJobs runs the dispatcher when SMS_DISPATCHER is true, and not when false', async () => {
+    const clock = new FixedClock(NOW);
+    const id = await createOutbox(knex, { nextAttemptAt: new Date(NOW) });
+    const off = startBackgroundJobs({
+      config: loadConfig({ NODE_ENV: 'test', SMS_DISPATCHER: 'false' }),
+      db: testDb(),
+      clock,
+      logger: createLogger('silent'),
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await off.stop();
+    expect((await knex('sms_outbox').where({ id }).first()).status).toBe('queued');
+
+    const jobs = startBackgroundJobs({
+      config: loadConfig({ NODE_ENV: 'test', SMS_DISPATCHER: 'true', SMS_DISPATCH_INTERVAL_MS: '50' }),
+      db: testDb(),
+      clock,
+      logger: createLogger('silent'),
+    });
+    try {
+      for (let i = 0; i < 200; i++) {
+        if ((await knex('sms_outbox').where({ id }).first()).status === 'sent') break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    } finally {
+      await jobs.stop();
+    }
+    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({ status: 'sent', provider: 'log', provider_message_id: `log-${id}` });
   });
 });

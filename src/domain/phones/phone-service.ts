@@ -129,11 +129,13 @@ export async function addPhone(c: PhoneContext, studentId: number, input: string
   if (c.user.role !== 'parent') return undefined;
   const parsed = normalisePhone(input);
   return c.knex.transaction(async (trx) => {
-    // The lock on the student serialises concurrent additions, so the count below cannot be raced past 3.
+    // The row lock on the student (FOR NO KEY UPDATE: it conflicts with itself, as the swipe ingestion's does,
+    // but not with rows merely referencing the student) serialises concurrent additions, so the count below
+    // cannot be raced past 3.
     const student = await trx('students as st')
       .where('st.id', studentId)
       .whereIn('st.id', visibleStudentIds(trx, c.user))
-      .forUpdate()
+      .forNoKeyUpdate()
       .first('st.id');
     if (!student) return undefined;
     if (!parsed.ok) return fail<PhoneRow>({ kind: 'invalid', message: parsed.message });
