@@ -49,7 +49,7 @@ export const COMMANDS: Record<string, Command> = {
   import: {
     summary: '從 CSV 匯入班級、學生、家長與家長帳號（先全部檢查；有錯則完全不匯入）',
     usage: 'import --school <學校代碼> [--level <級別>] --file <CSV> [--year <學年度>] [--passwords-out <CSV>] [--dry-run]',
-    example: 'npm run admin -- import --school 313601 --level elementary --file docs/examples/roster.csv --passwords-out passwords.csv',
+    example: 'npm run admin -- import --school 353607 --level elementary --file docs/examples/roster.csv --passwords-out passwords.csv',
     options: { ...common, ...school, file: { type: 'string' }, year: { type: 'string' }, 'passwords-out': { type: 'string' } },
     async run(ctx, v, dry) {
       need(v, 'file');
@@ -83,7 +83,7 @@ export const COMMANDS: Record<string, Command> = {
   'period:create': {
     summary: '建立學校的簡訊服務期間與費用',
     usage: 'period:create --school <學校代碼> [--level <級別>] --name <名稱> --starts <YYYY-MM-DD> --ends <YYYY-MM-DD> --arrival-fee <元> --departure-fee <元> [--dry-run]',
-    example: 'npm run admin -- period:create --school 313601 --level elementary --name 115學年度下學期 --starts 2027-02-11 --ends 2027-06-30 --arrival-fee 150 --departure-fee 150',
+    example: 'npm run admin -- period:create --school 353607 --level elementary --name 115學年度下學期 --starts 2027-02-11 --ends 2027-06-30 --arrival-fee 150 --departure-fee 150',
     options: { ...common, ...school, name: { type: 'string' }, starts: { type: 'string' }, ends: { type: 'string' }, 'arrival-fee': { type: 'string' }, 'departure-fee': { type: 'string' } },
     async run(ctx, v, dry) {
       need(v, 'name', 'starts', 'ends', 'arrival-fee', 'departure-fee');
@@ -104,7 +104,7 @@ export const COMMANDS: Record<string, Command> = {
   'reader:create': {
     summary: '建立刷卡機並產生其權杖（只顯示一次）',
     usage: 'reader:create --school <學校代碼> [--level <級別>] --name <刷卡機名稱> [--dry-run]',
-    example: 'npm run admin -- reader:create --school 313601 --level elementary --name 正門',
+    example: 'npm run admin -- reader:create --school 353607 --level elementary --name 正門',
     options: { ...common, ...school, name: { type: 'string' } },
     async run(ctx, v, dry) {
       need(v, 'name');
@@ -126,7 +126,7 @@ export const COMMANDS: Record<string, Command> = {
   'reader:revoke': {
     summary: '撤銷刷卡機的權杖（立即失效）',
     usage: 'reader:revoke --school <學校代碼> [--level <級別>] --name <刷卡機名稱> [--dry-run]',
-    example: 'npm run admin -- reader:revoke --school 313601 --level elementary --name 正門',
+    example: 'npm run admin -- reader:revoke --school 353607 --level elementary --name 正門',
     options: { ...common, ...school, name: { type: 'string' } },
     async run(ctx, v, dry) {
       need(v, 'name');
@@ -148,7 +148,7 @@ export const COMMANDS: Record<string, Command> = {
   'password:reset': {
     summary: '重設帳號密碼（一次性密碼只顯示一次，首次登入必須變更）',
     usage: 'password:reset --school <學校代碼> [--level <級別>] --role <parent|teacher|school_admin> --login <帳號> [--dry-run]',
-    example: 'npm run admin -- password:reset --school 313601 --level elementary --role teacher --login t401',
+    example: 'npm run admin -- password:reset --school 353607 --level elementary --role teacher --login t401',
     options: { ...common, ...school, role: { type: 'string' }, login: { type: 'string' } },
     async run(ctx, v, dry) {
       need(v, 'role', 'login');
