@@ -60,4 +60,16 @@
       document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (b) { b.checked = all.checked; });
     });
   });
+  // 訊息發送服務: the character count as an SMS counts it (Unicode code points), updated while typing.
+  document.querySelectorAll('textarea[data-sms-count]').forEach(function (area) {
+    var max = Number(area.getAttribute('data-sms-count'));
+    var hint = document.getElementById(area.id + '-count');
+    if (!hint) return;
+    function update() {
+      var n = Array.from(area.value.replace(/\r\n?/g, '\n').trim()).length;
+      hint.textContent = '目前 ' + n + ' 字，最多 ' + max + ' 字（中英文、標點、空白、換行各算 1 字）。' + (n > max ? '已超過上限。' : '');
+    }
+    area.addEventListener('input', update);
+    update();
+  });
 })();
