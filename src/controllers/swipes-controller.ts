@@ -1,6 +1,6 @@
 /**
  * 未對應刷卡 (school admin): swipes of unknown or retired cards, kept until the school assigns each to a
- * student (by 學號) or marks it ignored. Resolving sends no SMS.
+ * student (by 學號) or marks it ignored. Resolving sends no SMS. Also 卡片管理: issue and retire cards.
  */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
@@ -9,7 +9,9 @@ import { audit } from '../domain/audit.js';
 import { listUnmatched, resolveUnmatched } from '../domain/swipes/unmatched.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, fieldErrors, id, page, text } from '../validation.js';
+import { csrfField, date, fieldErrors, id, page, text } from '../validation.js';
+import { CARD_UID_RE, CardError, cardsOfStudent, issueCard, retireSchoolCard } from '../domain/swipes/cards.js';
+import { visibleStudentIds } from '../domain/scope.js';
 
 const ListQuery = z.strictObject({ page });
 const ResolutionForm = z.discriminatedUnion('action', [
@@ -94,4 +96,120 @@ export async function resolve(req: Request, res: Response): Promise<void> {
   });
   setFlash(req, 'success', result.outcome === 'assigned' ? '已將刷卡紀錄指定給學生' : '已將刷卡紀錄標示為忽略');
   res.redirect(303, '/swipes/unmatched');
+}
+
+// ---- 卡片管理 (school admin): look a student up by 學號, issue a card, retire a card. ----
+
+const STUDENT_NUMBER = text(16, { min: 1 }).pipe(z.string().regex(/^[0-9A-Za-z]{1,16}$/, '學號格式有誤'));
+const CardsQuery = z.strictObject({ studentNumber: STUDENT_NUMBER.optional() });
+const IssueForm = z.strictObject({
+  ...csrfField,
+  studentNumber: STUDENT_NUMBER,
+  cardUid: text(64, { min: 1 }).pipe(z.string().regex(CARD_UID_RE, '卡號只能包含英文字母、數字、「:」或「-」')),
+  validFrom: date,
+});
+const RetireForm = z.strictObject({ ...csrfField, studentNumber: STUDENT_NUMBER, cardId: id, fromDate: date });
+
+async function studentByNumber(req: Request, studentNumber: string) {
+  const user = userOf(req);
+  return depsOf(req)
+    .db.knex('students as st')
+    .join('classes as c', 'c.id', 'st.class_id')
+    .where('st.school_id', user.schoolId)
+    .whereIn('st.id', visibleStudentIds(depsOf(req).db.knex, user))
+    .where('st.student_number', studentNumber)
+    .first('st.id', 'st.name', 'st.student_number', 'c.name as class_name');
+}
+
+async function renderCards(
+  req: Request,
+  res: Response,
+  o: { status?: number; studentNumber?: string; errors?: Record<string, string>; values?: Record<string, string> } = {},
+): Promise<void> {
+  const user = userOf(req);
+  const { db, clock } = depsOf(req);
+  let studentNumber = o.studentNumber;
+  let lookupError: string | undefined;
+  if (studentNumber === undefined) {
+    const q = CardsQuery.safeParse({ ...req.query });
+    if (q.success) studentNumber = q.data.studentNumber;
+    else lookupError = fieldErrors(q.error).studentNumber ?? '查詢條件有誤';
+  }
+  const student = studentNumber ? await studentByNumber(req, studentNumber) : undefined;
+  if (studentNumber && !student) lookupError = '本校沒有這個學號的學生';
+  const cards = student ? await cardsOfStudent(db.knex, user.schoolId, student.id) : [];
+  const today = clock.today();
+  res.status(o.status ?? (lookupError ? 404 : 200)).render('swipes/cards', {
+    title: '卡片管理',
+    lookup: typeof req.query.studentNumber === 'string' ? req.query.studentNumber.slice(0, 32) : (studentNumber ?? ''),
+    lookupError,
+    student: student ? { name: student.name, studentNumber: student.student_number, className: student.class_name } : undefined,
+    cards,
+    today,
+    errors: o.errors ?? {},
+    values: o.values ?? { cardUid: '', validFrom: today },
+  });
+}
+
+/** GET /swipes/cards?studentNumber=… */
+export async function cards(req: Request, res: Response): Promise<void> {
+  await renderCards(req, res);
+}
+
+/** POST /swipes/cards — issue a card (the student's open cards end the day before it starts). */
+export async function issue(req: Request, res: Response): Promise<void> {
+  const user = userOf(req);
+  const { db } = depsOf(req);
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const sn = STUDENT_NUMBER.safeParse(body.studentNumber);
+  if (!sn.success) throw new NotFoundError();
+  const student = await studentByNumber(req, sn.data);
+  if (!student) throw new NotFoundError();
+  const values = {
+    cardUid: typeof body.cardUid === 'string' ? body.cardUid.slice(0, 80) : '',
+    validFrom: typeof body.validFrom === 'string' ? body.validFrom.slice(0, 20) : '',
+  };
+  const parsed = IssueForm.safeParse(body);
+  if (!parsed.success) {
+    return renderCards(req, res, { status: 422, studentNumber: sn.data, errors: fieldErrors(parsed.error), values });
+  }
+  try {
+    const { cardId } = await issueCard(db.knex, { studentId: student.id, cardUid: parsed.data.cardUid, validFrom: parsed.data.validFrom });
+    await audit(db.knex, req, { action: 'card.issue', targetType: 'student', targetId: student.id, details: { cardId } });
+  } catch (err) {
+    if (!(err instanceof CardError)) throw err;
+    const message = /another student/.test(err.message)
+      ? '此卡號目前仍登錄給其他學生，請先停用'
+      : /already holds/.test(err.message)
+        ? '此學生已持有這張卡'
+        : '卡片資料有誤';
+    return renderCards(req, res, { status: 422, studentNumber: sn.data, errors: { cardUid: message }, values });
+  }
+  req.log.info({ studentId: student.id, schoolId: user.schoolId }, 'card issued');
+  setFlash(req, 'success', '已發卡');
+  res.redirect(303, `/swipes/cards?studentNumber=${encodeURIComponent(sn.data)}`);
+}
+
+/** POST /swipes/cards/retire — a lost card stops mapping from `fromDate` on. */
+export async function retire(req: Request, res: Response): Promise<void> {
+  const user = userOf(req);
+  const { db } = depsOf(req);
+  const parsed = RetireForm.safeParse(req.body ?? {});
+  if (!parsed.success) {
+    const sn = STUDENT_NUMBER.safeParse((req.body as Record<string, unknown> | undefined)?.studentNumber);
+    if (!sn.success) throw new NotFoundError();
+    return renderCards(req, res, { status: 422, studentNumber: sn.data, errors: { retire: fieldErrors(parsed.error).fromDate ?? '輸入的資料有誤' } });
+  }
+  const student = await studentByNumber(req, parsed.data.studentNumber);
+  if (!student) throw new NotFoundError();
+  const ok = await retireSchoolCard(db.knex, {
+    schoolId: user.schoolId,
+    studentId: student.id,
+    cardId: parsed.data.cardId,
+    fromDate: parsed.data.fromDate,
+  });
+  if (!ok) throw new NotFoundError();
+  await audit(db.knex, req, { action: 'card.retire', targetType: 'card', targetId: parsed.data.cardId, details: { from: parsed.data.fromDate } });
+  setFlash(req, 'success', `已停用卡片（${parsed.data.fromDate} 起失效）`);
+  res.redirect(303, `/swipes/cards?studentNumber=${encodeURIComponent(parsed.data.studentNumber)}`);
 }

@@ -14,5 +14,8 @@ export function attendanceRoutes(_deps: AppDeps): Router {
   r.get('/attendance/export.csv', requireUser, staff, attendance.exportCsv);
   r.get('/swipes/unmatched', requireUser, admin, swipes.unmatched);
   r.post('/swipes/:id/resolution', requireUser, admin, swipes.resolve);
+  r.get('/swipes/cards', requireUser, admin, swipes.cards);
+  r.post('/swipes/cards', requireUser, admin, swipes.issue);
+  r.post('/swipes/cards/retire', requireUser, admin, swipes.retire);
   return r;
 }

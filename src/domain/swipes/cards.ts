@@ -82,17 +82,57 @@ export async function retireCard(
 
 async function closeOpenCards(
   trx: Knex.Transaction,
-  by: { studentId: number } | { cardUid: string },
+  by: { studentId: number } | { cardUid: string } | { cardId: number },
   last: string,
 ): Promise<number> {
   const scope = (q: Knex.QueryBuilder) =>
-    'studentId' in by ? q.where('student_id', by.studentId) : q.where('card_uid', by.cardUid);
-  const open = scope(trx('cards'))
-    .where((w) => w.whereNull('valid_until').orWhere('valid_until', '>', last));
-  const removed = await scope(trx('cards'))
-    .where((w) => w.whereNull('valid_until').orWhere('valid_until', '>', last))
-    .where('valid_from', '>', last)
-    .delete();
-  const ended = await open.clone().where('valid_from', '<=', last).update({ valid_until: last });
+    'studentId' in by
+      ? q.where('student_id', by.studentId)
+      : 'cardId' in by
+        ? q.where('id', by.cardId)
+        : q.where('card_uid', by.cardUid);
+  const open = () => scope(trx('cards')).where((w) => w.whereNull('valid_until').orWhere('valid_until', '>', last));
+  // A card that would end before it began never counted: remove it.
+  const removed = await open().where('valid_from', '>', last).delete();
+  const ended = await open().where('valid_from', '<=', last).update({ valid_until: last });
   return removed + ended;
+}
+
+export interface CardRow {
+  id: number;
+  cardUid: string;
+  validFrom: string;
+  validUntil: string | null;
+}
+
+/** The cards of a student of the school (newest first); [] when the student is not of this school. */
+export async function cardsOfStudent(knex: Knex, schoolId: number, studentId: number): Promise<CardRow[]> {
+  const rows = await knex('cards as cd')
+    .join('students as st', 'st.id', 'cd.student_id')
+    .where('st.id', studentId)
+    .where('st.school_id', schoolId)
+    .orderBy([{ column: 'cd.valid_from', order: 'desc' }, { column: 'cd.id', order: 'desc' }])
+    .select('cd.id', 'cd.card_uid', 'cd.valid_from', 'cd.valid_until');
+  return rows.map((r) => ({ id: r.id, cardUid: r.card_uid, validFrom: r.valid_from, validUntil: r.valid_until }));
+}
+
+/**
+ * Retire one card of a student of the school from `fromDate` on (its last valid day is the day before).
+ * Returns false when there is no such open card in the school.
+ */
+export async function retireSchoolCard(
+  knex: Knex,
+  o: { schoolId: number; studentId: number; cardId: number; fromDate: string },
+): Promise<boolean> {
+  if (!isValidDate(o.fromDate)) throw new CardError('fromDate must be a date YYYY-MM-DD');
+  return knex.transaction(async (trx) => {
+    const card = await trx('cards as cd')
+      .join('students as st', 'st.id', 'cd.student_id')
+      .where('cd.id', o.cardId)
+      .where('st.id', o.studentId)
+      .where('st.school_id', o.schoolId)
+      .first('cd.id');
+    if (!card) return false;
+    return (await closeOpenCards(trx, { cardId: o.cardId }, addDays(o.fromDate, -1))) > 0;
+  });
 }
