@@ -141,9 +141,12 @@ describe('簡訊發送紀錄', () => {
     const w = await createSchoolWorld(knex);
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
     expect((await postForm(parent, '/sms/phones', '/sms/phones', { studentId: String(w.student), number: '0912 345 678' })).status).toBe(303);
+    const queued = await knex('sms_outbox').first();
+    const code = /驗證碼為(\d{6})/.exec(queued.body)![1]!;
     const d = new SmsDispatcher({ knex, clock, provider: new LogProvider(logger), maxAttempts: 5 });
     expect(await d.runOnce()).toMatchObject({ sent: 1 });
     const row = await knex('sms_outbox').first();
+    expect(row.body).toBe('【臺北市數位學生證】您的手機驗證碼為******，10分鐘內有效，請勿提供給他人。');
     expect(row).toMatchObject({ status: 'sent', provider: 'log', provider_message_id: `log-${row.id}` });
 
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
@@ -154,7 +157,6 @@ describe('簡訊發送紀錄', () => {
     expect(logged).toContain('sms (log provider)');
     expect(logged).not.toContain('0912345678');
     expect(logged).not.toContain('0912 345 678');
-    const code = /驗證碼為(\d{6})/.exec(row.body)![1]!;
     expect(logged).not.toContain(code);
   });
 

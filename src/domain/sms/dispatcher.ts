@@ -18,6 +18,8 @@
  * `clientid = sms-<id>` so the gateway itself refuses that repeat within 12 hours). The lease (default 5 min)
  * is far longer than the provider's timeout (10 s), so a live dispatcher never loses its claim mid-send.
  *
+ * A verification message's code is blanked out of the stored body once it is sent or failed for good.
+ *
  * Time comes from the app clock (never the database's now()), so tests and APP_NOW agree.
  */
 import type { Knex } from 'knex';
@@ -45,6 +47,7 @@ export interface DispatcherOptions {
 
 export interface ClaimedSms {
   id: number;
+  kind?: string;
   phone: string;
   body: string;
   attempts: number;
@@ -94,7 +97,7 @@ export class SmsDispatcher {
         .limit(limit)
         .forUpdate()
         .skipLocked();
-      const rows: { id: number | string; phone: string; body: string; attempts: number }[] = await trx('sms_outbox')
+      const rows: { id: number | string; kind: string; phone: string; body: string; attempts: number }[] = await trx('sms_outbox')
         .whereIn('id', due)
         .update({
           status: 'sending',
@@ -103,8 +106,8 @@ export class SmsDispatcher {
           attempts: trx.raw('attempts + 1'),
           provider: this.o.provider.name,
         })
-        .returning(['id', 'phone', 'body', 'attempts']);
-      return rows.map((r) => ({ id: Number(r.id), phone: r.phone, body: r.body, attempts: r.attempts })).sort((a, b) => a.id - b.id);
+        .returning(['id', 'kind', 'phone', 'body', 'attempts']);
+      return rows.map((r) => ({ id: Number(r.id), kind: r.kind, phone: r.phone, body: r.body, attempts: r.attempts })).sort((a, b) => a.id - b.id);
     });
   }
 
@@ -133,6 +136,8 @@ export class SmsDispatcher {
       change = { status: 'queued', next_attempt_at: next, last_error: result.error.slice(0, 500) };
       this.o.logger?.info({ outboxId: sms.id, attempts: sms.attempts, retryAt: next.toISOString() }, 'sms will be retried');
     }
+    // Once a verification code has gone out (or never will), the outbox need not keep it readable.
+    if (outcome !== 'retried' && sms.kind === 'verification') change.body = sms.body.replace(/\d{6}/g, '******');
     // Each write in its own one-statement transaction: on a real server the same as autocommit; on the
     // embedded PGlite server it keeps the statement's protocol messages together while other connections work.
     await this.o.knex.transaction(async (trx) => {
