@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
+import { audit } from '../domain/audit.js';
 import {
   MAX_MESSAGE_CHARS,
   MESSAGES_PER_HOUR,
@@ -109,7 +110,9 @@ export async function create(req: Request, res: Response): Promise<void> {
     if (audience.kind === 'students' && studentIds.length === 0)
       return renderStaff(req, res, state, 1, { studentIds: '請勾選至少一位學生，或改選「全班家長」' }, 422);
   }
-  const result = await sendMessage(db.knex, user, audience, f.body, clock.now());
+  const result = await sendMessage(db.knex, user, audience, f.body, clock.now(), (trx, messageId, details) =>
+    audit(trx, req, { action: 'message.sent', targetType: 'message', targetId: messageId, details }),
+  );
   if (!result.ok) {
     switch (result.reason) {
       case 'not_found':

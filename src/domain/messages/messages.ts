@@ -66,6 +66,8 @@ export async function sendMessage(
   audience: Audience,
   body: string,
   now: Date,
+  /** Writes the audit entry in the same transaction (the controller adds the request's IP and id). */
+  audit?: (trx: Knex.Transaction, messageId: number, details: Record<string, unknown>) => Promise<void>,
 ): Promise<SendResult> {
   if (body.length === 0) return { ok: false, reason: 'empty' };
   if (smsLength(body) > MAX_MESSAGE_CHARS) return { ok: false, reason: 'too_long' };
@@ -122,15 +124,18 @@ export async function sendMessage(
         created_at: now,
       })),
     );
-    await trx('audit_log').insert({
-      actor_account_id: user.accountId,
-      school_id: user.schoolId,
-      action: 'message.sent',
-      target_type: 'message',
-      target_id: String(messageId),
-      details: JSON.stringify({ audience: audience.kind, classId, recipients: recipients.length }),
-      at: now,
-    });
+    const details = { audience: audience.kind, classId, students: new Set(recipients.map((r) => r.student_id)).size, recipients: recipients.length };
+    if (audit) await audit(trx, messageId, details);
+    else
+      await trx('audit_log').insert({
+        actor_account_id: user.accountId,
+        school_id: user.schoolId,
+        action: 'message.sent',
+        target_type: 'message',
+        target_id: String(messageId),
+        details: JSON.stringify(details),
+        at: now,
+      });
     return { ok: true, messageId, recipients: recipients.length, students: new Set(recipients.map((r) => r.student_id)).size } as const;
   });
 }
