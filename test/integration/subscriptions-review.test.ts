@@ -202,6 +202,40 @@ describe('races and invalid transitions', () => {
     expect(await knex('subscriptions').where({ id: w.subscriptionId }).first('status')).toEqual({ status: 'cancelled' });
   });
 
+  // Over HTTP the 50 requests need a real PostgreSQL server: the embedded PGlite serves one session at a time.
+  it.runIf(Boolean(process.env.TEST_DATABASE_URL))('50 concurrent approvals over HTTP → one 303, the others 409 此申請已處理', async () => {
+    const w = await smsWorld(knex);
+    const requestId = await createRequest(knex, w.subscriptionId);
+    const agents = [
+      await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' }),
+      await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' }),
+    ];
+    const tokens = await Promise.all(agents.map(async (a) => /name="_csrf" value="([^"]+)"/.exec((await a.get('/reviews')).text)?.[1] ?? ''));
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => agents[i % 2]!.post(`/reviews/${requestId}/approval`).type('form').send({ _csrf: tokens[i % 2] })),
+    );
+    expect(responses.filter((r) => r.status === 303)).toHaveLength(1);
+    const others = responses.filter((r) => r.status !== 303);
+    expect(others.every((r) => r.status === 409 && r.text.includes('此申請已處理'))).toBe(true);
+    expect(await knex('subscription_events').where({ request_id: requestId }).count('* as n').first()).toEqual({ n: 1 });
+  });
+
+  it('approve racing reject → exactly one outcome', async () => {
+    for (let round = 0; round < 5; round++) {
+      await resetDb();
+      const w = await smsWorld(knex);
+      const requestId = await createRequest(knex, w.subscriptionId);
+      const service = new SubscriptionService(knex, clock);
+      const [teacher, admin] = [await userFor(knex, w.teacher401), await userFor(knex, w.admin)];
+      const results = await Promise.allSettled([service.approve(teacher, requestId), service.reject(admin, requestId, '不同意')]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const req = await knex('review_requests').where({ id: requestId }).first('status');
+      const sub = await knex('subscriptions').where({ id: w.subscriptionId }).first('status');
+      expect([['approved', 'cancelled'], ['rejected', 'active']]).toContainEqual([req.status, sub.status]);
+      expect(await knex('subscription_events').where({ request_id: requestId }).count('* as n').first()).toEqual({ n: 1 });
+    }
+  });
+
   it('approve racing withdraw → exactly one outcome', async () => {
     for (let round = 0; round < 5; round++) {
       await resetDb();
