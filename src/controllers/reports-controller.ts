@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
-import { monthCalendar } from '../domain/reports/calendar.js';
+import { earliestMonth, monthCalendar } from '../domain/reports/calendar.js';
 import { layoutChart } from '../domain/reports/chart.js';
 import { buildAllReports, buildReport, rangeProblem, REPORT_KEYS, reportCsv, type Range } from '../domain/reports/reports.js';
 import { addDays } from '../domain/time.js';
@@ -37,7 +37,10 @@ export async function index(req: Request, res: Response): Promise<void> {
   const today = clock.today();
   if (user.role === 'parent') {
     const q = MonthQuery.safeParse({ ...req.query });
-    const month = q.success && q.data.month ? q.data.month : today.slice(0, 7);
+    let month = q.success && q.data.month ? q.data.month : today.slice(0, 7);
+    // Only this month and the 12 before it (no endless crawl into the past; nothing in the future).
+    if (month > today.slice(0, 7)) month = today.slice(0, 7);
+    if (month < earliestMonth(today)) month = earliestMonth(today);
     const cal = await monthCalendar(db.knex, user, month, today, { departureMinMinutes: config.attendance.departureMinMinutes });
     return res.status(q.success ? 200 : 422).render('reports/parent', {
       title: '統計報表',

@@ -181,5 +181,11 @@ describe('統計報表 for a parent', () => {
     expect(res.text).not.toContain('各班訂購狀態');
     expect((await agent.get('/reports/sms.csv')).status).toBe(404);
     expect((await agent.get('/reports?month=2026-13')).status).toBe(422);
+    // The calendar goes back 12 months, no further, and not into the future.
+    const old = await agent.get('/reports?month=2020-01');
+    expect(old.text).toContain('王小明 2025-11 出勤月曆');
+    expect(old.text).not.toContain('上個月');
+    expect((await agent.get('/reports?month=2030-01')).text).toContain('王小明 2026-11 出勤月曆');
+    expect((await agent.get('/reports?month=2025-12')).text).toContain('href="/reports?month=2025-11"');
   });
 });

@@ -19,9 +19,21 @@ export interface CalendarDay {
   holidayName?: string;
 }
 
+/** How far back the calendar goes: this month and the 12 before it. */
+export const MONTHS_BACK = 12;
+
+/** The earliest month a parent may open ('YYYY-MM'). */
+export function earliestMonth(today: string): string {
+  const y = Number(today.slice(0, 4));
+  const m = Number(today.slice(5, 7)) - MONTHS_BACK;
+  const yy = m <= 0 ? y - Math.ceil((1 - m) / 12) : y;
+  const mm = ((((m - 1) % 12) + 12) % 12) + 1;
+  return `${yy}-${String(mm).padStart(2, '0')}`;
+}
+
 export interface MonthCalendar {
   month: string;
-  prevMonth: string;
+  prevMonth: string | undefined;
   nextMonth: string | undefined;
   weeks: (CalendarDay | undefined)[][];
   recordDays: number;
@@ -86,7 +98,8 @@ export async function monthCalendar(
     }
   }
   if (week.length > 0) weeks.push([...week, ...Array.from({ length: 7 - week.length }, () => undefined)]);
-  const prevMonth = addDays(from, -1).slice(0, 7);
+  const prev = addDays(from, -1).slice(0, 7);
+  const prevMonth = prev >= earliestMonth(today) ? prev : undefined;
   const nextFirst = addDays(to, 1);
   return {
     month,
