@@ -142,8 +142,14 @@ async function main(): Promise<void> {
   out('|---|---|---:|---:|---:|---:|---:|');
   for (const r of rows) out(`| ${r.name} | \`${r.path}\` | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
 
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  // autocannon drops its sockets at the end; let the requests still running finish before the pools close.
+  server.close();
   server.closeAllConnections();
+  const pool = (db.knex.client as { pool?: { numUsed(): number; numPendingAcquires(): number } }).pool;
+  for (let quiet = 0, i = 0; quiet < 5 && i < 200; i++) {
+    quiet = pool && pool.numUsed() + pool.numPendingAcquires() > 0 ? 0 : quiet + 1;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   await app.shutdown();
   await db.knex.destroy();
   await embedded?.stop();
