@@ -171,6 +171,30 @@ describe('臺北卡登入 with the development identity provider', () => {
     expect(await knex('audit_log').where({ action: 'login.failed' }).count({ n: '*' }).first()).toEqual({ n: 3 });
   });
 
+  it('refuses a sign-in that took longer than 10 minutes, and one cancelled at the provider', async () => {
+    const knex = testDb().knex;
+    const w = await createSchoolWorld(knex);
+    const [identity] = await knex('taipei_card_identities').insert({ issuer: devIssuer(t.config), subject: DEV_IDP_SUBJECT }).returning('id');
+    await knex('taipei_card_links').insert({ identity_id: identity.id, account_id: w.parent.accountId });
+    const slow = request.agent(base);
+    const callback = await throughProvider(slow, await startCardSignIn(slow));
+    t.clock.advance(11 * 60_000);
+    try {
+      expect((await slow.get(callback)).status).toBe(400);
+    } finally {
+      t.clock.advance(-11 * 60_000);
+    }
+    const cancel = request.agent(base);
+    const page = await cancel.get(await startCardSignIn(cancel)).redirects(1);
+    const abort = /action="(\/dev-idp\/interaction\/[^"]+\/abort)"/.exec(page.text)![1]!;
+    const aborted = await cancel.post(abort).type('form').send({});
+    const back = await throughProvider(cancel, pathOf(aborted.headers.location));
+    const res = await cancel.get(back);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('臺北卡登入未完成或已逾時');
+    expect((await cancel.get('/')).status).toBe(303);
+  });
+
   it('refuses wrong credentials at the provider with its own message', async () => {
     await createSchoolWorld(testDb().knex);
     const agent = request.agent(base);
