@@ -42,11 +42,11 @@ export interface ChartGeometry {
 export const PALETTE = ['#0b4f8a', '#e69f00', '#a4161a', '#6b7785', '#17612e', '#7a4b9a', '#56b4e9'];
 
 const WIDTH = 360;
-const LABEL_W = 92;
-const VALUE_W = 48;
-const ROW_H = 24;
-const BAR_H = 16;
-const LEGEND_ROW = 20;
+const LABEL_W = 96;
+const VALUE_W = 54;
+const ROW_H = 28;
+const BAR_H = 18;
+const LEGEND_ROW = 24;
 
 function fmt(n: number, unit: string | undefined): string {
   const s = Number.isInteger(n) ? String(n) : n.toFixed(1);
@@ -61,7 +61,7 @@ export function layoutChart(spec: ChartSpec): ChartGeometry {
     const row = Math.floor(i / legendPerRow);
     const x = 4 + col * (WIDTH / legendPerRow);
     const y = 4 + row * LEGEND_ROW;
-    return { x, y, fill: PALETTE[i % PALETTE.length] ?? '#000', name: s.name, textX: x + 18, textY: y + 12 };
+    return { x, y, fill: PALETTE[i % PALETTE.length] ?? '#000', name: s.name, textX: x + 20, textY: y + 13 };
   });
   const top = 8 + legendRows * LEGEND_ROW;
   const totals = spec.categories.map((_, ci) => spec.series.reduce((sum, s) => sum + (s.values[ci] ?? 0), 0));
@@ -79,13 +79,13 @@ export function layoutChart(spec: ChartSpec): ChartGeometry {
       return [bar];
     });
     return {
-      label,
+      label: [...label].length > 6 ? `${[...label].slice(0, 5).join('')}…` : label,
       labelX: LABEL_W - 4,
-      labelY: y + ROW_H / 2 + 4,
+      labelY: y + ROW_H / 2 + 5,
       bars,
       total: fmt(totals[ci] ?? 0, spec.unit),
       totalX: round(x + 4),
-      totalY: y + ROW_H / 2 + 4,
+      totalY: y + ROW_H / 2 + 5,
     };
   });
   const height = top + Math.max(1, spec.categories.length) * ROW_H + 8;
