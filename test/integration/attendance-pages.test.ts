@@ -248,6 +248,20 @@ describe('出勤管理 (teacher)', () => {
     expect(await knex('manual_entries').count({ n: '*' })).toEqual([{ n: 0 }]);
   });
 
+  it('answers junk query values with 400 or 404, never 500', async () => {
+    const w = await world();
+    const agent = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
+    for (const q of ['classId[a]=1', 'classId=1&classId=2', 'date=%00', 'date=2026-11-24%00', 'classId=99999999999', 'classId=-1', 'date=２０２６-１１-２４', 'x=1']) {
+      const res = await agent.get(`/attendance?${q}`);
+      expect(res.status, q).toBe(400);
+      expect(res.text).toContain('查詢條件有誤');
+    }
+    expect((await agent.get('/attendance?classId=2147483647')).status).toBe(404);
+    for (const q of ['classId=1&from[a]=1', 'classId=1&date=%00', 'classId=%EF%BC%91']) {
+      expect((await agent.get(`/attendance/export.csv?${q}`)).status, q).toBe(400);
+    }
+  });
+
   it('lets a school admin see any class of the school', async () => {
     const w = await world();
     await createStudent(knex, w.class402, { name: '張小強', studentNumber: '11302001', seat: 1 });

@@ -149,6 +149,17 @@ describe('POST /api/v1/swipes', () => {
     expect(await count('swipes')).toBe(0);
   });
 
+  it('refuses a body over 256 kB and a JSON array with a 4xx JSON answer, storing nothing', async () => {
+    const w = await world();
+    const big = { swipes: [{ ...swipe('big', '2026-11-24T07:42'), event_id: 'x'.repeat(300_000) }] };
+    const res = await post(w.token, big);
+    expect(res.status).toBe(413);
+    expect(res.body.error.status).toBe(413);
+    const arr = await post(w.token, [swipe('a', '2026-11-24T07:42')]);
+    expect(arr.status).toBe(400);
+    expect(await count('swipes')).toBe(0);
+  });
+
   it('refuses a batch with a future-dated swipe (beyond 5 minutes of skew) with 422, storing nothing', async () => {
     const w = await world();
     const res = await post(w.token, { swipes: [swipe('f1', '2026-11-24T07:42'), swipe('f2', '2026-11-24T07:56')] });
