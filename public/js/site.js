@@ -73,3 +73,24 @@
     update();
   });
 })();
+
+// 新增申請: the total fee follows the chosen period and items (the server computes it again on 計算費用 / 送出申請).
+(function () {
+  'use strict';
+  var out = document.getElementById('fee-live');
+  if (!out) return;
+  function update() {
+    var period = document.querySelector('input[name="periodId"]:checked');
+    var arrival = document.getElementById('arrival');
+    var departure = document.getElementById('departure');
+    if (!period || !arrival || !departure) { out.hidden = true; return; }
+    var total = (arrival.checked ? Number(period.getAttribute('data-arrival-fee')) : 0) +
+      (departure.checked ? Number(period.getAttribute('data-departure-fee')) : 0);
+    out.textContent = '費用合計：NT$' + total.toLocaleString('en-US');
+    out.hidden = false;
+  }
+  document.querySelectorAll('input[name="periodId"], #arrival, #departure').forEach(function (el) {
+    el.addEventListener('change', update);
+  });
+  update();
+})();
