@@ -6,12 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { blocking, describeViolations, runAxe } from './support/axe.js';
 import { menuPages } from './support/crawl.js';
+import { pendingOrder } from './support/data.js';
 import { startPortal, type Portal } from './support/portal.js';
-import { PARENT_WANG, SCHOOL_ADMIN, TEACHER_401, screenshot, signIn, type Who } from './support/ui.js';
+import { PARENT_CHEN, PARENT_WANG, SCHOOL_ADMIN, TEACHER_401, screenshot, signIn, type Who } from './support/ui.js';
 
 let portal: Portal;
 beforeAll(async () => {
   portal = await startPortal();
+  // 陳小美's parent has a 新增申請 waiting, so the review pages show their rows, checkboxes and buttons.
+  await pendingOrder(portal.knex, '11301002', portal.clock.today());
 });
 afterAll(async () => {
   await portal?.close();
@@ -81,6 +84,7 @@ describe('accessibility of the sign-in page', () => {
 
 const ROLES: [string, Who][] = [
   ['家長', PARENT_WANG],
+  ['家長 (申請審核中)', PARENT_CHEN],
   ['教師', TEACHER_401],
   ['學校管理者', SCHOOL_ADMIN],
 ];
