@@ -116,7 +116,7 @@ export async function ingestSwipes(
     await trx('card_readers').where({ id: reader.id }).update({ last_seen_at: o.now });
     const results: SwipeResult[] = [];
     const stored: Stored[] = [];
-    const seen = new Map<string, { uid: string; at: number }>();
+    const seen = new Map<string, { uid: string; at: number; tooOld: boolean }>();
     const oldest = o.now.getTime() - MAX_AGE_DAYS * 86_400_000;
 
     for (const s of swipes) {
@@ -124,15 +124,19 @@ export async function ingestSwipes(
       const at = new Date(Date.parse(s.swiped_at));
       const earlier = seen.get(s.event_id);
       if (earlier) {
+        // The same event twice in one batch: a retry of it (or the same refusal), else a reuse.
         results.push(
-          earlier.uid === uid && earlier.at === at.getTime()
-            ? { event_id: s.event_id, status: 'duplicate' }
-            : { event_id: s.event_id, status: 'rejected', reason: 'event_id_reused' },
+          earlier.uid !== uid || earlier.at !== at.getTime()
+            ? { event_id: s.event_id, status: 'rejected', reason: 'event_id_reused' }
+            : earlier.tooOld
+              ? { event_id: s.event_id, status: 'rejected', reason: 'too_old' }
+              : { event_id: s.event_id, status: 'duplicate' },
         );
         continue;
       }
-      seen.set(s.event_id, { uid, at: at.getTime() });
-      if (at.getTime() < oldest) {
+      const tooOld = at.getTime() < oldest;
+      seen.set(s.event_id, { uid, at: at.getTime(), tooOld });
+      if (tooOld) {
         results.push({ event_id: s.event_id, status: 'rejected', reason: 'too_old' });
         continue;
       }
