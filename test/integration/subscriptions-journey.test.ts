@@ -165,7 +165,7 @@ describe('新增申請', () => {
     });
     expect(noItems.status).toBe(422);
     expect(noItems.text).toContain('請至少選擇一個申請項目');
-    expect(noItems.text).toMatch(new RegExp(`id="period-${w.periodId}" name="periodId" value="${w.periodId}" checked`));
+    expect(noItems.text).toMatch(new RegExp(`id="period-${w.periodId}" name="periodId" value="${w.periodId}"[^>]* checked`));
 
     for (const extra of [{ status: 'active' }, { effective_on: '2026-11-24' }, { school_id: '999' }, { applicant_name: 'x' }]) {
       const res = await postForm(parent, '/sms/subscriptions/new', '/sms/subscriptions', {
