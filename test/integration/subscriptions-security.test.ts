@@ -160,6 +160,56 @@ describe('filters and paging: bad input is a message, never a 500', () => {
   });
 });
 
+describe('junk in form bodies: a message, never a 500, nothing changes', () => {
+  it('refuses arrays, NUL, huge numbers and unknown fields on every form', async () => {
+    const w = await smsWorld(knex);
+    const requestId = await createRequest(knex, w.subscriptionId);
+    const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
+    const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301002' });
+    const before = await lifecycleSnapshot(knex);
+    const periodsBefore = await knex('service_periods').orderBy('id').select();
+    const junk: Record<string, string | string[]>[] = [
+      { reason: ['a', 'b'] },
+      { reason: 'a\u0000b' },
+      { reason: 'x'.repeat(5000) },
+      { ids: ['1', '99999999999'] },
+      { ids: 'abc' },
+      { paidOn: '2026-02-30' },
+      { paidOn: ['2026-11-24', '2026-11-24'] },
+      { status: 'approved' },
+    ];
+    for (const body of junk) {
+      for (const path of [`/reviews/${requestId}/rejection`, '/reviews/batch-approval', `/sms/refunds/${requestId}/payment`, `/reviews/${requestId}/approval`]) {
+        const res = await postForm(admin, '/reviews', path, body);
+        expect(res.status, `${path} ${JSON.stringify(body).slice(0, 60)}`).toBeLessThan(500);
+      }
+    }
+    for (const body of [
+      { name: ['a', 'b'], startsOn: '2027-02-11', endsOn: '2027-06-30', arrivalFee: '1', departureFee: '1' },
+      { name: 'a\u0000', startsOn: '2027-02-11', endsOn: '2027-06-30', arrivalFee: '1', departureFee: '1' },
+      { name: 'ok', startsOn: '2027-02-11', endsOn: '2027-06-30', arrivalFee: '99999999999999', departureFee: '1' },
+      { name: 'ok', startsOn: '2027-13-01', endsOn: '2027-06-30', arrivalFee: '1', departureFee: '-1' },
+      { name: 'ok', startsOn: '２０２７-０２-１１', endsOn: '2027-06-30', arrivalFee: '１', departureFee: '1' },
+    ]) {
+      expect((await postForm(admin, '/sms/periods', '/sms/periods', body)).status).toBe(422);
+      expect((await postForm(admin, '/sms/periods', `/sms/periods/${w.periodId}`, body)).status).toBe(422);
+    }
+    for (const body of [
+      { studentId: [String(w.otherChild), String(w.otherChild)], periodId: String(w.periodId), arrival: '1', intent: 'submit' },
+      { studentId: '99999999999', periodId: String(w.periodId), arrival: '1', intent: 'submit' },
+      { studentId: String(w.otherChild), periodId: 'abc', arrival: 'yes', intent: 'submit' },
+      { studentId: String(w.otherChild), periodId: String(w.periodId), arrival: '1', intent: 'hack' },
+      { studentId: '\u0000', periodId: String(w.periodId), arrival: '1', intent: 'submit' },
+    ]) {
+      expect((await postForm(parent, '/sms/subscriptions/new', '/sms/subscriptions', body)).status).toBe(422);
+    }
+    expect(await lifecycleSnapshot(knex)).toEqual(before);
+    expect(await knex('service_periods').orderBy('id').select()).toEqual(periodsBefore);
+    for (const path of [`/sms/cancellations/${requestId}/withdrawal`, `/sms/requests/${requestId}/withdrawal`, `/sms/subscriptions/${w.subscriptionId}/cancellation`])
+      expect((await parent.get(path)).status).toBe(404);
+  });
+});
+
 describe('service periods (簡訊服務期間)', () => {
   it('the admin creates and edits periods; a used period cannot be shortened or repriced; teachers only read', async () => {
     const w = await smsWorld(knex);
