@@ -100,6 +100,16 @@ describe('effective dates and display states', () => {
     expect(isEffectiveOn(sub, period, '2026-11-29')).toBe(true);
   });
 
+  it('an order for the next period, approved today, shows the period\'s first day', () => {
+    const next = { starts_on: '2027-02-11', ends_on: '2027-06-30' };
+    const sub = { status: 'active' as const, effective_on: '2026-11-29', cancelled_on: null };
+    expect(displayState(sub, next, '2026-11-28').label).toBe('已核准，2027-02-11 生效');
+    expect(displayState(sub, next, '2027-02-10').label).toBe('已核准，2027-02-11 生效');
+    expect(isEffectiveOn(sub, next, '2027-02-10')).toBe(false);
+    expect(displayState(sub, next, '2027-02-11').label).toBe('生效');
+    expect(isEffectiveOn(sub, next, '2027-02-11')).toBe(true);
+  });
+
   it('a cancellation approved today still sends today, shows 已核准, and is 已註銷 from tomorrow', () => {
     const sub = { status: 'cancelled' as const, effective_on: '2026-09-02', cancelled_on: '2026-11-29' };
     expect(displayState(sub, period, '2026-11-28').label).toBe('已核准，2026-11-29 生效');

@@ -146,7 +146,9 @@ export function displayState(sub: SubscriptionDates, period: PeriodDates, today:
   if (isExpired(period, today)) return { key: 'expired', label: '已到期' };
   if (sub.status === 'pending') return { key: 'pending', label: '審核中' };
   if (sub.status === 'cancel_pending') return { key: 'cancel_pending', label: '註銷審核中' };
-  if (sub.effective_on !== null && sub.effective_on > today) return { key: 'approved', label: approvedLabel(sub.effective_on) };
+  // An approved order of a period still to come starts sending on the period's first day.
+  const startsSending = sub.effective_on !== null && sub.effective_on > period.starts_on ? sub.effective_on : period.starts_on;
+  if (startsSending > today) return { key: 'approved', label: approvedLabel(startsSending) };
   return { key: 'active', label: '生效' };
 }
 
