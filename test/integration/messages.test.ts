@@ -4,6 +4,8 @@ import { buildTestApp, postForm, signedIn } from '../support/app.js';
 import { createSchoolWorld, createStudent } from '../support/factories.js';
 import { createPhone } from '../support/content-factories.js';
 import { MESSAGES_PER_HOUR, smsLength } from '../../src/domain/messages/messages.js';
+import { SmsDispatcher } from '../../src/domain/sms/dispatcher.js';
+import type { OutgoingSms, SendResult, SmsProvider } from '../../src/domain/sms/providers/provider.js';
 
 const { app, clock } = buildTestApp();
 const knex = () => testDb().knex;
@@ -64,6 +66,29 @@ describe('訊息發送服務', () => {
     expect(detail2.text).toContain('已送達');
     expect(detail2.text).toContain('發送失敗');
     expect((await agent.get('/messages')).text).toContain('共 3 則：已送達 1、已發送 0、待發送 1、失敗 1');
+  });
+
+  it('goes out through the dispatcher; the sent list shows each recipient’s status', async () => {
+    const w = await world();
+    const agent = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
+    const res = await postForm(agent, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: '家長會延期' });
+    expect(res.status).toBe(303);
+    const sent: OutgoingSms[] = [];
+    const provider: SmsProvider = {
+      name: 'test',
+      async send(sms: OutgoingSms): Promise<SendResult> {
+        sent.push(sms);
+        return sms.phone === '0955666777' ? { ok: false, error: 'bad number', permanent: true } : { ok: true, providerMessageId: `t-${sms.id}` };
+      },
+    };
+    const d = new SmsDispatcher({ knex: knex(), clock, provider, maxAttempts: 1 });
+    await d.runOnce();
+    expect(sent.map((s) => s.phone).sort()).toEqual(['0912345678', '0922333444', '0955666777']);
+    expect(sent.every((s) => s.body === '家長會延期')).toBe(true);
+    const detail = await agent.get(res.headers.location);
+    expect((detail.text.match(/>已發送</g) ?? []).length).toBe(2);
+    expect(detail.text).toContain('>發送失敗<');
+    expect((await agent.get('/messages')).text).toContain('共 3 則：已送達 0、已發送 2、待發送 0、失敗 1');
   });
 
   it('sends to chosen students only', async () => {
