@@ -7,12 +7,17 @@
   var district = document.getElementById('districtId');
   var level = document.getElementById('level');
   var school = document.getElementById('schoolId');
+  var schoolsRequest = 0;
   function reloadSchools() {
     if (!district || !level || !school) return;
+    // Only the latest answer counts, and the chosen school stays chosen when it is still in the list.
+    var mine = ++schoolsRequest;
     var url = '/api/schools?districtId=' + encodeURIComponent(district.value) + '&level=' + encodeURIComponent(level.value);
     fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then(function (r) { return r.ok ? r.json() : { schools: [] }; })
       .then(function (data) {
+        if (mine !== schoolsRequest) return;
+        var chosen = school.value;
         while (school.firstChild) school.removeChild(school.firstChild);
         if (!data.schools.length) {
           var empty = document.createElement('option');
@@ -26,6 +31,7 @@
           o.textContent = s.name;
           school.appendChild(o);
         });
+        if (chosen && data.schools.some(function (s) { return String(s.id) === chosen; })) school.value = chosen;
       })
       .catch(function () { /* the 更新學校清單 button still works */ });
   }

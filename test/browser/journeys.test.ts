@@ -68,6 +68,13 @@ describe.each([
     return page;
   }
 
+  it('0. a parent of another school signs in: the 學校 list follows 行政區 and 級別', async () => {
+    const page = await newPage();
+    await signIn(page, { role: '家長', district: '文山區', level: '國中', school: '市立景美國中', account: '11201001' });
+    expect(await page.locator('header').innerText()).toContain('李小華');
+    await signOut(page);
+  });
+
   it('1. the guide: a parent cancels the SMS service, reads the notice, then takes the cancellation back (取消)', async () => {
     const page = await newPage();
     await signIn(page, PARENT_WANG);

@@ -21,18 +21,23 @@ export const TEACHER_401: Who = { role: '教師', account: 't401' };
 export const TEACHER_402: Who = { role: '教師', account: 't402' };
 export const SCHOOL_ADMIN: Who = { role: '學校管理者', account: 'admin' };
 
-/** Choose the school the way a person does; without JavaScript the list is refreshed with 更新學校清單. */
+/**
+ * Choose the school the way a person does. With JavaScript the 學校 list follows 行政區 and 級別 in place (wait
+ * for its answer before choosing); without, the list is refreshed with 更新學校清單.
+ */
 async function chooseSchool(page: Page, district: string, level: string, school: string): Promise<void> {
   const schoolSelect = page.getByLabel('學校', { exact: true });
-  const has = async () => (await schoolSelect.locator('option', { hasText: school }).count()) > 0;
-  await page.getByLabel('行政區', { exact: true }).selectOption({ label: district });
-  await page.getByLabel('級別', { exact: true }).selectOption({ label: level });
-  if (!(await has())) {
-    const reload = page.getByRole('button', { name: '更新學校清單' });
-    if (await reload.isVisible()) {
-      await reload.click();
-      await page.waitForLoadState('load');
-    }
+  const reload = page.getByRole('button', { name: '更新學校清單' });
+  const javaScript = !(await reload.isVisible());
+  const chosen = (label: string) => page.getByLabel(label, { exact: true }).evaluate((s) => (s as HTMLSelectElement).selectedOptions[0]?.textContent?.trim());
+  for (const [label, value] of [['行政區', district], ['級別', level]] as const) {
+    if ((await chosen(label)) === value) continue;
+    const answered = javaScript ? page.waitForResponse((r) => new URL(r.url()).pathname === '/api/schools') : undefined;
+    await page.getByLabel(label, { exact: true }).selectOption({ label: value });
+    await answered;
+  }
+  if (!javaScript && (await schoolSelect.locator('option', { hasText: school }).count()) === 0) {
+    await Promise.all([page.waitForEvent('load'), reload.click()]);
   }
   await schoolSelect.locator('option', { hasText: school }).waitFor({ state: 'attached' });
   await schoolSelect.selectOption({ label: school });
