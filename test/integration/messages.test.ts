@@ -3,7 +3,8 @@ import { closeTestDb, resetDb, testDb } from '../support/db.js';
 import { buildTestApp, postForm, signedIn } from '../support/app.js';
 import { createSchoolWorld, createStudent } from '../support/factories.js';
 import { createPhone } from '../support/content-factories.js';
-import { MESSAGES_PER_HOUR, smsLength } from '../../src/domain/messages/messages.js';
+import { MESSAGES_PER_HOUR, sendMessage, smsLength } from '../../src/domain/messages/messages.js';
+import { loadCurrentUser } from '../../src/domain/accounts/current-user.js';
 import { SmsDispatcher } from '../../src/domain/sms/dispatcher.js';
 import type { OutgoingSms, SendResult, SmsProvider } from '../../src/domain/sms/providers/provider.js';
 
@@ -157,6 +158,18 @@ describe('訊息發送服務', () => {
     await knex()('messages').update({ created_at: new Date(Date.parse('2026-11-23T23:59:00Z')) });
     const later = await postForm(agent, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: '一小時後' });
     expect(later.status).toBe(303);
+  });
+
+  it('holds the limit under concurrent sends (one count per account under a lock)', async () => {
+    const w = await world();
+    const user = (await loadCurrentUser(knex(), { accountId: w.teacher401 }))!;
+    const results = await Promise.all(
+      Array.from({ length: 14 }, (_, i) => sendMessage(knex(), user, { kind: 'class', classId: w.class401 }, `併發${i}`, clock.now())),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(MESSAGES_PER_HOUR);
+    expect(results.filter((r) => !r.ok && r.reason === 'rate_limited')).toHaveLength(14 - MESSAGES_PER_HOUR);
+    expect((await counts()).messages).toBe(MESSAGES_PER_HOUR);
+    expect((await counts()).outbox).toBe(MESSAGES_PER_HOUR * 3);
   });
 
   it('a school admin sends to the whole school; a teacher of 402 cannot see 401’s message', async () => {

@@ -39,10 +39,12 @@ export const SUBSCRIPTION_STATES: [string, string][] = [
   ['expired', '已到期'],
 ];
 
+/** The classes a report lists: those of the scope that have students (classes of past years emptied by an import drop out). */
 async function scopeClasses(knex: Knex, user: CurrentUser) {
   return (await knex('classes as c')
     .whereIn('c.id', visibleClassIds(knex, user))
     .where('c.school_id', user.schoolId)
+    .whereExists(knex('students as cs').whereRaw('cs.class_id = c.id').select(knex.raw('1')))
     .orderBy([{ column: 'c.school_year', order: 'desc' }, 'c.code'])
     .select('c.id', 'c.name', 'c.code')) as { id: number; name: string; code: string }[];
 }
