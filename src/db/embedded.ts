@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { ProtocolAwareQueue } from './embedded-queue.js';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -21,6 +22,8 @@ export async function startEmbeddedPostgres(dataDir: string, port = 0): Promise<
   }
   const db = await PGlite.create(dir ? { dataDir: dir } : {});
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 100 });
+  // Replace the server's message queue (see embedded-queue.ts); connections pick it up when they attach.
+  (server as unknown as { queryQueue: ProtocolAwareQueue }).queryQueue = new ProtocolAwareQueue(db);
   await server.start();
   const conn = server.getServerConn();
   const actualPort = Number(conn.split(':').pop());

@@ -202,8 +202,7 @@ describe('races and invalid transitions', () => {
     expect(await knex('subscriptions').where({ id: w.subscriptionId }).first('status')).toEqual({ status: 'cancelled' });
   });
 
-  // Over HTTP the 50 requests need a real PostgreSQL server: the embedded PGlite serves one session at a time.
-  it.runIf(Boolean(process.env.TEST_DATABASE_URL))('50 concurrent approvals over HTTP → one 303, the others 409 此申請已處理', async () => {
+  it('50 concurrent approvals over HTTP → one 303, the others 409 此申請已處理', async () => {
     const w = await smsWorld(knex);
     const requestId = await createRequest(knex, w.subscriptionId);
     const agents = [
