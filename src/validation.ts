@@ -8,12 +8,22 @@ import { isValidDate } from './domain/time.js';
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
-/** A single text value: NFKC-normalised, trimmed, no control characters (newlines allowed only when `multiline`). */
-export const text = (max: number, opts: { min?: number; multiline?: boolean } = {}) =>
+/**
+ * A single text value: trimmed, no control characters (newlines allowed only when `multiline`).
+ * Codes and identifiers (學號, 帳號, 座號, names typed into a filter) are NFKC-normalised, so full-width digits
+ * and letters count as the ordinary ones. Prose (`prose`, and every multiline field) is only NFC-normalised:
+ * NFKC would turn Chinese punctuation such as ，：（ into ASCII.
+ */
+export const text = (max: number, opts: { min?: number; multiline?: boolean; prose?: boolean } = {}) =>
   z
     .string({ error: '格式有誤' })
     .max(max * 4, `最多 ${max} 個字`)
-    .transform((v) => v.normalize('NFKC').replace(/\r\n?/g, '\n').trim())
+    .transform((v) =>
+      v
+        .normalize(opts.prose || opts.multiline ? 'NFC' : 'NFKC')
+        .replace(/\r\n?/g, '\n')
+        .trim(),
+    )
     .pipe(
       z
         .string()

@@ -20,7 +20,7 @@ import { csrfField, fieldErrors, id, page, text } from '../validation.js';
 const ListQuery = z.strictObject({ page });
 const AnnouncementForm = z.strictObject({
   ...csrfField,
-  title: text(100, { min: 1 }),
+  title: text(100, { min: 1, prose: true }),
   body: text(5000, { min: 1, multiline: true }),
   pinned: z.literal('1').optional(),
 });

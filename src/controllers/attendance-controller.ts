@@ -31,7 +31,7 @@ const ManualEntryForm = z.strictObject({
   date,
   time: z.string({ error: '請輸入時間' }).regex(TIME_RE, '時間格式應為 HH:mm，例如 09:11'),
   direction: z.enum(['arrival', 'departure'], { error: '請選擇到校或離校' }),
-  reason: text(200, { min: 1 }),
+  reason: text(200, { min: 1, prose: true }),
 });
 
 function ruleOptions(req: Request) {

@@ -47,10 +47,10 @@ describe('訊息發送服務', () => {
     expect(page.text).toContain('陳小美');
     expect(page.text).not.toContain('張小華');
     const res = await postForm(agent, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: '明天戶外教學，請準時到校。' });
-    // Free text is NFKC-normalised once at the boundary (full-width punctuation becomes ASCII).
+    // Prose keeps its Chinese punctuation (NFC, not NFKC).
     expect(res.status).toBe(303);
     const msg = await knex()('messages').first();
-    expect(msg).toMatchObject({ school_id: w.schoolId, class_id: w.class401, author_account_id: w.teacher401, body: '明天戶外教學,請準時到校。', recipient_count: 3 });
+    expect(msg).toMatchObject({ school_id: w.schoolId, class_id: w.class401, author_account_id: w.teacher401, body: '明天戶外教學，請準時到校。', recipient_count: 3 });
     const out = await knex()('sms_outbox').orderBy('id').select('phone', 'kind', 'message_id', 'status', 'student_id', 'body');
     expect(out.map((o) => o.phone).sort()).toEqual(['0912345678', '0922333444', '0955666777']);
     expect(out.every((o) => o.kind === 'message' && o.message_id === msg.id && o.status === 'queued' && o.body === msg.body)).toBe(true);
