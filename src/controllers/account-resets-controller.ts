@@ -3,8 +3,10 @@
  * school). The new one-time password is shown once; the parent must change it at the next sign-in.
  */
 import type { Request, Response } from 'express';
+import type { Knex } from 'knex';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
+import type { CurrentUser } from '../domain/accounts/current-user.js';
 import { hashPassword, oneTimePassword } from '../domain/accounts/passwords.js';
 import { endSessionsOf } from '../domain/accounts/sessions.js';
 import { audit } from '../domain/audit.js';
@@ -56,6 +58,29 @@ export async function index(req: Request, res: Response): Promise<void> {
   res.render('account/parent-passwords', { title: '家長密碼重設', classes, classId, rows, shown });
 }
 
+/** The parent account, if it belongs to a guardian of a student this user may see (scoped in the SQL). */
+async function findResettable(knex: Knex, user: CurrentUser, accountId: number) {
+  const target = await knex('accounts as a')
+    .join('guardian_students as gs', 'gs.guardian_id', 'a.guardian_id')
+    .join('students as st', 'st.id', 'gs.student_id')
+    .where('a.id', accountId)
+    .where('a.role', 'parent')
+    .whereNull('a.disabled_at')
+    .whereIn('gs.student_id', visibleStudentIds(knex, user))
+    .orderBy('st.id')
+    .first('a.id', 'a.login', 'a.school_id', 'a.display_name', 'st.name as student_name', 'st.class_id');
+  if (!target) throw new NotFoundError();
+  return target as { id: number; login: string; school_id: number; display_name: string; student_name: string; class_id: number };
+}
+
+/** GET /account/parent-passwords/:accountId/reset — the confirmation page (works without JavaScript). */
+export async function confirm(req: Request, res: Response): Promise<void> {
+  const accountId = id.safeParse(req.params.accountId);
+  if (!accountId.success) throw new NotFoundError();
+  const target = await findResettable(depsOf(req).db.knex, userOf(req), accountId.data);
+  res.render('account/parent-password-confirm', { title: '重設家長密碼', target });
+}
+
 const ResetForm = z.strictObject({ ...csrfField, classId: optionalId, confirmed: z.literal('yes').optional() });
 
 /** POST /account/parent-passwords/:accountId/reset */
@@ -66,19 +91,7 @@ export async function reset(req: Request, res: Response): Promise<void> {
   const accountId = id.safeParse(req.params.accountId);
   const form = ResetForm.safeParse(req.body);
   if (!accountId.success || !form.success) throw new NotFoundError();
-  // The parent account must belong to a guardian of a student this user may see (in the SQL).
-  const target = await knex('accounts as a')
-    .where('a.id', accountId.data)
-    .where('a.role', 'parent')
-    .whereNull('a.disabled_at')
-    .whereExists(
-      knex('guardian_students as gs')
-        .whereRaw('gs.guardian_id = a.guardian_id')
-        .whereIn('gs.student_id', visibleStudentIds(knex, user))
-        .select(knex.raw('1')),
-    )
-    .first('a.id', 'a.login', 'a.school_id');
-  if (!target) throw new NotFoundError();
+  const target = await findResettable(knex, user, accountId.data);
 
   const password = oneTimePassword();
   const now = deps.clock.now();

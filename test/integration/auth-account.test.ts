@@ -155,10 +155,18 @@ describe('家長密碼重設', () => {
     expect(list.text).not.toContain('402');
     const before = await hashOf(w.parent.accountId);
 
+    // 重設密碼 opens a confirmation page (no JavaScript needed); opening it changes nothing.
+    expect(list.text).toContain(`href="/account/parent-passwords/${w.parent.accountId}/reset"`);
+    const confirmPage = await teacher.get(`/account/parent-passwords/${w.parent.accountId}/reset`);
+    expect(confirmPage.status).toBe(200);
+    expect(confirmPage.text).toContain('確定要重設');
+    expect(confirmPage.text).toContain('確認重設');
+    expect(await hashOf(w.parent.accountId)).toBe(before);
+
     const res = await teacher
       .post(`/account/parent-passwords/${w.parent.accountId}/reset`)
       .type('form')
-      .send({ _csrf: csrfFrom(list.text), classId: String(w.class401), confirmed: 'yes' });
+      .send({ _csrf: csrfFrom(confirmPage.text), classId: String(w.class401), confirmed: 'yes' });
     expect(res.status).toBe(303);
     const shown = await teacher.get(res.headers.location);
     const otp = /class="one-time-password">([^<]+)</.exec(shown.text)?.[1];
@@ -193,6 +201,7 @@ describe('家長密碼重設', () => {
       expect(res.status, String(target)).toBe(404);
     }
     expect((await teacher.get(`/account/parent-passwords?classId=${w.class402}`)).status).toBe(404);
+    expect((await teacher.get(`/account/parent-passwords/${w.p402.accountId}/reset`)).status).toBe(404);
     expect((await teacher.post('/account/parent-passwords/abc/reset').type('form').send({ _csrf: token })).status).toBe(404);
     expect(await hashOf(w.p402.accountId)).toBe(before);
 
