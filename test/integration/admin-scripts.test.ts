@@ -245,6 +245,33 @@ describe('npm run admin', () => {
     expect(actions).toEqual(['period.created', 'holiday.added', 'holiday.added', 'announcement.created', 'reader.created', 'reader.revoked']);
   });
 
+  it('card:issue gives a student a card (ending the old one) and card:retire stops it; audited', async () => {
+    const schoolId = await createSchool(knex(), { code: '313601' });
+    const cls = await createClass(knex(), schoolId);
+    const st = await createStudent(knex(), cls, { studentNumber: '11301001', name: '王小明' });
+    const dry = cli();
+    expect(await runAdmin(['card:issue', '--school', '313601', '--student', '11301001', '--card', 'aa11', '--from', '2026-09-01', '--dry-run'], dry.ctx)).toBe(0);
+    expect(await knex()('cards').count('* as n').first()).toEqual({ n: 0 });
+    const first = cli();
+    expect(await runAdmin(['card:issue', '--school', '313601', '--student', '11301001', '--card', 'aa11', '--from', '2026-09-01'], first.ctx)).toBe(0);
+    const second = cli();
+    expect(await runAdmin(['card:issue', '--school', '313601', '--student', '１１３０１００１', '--card', 'BB22', '--from', '2026-11-20'], second.ctx)).toBe(0);
+    expect(second.out()).toContain('結束舊卡 1 張');
+    expect(await knex()('cards').orderBy('id').select('card_uid', 'student_id', 'valid_from', 'valid_until')).toEqual([
+      { card_uid: 'AA11', student_id: st, valid_from: '2026-09-01', valid_until: '2026-11-19' },
+      { card_uid: 'BB22', student_id: st, valid_from: '2026-11-20', valid_until: null },
+    ]);
+    const unknown = cli();
+    expect(await runAdmin(['card:issue', '--school', '313601', '--student', '99999999', '--card', 'CC33'], unknown.ctx)).toBe(65);
+    expect(unknown.err()).toContain('沒有學號 99999999 的學生');
+    const retire = cli();
+    expect(await runAdmin(['card:retire', '--school', '313601', '--card', 'bb22', '--last-date', '2026-11-23'], retire.ctx)).toBe(0);
+    expect(await knex()('cards').where({ card_uid: 'BB22' }).first('valid_until')).toEqual({ valid_until: '2026-11-23' });
+    const again = cli();
+    expect(await runAdmin(['card:retire', '--school', '313601', '--card', 'BB22'], again.ctx)).toBe(65);
+    expect(await knex()('audit_log').orderBy('id').pluck('action')).toEqual(['card.issued', 'card.issued', 'card.retired']);
+  });
+
   it('password:reset prints a one-time password once, sets must-change and ends sessions; audited', async () => {
     const schoolId = await createSchool(knex(), { code: '313601' });
     const cls = await createClass(knex(), schoolId);

@@ -6,7 +6,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Knex } from 'knex';
 import { createReader, revokeReader, ReaderError } from '../readers/reader-tokens.js';
-import { schoolYearOf, taipeiDate } from '../time.js';
+import { CardError, issueCard, normaliseCardUid, retireCard } from '../swipes/cards.js';
+import { addDays, schoolYearOf, taipeiDate } from '../time.js';
 import { addHoliday, auditAdmin, createPeriod, postAnnouncement, resetPassword } from './commands.js';
 import { csvCell } from './csv.js';
 import { importRoster } from './import-roster.js';
@@ -145,6 +146,57 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  'card:issue': {
+    summary: '發卡：把數位學生證卡號配給學生（學生原有的卡自前一天起失效）',
+    usage: 'card:issue --school <學校代碼> [--level <級別>] --student <學號> --card <卡號> [--from <YYYY-MM-DD>] [--dry-run]',
+    example: 'npm run admin -- card:issue --school 353607 --level elementary --student 11301001 --card 04A1B2C3D4 --from 2026-12-01',
+    options: { ...common, ...school, student: { type: 'string' }, card: { type: 'string' }, from: { type: 'string' } },
+    async run(ctx, v, dry) {
+      need(v, 'student', 'card');
+      const sc = await schoolOf(ctx, v);
+      const knex = await ctx.knex();
+      const number = str(v.student).normalize('NFKC').trim();
+      const student = await knex('students').where({ school_id: sc.id, student_number: number }).first('id', 'name');
+      if (!student) throw new AdminError(`${sc.name} 沒有學號 ${number} 的學生`);
+      const from = typeof v.from === 'string' ? v.from : taipeiDate(ctx.now());
+      const uid = normaliseCardUid(str(v.card));
+      if (dry) {
+        ctx.out(`${prefix(dry)}${sc.name}：將把卡號 ${uid} 配給 ${student.name}（${number}），自 ${from} 起有效\n`);
+        return 0;
+      }
+      const r = await issueCard(knex, { studentId: student.id, cardUid: uid, validFrom: from });
+      await auditAdmin(knex, 'card.issued', { schoolId: sc.id, targetType: 'card', targetId: r.cardId, details: { studentId: student.id } });
+      ctx.out(`${sc.name}：卡號 ${uid} 已配給 ${student.name}（${number}），自 ${from} 起有效；結束舊卡 ${r.retired} 張\n`);
+      return 0;
+    },
+  },
+  'card:retire': {
+    summary: '停用遺失或損壞的卡（之後的刷卡記為未對應，留待學校處理）',
+    usage: 'card:retire --school <學校代碼> [--level <級別>] --card <卡號> [--last-date <YYYY-MM-DD>] [--dry-run]',
+    example: 'npm run admin -- card:retire --school 353607 --level elementary --card 04A1B2C3D4',
+    options: { ...common, ...school, card: { type: 'string' }, 'last-date': { type: 'string' } },
+    async run(ctx, v, dry) {
+      need(v, 'card');
+      const sc = await schoolOf(ctx, v);
+      const knex = await ctx.knex();
+      const uid = normaliseCardUid(str(v.card));
+      const open = await knex('cards as cd')
+        .join('students as st', 'st.id', 'cd.student_id')
+        .where({ 'cd.card_uid': uid, 'st.school_id': sc.id })
+        .whereNull('cd.valid_until')
+        .first('cd.id');
+      if (!open) throw new AdminError(`${sc.name} 沒有使用中的卡號 ${uid}`);
+      const last = typeof v['last-date'] === 'string' ? v['last-date'] : addDays(taipeiDate(ctx.now()), -1);
+      if (dry) {
+        ctx.out(`${prefix(dry)}${sc.name}：將停用卡號 ${uid}，最後有效日 ${last}\n`);
+        return 0;
+      }
+      const n = await retireCard(knex, { cardUid: uid, lastValidDate: last });
+      await auditAdmin(knex, 'card.retired', { schoolId: sc.id, targetType: 'card', targetId: open.id, details: { lastValidDate: last } });
+      ctx.out(`${sc.name}：已停用卡號 ${uid}（${n} 筆），最後有效日 ${last}\n`);
+      return 0;
+    },
+  },
   'password:reset': {
     summary: '重設帳號密碼（一次性密碼只顯示一次，首次登入必須變更）',
     usage: 'password:reset --school <學校代碼> [--level <級別>] --role <parent|teacher|school_admin> --login <帳號> [--dry-run]',
@@ -241,7 +293,7 @@ export async function runAdmin(argv: string[], ctx: CliContext): Promise<number>
   try {
     return await cmd.run(ctx, values, values['dry-run'] === true);
   } catch (e) {
-    if (e instanceof AdminError || e instanceof ReaderError) {
+    if (e instanceof AdminError || e instanceof ReaderError || e instanceof CardError) {
       ctx.err(`${e.message}\n`);
       return e instanceof AdminError && e.message.startsWith('缺少參數') ? 64 : 65;
     }
