@@ -38,6 +38,11 @@ async function auditPage(page: Page, where: string): Promise<string[]> {
   const v = blocking(await runAxe(page));
   if (v.length > 0) problems.push(describeViolations(where, v));
   for (const f of await unlabelledFields(page)) problems.push(`${where}: field without a label: ${f}`);
+  // A field's error message is tied to the field (aria-describedby), so a screen reader reads it with the field.
+  const untied = await page.locator('.field-error[id]').evaluateAll((els) =>
+    els.filter((e) => !document.querySelector(`[aria-describedby~="${e.id}"]`)).map((e) => `${e.id}: ${e.textContent?.trim()}`),
+  );
+  for (const u of untied) problems.push(`${where}: error message not tied to its field: ${u}`);
   const lang = await page.evaluate(() => document.documentElement.lang);
   if (lang !== 'zh-Hant-TW') problems.push(`${where}: lang="${lang}"`);
   const title = await page.title();
@@ -100,6 +105,37 @@ describe.each(ROLES)('accessibility of every page of the menu for %s', (_label, 
       await page.goto(path);
       problems.push(...(await auditPage(page, `${who.account} ${path}`)));
     }
+    expect(problems.join('\n\n')).toBe('');
+  });
+});
+
+describe('accessibility of forms showing their errors', () => {
+  it('新增申請 without items, a wrong phone number, 退回 without a reason: errors are shown, tied to their fields, and axe finds nothing serious', async () => {
+    const problems: string[] = [];
+    // 李小華's parent (市立景美國中) has no subscription: 新增申請 without choosing an item.
+    const parent = await (await portal.context()).newPage();
+    await signIn(parent, { role: '家長', district: '文山區', level: '國中', school: '市立景美國中', account: '11201001' });
+    await parent.goto('/sms/subscriptions/new');
+    await parent.getByLabel('到校SMS', { exact: true }).uncheck();
+    await parent.getByLabel('離校SMS', { exact: true }).uncheck();
+    await Promise.all([parent.waitForEvent('load'), parent.getByRole('button', { name: '送出申請' }).click()]);
+    expect(await parent.locator('.field-error, .flash-error').count()).toBeGreaterThan(0);
+    problems.push(...(await auditPage(parent, '/sms/subscriptions/new (errors)')));
+
+    await parent.goto('/sms/phones');
+    const number = parent.getByLabel(/新增手機號碼/);
+    await number.fill('12345');
+    await Promise.all([parent.waitForEvent('load'), parent.getByRole('button', { name: '新增並傳送驗證碼' }).click()]);
+    expect(await parent.locator('.field-error, .flash-error').count()).toBeGreaterThan(0);
+    problems.push(...(await auditPage(parent, '/sms/phones (errors)')));
+
+    const teacher = await (await portal.context()).newPage();
+    await signIn(teacher, TEACHER_401);
+    await teacher.goto('/reviews');
+    await Promise.all([teacher.waitForEvent('load'), teacher.locator('main tbody tr').filter({ hasText: '陳小美' }).getByRole('link', { name: '退回' }).click()]);
+    await Promise.all([teacher.waitForEvent('load'), teacher.getByRole('button', { name: '退回' }).click()]);
+    expect(await teacher.getByLabel(/退回原因/).getAttribute('aria-invalid')).toBe('true');
+    problems.push(...(await auditPage(teacher, '/reviews/:id/rejection (errors)')));
     expect(problems.join('\n\n')).toBe('');
   });
 });
