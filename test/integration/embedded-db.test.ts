@@ -20,6 +20,34 @@ describe('the embedded PostgreSQL under concurrent use', () => {
     results.forEach((r, i) => expect(r.rows[0]).toEqual({ v: i, t: `x${i}` }));
   });
 
+  it('never runs one connection\'s query with another\'s parameters, with transactions open beside them', async () => {
+    const pool = new pg.Pool(db.poolOptions(10));
+    let wrong = 0;
+    try {
+      await Promise.all(
+        Array.from({ length: 400 }, async (_, i) => {
+          if (i % 3 === 0) {
+            const c = await pool.connect();
+            try {
+              await c.query('begin');
+              const r = await c.query('select $1::float8 as f', [i + 0.5]);
+              if (r.rows[0].f !== i + 0.5) wrong++;
+              await c.query('commit');
+            } finally {
+              c.release();
+            }
+          } else {
+            const r = await pool.query('select $1::text as t, $2::int as n', [`v${i}`, i]);
+            if (r.rows[0].n !== i || r.rows[0].t !== `v${i}`) wrong++;
+          }
+        }),
+      );
+    } finally {
+      await pool.end();
+    }
+    expect(wrong).toBe(0);
+  });
+
   it('keeps 40 concurrent transactions isolated: every increment lands, rolled-back ones leave nothing', async () => {
     await db.knex.schema.createTable('counters', (t) => {
       t.integer('id').primary();
