@@ -4,7 +4,7 @@
  *  1. the guide: a parent signs in, sees 出勤統計, 到離校簡訊服務 → 到離校簡訊訂購服務, 查詢, 註銷, 確認, reads
  *     註銷審核中!, opens 到離校簡訊註銷服務, sees 審核中, presses 取消;
  *  2. the class teacher approves a cancellation; the parent sees 已核准 with tomorrow's date and the refund; the
- *     next day the subscription shows 已註銷;
+ *     next day the subscription shows 已註銷, and the school office marks the refund paid (退費完成);
  *  3. a parent orders the service (新增申請) and the teacher approves it; the next day it is 生效.
  * Each run has its own portal (fresh database, demo data, a FixedClock on a Tuesday the test moves).
  */
@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { addDays, daysBetween } from '../../src/domain/time.js';
 import { startPortal, type Portal } from './support/portal.js';
-import { PARENT_CHEN, PARENT_WANG, TEACHER_401, mainText, menu, screenshot, signIn, signOut } from './support/ui.js';
+import { blocking, describeViolations, runAxe } from './support/axe.js';
+import { PARENT_CHEN, PARENT_WANG, SCHOOL_ADMIN, TEACHER_401, mainText, menu, screenshot, signIn, signOut } from './support/ui.js';
 
 const PERIOD_START = '2026-08-31';
 const PERIOD_END = '2027-01-20';
@@ -119,7 +120,7 @@ describe.each([
     await signOut(page);
   });
 
-  it('2. the class teacher approves a cancellation: 已核准 with tomorrow\'s date and the refund, 已註銷 the next day', async () => {
+  it('2. the class teacher approves a cancellation: 已核准 with tomorrow\'s date and the refund, 已註銷 the next day, 退費完成', async () => {
     const today = portal.clock.today();
     const tomorrow = addDays(today, 1);
     const parent = await newPage();
@@ -170,6 +171,20 @@ describe.each([
     await go(parent, smsNav(parent).getByRole('link', { name: '到離校簡訊註銷服務' }));
     expect(await row(parent, '王小明').filter({ hasText: '已核准' }).innerText()).toContain(`退費 NT$${refund}`);
     await signOut(parent);
+
+    // The school office pays the refund back and marks it (退費完成, with the date).
+    const office = await newPage();
+    await signIn(office, SCHOOL_ADMIN);
+    await openSms(office, '到離校簡訊註銷服務');
+    const toPay = row(office, '王小明').filter({ hasText: '已核准' });
+    expect(await toPay.getByLabel('退費日期').inputValue()).toBe(tomorrow);
+    if (javaScriptEnabled) expect(describeViolations('/sms/cancellations (admin)', blocking(await runAxe(office)))).toBe('');
+    await go(office, toPay.getByRole('button', { name: '退費完成' }));
+    expect(await mainText(office)).toContain(`已標示退費完成（${tomorrow}）`);
+    expect(await row(office, '王小明').filter({ hasText: '已核准' }).innerText()).toContain(`退費完成 ${tomorrow}`);
+    expect((await requestsOf(portal, sub.id)).at(-1)).toMatchObject({ refund_amount: refund });
+    expect((await portal.knex('review_requests').where({ subscription_id: sub.id, kind: 'cancellation', status: 'approved' }).first('refund_paid_on')).refund_paid_on).toBe(tomorrow);
+    await signOut(office);
   });
 
   it('3. a parent orders the service (新增申請) and the teacher approves it', async () => {
