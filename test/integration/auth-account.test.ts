@@ -152,7 +152,8 @@ describe('家長密碼重設', () => {
     expect(list.text).toContain('王小明');
     expect(list.text).toContain('王大明');
     expect(list.text).not.toContain('張家長');
-    expect(list.text).not.toContain('402');
+    expect(list.text).not.toContain('四年二班'); // (not '402': a random CSRF token may contain those digits)
+    expect(list.text).not.toContain('11302001');
     const before = await hashOf(w.parent.accountId);
 
     // 重設密碼 opens a confirmation page (no JavaScript needed); opening it changes nothing.
