@@ -85,7 +85,11 @@
   'use strict';
   var out = document.getElementById('fee-live');
   if (!out) return;
-  function update() {
+  // The server's 計算費用 box already shows the total; once a choice changes it is stale, so it gives way.
+  var preview = document.getElementById('fee-total');
+  function update(event) {
+    if (!event && preview) { out.hidden = true; return; }
+    if (preview) { preview.parentNode.removeChild(preview); preview = null; }
     var period = document.querySelector('input[name="periodId"]:checked');
     var arrival = document.getElementById('arrival');
     var departure = document.getElementById('departure');
