@@ -10,7 +10,7 @@ import { csrfField, fieldErrors, id, text } from '../validation.js';
 import { destroySession, establishSession } from './sign-in.js';
 import { identityName, linkedAccountIds, linkIdentity } from '../domain/accounts/taipei-card.js';
 import { setFlash } from '../middleware/locals.js';
-import { lockMessage, throttleOf } from '../middleware/throttle.js';
+import { failureDelayMs, lockMessage, throttleOf } from '../middleware/throttle.js';
 
 export const ROLES = [
   { value: 'parent', label: '家長' },
@@ -170,19 +170,16 @@ export async function createSession(req: Request, res: Response): Promise<void> 
   });
   if (!account) {
     const after = await throttle.fail(keys);
-    const known = school
-      ? await knex('accounts').where({ role: f.role, school_id: school.id, login: values.account }).first('id')
-      : undefined;
-    if (known) {
-      await knex('accounts')
-        .where({ id: known.id })
-        .update({
-          failed_logins: knex.raw('failed_logins + 1'),
-          ...(after.locked && after.scope === 'account'
-            ? { locked_until: new Date(deps.clock.now().getTime() + after.minutes * 60_000) }
-            : {}),
-        });
-    }
+    // One statement whether or not the account exists (it then updates nothing), so timing does not tell.
+    const [known] = (await knex('accounts')
+      .where({ role: f.role, school_id: school ? school.id : 0, login: values.account })
+      .update({
+        failed_logins: knex.raw('failed_logins + 1'),
+        ...(after.locked && after.scope === 'account'
+          ? { locked_until: new Date(deps.clock.now().getTime() + after.minutes * 60_000) }
+          : {}),
+      })
+      .returning('id')) as { id: number }[];
     req.log.info({ event: 'login.failed', role: f.role, schoolId: values.schoolId }, 'login failed');
     await audit(knex, req, {
       action: 'login.failed',
@@ -202,6 +199,8 @@ export async function createSession(req: Request, res: Response): Promise<void> 
       });
       return renderLogin(req, res, values, 429, { _form: lockMessage(after) });
     }
+    // Slow the client down, more with each consecutive failure (the lock comes at the fifth).
+    await new Promise((resolve) => setTimeout(resolve, failureDelayMs(after.failures ?? 0)));
     return renderLogin(req, res, values, 422, { _form: '帳號或密碼錯誤' });
   }
   await throttle.succeed(keys);

@@ -24,7 +24,19 @@ export interface ThrottleKeys {
   ip: string;
 }
 
-export type ThrottleVerdict = { locked: false } | { locked: true; scope: 'account' | 'ip'; minutes: number };
+export type ThrottleVerdict =
+  | { locked: false; failures?: number }
+  | { locked: true; scope: 'account' | 'ip'; minutes: number };
+
+/**
+ * How long to hold the answer to a failed sign-in: it doubles with each consecutive failure of the same
+ * account from the same address (100 ms, 200 ms, 400 ms, …, at most 2 s), so guessing slows down well before
+ * the lock, while a person who mistypes once hardly notices.
+ */
+export function failureDelayMs(consecutiveFailures: number): number {
+  if (!Number.isInteger(consecutiveFailures) || consecutiveFailures < 1) return 0;
+  return Math.min(100 * 2 ** (consecutiveFailures - 1), 2000);
+}
 
 export interface LoginThrottle {
   check(keys: ThrottleKeys): Promise<ThrottleVerdict>;
@@ -99,7 +111,7 @@ export function createLoginThrottle(deps: AppDeps): LoginThrottle {
     }
     if (acc.consumedPoints >= ACCOUNT_POINTS) return { locked: true, scope: 'account', minutes: minutesOf(acc.msBeforeNext) };
     if (addr.consumedPoints >= IP_POINTS) return { locked: true, scope: 'ip', minutes: minutesOf(addr.msBeforeNext) };
-    return { locked: false };
+    return { locked: false, failures: pair.consumedPoints };
   }
 
   async function succeed(k: ThrottleKeys): Promise<void> {
