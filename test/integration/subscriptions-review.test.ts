@@ -19,6 +19,32 @@ beforeEach(async () => {
 const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
 describe('teacher review: approved on D, effective on D+1', () => {
+  it('the 狀態 filter finds each row under the state its 申請狀態 shows, on D and on D+1', async () => {
+    const w = await smsWorld(knex);
+    const orderSub = await createSubscription(knex, w.otherChild, w.periodId, { status: 'pending', effectiveOn: null, applicantName: '陳媽媽', appliedOn: '2026-11-24' });
+    const orderReq = await createRequest(knex, orderSub, { kind: 'order', requestedOn: '2026-11-24', byName: '陳媽媽' });
+    const cancelReq = await createRequest(knex, w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });
+    const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
+    expect((await postForm(teacher, '/reviews', `/reviews/${orderReq}/approval`, {})).status).toBe(303);
+    expect((await postForm(teacher, '/reviews', `/reviews/${cancelReq}/approval`, {})).status).toBe(303);
+    const rowsFor = async (status: string) => {
+      const res = await teacher.get(`/sms/subscriptions?status=${status}`);
+      expect(res.status).toBe(200);
+      return /總筆數：(\d+)/.exec(textOf(res.text))?.[1];
+    };
+    // Day D: both show 已核准，2026-11-25 生效.
+    expect(await rowsFor('approved')).toBe('2');
+    expect(await rowsFor('active')).toBe('0');
+    expect(await rowsFor('cancelled')).toBe('0');
+    // Day D+1: the order is 生效, the cancellation 已註銷.
+    clock.set('2026-11-25T01:00:00Z');
+    const tomorrow = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
+    const count = async (status: string) => /總筆數：(\d+)/.exec(textOf((await tomorrow.get(`/sms/subscriptions?status=${status}`)).text))?.[1];
+    expect(await count('approved')).toBe('0');
+    expect(await count('active')).toBe('1');
+    expect(await count('cancelled')).toBe('1');
+  });
+
   it('a cancellation approved today still shows 已核准 and sends SMS today; from tomorrow it is 已註銷', async () => {
     const w = await smsWorld(knex);
     const requestId = await createRequest(knex, w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });

@@ -20,6 +20,7 @@ export const PAGE_SIZE = 50;
 export const ORDER_STATUS_OPTIONS = [
   ['pending', '審核中'],
   ['active', '生效'],
+  ['approved', '已核准（隔日生效）'],
   ['cancel_pending', '註銷審核中'],
   ['cancelled', '已註銷'],
   ['rejected', '已退回'],
@@ -150,6 +151,12 @@ export async function listSubscriptions(
 ): Promise<Page<SubscriptionRow>> {
   const q = baseSubscriptions(knex, user);
   applyCommon(q, f);
+  // The same rule as the 申請狀態 label (lifecycle.displayState), so a row is found under the state it shows.
+  const startsSending = knex.raw('greatest(s.effective_on, p.starts_on)');
+  const approvedNotYetEffective = (w: Knex.QueryBuilder) =>
+    w
+      .where((c) => c.where('s.status', 'cancelled').where('s.cancelled_on', '>', today))
+      .orWhere((o) => o.where('s.status', 'active').where(startsSending, '>', today));
   switch (f.status) {
     case undefined:
       break;
@@ -157,9 +164,17 @@ export async function listSubscriptions(
       q.whereIn('s.status', ['pending', 'active', 'cancel_pending']).where('p.ends_on', '<', today);
       break;
     case 'pending':
-    case 'active':
     case 'cancel_pending':
       q.where('s.status', f.status).where('p.ends_on', '>=', today);
+      break;
+    case 'active':
+      q.where('s.status', 'active').where('p.ends_on', '>=', today).where(startsSending, '<=', today);
+      break;
+    case 'approved':
+      q.where('p.ends_on', '>=', today).where(approvedNotYetEffective);
+      break;
+    case 'cancelled':
+      q.where('s.status', 'cancelled').where((w) => w.where('s.cancelled_on', '<=', today).orWhere('p.ends_on', '<', today));
       break;
     default:
       q.where('s.status', f.status);
