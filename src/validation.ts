@@ -3,7 +3,7 @@
  * once, no NUL or other control characters, explicit maximum lengths, ids range-checked, no coercion.
  */
 import { z } from 'zod';
-import { isValidDate } from './domain/time.js';
+import { isValidDate, MAX_DATE, MIN_DATE } from './domain/time.js';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
@@ -45,7 +45,7 @@ export const optionalId = z.union([z.literal(''), id]).optional().transform((v) 
 export const date = z
   .string({ error: '日期格式有誤' })
   .regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式應為 YYYY-MM-DD')
-  .refine(isValidDate, '不是有效的日期');
+  .refine(isValidDate, `不是有效的日期（${MIN_DATE} 至 ${MAX_DATE}）`);
 
 /** Page number of a list: 1 … 100000. */
 export const page = z

@@ -28,14 +28,22 @@ export function taipeiInstant(date: string, time: string): Date {
   return new Date(Date.parse(`${date}T${time}:00+08:00`));
 }
 
+/** The dates the portal works with: anything outside is a typing mistake (or an attack on a loop). */
+export const MIN_DATE = '2000-01-01';
+export const MAX_DATE = '2099-12-31';
+
+/** A real calendar date 'YYYY-MM-DD' between MIN_DATE and MAX_DATE. */
 export function isValidDate(date: string): boolean {
-  if (!DATE_RE.test(date)) return false;
+  if (!DATE_RE.test(date) || date < MIN_DATE || date > MAX_DATE) return false;
   const d = new Date(`${date}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === date;
 }
 
 export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+  const out = new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+  // Past year 9999 toISOString() gives '+010000-…', which sorts before every date: never let it through.
+  if (!DATE_RE.test(out)) throw new RangeError(`date out of range: ${date} + ${days} days`);
+  return out;
 }
 
 /** Whole days from a to b (b - a). */

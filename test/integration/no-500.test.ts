@@ -38,9 +38,17 @@ const QUERIES = [
   'page=-1&page=abc&status=__proto__&classId=1e9&studentId=%EF%BC%91&date=2026-13-45&from=%00&to=9999-99-99',
   'page[]=1&status[]=active&classId[a]=1&q=%00&name=' + 'x'.repeat(3000) + '&kind=constructor&format=csv&month=2026-02-30',
   'page=99999999999999&districtId=0&level=college&schoolId=abc&seat=１&studentNumber=%27%3B--&periodId=-5&view=__proto__',
+  // Dates a calendar accepts but PostgreSQL or a day-by-day loop does not (year 0, year 9999), one key at a
+  // time (the strict query schemas refuse unknown keys before anything else).
+  ...['0000-01-01', '9999-12-01'].flatMap((d) => [`from=${d}&to=${d.slice(0, 8)}31`, `date=${d}`, `classId=1&date=${d}`, `paidOn=${d}`]),
 ];
 const BODIES: Array<Record<string, string | string[]>> = [
   { studentId: ['1', '2'], classId: '%00', date: 'yesterday', time: '25:61', reason: '\u0000', body: 'x'.repeat(10_000), title: '', number: '++886', code: 'abcdef', requestIds: 'abc', status: 'active', effective_on: '2026-01-01', school_id: '2' },
+  // Otherwise valid forms (a period, a card, a refund) with dates of year 0 (the strict schemas refuse any
+  // extra key, so each form has its own body).
+  { name: '116學年度上學期', startsOn: '0000-01-01', endsOn: '0000-12-31', arrivalFee: '100', departureFee: '100' },
+  { studentNumber: '11301001', cardUid: 'AA11', validFrom: '0000-01-01' },
+  { paidOn: '0000-01-01' },
   { studentId: '99999999999', periodId: '1', arrival: 'maybe', departure: ['on', 'on'], name: '<script>', startsOn: '2026-02-30', endsOn: '1', arrivalFee: '-1', departureFee: '1e9', paidOn: '0000-00-00', next: '//evil.example', audience: 'everyone', ids: ['1', 'x'], reason: '', currentPassword: 'a'.repeat(100), newPassword: 'b'.repeat(100) },
 ];
 
