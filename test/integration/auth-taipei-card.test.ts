@@ -76,6 +76,38 @@ async function throughProvider(agent: Agent, authPath: string, creds = { login: 
 }
 
 describe('臺北卡登入 with the development identity provider', () => {
+  it('an unlink takes effect at once in a card session: the other family\'s child disappears, and unlinking the signed-in account ends it', async () => {
+    const knex = testDb().knex;
+    const w = await createSchoolWorld(knex);
+    const other = await createStudent(knex, w.class402, { name: '陳小美', studentNumber: '11301002', seat: 2 });
+    const pB = await createParent(knex, [other], { name: '陳媽媽' });
+    const [ident] = await knex('taipei_card_identities').insert({ issuer: devIssuer(t.config), subject: DEV_IDP_SUBJECT }).returning('id');
+    await knex('taipei_card_links').insert([
+      { identity_id: ident.id, account_id: w.parent.accountId },
+      { identity_id: ident.id, account_id: pB.accountId },
+    ]);
+    const card = request.agent(base);
+    const signedIn = await card.get(await throughProvider(card, await startCardSignIn(card)));
+    expect(signedIn.status).toBe(303);
+    expect((await card.get('/sms/phones')).text).toContain('陳小美');
+
+    // Parent B, with a password, unlinks the card from their account.
+    const b = request.agent(base);
+    expect((await login(b, { schoolId: w.schoolId, login: '11301002' })).status).toBe(303);
+    const page = await b.get('/account');
+    expect((await b.post('/account/taipei-card/unlink').type('form').send({ _csrf: csrfFrom(page.text), identityId: String(ident.id) })).status).toBe(303);
+    const after = await card.get('/sms/phones');
+    expect(after.status).toBe(200);
+    expect(after.text).toContain('王小明');
+    expect(after.text).not.toContain('陳小美');
+
+    // Once the card is unlinked from the signed-in account too, the card session is over.
+    await knex('taipei_card_links').where({ identity_id: ident.id }).delete();
+    const gone = await card.get('/');
+    expect(gone.status).toBe(303);
+    expect(gone.headers.location).toContain('/login');
+  });
+
   it('links a card seen for the first time through a student-number sign-in, then signs in directly', async () => {
     const knex = testDb().knex;
     const w = await createSchoolWorld(knex);

@@ -68,7 +68,16 @@ export async function loadCurrentUser(
     identityId: s.identityId,
   };
   if (user.role === 'parent') {
-    const ids = [...new Set([account.id as number, ...(s.accountIds ?? [])])];
+    let ids = [...new Set([account.id as number, ...(s.accountIds ?? [])])];
+    if (s.identityId !== undefined) {
+      // A Taipei Card session sees only the accounts still linked to the card: an unlink takes effect at once
+      // (and if the signed-in account itself was unlinked, the session is over).
+      const linked = new Set(
+        (await knex('taipei_card_links').where('identity_id', s.identityId).pluck('account_id')) as number[],
+      );
+      if (!linked.has(account.id)) return undefined;
+      ids = ids.filter((id) => linked.has(id));
+    }
     user.accountIds = ids;
     const rows = await knex('accounts as a')
       .join('guardian_students as gs', 'gs.guardian_id', 'a.guardian_id')
