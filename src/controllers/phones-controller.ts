@@ -128,7 +128,8 @@ export async function create(req: Request, res: Response): Promise<void> {
   const result = await addPhone(c, studentId, number);
   if (!result) throw new NotFoundError();
   if (!result.ok) {
-    return renderParent(req, res, 422, { [`add-${studentId}`]: result.error.message }, { [`add-${studentId}`]: number.slice(0, 40) });
+    const status = result.error.kind === 'wait' ? 429 : 422;
+    return renderParent(req, res, status, { [`add-${studentId}`]: result.error.message }, { [`add-${studentId}`]: number.slice(0, 40) });
   }
   await audit(c.knex, req, {
     action: 'phone.added',

@@ -167,12 +167,39 @@ describe('到離校簡訊註冊服務 (parent)', () => {
     // A new code is rate-limited to once a minute.
     const tooSoon = await postForm(w.agent, '/sms/phones', `/sms/phones/${phone.id}/code`, {});
     expect(tooSoon.status).toBe(429);
-    expect(tooSoon.text).toContain('秒後再重新傳送');
+    expect(tooSoon.text).toContain('秒後再試');
     expect(await count('sms_outbox', { kind: 'verification' })).toBe(1);
     clock.advance(60_000);
     expect((await postForm(w.agent, '/sms/phones', `/sms/phones/${phone.id}/code`, {})).status).toBe(303);
     expect((await knex('phones').where({ id: phone.id }).first()).code_attempts).toBe(0);
     expect((await postForm(w.agent, '/sms/phones', `/sms/phones/${phone.id}/verification`, { code: await lastCode() })).status).toBe(303);
+  });
+
+  it('removing and adding a number again does not reset its code limits (one a minute, 10 a day per number)', async () => {
+    const w = await parentWorld();
+    const add = () => postForm(w.agent, '/sms/phones', '/sms/phones', { studentId: String(w.student), number: '0987654321' });
+    const remove = async () => {
+      const phone = await knex('phones').first('id');
+      expect((await postForm(w.agent, '/sms/phones', `/sms/phones/${phone.id}/deletion`, {})).status).toBe(303);
+    };
+    expect((await add()).status).toBe(303);
+    await remove();
+    const again = await add();
+    expect(again.status).toBe(429);
+    expect(again.text).toContain('秒後再試');
+    expect(await count('phones')).toBe(0);
+    expect(await count('sms_outbox', { kind: 'verification' })).toBe(1);
+    for (let i = 2; i <= 10; i++) {
+      clock.advance(61_000);
+      expect((await add()).status, `code ${i}`).toBe(303);
+      await remove();
+    }
+    clock.advance(61_000);
+    const eleventh = await add();
+    expect(eleventh.status).toBe(429);
+    expect(eleventh.text).toContain('今天已傳送太多次驗證碼');
+    expect(await count('sms_outbox', { kind: 'verification' })).toBe(10);
+    expect(await count('phones')).toBe(0);
   });
 
   it('removes a number', async () => {

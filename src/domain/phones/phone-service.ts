@@ -113,6 +113,29 @@ async function issueCode(trx: Knex.Transaction, c: PhoneContext, phone: { id: nu
   return code;
 }
 
+/**
+ * May a verification code be sent to this number now? Counted per NUMBER over every student and family, so
+ * removing and adding a number again (or adding it for another child) does not reset the limits: at most one
+ * code a minute and CODES_PER_DAY in 24 hours to any one number.
+ */
+async function codeBudget(trx: Knex.Transaction, number: string, now: Date): Promise<PhoneError | undefined> {
+  const row = (await trx('sms_outbox')
+    .where({ kind: 'verification', phone: number })
+    .where('created_at', '>', new Date(now.getTime() - 24 * 3600_000))
+    .first(trx.raw('count(*)::int as n'), trx.raw('max(created_at) as last'))) as { n: number; last: Date | null } | undefined;
+  if (row?.last) {
+    const waitMs = new Date(row.last).getTime() + RESEND_INTERVAL_MS - now.getTime();
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      return { kind: 'wait', seconds, message: `驗證碼剛剛已傳送到這個號碼，請 ${seconds} 秒後再試。` };
+    }
+  }
+  if ((row?.n ?? 0) >= CODES_PER_DAY) {
+    return { kind: 'wait', seconds: 86_400, message: '今天已傳送太多次驗證碼到這個號碼，請明天再試，或洽學校協助。' };
+  }
+  return undefined;
+}
+
 /** Lock one phone of this parent's children (FOR UPDATE), or nothing if it is not theirs. */
 async function lockPhone(trx: Knex.Transaction, c: PhoneContext, phoneId: number) {
   return trx('phones as p')
@@ -149,6 +172,10 @@ export async function addPhone(c: PhoneContext, studentId: number, input: string
         message: `每位學生最多註冊 ${MAX_PHONES_PER_STUDENT} 支手機號碼，請先刪除不用的號碼。`,
       });
     }
+    // The number itself is locked for the check below, so two additions at once cannot both pass it.
+    await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`phone-verification:${parsed.number}`]);
+    const refused = await codeBudget(trx, parsed.number, c.now);
+    if (refused) return fail<PhoneRow>(refused);
     const [row] = await trx('phones')
       .insert({ student_id: studentId, number: parsed.number, registered_by_account_id: c.user.accountId, created_at: c.now })
       .returning('*');
@@ -192,29 +219,16 @@ export async function verifyPhone(c: PhoneContext, phoneId: number, code: string
   });
 }
 
-/** Send a new code (at most once a minute, 10 a day). `undefined` = not this parent's phone (404). */
+/** Send a new code (within the number's codeBudget). `undefined` = not this parent's phone (404). */
 export async function resendCode(c: PhoneContext, phoneId: number): Promise<Result<PhoneRow> | undefined> {
   if (c.user.role !== 'parent') return undefined;
   return c.knex.transaction(async (trx) => {
     const p = await lockPhone(trx, c, phoneId);
     if (!p) return undefined;
     if (p.verified_at) return fail<PhoneRow>({ kind: 'verified', message: '此號碼已完成驗證。' });
-    if (p.code_sent_at) {
-      const waitMs = new Date(p.code_sent_at).getTime() + RESEND_INTERVAL_MS - c.now.getTime();
-      if (waitMs > 0) {
-        const seconds = Math.ceil(waitMs / 1000);
-        return fail<PhoneRow>({ kind: 'wait', seconds, message: `驗證碼剛剛已傳送，請 ${seconds} 秒後再重新傳送。` });
-      }
-    }
-    const dayAgo = new Date(c.now.getTime() - 24 * 3600_000);
-    const sentToday = await trx('sms_outbox')
-      .where({ kind: 'verification', student_id: p.student_id, phone: p.number })
-      .where('created_at', '>', dayAgo)
-      .count({ n: '*' })
-      .first();
-    if (Number(sentToday?.n ?? 0) >= CODES_PER_DAY) {
-      return fail<PhoneRow>({ kind: 'wait', seconds: 86_400, message: '今天已傳送太多次驗證碼，請明天再試，或洽學校協助。' });
-    }
+    await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`phone-verification:${p.number}`]);
+    const refused = await codeBudget(trx, p.number, c.now);
+    if (refused) return fail<PhoneRow>(refused);
     await issueCode(trx, c, p);
     return ok(toRow(await trx('phones').where({ id: p.id }).first()));
   });
