@@ -48,6 +48,23 @@ describe('cards (issueCard / retireCard)', () => {
     expect(await studentForCard(knex, w.schoolId, 'AA01', '2026-11-01')).toBe(other);
   });
 
+  it('one card issued to two students at the same moment goes to exactly one of them', async () => {
+    const knex = testDb().knex;
+    const w = await createSchoolWorld(knex);
+    const other = await createStudent(knex, w.class401, { name: '陳小美', studentNumber: '11301002', seat: 2 });
+    for (let round = 0; round < 5; round++) {
+      const uid = `RACE${round}`;
+      const results = await Promise.allSettled([
+        issueCard(knex, { studentId: w.student, cardUid: uid, validFrom: '2026-09-01' }),
+        issueCard(knex, { studentId: other, cardUid: uid, validFrom: '2026-09-01' }),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(rejected.reason).toBeInstanceOf(CardError);
+      expect(await knex('cards').where({ card_uid: uid }).count('* as n').first()).toEqual({ n: 1 });
+    }
+  });
+
   it('retires a card from today by default, and removes a card retired before it began', async () => {
     const w = await createSchoolWorld(knex);
     await issueCard(knex, { studentId: w.student, cardUid: 'AA01', validFrom: '2026-08-01' });

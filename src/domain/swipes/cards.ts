@@ -50,6 +50,9 @@ export async function issueCard(
   return knex.transaction(async (trx) => {
     const student = await trx('students').where({ id: o.studentId }).forUpdate().first('id', 'school_id');
     if (!student) throw new CardError(`no student with id ${o.studentId}`);
+    // A card UID is one physical card: valid for one student at a time across the city. The UID itself is
+    // locked for the check, so two issues of one card at once cannot both pass it.
+    await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`card:${uid}`]);
     const clash = await trx('cards')
       .where('card_uid', uid)
       .where((w) => w.whereNull('valid_until').orWhere('valid_until', '>=', o.validFrom))
