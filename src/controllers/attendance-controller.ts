@@ -6,6 +6,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
+import { csvDocument } from '../domain/csv.js';
 import type { CurrentUser } from '../domain/accounts/current-user.js';
 import { audit } from '../domain/audit.js';
 import { addManualEntry, manualEntriesOfClass } from '../domain/attendance/manual-entries.js';
@@ -174,12 +175,6 @@ export async function createManualEntry(req: Request, res: Response): Promise<vo
   res.redirect(303, `/attendance?classId=${classId}&date=${e.date}`);
 }
 
-const csvCell = (v: string | number): string => {
-  let s = String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return `"${s.replace(/"/g, '""')}"`;
-};
-
 /** GET /attendance/export.csv?classId=…&date=… or &from=…&to=… — the class's attendance (staff). */
 export async function exportCsv(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
@@ -196,11 +191,8 @@ export async function exportCsv(req: Request, res: Response): Promise<void> {
   const view = await classDays(db.knex, user, q.classId, from, to, ruleOptions(req));
   if (!view) throw new NotFoundError();
   const header = ['日期', '星期', '班級', '座號', '學號', '姓名', '到校時間', '離校時間'];
-  const line = (r: DayViewRow) =>
-    [r.date, r.label.split(' ')[0] ?? '', r.className, r.seat, r.studentNumber, r.name, r.arrival, r.departure]
-      .map(csvCell)
-      .join(',');
-  const body = `\uFEFF${[header.map(csvCell).join(','), ...view.rows.map(line)].join('\r\n')}\r\n`;
+  const line = (r: DayViewRow) => [r.date, r.label.split(' ')[0] ?? '', r.className, r.seat, r.studentNumber, r.name, r.arrival, r.departure];
+  const body = csvDocument([header, ...view.rows.map(line)], { quoteAll: true });
   await audit(db.knex, req, {
     action: 'attendance.export',
     targetType: 'class',

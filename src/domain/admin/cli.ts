@@ -9,7 +9,7 @@ import { createReader, revokeReader, ReaderError } from '../readers/reader-token
 import { CardError, issueCard, normaliseCardUid, retireCard } from '../swipes/cards.js';
 import { addDays, schoolYearOf, taipeiDate } from '../time.js';
 import { addHoliday, auditAdmin, createPeriod, postAnnouncement, resetPassword } from './commands.js';
-import { csvCell } from './csv.js';
+import { csvDocument } from '../csv.js';
 import { importRoster } from './import-roster.js';
 import { AdminError, resolveSchool } from './schools.js';
 
@@ -71,7 +71,7 @@ export const COMMANDS: Record<string, Command> = {
         const outFile = typeof v['passwords-out'] === 'string' ? v['passwords-out'] : undefined;
         if (outFile) {
           const lines = [['帳號(學號)', '學生姓名', '家長姓名', '一次性密碼'], ...r.accounts.map((a) => [a.login, a.studentName, a.guardianName, a.password])];
-          await writeFile(outFile, `\uFEFF${lines.map((l) => l.map(csvCell).join(',')).join('\r\n')}\r\n`, { mode: 0o600, flag: 'wx' });
+          await writeFile(outFile, csvDocument(lines), { mode: 0o600, flag: 'wx' });
           ctx.out(`  ${r.accounts.length} 個新家長帳號的一次性密碼已寫入 ${outFile}（首次登入必須變更密碼；請妥善保管並於發放後刪除）\n`);
         } else {
           ctx.out(`  新家長帳號的一次性密碼（只顯示這一次，首次登入必須變更密碼）：\n`);

@@ -57,10 +57,3 @@ export function parseCsv(text: string): CsvRecord[] {
   if (field !== '' || fields.length > 0 || fieldStarted) endRecord();
   return out;
 }
-
-/** A CSV cell for output (quoted when needed; a leading = + - @ neutralised for spreadsheets). */
-export function csvCell(v: string | number): string {
-  let s = String(v);
-  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}

@@ -7,6 +7,7 @@ import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
 import { addDays, daysBetween, isWeekend, startOfTaipeiDay, weekdayName, weekdayOf } from '../time.js';
 import type { ChartSpec } from './chart.js';
+import { csvDocument } from '../csv.js';
 
 export const REPORT_KEYS = ['subscriptions', 'requests', 'refunds', 'sms', 'coverage'] as const;
 export type ReportKey = (typeof REPORT_KEYS)[number];
@@ -334,15 +335,7 @@ export function rangeProblem(range: Range): string | undefined {
   return undefined;
 }
 
-/** A CSV cell: quoted when needed; a leading = + - @ is neutralised so a spreadsheet never runs it as a formula. */
-function csvCell(v: Cell): string {
-  let s = String(v);
-  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** UTF-8 with a BOM (so Excel reads the Chinese correctly), CRLF line ends. */
+/** The report as CSV (see csv.ts): the same columns, rows and footer as the page. */
 export function reportCsv(r: Report): string {
-  const lines = [r.columns, ...r.rows, ...(r.footer ? [r.footer] : [])].map((row) => row.map(csvCell).join(','));
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
+  return csvDocument([r.columns, ...r.rows, ...(r.footer ? [r.footer] : [])]);
 }
