@@ -62,38 +62,60 @@ export function landing(req: Request, res: Response): void {
   res.render('sms/index', { title: '到離校簡訊服務', isStaff: userOf(req).role !== 'parent' });
 }
 
+const FILTER_KEYS = ['schoolId', 'classId', 'name', 'studentNumber', 'seat', 'status', 'applicant'] as const;
+const EMPTY_PAGE = { rows: [], total: 0, page: 1, from: 0, to: 0, lastPage: 1 };
+
+/**
+ * What both SMS lists (訂購服務, 註銷服務) render besides their rows: the validated filters (which the paging
+ * links carry on), the query's error message, the notice after a redirect, and the paging. A bad query answers
+ * 400 with the page and its message, and no rows.
+ */
+export async function renderSmsList<V extends { notice?: keyof typeof NOTICES | undefined }, T>(
+  req: Request,
+  res: Response,
+  o: {
+    view: string;
+    title: string;
+    path: string;
+    parsed: { ok: true; value: V } | { ok: false; message: string };
+    extraKeys?: readonly string[];
+    load: (value: V) => Promise<T>;
+    locals: Record<string, unknown>;
+  },
+): Promise<void> {
+  const user = userOf(req);
+  const values: Record<string, unknown> = o.parsed.ok ? { ...o.parsed.value } : {};
+  const hrefValues = Object.fromEntries(
+    [...FILTER_KEYS, ...(o.extraKeys ?? [])].map((k) => [k, values[k] as string | number | undefined]),
+  );
+  const [options, result] = await Promise.all([filterOptions(depsOf(req).db.knex, user), o.parsed.ok ? o.load(o.parsed.value) : EMPTY_PAGE]);
+  res.status(o.parsed.ok ? 200 : 400).render(o.view, {
+    title: o.title,
+    values: hrefValues,
+    queryError: o.parsed.ok ? undefined : o.parsed.message,
+    notice: o.parsed.ok && o.parsed.value.notice ? NOTICES[o.parsed.value.notice] : undefined,
+    options,
+    applicantOptions: APPLICANT_OPTIONS,
+    result,
+    pageSize: PAGE_SIZE,
+    pageLink: (n: number) => pageHref(o.path, hrefValues, n),
+    isParent: user.role === 'parent',
+    ...o.locals,
+  });
+}
+
 /** GET /sms/subscriptions — 到離校簡訊訂購服務 */
 export async function list(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
   const { db, clock } = depsOf(req);
   const parsed = parseQuery(orderListQuery, req);
-  const options = await filterOptions(db.knex, user);
-  const values: Partial<z.output<typeof orderListQuery>> = parsed.ok ? parsed.value : {};
-  const result = parsed.ok
-    ? await listSubscriptions(db.knex, user, parsed.value, clock.today())
-    : { rows: [], total: 0, page: 1, from: 0, to: 0, lastPage: 1 };
-  const hrefValues = {
-    schoolId: values.schoolId,
-    classId: values.classId,
-    name: values.name,
-    studentNumber: values.studentNumber,
-    seat: values.seat,
-    status: values.status,
-    applicant: values.applicant,
-  } as Record<string, string | number | undefined>;
-  res.status(parsed.ok ? 200 : 400).render('sms/subscriptions', {
+  await renderSmsList(req, res, {
+    view: 'sms/subscriptions',
     title: '到離校簡訊訂購服務',
-    values: hrefValues,
-    queryError: parsed.ok ? undefined : parsed.message,
-    notice: parsed.ok && parsed.value.notice ? NOTICES[parsed.value.notice] : undefined,
-    options,
-    statusOptions: ORDER_STATUS_OPTIONS,
-    applicantOptions: APPLICANT_OPTIONS,
-    result,
-    pageSize: PAGE_SIZE,
-    pageLink: (n: number) => pageHref('/sms/subscriptions', hrefValues, n),
-    isParent: user.role === 'parent',
-    itemsLabel,
+    path: '/sms/subscriptions',
+    parsed,
+    load: (value) => listSubscriptions(db.knex, user, value, clock.today()),
+    locals: { statusOptions: ORDER_STATUS_OPTIONS, itemsLabel },
   });
 }
 
