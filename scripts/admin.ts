@@ -5,9 +5,10 @@
  * stop the portal first, the embedded database has one owner at a time).
  */
 import 'dotenv/config';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/connection.js';
 import { runAdmin } from '../src/domain/admin/cli.js';
+import { runScript } from './run-script.js';
 
 async function main(): Promise<number> {
   let db: Database | undefined;
@@ -26,14 +27,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\nSee .env.example for every setting.\n`);
-      process.exit(78);
-    }
-    process.stderr.write(`admin failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runScript('admin', main);

@@ -7,9 +7,10 @@
  * (stop the portal first: the embedded database has one owner at a time).
  */
 import 'dotenv/config';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/connection.js';
 import { migrateLatest, migrationConfig, rollbackAll } from '../src/db/migrate.js';
+import { runScript } from './run-script.js';
 
 const USAGE = 'usage: npm run migrate [-- latest | down | --rollback-all | status]';
 
@@ -48,14 +49,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\nSee .env.example for every setting.\n`);
-      process.exit(78);
-    }
-    process.stderr.write(`migrate failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runScript('migrate', main);

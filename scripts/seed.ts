@@ -6,10 +6,11 @@
  */
 import 'dotenv/config';
 import { systemClock } from '../src/clock.js';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/connection.js';
 import { migrateLatest } from '../src/db/migrate.js';
 import { seedDemo, seedReference } from '../src/db/seed.js';
+import { runScript } from './run-script.js';
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -37,14 +38,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\nSee .env.example for every setting.\n`);
-      process.exit(78);
-    }
-    process.stderr.write(`seed failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runScript('seed', main);
