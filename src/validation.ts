@@ -2,7 +2,9 @@
  * Input rules shared by every boundary: one string where one value is meant (never an array), NFKC-normalised
  * once, no NUL or other control characters, explicit maximum lengths, ids range-checked, no coercion.
  */
+import type { Request } from 'express';
 import { z } from 'zod';
+import { NotFoundError } from './http-errors.js';
 import { isValidDate, MAX_DATE, MIN_DATE } from './domain/time.js';
 
 // eslint-disable-next-line no-control-regex
@@ -38,6 +40,13 @@ export const id = z
   .regex(/^[1-9]\d{0,9}$/, '格式有誤')
   .transform(Number)
   .pipe(z.number().int().max(2_147_483_647, '格式有誤'));
+
+/** The id in a route parameter: one that is not a valid id does not exist (404), like one that is not yours. */
+export function paramId(req: Request, name = 'id'): number {
+  const parsed = id.safeParse(req.params[name]);
+  if (!parsed.success) throw new NotFoundError();
+  return parsed.data;
+}
 
 /** An optional filter value: '' or missing means "all". */
 export const optionalId = z.union([z.literal(''), id]).optional().transform((v) => (v === '' ? undefined : v));

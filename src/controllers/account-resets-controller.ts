@@ -12,7 +12,7 @@ import { endSessionsOf } from '../domain/accounts/sessions.js';
 import { audit } from '../domain/audit.js';
 import { visibleClassIds, visibleStudentIds } from '../domain/scope.js';
 import { NotFoundError } from '../http-errors.js';
-import { csrfField, id, optionalId } from '../validation.js';
+import { csrfField, optionalId, paramId } from '../validation.js';
 
 const ListQuery = z.object({ classId: optionalId }).catch({ classId: undefined });
 
@@ -75,9 +75,7 @@ async function findResettable(knex: Knex, user: CurrentUser, accountId: number) 
 
 /** GET /account/parent-passwords/:accountId/reset — the confirmation page (works without JavaScript). */
 export async function confirm(req: Request, res: Response): Promise<void> {
-  const accountId = id.safeParse(req.params.accountId);
-  if (!accountId.success) throw new NotFoundError();
-  const target = await findResettable(depsOf(req).db.knex, userOf(req), accountId.data);
+  const target = await findResettable(depsOf(req).db.knex, userOf(req), paramId(req, 'accountId'));
   res.render('account/parent-password-confirm', { title: '重設家長密碼', target });
 }
 
@@ -88,10 +86,10 @@ export async function reset(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
   const deps = depsOf(req);
   const { knex } = deps.db;
-  const accountId = id.safeParse(req.params.accountId);
+  const accountId = paramId(req, 'accountId');
   const form = ResetForm.safeParse(req.body);
-  if (!accountId.success || !form.success) throw new NotFoundError();
-  const target = await findResettable(knex, user, accountId.data);
+  if (!form.success) throw new NotFoundError();
+  const target = await findResettable(knex, user, accountId);
 
   const password = oneTimePassword();
   const now = deps.clock.now();

@@ -15,7 +15,7 @@ import { bodyLines } from '../domain/announcements/rich-text.js';
 import { audit } from '../domain/audit.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, fieldErrors, id, page, text } from '../validation.js';
+import { csrfField, fieldErrors, page, paramId, text } from '../validation.js';
 
 const ListQuery = z.strictObject({ page });
 const AnnouncementForm = z.strictObject({
@@ -24,12 +24,6 @@ const AnnouncementForm = z.strictObject({
   body: text(5000, { min: 1, multiline: true }),
   pinned: z.literal('1').optional(),
 });
-
-function parseId(value: unknown): number {
-  const r = id.safeParse(value);
-  if (!r.success) throw new NotFoundError();
-  return r.data;
-}
 
 /** GET /announcements — 公告資訊服務 */
 export async function index(req: Request, res: Response): Promise<void> {
@@ -50,7 +44,7 @@ export async function index(req: Request, res: Response): Promise<void> {
 /** GET /announcements/:id */
 export async function show(req: Request, res: Response): Promise<void> {
   const { db, clock } = depsOf(req);
-  const a = await findVisibleAnnouncement(db.knex, userOf(req), clock.now(), parseId(req.params.id));
+  const a = await findVisibleAnnouncement(db.knex, userOf(req), clock.now(), paramId(req));
   if (!a) throw new NotFoundError();
   res.render('announcements/show', { title: a.title, a, lines: bodyLines(a.body) });
 }
@@ -104,7 +98,7 @@ export async function create(req: Request, res: Response): Promise<void> {
 
 /** GET /announcements/:id/edit */
 export async function editForm(req: Request, res: Response): Promise<void> {
-  const a = await findOwnAnnouncement(depsOf(req).db.knex, userOf(req), parseId(req.params.id));
+  const a = await findOwnAnnouncement(depsOf(req).db.knex, userOf(req), paramId(req));
   if (!a || a.withdrawnAt) throw new NotFoundError();
   renderForm(res, { mode: 'edit', id: a.id, values: { title: a.title, body: a.body, pinned: a.pinned } });
 }
@@ -113,7 +107,7 @@ export async function editForm(req: Request, res: Response): Promise<void> {
 export async function update(req: Request, res: Response): Promise<void> {
   const { db, clock } = depsOf(req);
   const user = userOf(req);
-  const annId = parseId(req.params.id);
+  const annId = paramId(req);
   const existing = await findOwnAnnouncement(db.knex, user, annId);
   if (!existing || existing.withdrawnAt) throw new NotFoundError();
   const parsed = AnnouncementForm.safeParse(req.body);
@@ -134,7 +128,7 @@ export async function update(req: Request, res: Response): Promise<void> {
 export async function withdraw(req: Request, res: Response): Promise<void> {
   const { db, clock } = depsOf(req);
   const user = userOf(req);
-  const annId = parseId(req.params.id);
+  const annId = paramId(req);
   const parsed = z.strictObject({ ...csrfField }).safeParse(req.body);
   if (!parsed.success) throw new NotFoundError();
   const ok = await db.knex.transaction(async (trx) => {

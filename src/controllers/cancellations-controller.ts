@@ -4,10 +4,10 @@ import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { HttpError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField } from '../validation.js';
+import { csrfField, paramId } from '../validation.js';
 import { CANCELLATION_STATUS_OPTIONS, listCancellations } from '../domain/subscriptions/queries.js';
 import { cancellationListQuery, parseQuery } from './subscriptions-filters.js';
-import { paramId, renderRefusal, renderSmsList, serviceOf } from './subscriptions-controller.js';
+import { renderRefusal, renderSmsList, serviceOf } from './subscriptions-controller.js';
 
 /** GET /sms/cancellations — 到離校簡訊註銷服務 */
 export async function list(req: Request, res: Response): Promise<void> {

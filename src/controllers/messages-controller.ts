@@ -17,7 +17,7 @@ import {
 } from '../domain/messages/messages.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, fieldErrors, id, optionalId, page, text } from '../validation.js';
+import { csrfField, fieldErrors, id, optionalId, page, text, paramId } from '../validation.js';
 
 const IndexQuery = z.strictObject({ page, classId: optionalId });
 
@@ -135,9 +135,7 @@ export async function create(req: Request, res: Response): Promise<void> {
 
 /** GET /messages/:id — one sent message with each recipient's status (numbers masked). Staff only. */
 export async function show(req: Request, res: Response): Promise<void> {
-  const r = id.safeParse(req.params.id);
-  if (!r.success) throw new NotFoundError();
-  const m = await findSentMessage(depsOf(req).db.knex, userOf(req), r.data);
+  const m = await findSentMessage(depsOf(req).db.knex, userOf(req), paramId(req));
   if (!m) throw new NotFoundError();
   res.render('messages/show', { title: '訊息發送狀態', m, statusLabels: STATUS_LABELS });
 }

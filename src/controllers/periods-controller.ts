@@ -10,8 +10,7 @@ import { depsOf, userOf } from '../deps.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { audit } from '../domain/audit.js';
-import { csrfField, date, fieldErrors, text } from '../validation.js';
-import { paramId } from './subscriptions-controller.js';
+import { csrfField, date, fieldErrors, paramId, text } from '../validation.js';
 
 const fee = z
   .string({ error: '請輸入 0 到 100000 的整數' })

@@ -20,7 +20,7 @@ import {
 import { visibleClassIds, visibleStudentIds } from '../domain/scope.js';
 import { HttpError, NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, id, optionalId } from '../validation.js';
+import { csrfField, id, optionalId, paramId } from '../validation.js';
 import { formatPhone, maskPhone } from '../views-helpers.js';
 
 const TITLE = '到離校簡訊註冊服務';
@@ -28,12 +28,6 @@ const TITLE = '到離校簡訊註冊服務';
 function context(req: Request): PhoneContext {
   const { db, clock, config } = depsOf(req);
   return { knex: db.knex, user: userOf(req), now: clock.now(), secret: config.sessionSecret };
-}
-
-function phoneId(req: Request): number {
-  const parsed = id.safeParse(req.params.id);
-  if (!parsed.success) throw new NotFoundError();
-  return parsed.data;
 }
 
 const body = (req: Request) => ({ ...((req.body ?? {}) as Record<string, unknown>) });
@@ -146,7 +140,7 @@ const verifySchema = z.strictObject({ ...csrfField, code: z.string().max(40) });
 
 /** POST /sms/phones/:id/verification — check the 6-digit code. */
 export async function verify(req: Request, res: Response): Promise<void> {
-  const pid = phoneId(req);
+  const pid = paramId(req);
   const parsed = verifySchema.safeParse(body(req));
   const c = context(req);
   const result = await verifyPhone(c, pid, parsed.success ? parsed.data.code : '');
@@ -168,7 +162,7 @@ const emptySchema = z.strictObject({ ...csrfField });
 
 /** POST /sms/phones/:id/code — 重新傳送驗證碼 (once a minute). */
 export async function resend(req: Request, res: Response): Promise<void> {
-  const pid = phoneId(req);
+  const pid = paramId(req);
   if (!emptySchema.safeParse(body(req)).success) throw new HttpError(422, '表單內容有誤，請回到頁面重新操作。');
   const c = context(req);
   const result = await resendCode(c, pid);
@@ -187,7 +181,7 @@ export async function resend(req: Request, res: Response): Promise<void> {
 
 /** POST /sms/phones/:id/deletion — 刪除 a number. */
 export async function destroy(req: Request, res: Response): Promise<void> {
-  const pid = phoneId(req);
+  const pid = paramId(req);
   if (!emptySchema.safeParse(body(req)).success) throw new HttpError(422, '表單內容有誤，請回到頁面重新操作。');
   const c = context(req);
   const removed = await removePhone(c, pid);

@@ -3,9 +3,9 @@ import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, date, fieldErrors } from '../validation.js';
+import { csrfField, date, fieldErrors, paramId } from '../validation.js';
 import { ServiceInputError } from '../domain/subscriptions/subscription-service.js';
-import { paramId, renderRefusal, serviceOf } from './subscriptions-controller.js';
+import { renderRefusal, serviceOf } from './subscriptions-controller.js';
 
 const paymentForm = z.strictObject({ ...csrfField, paidOn: date });
 

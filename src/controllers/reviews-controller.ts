@@ -4,13 +4,13 @@ import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { HttpError, NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, fieldErrors, id, text } from '../validation.js';
+import { csrfField, fieldErrors, id, paramId, text } from '../validation.js';
 import { itemsLabel } from '../domain/subscriptions/lifecycle.js';
 import { KIND_OPTIONS, PAGE_SIZE, filterOptions, listPendingReviews } from '../domain/subscriptions/queries.js';
 import { visibleStudentIds } from '../domain/scope.js';
 import { ServiceInputError } from '../domain/subscriptions/subscription-service.js';
 import { pageHref, parseQuery, reviewListQuery } from './subscriptions-filters.js';
-import { paramId, renderRefusal, serviceOf } from './subscriptions-controller.js';
+import { renderRefusal, serviceOf } from './subscriptions-controller.js';
 
 /** GET /reviews */
 export async function list(req: Request, res: Response): Promise<void> {

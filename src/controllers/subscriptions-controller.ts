@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { HttpError, NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, fieldErrors, id } from '../validation.js';
+import { csrfField, fieldErrors, id, paramId } from '../validation.js';
 import { feeOf, itemsLabel, ITEM_LABELS } from '../domain/subscriptions/lifecycle.js';
 import {
   APPLICANT_OPTIONS,
@@ -39,13 +39,6 @@ export const NOTICES = {
 export function serviceOf(req: Request): SubscriptionService {
   const { db, clock } = depsOf(req);
   return new SubscriptionService(db.knex, clock, { logger: req.log });
-}
-
-/** A route id that is not a valid id does not exist. */
-export function paramId(req: Request, name = 'id'): number {
-  const parsed = id.safeParse(req.params[name]);
-  if (!parsed.success) throw new NotFoundError();
-  return parsed.data;
 }
 
 /** A refused transition (409/403) shows its message with a way back; anything else goes to the error page. */

@@ -9,7 +9,7 @@ import { audit } from '../domain/audit.js';
 import { listUnmatched, resolveUnmatched } from '../domain/swipes/unmatched.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, date, fieldErrors, id, page, text } from '../validation.js';
+import { csrfField, date, fieldErrors, id, page, text, paramId } from '../validation.js';
 import { CARD_UID_RE, CardError, cardsOfStudent, issueCard, retireSchoolCard } from '../domain/swipes/cards.js';
 import { visibleStudentIds } from '../domain/scope.js';
 
@@ -55,15 +55,14 @@ export async function unmatched(req: Request, res: Response): Promise<void> {
 export async function resolve(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
   const { db, clock } = depsOf(req);
-  const swipeId = id.safeParse(req.params.id);
-  if (!swipeId.success) throw new NotFoundError();
+  const swipeId = paramId(req);
   const parsed = ResolutionForm.safeParse(req.body ?? {});
   if (!parsed.success) {
     const errors = fieldErrors(parsed.error);
     const raw = (req.body as Record<string, unknown> | undefined)?.studentNumber;
     return render(req, res, {
       status: 422,
-      errorFor: swipeId.data,
+      errorFor: swipeId,
       error: errors.studentNumber ?? errors.action ?? errors._form ?? '輸入的資料有誤',
       value: typeof raw === 'string' ? raw.slice(0, 32) : '',
     });
@@ -72,18 +71,18 @@ export async function resolve(req: Request, res: Response): Promise<void> {
   const result = await resolveUnmatched(
     db.knex,
     user,
-    swipeId.data,
+    swipeId,
     form.action === 'assign' ? { kind: 'assign', studentNumber: form.studentNumber } : { kind: 'ignore' },
     clock.now(),
   );
   if (result.outcome === 'not_found') {
-    req.log.warn({ swipeId: swipeId.data }, 'scope refusal or already resolved: swipe');
+    req.log.warn({ swipeId: swipeId }, 'scope refusal or already resolved: swipe');
     throw new NotFoundError();
   }
   if (result.outcome === 'no_such_student') {
     return render(req, res, {
       status: 422,
-      errorFor: swipeId.data,
+      errorFor: swipeId,
       error: '本校沒有這個學號的學生',
       value: form.action === 'assign' ? form.studentNumber : '',
     });
@@ -91,7 +90,7 @@ export async function resolve(req: Request, res: Response): Promise<void> {
   await audit(db.knex, req, {
     action: result.outcome === 'assigned' ? 'swipe.assign' : 'swipe.ignore',
     targetType: 'swipe',
-    targetId: swipeId.data,
+    targetId: swipeId,
     details: result.studentId ? { studentId: result.studentId } : {},
   });
   setFlash(req, 'success', result.outcome === 'assigned' ? '已將刷卡紀錄指定給學生' : '已將刷卡紀錄標示為忽略');
