@@ -1,16 +1,11 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeTestDb, resetDb, testDb } from '../support/db.js';
-import { buildTestApp, signedIn } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { testDb } from '../support/db.js';
+import { signedIn, useTestApp } from '../support/app.js';
 import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
 import { createAnnouncement, createOutbox, createRequest } from '../support/content-factories.js';
 
-const { app } = buildTestApp();
+const { app } = useTestApp();
 const knex = () => testDb().knex;
-afterAll(async () => {
-  await app.shutdown();
-  await closeTestDb();
-});
-beforeEach(() => resetDb());
 
 const ROLES = [
   { role: 'parent' as const, login: '11301001' },

@@ -1,17 +1,12 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeTestDb, resetDb, testDb } from '../support/db.js';
-import { buildTestApp, postForm, signedIn } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { testDb } from '../support/db.js';
+import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createClass, createParent, createSchoolWorld, createStudent } from '../support/factories.js';
 import { createAnnouncement } from '../support/content-factories.js';
 import { bodyLines, safeHref } from '../../src/domain/announcements/rich-text.js';
 
-const { app } = buildTestApp();
+const { app } = useTestApp();
 const knex = () => testDb().knex;
-afterAll(async () => {
-  await app.shutdown();
-  await closeTestDb();
-});
-beforeEach(() => resetDb());
 
 async function twoSchools() {
   const a = await createSchoolWorld(knex());

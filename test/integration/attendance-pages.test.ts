@@ -1,23 +1,15 @@
 import request from 'supertest';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeTestDb, resetDb, testDb } from '../support/db.js';
-import { buildTestApp, getCsrf, postForm, signedIn } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { testDb } from '../support/db.js';
+import { getCsrf, postForm, signedIn, useTestApp } from '../support/app.js';
 import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
 import { createPhone } from '../support/sms-factories.js';
 import { createHoliday, createManualEntry, createReaderToken, createSwipe } from '../support/attendance-factories.js';
 
 // Tuesday 2026-11-24, 17:00 Taipei.
 const NOW = '2026-11-24T09:00:00Z';
-const { app, clock } = buildTestApp({ now: NOW });
+const { app } = useTestApp({ now: NOW });
 const knex = testDb().knex;
-afterAll(async () => {
-  await app.shutdown();
-  await closeTestDb();
-});
-beforeEach(async () => {
-  await resetDb();
-  clock.set(NOW);
-});
 
 /** The rows of the first attendance grid of a page: [label, 到校時間, 離校時間]. */
 function gridRows(html: string): string[][] {

@@ -2,17 +2,12 @@
 import bcrypt from 'bcrypt';
 import request from 'supertest';
 import type { Agent } from 'supertest';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeTestDb, resetDb, testDb } from '../support/db.js';
-import { buildTestApp, csrfFrom, getCsrf, login, postForm, signedIn } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { testDb } from '../support/db.js';
+import { csrfFrom, getCsrf, login, postForm, signedIn, useTestApp } from '../support/app.js';
 import { createParent, createSchool, createSchoolWorld, createClass, createStaff, createStudent, PASSWORD } from '../support/factories.js';
 
-const { app } = buildTestApp();
-afterAll(async () => {
-  await app.shutdown();
-  await closeTestDb();
-});
-beforeEach(() => resetDb());
+const { app } = useTestApp();
 
 const changePassword = (agent: Agent, fields: Record<string, string>) => postForm(agent, '/account/password', '/account/password', fields);
 const hashOf = async (accountId: number) => (await testDb().knex('accounts').where({ id: accountId }).first('password_hash')).password_hash as string;

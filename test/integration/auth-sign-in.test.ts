@@ -1,23 +1,15 @@
 /** 系統登入 through HTTP: sessions, captcha, generic failures, redirects, timeouts, input, cookies, CSRF. */
 import request from 'supertest';
 import type { Agent, Response } from 'supertest';
-import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { seedReference } from '../../src/db/seed.js';
 import { hashPassword } from '../../src/domain/accounts/passwords.js';
 import { CAPTCHA_TTL_MS } from '../../src/domain/accounts/captcha.js';
-import { closeTestDb, resetDb, testDb } from '../support/db.js';
-import { buildTestApp, CAPTCHA, csrfFrom, DEFAULT_NOW, getCsrf, login, signedIn } from '../support/app.js';
+import { testDb } from '../support/db.js';
+import { buildTestApp, CAPTCHA, csrfFrom, DEFAULT_NOW, getCsrf, login, signedIn, useTestApp } from '../support/app.js';
 import { createSchool, createSchoolWorld, PASSWORD } from '../support/factories.js';
 
-const { app, clock } = buildTestApp();
-afterAll(async () => {
-  await app.shutdown();
-  await closeTestDb();
-});
-beforeEach(async () => {
-  clock.set(DEFAULT_NOW);
-  await resetDb();
-});
+const { app, clock } = useTestApp();
 
 const sidOf = (res: Response): string | undefined => {
   const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);

@@ -1,6 +1,6 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeTestDb, resetDb, testDb } from '../support/db.js';
-import { buildTestApp, postForm, signedIn } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { testDb } from '../support/db.js';
+import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createSchoolWorld, createStudent } from '../support/factories.js';
 import { createPhone } from '../support/content-factories.js';
 import { MESSAGES_PER_HOUR, sendMessage, smsLength } from '../../src/domain/messages/messages.js';
@@ -8,16 +8,8 @@ import { loadCurrentUser } from '../../src/domain/accounts/current-user.js';
 import { SmsDispatcher } from '../../src/domain/sms/dispatcher.js';
 import type { OutgoingSms, SendResult, SmsProvider } from '../../src/domain/sms/providers/provider.js';
 
-const { app, clock } = buildTestApp();
+const { app, clock } = useTestApp();
 const knex = () => testDb().knex;
-afterAll(async () => {
-  await app.shutdown();
-  await closeTestDb();
-});
-beforeEach(async () => {
-  await resetDb();
-  clock.set('2026-11-24T01:00:00Z');
-});
 
 /** 401: 王小明 (2 verified + 1 unverified), 陳小美 (1 verified), 林小強 (none); 402: 張小華 (1 verified). */
 async function world() {

@@ -1,21 +1,13 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeTestDb, resetDb, testDb } from '../support/db.js';
-import { buildTestApp, postForm, signedIn } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { testDb } from '../support/db.js';
+import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createParent, createSchoolWorld, createStudent } from '../support/factories.js';
 import { createPhone } from '../support/sms-factories.js';
 import { loadCurrentUser } from '../../src/domain/accounts/current-user.js';
 import { addPhone } from '../../src/domain/phones/phone-service.js';
 
-const { app, clock } = buildTestApp();
+const { app, clock } = useTestApp();
 const knex = testDb().knex;
-afterAll(async () => {
-  await app.shutdown();
-  await closeTestDb();
-});
-beforeEach(async () => {
-  await resetDb();
-  clock.set('2026-11-24T01:00:00Z');
-});
 
 const count = async (table: string, where: Record<string, unknown> = {}) =>
   Number((await knex(table).where(where).count({ n: '*' }).first())?.n);

@@ -1,20 +1,15 @@
 import request from 'supertest';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { FixedClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { connect } from '../../src/db/connection.js';
 import { createLogger } from '../../src/logger.js';
-import { closeTestDb, resetDb, testDb } from '../support/db.js';
-import { buildTestApp, signedIn } from '../support/app.js';
+import { testDb } from '../support/db.js';
+import { signedIn, useTestApp } from '../support/app.js';
 import { createSchoolWorld } from '../support/factories.js';
 
-const { app } = buildTestApp();
-afterAll(async () => {
-  await app.shutdown();
-  await closeTestDb();
-});
-beforeEach(() => resetDb());
+const { app } = useTestApp();
 
 function expectSecurityHeaders(res: request.Response) {
   const csp = res.headers['content-security-policy'] as string;

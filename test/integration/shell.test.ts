@@ -1,15 +1,10 @@
 import request from 'supertest';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeTestDb, resetDb, testDb } from '../support/db.js';
-import { buildTestApp, signedIn, login } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { testDb } from '../support/db.js';
+import { login, signedIn, useTestApp } from '../support/app.js';
 import { createSchoolWorld } from '../support/factories.js';
 
-const { app } = buildTestApp();
-afterAll(async () => {
-  await app.shutdown();
-  await closeTestDb();
-});
-beforeEach(() => resetDb());
+const { app } = useTestApp();
 
 describe('the shell of the site', () => {
   it('answers /healthz without the database and /readyz with it', async () => {

@@ -1,19 +1,11 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeTestDb, resetDb, testDb } from '../support/db.js';
-import { buildTestApp, postForm, signedIn } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { testDb } from '../support/db.js';
+import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createClass, createParent, createPeriod, createSchool, createStaff, createStudent, createSubscription } from '../support/factories.js';
 import { createRequest, lifecycleSnapshot, smsWorld } from '../support/subscriptions-factories.js';
 
-const { app, clock } = buildTestApp();
+const { app } = useTestApp();
 const knex = testDb().knex;
-afterAll(async () => {
-  await app.shutdown();
-  await closeTestDb();
-});
-beforeEach(async () => {
-  await resetDb();
-  clock.set('2026-11-24T01:00:00Z');
-});
 const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
 describe('another class, another family, another school: 404 for every action, nothing changes', () => {

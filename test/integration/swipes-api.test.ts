@@ -1,7 +1,7 @@
 import request from 'supertest';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeTestDb, resetDb, testDb } from '../support/db.js';
-import { buildTestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { testDb } from '../support/db.js';
+import { useTestApp } from '../support/app.js';
 import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
 import { createPhone } from '../support/sms-factories.js';
 import { createCard, createManualEntry, createReaderToken } from '../support/attendance-factories.js';
@@ -10,16 +10,8 @@ import { issueCard, retireCard } from '../../src/domain/swipes/cards.js';
 
 // Tuesday 2026-11-24, 07:50 Taipei.
 const NOW = '2026-11-23T23:50:00Z';
-const { app, clock } = buildTestApp({ now: NOW });
+const { app, clock } = useTestApp({ now: NOW });
 const knex = testDb().knex;
-afterAll(async () => {
-  await app.shutdown();
-  await closeTestDb();
-});
-beforeEach(async () => {
-  await resetDb();
-  clock.set(NOW);
-});
 
 async function world() {
   const w = await createSchoolWorld(knex);

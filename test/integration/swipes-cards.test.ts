@@ -1,20 +1,15 @@
 import request from 'supertest';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeTestDb, resetDb, testDb } from '../support/db.js';
-import { buildTestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { testDb } from '../support/db.js';
+import { useTestApp } from '../support/app.js';
 import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
 import { createPhone } from '../support/sms-factories.js';
 import { createReaderToken } from '../support/attendance-factories.js';
 import { CardError, issueCard, retireCard, studentForCard } from '../../src/domain/swipes/cards.js';
 
 const NOW = '2026-11-23T23:50:00Z'; // Tuesday 2026-11-24 07:50 Taipei
-const { app } = buildTestApp({ now: NOW });
+const { app } = useTestApp({ now: NOW });
 const knex = testDb().knex;
-afterAll(async () => {
-  await app.shutdown();
-  await closeTestDb();
-});
-beforeEach(() => resetDb());
 
 describe('cards (issueCard / retireCard)', () => {
   it('issues a card, and a replacement ends the old card the day before', async () => {

@@ -1,21 +1,13 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeTestDb, resetDb, testDb } from '../support/db.js';
-import { buildTestApp, postForm, signedIn } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { testDb } from '../support/db.js';
+import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createPeriod, createSchoolWorld, createSubscription } from '../support/factories.js';
 import { createPhone } from '../support/sms-factories.js';
 import { createReaderToken, createSwipe } from '../support/attendance-factories.js';
 
 const NOW = '2026-11-24T01:00:00Z'; // Tuesday 09:00 Taipei
-const { app, clock } = buildTestApp({ now: NOW });
+const { app } = useTestApp({ now: NOW });
 const knex = testDb().knex;
-afterAll(async () => {
-  await app.shutdown();
-  await closeTestDb();
-});
-beforeEach(async () => {
-  await resetDb();
-  clock.set(NOW);
-});
 
 async function world() {
   const w = await createSchoolWorld(knex);

@@ -5,7 +5,8 @@ import { FixedClock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import type { AppDeps } from '../../src/deps.js';
-import { testDb } from './db.js';
+import { afterAll, beforeEach } from 'vitest';
+import { closeTestDb, resetDb, testDb } from './db.js';
 import { PASSWORD } from './factories.js';
 
 export const CAPTCHA = 'TEST1';
@@ -25,6 +26,23 @@ export function buildTestApp(o: { now?: string; env?: Record<string, string> } =
   const clock = new FixedClock(o.now ?? DEFAULT_NOW);
   const deps: AppDeps = { config, db: testDb(), clock, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') };
   return { app: createApp(deps), deps, clock, config };
+}
+
+/**
+ * buildTestApp() for a whole test file: every test starts on empty tables with the clock back at `now`, and
+ * the app and the database pool close after the last test.
+ */
+export function useTestApp(o: { now?: string; env?: Record<string, string> } = {}): TestApp {
+  const t = buildTestApp(o);
+  afterAll(async () => {
+    await t.app.shutdown();
+    await closeTestDb();
+  });
+  beforeEach(async () => {
+    await resetDb();
+    t.clock.set(o.now ?? DEFAULT_NOW);
+  });
+  return t;
 }
 
 /** The CSRF token of the first form on a page. */
