@@ -16,20 +16,17 @@ export function baseLocals(req: Request, res: Response, next: NextFunction): voi
 }
 
 /**
- * What every template may use: the helpers, the CSRF token (created lazily, so pages without a form create
- * no session), the current path for the menu, and a flash message from the last redirect.
+ * What signed-in pages add to baseLocals: the user, the CSRF token (created lazily, so pages without a form
+ * create no session), a flash message from the last redirect, and the staff's count of requests to review.
  */
 export function viewLocals(req: Request, res: Response, next: NextFunction): void {
-  res.locals.h = helpers;
-  res.locals.currentPath = req.path;
+  // (h, currentPath, and the defaults of the rest come from baseLocals.)
   res.locals.user = req.user;
   res.locals.csrf = () => csrfToken(req);
-  res.locals.flash = undefined;
   if (req.session?.flash) {
     res.locals.flash = req.session.flash;
     delete req.session.flash;
   }
-  res.locals.reviewCount = 0;
   // Staff see how many requests wait for them (審核) in the menu: one indexed count, GET pages only.
   if (req.method === 'GET' && req.user && req.user.role !== 'parent') {
     pendingReviewCount(depsOf(req).db.knex, req.user).then((n) => {
