@@ -1,4 +1,5 @@
 /** Formatting for templates: dates, times, ROC years, masks, labels. Pure functions only. */
+import { maskPhone } from './domain/phones/phone-number.js';
 import { shortDate, taipeiDate, taipeiTime, weekdayName } from './domain/time.js';
 
 export const LEVEL_LABELS: Record<string, string> = {
@@ -28,10 +29,7 @@ export function formatDateTime(value: Date | null | undefined): string {
   return value ? `${taipeiDate(value)} ${taipeiTime(value)}` : '';
 }
 
-/** `0912345678` → `0912-***-678`, as staff see parents' numbers. */
-export function maskPhone(number: string): string {
-  return /^09\d{8}$/.test(number) ? `${number.slice(0, 4)}-***-${number.slice(7)}` : '***';
-}
+export { maskPhone };
 
 /** `0912345678` → `0912-345-678`, as a parent sees their own number. */
 export function formatPhone(number: string): string {

@@ -28,3 +28,8 @@ export function normalisePhone(input: unknown): PhoneParse {
   if (!/^09\d{8}$/.test(digits)) return { ok: false, message: PHONE_REFUSAL };
   return { ok: true, number: digits };
 }
+
+/** `0912345678` → `0912-***-678`: how staff pages, logs and the audit log show a number. */
+export function maskPhone(number: string): string {
+  return /^09\d{8}$/.test(number) ? `${number.slice(0, 4)}-***-${number.slice(7)}` : '***';
+}

@@ -18,7 +18,8 @@
  * 8 逾時無送達, 9 預約已取消) cannot and fail at once. A repeated clientid is answered with the first
  * message's msgid and status (plus `Duplicate=Y`), which therefore counts as accepted: it went out once.
  */
-import { maskedNumber, type OutgoingSms, type SendResult, type SmsProvider } from './provider.js';
+import { type OutgoingSms, type SendResult, type SmsProvider } from './provider.js';
+import { maskPhone } from '../../phones/phone-number.js';
 import type { Logger } from '../../../logger.js';
 
 export const MITAKE_STATUS: Record<string, string> = {
@@ -111,7 +112,7 @@ export class MitakeProvider implements SmsProvider {
       text = await res.text();
     } catch (err) {
       const why = err instanceof Error ? err.name : 'error';
-      this.o.logger?.warn({ outboxId: sms.id, to: maskedNumber(sms.phone), why }, 'mitake unreachable');
+      this.o.logger?.warn({ outboxId: sms.id, to: maskPhone(sms.phone), why }, 'mitake unreachable');
       return { ok: false, error: `三竹簡訊閘道無法連線（${why}）`, permanent: false };
     }
     if (httpStatus < 200 || httpStatus >= 300) {
@@ -120,11 +121,11 @@ export class MitakeProvider implements SmsProvider {
     const r = parseMitakeResponse(text.slice(0, 10_000));
     const code = r.statuscode ?? '';
     if (MITAKE_ACCEPTED.has(code) && r.msgid) {
-      this.o.logger?.info({ outboxId: sms.id, to: maskedNumber(sms.phone), statuscode: code }, 'mitake accepted');
+      this.o.logger?.info({ outboxId: sms.id, to: maskPhone(sms.phone), statuscode: code }, 'mitake accepted');
       return { ok: true, providerMessageId: r.msgid.slice(0, 64) };
     }
     const label = MITAKE_STATUS[code] ?? '無法辨識的回應';
-    this.o.logger?.warn({ outboxId: sms.id, to: maskedNumber(sms.phone), statuscode: code.slice(0, 4) }, 'mitake refused');
+    this.o.logger?.warn({ outboxId: sms.id, to: maskPhone(sms.phone), statuscode: code.slice(0, 4) }, 'mitake refused');
     return {
       ok: false,
       error: `三竹 statuscode=${code.slice(0, 4) || '(none)'}：${label}`,

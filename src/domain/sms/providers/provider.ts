@@ -17,7 +17,3 @@ export interface SmsProvider {
   send(sms: OutgoingSms): Promise<SendResult>;
 }
 
-/** `0912345678` → `0912-***-678`: the only form of a number a log line may carry. */
-export function maskedNumber(phone: string): string {
-  return /^09\d{8}$/.test(phone) ? `${phone.slice(0, 4)}-***-${phone.slice(7)}` : '***';
-}
