@@ -94,7 +94,7 @@ describe('簡訊發送紀錄', () => {
     expect(page.text).toContain('0955-***-777');
     expect(page.text).not.toContain('0912345678');
     expect(page.text).not.toContain('0955666777');
-    for (const label of ['已送出', '失敗', '排隊中']) expect(page.text).toContain(label);
+    for (const label of ['已發送', '發送失敗', '待發送']) expect(page.text).toContain(label);
     expect(page.text).toContain('您的手機驗證碼為******');
     expect(page.text).not.toContain('482913');
     expect(page.text).not.toContain('昨天的簡訊');
@@ -152,7 +152,7 @@ describe('簡訊發送紀錄', () => {
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     const page = await admin.get('/sms/log');
     expect(page.text).toContain('手機驗證碼');
-    expect(page.text).toContain('已送出');
+    expect(page.text).toContain('已發送');
     expect(page.text).toContain('0912-***-678');
     expect(logged).toContain('sms (log provider)');
     expect(logged).not.toContain('0912345678');

@@ -252,10 +252,3 @@ export async function messagesForParent(knex: Knex, user: CurrentUser, pageNo = 
   return { rows, total, page, perPage: PER_PAGE };
 }
 
-export const STATUS_LABELS: Record<string, string> = {
-  queued: '待發送',
-  sending: '發送中',
-  sent: '已發送',
-  delivered: '已送達',
-  failed: '發送失敗',
-};

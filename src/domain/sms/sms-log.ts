@@ -4,12 +4,13 @@ import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
 import { addDays, startOfTaipeiDay } from '../time.js';
 
+/** The SMS states in the words every page uses (簡訊發送紀錄, 訊息發送服務, 統計報表). */
 export const SMS_STATUS_LABELS: Record<string, string> = {
-  queued: '排隊中',
-  sending: '傳送中',
-  sent: '已送出',
+  queued: '待發送',
+  sending: '發送中',
+  sent: '已發送',
   delivered: '已送達',
-  failed: '失敗',
+  failed: '發送失敗',
 };
 
 export const SMS_KIND_LABELS: Record<string, string> = {
