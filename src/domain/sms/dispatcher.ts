@@ -138,11 +138,7 @@ export class SmsDispatcher {
     }
     // Once a verification code has gone out (or never will), the outbox need not keep it readable.
     if (outcome !== 'retried' && sms.kind === 'verification') change.body = sms.body.replace(/\d{6}/g, '******');
-    // Each write in its own one-statement transaction: on a real server the same as autocommit; on the
-    // embedded PGlite server it keeps the statement's protocol messages together while other connections work.
-    await this.o.knex.transaction(async (trx) => {
-      await trx('sms_outbox').where(fence).update({ ...change, claimed_until: null });
-    });
+    await this.o.knex('sms_outbox').where(fence).update({ ...change, claimed_until: null });
     return outcome;
   }
 
