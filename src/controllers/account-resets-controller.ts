@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import type { CurrentUser } from '../domain/accounts/current-user.js';
-import { hashPassword, oneTimePassword } from '../domain/accounts/passwords.js';
+import { issueOneTimePassword } from '../domain/accounts/passwords.js';
 import { endSessionsOf } from '../domain/accounts/sessions.js';
 import { audit } from '../domain/audit.js';
 import { visibleClassIds, visibleStudentIds } from '../domain/scope.js';
@@ -91,12 +91,12 @@ export async function reset(req: Request, res: Response): Promise<void> {
   if (!form.success) throw new NotFoundError();
   const target = await findResettable(knex, user, accountId);
 
-  const password = oneTimePassword();
+  const { password, hash } = await issueOneTimePassword();
   const now = deps.clock.now();
   await knex('accounts')
     .where({ id: target.id })
     .update({
-      password_hash: await hashPassword(password),
+      password_hash: hash,
       must_change_password: true,
       password_changed_at: now,
       failed_logins: 0,

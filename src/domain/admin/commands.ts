@@ -3,7 +3,7 @@
  * in a dry run, what it would do) so the script can report it. Every change is audited with no actor account.
  */
 import type { Knex } from 'knex';
-import { hashPassword, oneTimePassword } from '../accounts/passwords.js';
+import { issueOneTimePassword } from '../accounts/passwords.js';
 import { endSessionsOf } from '../accounts/sessions.js';
 import { postBureauAnnouncement } from '../announcements/announcements.js';
 import { isValidDate } from '../time.js';
@@ -78,8 +78,7 @@ export async function resetPassword(
   if (!account) throw new AdminError(`找不到帳號 ${login}（${o.role}）`);
   if (account.disabled_at) throw new AdminError(`帳號 ${login} 已停用`);
   if (o.dryRun) return { accountId: account.id, displayName: account.display_name, password: undefined, sessionsEnded: 0 };
-  const password = oneTimePassword();
-  const hash = await hashPassword(password);
+  const { password, hash } = await issueOneTimePassword();
   let ended = 0;
   await knex.transaction(async (trx) => {
     await trx('accounts').where({ id: account.id }).update({

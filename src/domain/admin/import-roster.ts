@@ -5,7 +5,7 @@
  * student (school, 學號), parent account (parent, school, login = 學號) — and never duplicates.
  */
 import type { Knex } from 'knex';
-import { hashPassword, oneTimePassword } from '../accounts/passwords.js';
+import { hashOneTimePassword, oneTimePassword } from '../accounts/passwords.js';
 import { parseCsv } from './csv.js';
 
 /** The header of the file, in order (Chinese, as the school office sees it; English names accepted too). */
@@ -152,7 +152,7 @@ export interface ImportOptions {
   schoolId: number;
   schoolYear: number;
   dryRun?: boolean;
-  /** Hash for new accounts' one-time passwords (bcrypt by default). */
+  /** Hash for new accounts' one-time passwords (hashOneTimePassword by default: see ONE_TIME_PASSWORD_COST). */
   hash?: (password: string) => Promise<string>;
   newPassword?: () => string;
 }
@@ -160,6 +160,44 @@ export interface ImportOptions {
 const emptyCounts = () => ({ created: 0, updated: 0, unchanged: 0 });
 
 class DryRunRollback extends Error {}
+
+/** Rows per multi-row INSERT (well under PostgreSQL's 65,535 bind parameters). */
+const CHUNK = 1000;
+
+async function insertChunked(trx: Knex.Transaction, table: string, rows: Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) await trx(table).insert(rows.slice(i, i + CHUNK));
+}
+
+/** Parent accounts of this school whose login (= 學號) is in the list, with their guardian's name. */
+async function parentAccounts(knex: Knex, schoolId: number, logins: string[]) {
+  const rows = (await knex('accounts as a')
+    .join('guardians as g', 'g.id', 'a.guardian_id')
+    .where({ 'a.role': 'parent', 'a.school_id': schoolId })
+    .whereIn('a.login', logins)
+    .select('a.id', 'a.login', 'a.guardian_id', 'g.name', 'a.display_name')) as {
+    id: number;
+    login: string;
+    guardian_id: number;
+    name: string;
+    display_name: string;
+  }[];
+  return new Map(rows.map((r) => [r.login, r]));
+}
+
+/**
+ * One-time passwords and their hashes for the accounts to be created, computed concurrently (bcrypt runs on
+ * libuv's thread pool) and before the transaction opens, so the transaction holds no lock while they run.
+ */
+async function passwordsFor(logins: string[], newPassword: () => string, hash: (p: string) => Promise<string>) {
+  const out = new Map<string, { password: string; hash: string }>();
+  await Promise.all(
+    logins.map(async (login) => {
+      const password = newPassword();
+      out.set(login, { password, hash: await hash(password) });
+    }),
+  );
+  return out;
+}
 
 export async function importRoster(knex: Knex, text: string, o: ImportOptions): Promise<ImportReport> {
   const report: ImportReport = {
@@ -178,36 +216,43 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
   report.problems = [...problems, ...dbProblems].sort((a, b) => a.line - b.line);
   if (report.problems.length > 0) return report;
 
-  const hash = o.hash ?? hashPassword;
+  const hash = o.hash ?? hashOneTimePassword;
   const newPassword = o.newPassword ?? oneTimePassword;
+  const logins = rows.map((r) => r.studentNumber);
+  const before = await parentAccounts(knex, o.schoolId, logins);
+  const issued = o.dryRun ? new Map<string, { password: string; hash: string }>() : await passwordsFor(logins.filter((l) => !before.has(l)), newPassword, hash);
   try {
     await knex.transaction(async (trx) => {
-      // Classes.
+      // Classes: one read, the new ones in one INSERT.
       const classIds = new Map<string, number>();
+      const existingClasses = new Map(
+        ((await trx('classes')
+          .where({ school_id: o.schoolId, school_year: o.schoolYear })
+          .whereIn('code', [...new Set(rows.map((r) => r.classCode))])
+          .select('id', 'code', 'name', 'grade')) as { id: number; code: string; name: string; grade: number }[]).map((c) => [c.code, c]),
+      );
+      const newClasses: Record<string, unknown>[] = [];
       for (const r of rows) {
-        if (classIds.has(r.classCode)) continue;
-        const existing = await trx('classes')
-          .where({ school_id: o.schoolId, school_year: o.schoolYear, code: r.classCode })
-          .first('id', 'name', 'grade');
+        if (classIds.has(r.classCode) || newClasses.some((c) => c.code === r.classCode)) continue;
+        const existing = existingClasses.get(r.classCode);
         if (existing) {
           classIds.set(r.classCode, existing.id);
           if (existing.name !== r.className || existing.grade !== r.grade) {
             await trx('classes').where({ id: existing.id }).update({ name: r.className, grade: r.grade });
             report.classes.updated++;
           } else report.classes.unchanged++;
-        } else {
-          const [c] = await trx('classes')
-            .insert({ school_id: o.schoolId, school_year: o.schoolYear, code: r.classCode, name: r.className, grade: r.grade })
-            .returning('id');
-          classIds.set(r.classCode, c.id);
-          report.classes.created++;
-        }
+        } else newClasses.push({ school_id: o.schoolId, school_year: o.schoolYear, code: r.classCode, name: r.className, grade: r.grade });
+      }
+      if (newClasses.length > 0) {
+        const created = (await trx('classes').insert(newClasses).returning(['id', 'code'])) as { id: number; code: string }[];
+        for (const c of created) classIds.set(c.code, c.id);
+        report.classes.created += created.length;
       }
       // Students. Seats that move inside the file are first parked on free seats so that swaps work.
       const existing = new Map(
         ((await trx('students')
           .where('school_id', o.schoolId)
-          .whereIn('student_number', rows.map((r) => r.studentNumber))
+          .whereIn('student_number', logins)
           .select('id', 'student_number', 'class_id', 'seat_number', 'name')) as {
           id: number;
           student_number: string;
@@ -228,6 +273,7 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
         if (park > 0) await trx('students').where({ id: s.id }).update({ seat_number: park });
       }
       const studentIds = new Map<string, number>();
+      const newStudents: Record<string, unknown>[] = [];
       for (const r of rows) {
         const classId = classIds.get(r.classCode)!;
         const s = existing.get(r.studentNumber);
@@ -237,49 +283,74 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
             await trx('students').where({ id: s.id }).update({ class_id: classId, seat_number: r.seat, name: r.studentName });
             report.students.updated++;
           } else report.students.unchanged++;
-        } else {
-          const [n] = await trx('students')
-            .insert({ school_id: o.schoolId, class_id: classId, student_number: r.studentNumber, seat_number: r.seat, name: r.studentName })
-            .returning('id');
-          studentIds.set(r.studentNumber, n.id);
-          report.students.created++;
-        }
+        } else newStudents.push({ school_id: o.schoolId, class_id: classId, student_number: r.studentNumber, seat_number: r.seat, name: r.studentName });
+      }
+      for (let i = 0; i < newStudents.length; i += CHUNK) {
+        const created = (await trx('students').insert(newStudents.slice(i, i + CHUNK)).returning(['id', 'student_number'])) as { id: number; student_number: string }[];
+        for (const c of created) studentIds.set(c.student_number, c.id);
+        report.students.created += created.length;
       }
       // Guardians and parent accounts (login = the child's 學號).
+      const accounts = await parentAccounts(trx, o.schoolId, logins);
+      const links = new Map(
+        ((await trx('guardian_students')
+          .whereIn('guardian_id', [...accounts.values()].map((a) => a.guardian_id))
+          .select('guardian_id', 'student_id', 'relationship')) as { guardian_id: number; student_id: number; relationship: string | null }[]).map((l) => [
+          `${l.guardian_id}/${l.student_id}`,
+          l,
+        ]),
+      );
+      const fresh: RosterRow[] = [];
       for (const r of rows) {
         const studentId = studentIds.get(r.studentNumber)!;
-        const account = await trx('accounts as a')
-          .join('guardians as g', 'g.id', 'a.guardian_id')
-          .where({ 'a.role': 'parent', 'a.school_id': o.schoolId, 'a.login': r.studentNumber })
-          .first('a.id', 'a.guardian_id', 'g.name', 'a.display_name');
-        if (account) {
-          const link = await trx('guardian_students').where({ guardian_id: account.guardian_id, student_id: studentId }).first('relationship');
-          const changed = account.name !== r.guardianName || account.display_name !== r.guardianName || !link || (link.relationship ?? '') !== r.relationship;
-          if (changed) {
-            await trx('guardians').where({ id: account.guardian_id }).update({ name: r.guardianName });
-            await trx('accounts').where({ id: account.id }).update({ display_name: r.guardianName });
-            await trx('guardian_students')
-              .insert({ guardian_id: account.guardian_id, student_id: studentId, relationship: r.relationship || null })
-              .onConflict(['guardian_id', 'student_id'])
-              .merge({ relationship: r.relationship || null });
-            report.guardians.updated++;
-          } else report.guardians.unchanged++;
-        } else {
-          const [g] = await trx('guardians').insert({ name: r.guardianName }).returning('id');
-          await trx('guardian_students').insert({ guardian_id: g.id, student_id: studentId, relationship: r.relationship || null });
-          const password = newPassword();
-          await trx('accounts').insert({
+        const account = accounts.get(r.studentNumber);
+        if (!account) {
+          fresh.push(r);
+          continue;
+        }
+        const link = links.get(`${account.guardian_id}/${studentId}`);
+        const changed = account.name !== r.guardianName || account.display_name !== r.guardianName || !link || (link.relationship ?? '') !== r.relationship;
+        if (changed) {
+          await trx('guardians').where({ id: account.guardian_id }).update({ name: r.guardianName });
+          await trx('accounts').where({ id: account.id }).update({ display_name: r.guardianName });
+          await trx('guardian_students')
+            .insert({ guardian_id: account.guardian_id, student_id: studentId, relationship: r.relationship || null })
+            .onConflict(['guardian_id', 'student_id'])
+            .merge({ relationship: r.relationship || null });
+          report.guardians.updated++;
+        } else report.guardians.unchanged++;
+      }
+      if (fresh.length > 0) {
+        // Guardian ids taken from the sequence first, so each account and link knows its guardian without
+        // relying on the order of an INSERT's RETURNING rows.
+        const ids = (
+          await trx.raw<{ rows: { id: number }[] }>(`select nextval(pg_get_serial_sequence('guardians', 'id'))::int as id from generate_series(1, ?)`, [fresh.length])
+        ).rows.map((x) => x.id);
+        const late = fresh.filter((r) => !issued.has(r.studentNumber)); // created by someone else since the first look
+        if (!o.dryRun && late.length > 0) for (const [k, v] of await passwordsFor(late.map((r) => r.studentNumber), newPassword, hash)) issued.set(k, v);
+        await insertChunked(trx, 'guardians', fresh.map((r, i) => ({ id: ids[i], name: r.guardianName })));
+        await insertChunked(
+          trx,
+          'guardian_students',
+          fresh.map((r, i) => ({ guardian_id: ids[i], student_id: studentIds.get(r.studentNumber)!, relationship: r.relationship || null })),
+        );
+        await insertChunked(
+          trx,
+          'accounts',
+          fresh.map((r, i) => ({
             role: 'parent',
             school_id: o.schoolId,
             login: r.studentNumber,
             display_name: r.guardianName,
-            guardian_id: g.id,
-            password_hash: o.dryRun ? '!dry-run' : await hash(password),
+            guardian_id: ids[i],
+            password_hash: o.dryRun ? '!dry-run' : issued.get(r.studentNumber)!.hash,
             must_change_password: true,
-          });
-          report.guardians.created++;
-          if (!o.dryRun) report.accounts.push({ login: r.studentNumber, studentName: r.studentName, guardianName: r.guardianName, password });
-        }
+          })),
+        );
+        report.guardians.created += fresh.length;
+        if (!o.dryRun)
+          for (const r of fresh)
+            report.accounts.push({ login: r.studentNumber, studentName: r.studentName, guardianName: r.guardianName, password: issued.get(r.studentNumber)!.password });
       }
       await trx('audit_log').insert({
         actor_account_id: null,
