@@ -20,6 +20,7 @@ async function main(): Promise<number> {
       },
       out: (t) => process.stdout.write(t),
       err: (t) => process.stderr.write(t),
+      production: process.env.NODE_ENV === 'production',
       now: () => (process.env.APP_NOW && process.env.NODE_ENV !== 'production' ? new Date(process.env.APP_NOW) : new Date()),
     });
   } finally {

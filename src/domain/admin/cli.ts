@@ -11,7 +11,10 @@ import { addDays, schoolYearOf, taipeiDate } from '../time.js';
 import { addHoliday, auditAdmin, createPeriod, postAnnouncement, resetPassword } from './commands.js';
 import { csvDocument } from '../csv.js';
 import { importRoster } from './import-roster.js';
-import { AdminError, resolveSchool } from './schools.js';
+import { AdminError, resolveSchool, UsageError } from './schools.js';
+import { buildCity, realDataProblem, type CityStep } from './demo-city.js';
+import { hashPassword } from '../accounts/passwords.js';
+import { DEMO_PASSWORD } from '../../../seeds/02_demo.js';
 
 export interface CliContext {
   /** Opened only when a command needs it (never for --help). */
@@ -19,6 +22,8 @@ export interface CliContext {
   out: (text: string) => void;
   err: (text: string) => void;
   now: () => Date;
+  /** NODE_ENV is production (commands that make demo data refuse). */
+  production?: boolean;
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -254,6 +259,51 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  'demo:city': {
+    summary: '建立壓力測試用的示範城市（大量 SQL；正式環境與有真實資料的資料庫一律拒絕）',
+    usage:
+      'demo:city --schools <所數 1–300> --students-per-school <人數 1–3000> [--dry-run]\n\n' +
+      '  在 PostgreSQL 上以大量 SQL 建立：每校約 30 人一班的班級與導師帳號（t<班級代碼>）、學校管理者（admin）、\n' +
+      '  學生、家長與家長帳號（帳號 = 學號）、卡片、一台讀卡機、本學期簡訊服務期間；約 45 % 訂購（已驗證手機，\n' +
+      '  部分註銷審核中）、約 3 % 訂購審核中；今天以前 20 個上課日的刷卡、對應的到離校簡訊與出勤日；公告。\n' +
+      '  所有帳號的密碼都是 demo-1234（只計算一次 bcrypt，所有帳號共用同一個雜湊；不強制變更）。\n' +
+      '  有真實資料的資料庫（任何不屬於示範資料的學生或帳號，包括先前建立的城市）一律拒絕，不寫入任何資料；\n' +
+      '  NODE_ENV=production 時拒絕。',
+    example: 'npm run admin -- demo:city --schools 150 --students-per-school 2000',
+    options: { ...common, schools: { type: 'string' }, 'students-per-school': { type: 'string' } },
+    async run(ctx, v, dry) {
+      need(v, 'schools', 'students-per-school');
+      const count = (name: string, max: number) => {
+        const text = str(v[name]);
+        if (!/^\d{1,6}$/.test(text) || Number(text) < 1 || Number(text) > max) throw new UsageError(`--${name} 應為 1 到 ${max} 的整數：${text}`);
+        return Number(text);
+      };
+      const schools = count('schools', 300);
+      const perSchool = count('students-per-school', 3000);
+      if (ctx.production) throw new AdminError('NODE_ENV=production：demo:city 只用於測試環境，拒絕執行');
+      const today = taipeiDate(ctx.now());
+      const knex = await ctx.knex();
+      const problem = await realDataProblem(knex);
+      if (problem) throw new AdminError(problem);
+      const passwordHash = dry ? '!dry-run' : await hashPassword(DEMO_PASSWORD);
+      const fmt = (s: CityStep) => `  ${s.name.padEnd(28)} ${String(s.rows).padStart(10)} 筆 ${(s.ms / 1000).toFixed(1).padStart(7)} s\n`;
+      if (!dry) ctx.out(`建立示範城市：${schools} 所學校 × ${perSchool} 名學生（今天 ${today}）…\n`);
+      const r = await buildCity(knex, { schools, studentsPerSchool: perSchool, today, passwordHash, dryRun: dry, progress: (s) => ctx.out(fmt(s)) });
+      const names = r.schools.slice(0, 5).map((s) => s.name).join('、') + (r.schools.length > 5 ? ` 等 ${r.schools.length} 所` : '');
+      if (dry) {
+        ctx.out(`${prefix(dry)}將在 ${names} 建立約 ${schools * perSchool} 名學生、${schools * Math.ceil(perSchool / 30)} 個班級，` +
+          `簡訊服務「${r.period.name}」${r.period.startsOn}~${r.period.endsOn}，刷卡日 ${r.days[0]}~${r.days[r.days.length - 1]}\n`);
+        return 0;
+      }
+      ctx.out(`\n| 項目 | 筆數 | 秒 |\n|---|---:|---:|\n`);
+      for (const s of r.steps) ctx.out(`| ${s.name} | ${s.rows} | ${(s.ms / 1000).toFixed(1)} |\n`);
+      ctx.out(`| 合計 | | ${(r.ms / 1000).toFixed(1)} |\n\n`);
+      ctx.out(`學校：${names}；簡訊服務「${r.period.name}」；刷卡日 ${r.days[0]}~${r.days[r.days.length - 1]}。\n`);
+      const first = r.schools[0]!;
+      ctx.out(`登入（密碼 ${DEMO_PASSWORD}）：${first.name}（${first.code}）學校管理者 admin、教師 t${first.level === 'elementary' ? '101' : first.level === 'junior_high' ? '701' : '1001'}、家長 ${schoolYearOf(today)}00001\n`);
+      return 0;
+    },
+  },
 };
 
 export function generalHelp(): string {
@@ -295,7 +345,7 @@ export async function runAdmin(argv: string[], ctx: CliContext): Promise<number>
   } catch (e) {
     if (e instanceof AdminError || e instanceof ReaderError || e instanceof CardError) {
       ctx.err(`${e.message}\n`);
-      return e instanceof AdminError && e.message.startsWith('缺少參數') ? 64 : 65;
+      return e instanceof UsageError || (e instanceof AdminError && e.message.startsWith('缺少參數')) ? 64 : 65;
     }
     throw e;
   }

@@ -7,6 +7,9 @@ export class AdminError extends Error {
   }
 }
 
+/** Wrong usage of a command (a flag out of range): exit code 64, like a missing flag. */
+export class UsageError extends AdminError {}
+
 export const LEVELS = ['elementary', 'junior_high', 'senior_high', 'vocational'] as const;
 
 /** A school by its MOE code (and level, when the code is used at several levels). */
