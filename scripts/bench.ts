@@ -1,158 +1,180 @@
 /**
- * `npm run bench` — a short load test of the real pages, in one process, on loopback only:
- * an embedded PostgreSQL in memory with the reference and demo data, the app with a fixed APP_NOW, views cached
- * as in production, logs off. autocannon drives each URL in turn (BENCH_SECONDS each, default 5, with
- * BENCH_CONNECTIONS connections, default 10) and prints requests/s and latency p50/p99 per URL.
- * `/healthz` (no database, no session) is the baseline the pages compare with.
- * The load generator shares the process (and the embedded database shares its event loop), so read the
- * figures relative to each other. BENCH_DATABASE_URL=postgres://… runs the same pages on a PostgreSQL server
- * instead; that database is migrated and filled with the demo data: use a disposable one.
+ * `npm run bench` — the portal's speed at city scale, in one go, on PostgreSQL servers built by `demo:city`:
+ *
+ *   BENCH_DATABASE_URL             the city (e.g. demo:city --schools 150 --students-per-school 2000)      required
+ *   BENCH_ONE_SCHOOL_DATABASE_URL  one school (demo:city --schools 1 …) for the city ÷ one-school growth     optional
+ *
+ * 1. an Express hello-world in its own process: the baseline;
+ * 2. the portal in its own process, production mode (views cached, LOG_LEVEL=warn), on the city: every page row
+ *    with autocannon (BENCH_CONNECTIONS, default 32; BENCH_SECONDS each, default 10) as a signed-in user of the
+ *    city school with the highest id (sessions written into the session table: see bench/sessions.ts);
+ * 3. the same on the one-school database (growth of p50), and with WEB_CONCURRENCY=2 when the portal has it;
+ * 4. the reader API (1, 8, 32 readers posting 500-swipe batches of first arrivals), the dispatcher (BENCH_SMS
+ *    messages, default 50,000, with the log provider; one process, then two) and a morning peak
+ *    (BENCH_PEAK_RATE swipes/s, default 300, for BENCH_PEAK_SECONDS, default 60: p99 of swipe → provider).
+ *
+ * Prints one markdown table of the pages and one of the reader API / dispatcher / peak. BENCH_SKIP=readers,
+ * dispatcher,peak,one-school,cluster leaves parts out. The databases get their migrations (the portal applies
+ * them on start) and, during the run, sessions and benchmark readers; today's swipes and SMS are removed again.
  */
-import type { AddressInfo } from 'node:net';
-import autocannon from 'autocannon';
-import { createApp } from '../src/app.js';
-import { FixedClock } from '../src/clock.js';
-import { loadConfig } from '../src/config.js';
-import { connect } from '../src/db/connection.js';
-import { startEmbeddedPostgres } from '../src/db/embedded.js';
-import { migrateLatest } from '../src/db/migrate.js';
-import { seedDemo, seedReference } from '../src/db/seed.js';
-import { createLogger } from '../src/logger.js';
+import 'dotenv/config';
+import { cpus, totalmem } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { connect, type Database } from '../src/db/connection.js';
+import { load, type LoadResult } from './bench/load.js';
+import { scene } from './bench/pages.js';
+import { ROOT, startBaseline, startPortal, type Proc } from './bench/processes.js';
+import { drain, peak, readerRun, type DispatchResult, type ReaderResult } from './bench/readers.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const APP_NOW = process.env.APP_NOW ?? '2026-11-24T09:30:00+08:00';
-const CAPTCHA = 'BENCH1';
+const num = (name: string, fallback: number) => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`${name} must be a whole number ≥ 1 (got ${v})`);
+  return Number(v);
+};
+const SECONDS = num('BENCH_SECONDS', 10);
+const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
+const SMS = num('BENCH_SMS', 50_000);
+const PEAK_RATE = num('BENCH_PEAK_RATE', 300);
+const PEAK_SECONDS = num('BENCH_PEAK_SECONDS', 60);
+const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
-interface Row {
+interface PageRow {
   name: string;
   path: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
+  city?: LoadResult;
+  one?: LoadResult;
+  cluster?: LoadResult;
+  note?: string;
 }
 
-function out(line = ''): void {
-  process.stdout.write(`${line}\n`);
-}
-
-/** Sign in as a demo parent through the real form; returns the session cookie. */
-async function signIn(base: string, schoolId: number, login: string): Promise<string> {
-  const jar = new Map<string, string>();
-  const keep = (res: Response) => {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const [k, v] = (pair ?? '').split('=');
-      if (k && v !== undefined) jar.set(k, v);
+async function pagesOn(url: string, label: string, rows: PageRow[], column: 'city' | 'one' | 'cluster', extraEnv: Record<string, string> = {}) {
+  const db: Database = connect(url, { dbPoolMax: 2, dbStatementTimeoutMs: 60_000 });
+  let portal: Proc | undefined;
+  try {
+    portal = await startPortal(url, extraEnv);
+    const s = await scene(db.knex);
+    out(`${label}: ${s.schoolName} (${s.students} of ${s.cityStudents} students), portal pid ${portal.child.pid}`);
+    for (const t of s.targets) {
+      let row = rows.find((r) => r.name === t.name);
+      if (!row) rows.push((row = { name: t.name, path: t.path }));
+      try {
+        row[column] = await load(`${portal.base}${t.path}`, { seconds: SECONDS, connections: CONNECTIONS, cookie: t.role ? s.cookies[t.role] : undefined });
+        out(`  ${t.name}: ${row[column]!.rps.toFixed(0)} req/s, p50 ${row[column]!.p50} ms, p99 ${row[column]!.p99} ms`);
+      } catch (e) {
+        row.note = `${label}: ${(e as Error).message}`;
+        out(`  ${t.name}: FAILED ${(e as Error).message}`);
+      }
     }
-  };
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  const page = await fetch(`${base}/login`, { redirect: 'manual' });
-  keep(page);
-  const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
-  if (!token) throw new Error('no CSRF token on /login');
-  keep(await fetch(`${base}/login/captcha`, { headers: { cookie: cookie() } }));
-  const body = new URLSearchParams({
-    _csrf: token,
-    intent: 'login',
-    role: 'parent',
-    schoolId: String(schoolId),
-    account: login,
-    password: 'demo-1234',
-    captcha: CAPTCHA,
-  });
-  const res = await fetch(`${base}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' },
-    body,
-  });
-  keep(res);
-  if (res.status !== 303) throw new Error(`sign-in as ${login} failed: ${res.status}`);
-  return cookie();
-}
-
-async function run(name: string, url: string, cookie?: string): Promise<Row> {
-  // One request first, so that a broken page fails loudly rather than benching an error page.
-  const probe = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-  if (probe.status !== 200) throw new Error(`${name}: GET ${url} answered ${probe.status}`);
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: SECONDS,
-    headers: cookie ? { cookie } : {},
-  });
-  return {
-    name,
-    path: new URL(url).pathname,
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-  };
+    return await portal.rss();
+  } finally {
+    await portal?.stop();
+    await db.knex.destroy();
+  }
 }
 
 async function main(): Promise<void> {
-  out(`Starting the ${process.env.BENCH_DATABASE_URL ? 'PostgreSQL server at BENCH_DATABASE_URL' : 'embedded database'} and loading the demo data (APP_NOW=${APP_NOW}) …`);
-  const serverUrl = process.env.BENCH_DATABASE_URL;
-  const embedded = serverUrl ? undefined : await startEmbeddedPostgres('memory://');
-  const db = connect(serverUrl ?? embedded!.url, { dbPoolMax: 10, dbStatementTimeoutMs: 15_000 });
-  const clock = new FixedClock(APP_NOW);
-  await migrateLatest(db.knex);
-  const config = loadConfig({
-    NODE_ENV: 'development',
-    LOG_LEVEL: 'silent',
-    CAPTCHA_FIXED_TEXT: CAPTCHA,
-    APP_NOW,
-    SMS_DISPATCHER: 'false',
-    HOST: '127.0.0.1',
-  });
-  await seedReference(db.knex, clock);
-  await seedDemo(db.knex, clock, { publicUrl: config.publicUrl });
+  const cityUrl = process.env.BENCH_DATABASE_URL;
+  if (!cityUrl) {
+    process.stderr.write('BENCH_DATABASE_URL is not set: build a city first, e.g.\n  DATABASE_URL=postgres://…/city npm run admin -- demo:city --schools 150 --students-per-school 2000\n  BENCH_DATABASE_URL=postgres://…/city npm run bench\n');
+    process.exit(64);
+  }
+  const oneUrl = process.env.BENCH_ONE_SCHOOL_DATABASE_URL;
+  const started = Date.now();
+  out(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GB; ${CONNECTIONS} connections, ${SECONDS} s per row\n`);
 
-  const app = createApp({ config, db, clock, logger: createLogger('silent') });
-  app.set('view cache', true); // as in production
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // 1. Baseline, in its own process.
+  const baseline = await startBaseline();
+  const base = await load(`${baseline.base}/`, { seconds: SECONDS, connections: CONNECTIONS });
+  await baseline.stop();
+  out(`baseline (Express hello-world, own process): ${base.rps.toFixed(0)} req/s, p50 ${base.p50} ms, p99 ${base.p99} ms`);
 
-  const school = await db.knex('schools').where({ name: '市立忠孝國小', level: 'elementary' }).first('id');
-  const parentCookie = await signIn(base, school.id as number, '11301001');
+  // 2–3. The pages on the city, on one school, and with two processes.
+  const rows: PageRow[] = [];
+  const rss = await pagesOn(cityUrl, 'city', rows, 'city');
+  if (oneUrl && !SKIP.has('one-school')) await pagesOn(oneUrl, 'one school', rows, 'one');
+  const config = await readFile(`${ROOT}/src/config.ts`, 'utf8');
+  let clusterNote = '';
+  if (SKIP.has('cluster')) clusterNote = 'WEB_CONCURRENCY=2: skipped (BENCH_SKIP)';
+  else if (!config.includes('WEB_CONCURRENCY')) clusterNote = 'WEB_CONCURRENCY=2: not measured — this portal has no WEB_CONCURRENCY setting yet';
+  else await pagesOn(cityUrl, 'city, WEB_CONCURRENCY=2', rows, 'cluster', { WEB_CONCURRENCY: '2' });
 
-  out(`Each URL: ${SECONDS} s, ${CONNECTIONS} connections, loopback, Node ${process.version}, ${embedded ? 'embedded PostgreSQL' : 'PostgreSQL server'}.\n`);
-  const rows: Row[] = [];
-  const targets: [string, string, string | undefined][] = [
-    ['baseline (no database)', '/healthz', undefined],
-    ['login page (anonymous)', '/login', undefined],
-    ['parent home 首頁', '/', parentCookie],
-    ['parent 訂購服務', '/sms/subscriptions', parentCookie],
-  ];
-  for (const [name, path, cookie] of targets) {
-    try {
-      rows.push(await run(name, `${base}${path}`, cookie));
-    } catch (err) {
-      out(`skipped ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  // 4. Reader API, dispatcher, morning peak (on the city).
+  const readers: ReaderResult[] = [];
+  const dispatch: DispatchResult[] = [];
+  let morning: Awaited<ReturnType<typeof peak>> | undefined;
+  const db = connect(cityUrl, { dbPoolMax: 2, dbStatementTimeoutMs: 120_000 });
+  try {
+    const s = await scene(db.knex);
+    if (!SKIP.has('readers')) {
+      const portal = await startPortal(cityUrl);
+      try {
+        for (const n of [1, 8, 32]) {
+          readers.push(await readerRun(db.knex, portal.base, n, SECONDS));
+          const r = readers.at(-1)!;
+          out(`reader API, ${n} readers: ${r.perSecond.toFixed(0)} swipes/s (${r.accepted}/${r.swipes} accepted, batch p99 ${ms(r.batchP99)} ms, ${r.smsQueued} SMS queued)`);
+        }
+      } finally {
+        await portal.stop();
+      }
     }
+    if (!SKIP.has('dispatcher')) {
+      for (const n of [1, 2]) {
+        const procs: Proc[] = [];
+        try {
+          for (let i = 0; i < n; i++) procs.push(await startPortal(cityUrl, { SMS_DISPATCHER: 'true', SMS_DISPATCH_INTERVAL_MS: '200' }));
+          dispatch.push(await drain(db.knex, s.schoolId, SMS, n, 900));
+          const d = dispatch.at(-1)!;
+          out(`dispatcher, ${n} process(es): ${d.perSecond.toFixed(0)} SMS/s (${d.messages} in ${d.seconds.toFixed(1)} s, ${d.claimedTwice} claimed twice, ${d.left} left)`);
+        } finally {
+          await Promise.all(procs.map((p) => p.stop()));
+        }
+      }
+    }
+    if (!SKIP.has('peak')) {
+      const portal = await startPortal(cityUrl, { SMS_DISPATCHER: 'true', SMS_DISPATCH_INTERVAL_MS: '500' });
+      try {
+        morning = await peak(db.knex, portal.base, PEAK_RATE, PEAK_SECONDS);
+        out(`morning peak: ${morning.perSecond.toFixed(0)} swipes/s for ${PEAK_SECONDS} s, swipe → provider p99 ${(morning.delayP99 / 1000).toFixed(1)} s`);
+      } finally {
+        await portal.stop();
+      }
+    }
+  } finally {
+    await db.knex.destroy();
   }
 
-  out('| page | path | requests/s | p50 ms | p99 ms | non-2xx | errors |');
-  out('|---|---|---:|---:|---:|---:|---:|');
-  for (const r of rows) out(`| ${r.name} | \`${r.path}\` | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
-
-  // autocannon drops its sockets at the end; let the requests still running finish before the pools close.
-  server.close();
-  server.closeAllConnections();
-  const pool = (db.knex.client as { pool?: { numUsed(): number; numPendingAcquires(): number } }).pool;
-  for (let quiet = 0, i = 0; quiet < 5 && i < 200; i++) {
-    quiet = pool && pool.numUsed() + pool.numPendingAcquires() > 0 ? 0 : quiet + 1;
-    await new Promise((r) => setTimeout(r, 100));
+  // The tables.
+  out(`\n### Pages (${CONNECTIONS} connections, ${SECONDS} s each; baseline ${base.rps.toFixed(0)} req/s)\n`);
+  const growth = rows.some((r) => r.one);
+  const cluster = rows.some((r) => r.cluster);
+  out(`| page | req/s | p50 ms | p99 ms | errors / non-2xx | ÷ baseline |${growth ? ' one school: req/s · p50 | city ÷ one-school p50 |' : ''}${cluster ? ' WEB_CONCURRENCY=2 req/s · p99 |' : ''}`);
+  out(`|---|---:|---:|---:|---:|---:|${growth ? '---:|---:|' : ''}${cluster ? '---:|' : ''}`);
+  out(`| baseline: Express hello-world (own process) | ${base.rps.toFixed(0)} | ${base.p50} | ${base.p99} | ${base.errors} / ${base.non2xx} | 100 % |${growth ? ' | |' : ''}${cluster ? ' |' : ''}`);
+  for (const r of rows) {
+    const c = r.city;
+    const cells = c ? `${c.rps.toFixed(0)} | ${c.p50} | ${c.p99} | ${c.errors} / ${c.non2xx} | ${((100 * c.rps) / base.rps).toFixed(1)} %` : `— | — | — | — | —`;
+    const g = growth ? (r.one ? ` ${r.one.rps.toFixed(0)} · ${r.one.p50} | ${c ? `${(c.p50 / Math.max(r.one.p50, 0.5)).toFixed(1)}×` : '—'} |` : ' — | — |') : '';
+    const w = cluster ? (r.cluster ? ` ${r.cluster.rps.toFixed(0)} · ${r.cluster.p99} |` : ' — |') : '';
+    out(`| ${r.name} | ${cells} |${g}${w}`);
   }
-  await app.shutdown();
-  await db.knex.destroy();
-  await embedded?.stop();
+  out(`\nPortal RSS (city, one process): ${rss.now} MB after the pages, peak ${rss.peak} MB.${clusterNote ? ` ${clusterNote}.` : ''}`);
+  for (const r of rows.filter((x) => x.note)) out(`Note: ${r.name}: ${r.note}`);
+
+  if (readers.length + dispatch.length > 0 || morning) {
+    out('\n### Reader API, dispatcher, morning peak\n');
+    out('| what | rate | detail |');
+    out('|---|---:|---|');
+    for (const r of readers)
+      out(`| reader API, ${r.readers} reader${r.readers > 1 ? 's' : ''} × 500-swipe batches | ${r.perSecond.toFixed(0)} swipes/s | ${r.accepted} of ${r.swipes} accepted, batch p50 ${ms(r.batchP50)} ms / p99 ${ms(r.batchP99)} ms, ${r.failedBatches} batches refused, ${r.smsQueued} SMS queued |`);
+    for (const d of dispatch)
+      out(`| dispatcher, ${d.processes} process${d.processes > 1 ? 'es' : ''} (log provider) | ${d.perSecond.toFixed(0)} SMS/s | ${d.messages} sent in ${d.seconds.toFixed(1)} s, ${d.claimedTwice} claimed twice, ${d.left} left |`);
+    if (morning)
+      out(`| morning peak (${PEAK_RATE}/s asked, ${PEAK_SECONDS} s) | ${morning.perSecond.toFixed(0)} swipes/s | ${morning.sms} arrival SMS; swipe → provider p50 ${(morning.delayP50 / 1000).toFixed(1)} s, **p99 ${(morning.delayP99 / 1000).toFixed(1)} s**; ${morning.notSent} not sent after 120 s; ${morning.failedBatches} batches refused |`);
+  }
+  out(`\nTotal ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 
 main().then(
