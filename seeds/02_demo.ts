@@ -7,6 +7,7 @@
  * key and inserted only when missing (or brought back to the demo values), so a second run changes nothing.
  * Password of every demo account: `demo-1234` (not forced to change).
  */
+import { refreshDays } from '../src/domain/attendance/days.js';
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { SeedContext } from '../src/db/seed.js';
@@ -339,6 +340,11 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
       { entry_time: '09:11', reason: '忘記帶卡，導師補登', entered_by_account_id: t401 },
     );
   }
+
+  // The computed days of every student-day with a record (as the reader API and 補登 keep them).
+  const keys = (await knex('swipes').whereNotNull('student_id').distinct('student_id', 'swipe_date')) as { student_id: number; swipe_date: string }[];
+  if (mingManualDay) keys.push({ student_id: ming, swipe_date: mingManualDay });
+  await refreshDays(knex, keys.map((k) => ({ studentId: k.student_id, date: k.swipe_date })), { departureMinMinutes: 10 });
 
   // One announcement from the bureau (every school) and one from 忠孝國小.
   await upsert(knex, 'announcements', { school_id: null, title: '到離校簡訊服務115學年度上學期開放申請' }, {

@@ -66,7 +66,7 @@ async function parentView(req: Request, res: Response, user: CurrentUser): Promi
   const child = user.currentChild ? await visibleStudent(db.knex, user, user.currentChild.id) : undefined;
   // Days after today have no records yet: the grid stops at today.
   const shownTo = to > today ? today : to;
-  const rows = child ? await studentGrid(db.knex, child, from, shownTo, ruleOptions(req)) : [];
+  const rows = child ? await studentGrid(db.knex, child, from, shownTo) : [];
   res.status(invalid ? 400 : 200).render('attendance/parent', {
     title: '出勤管理',
     childName: child?.name ?? '',
@@ -103,7 +103,7 @@ async function staffView(req: Request, res: Response, user: CurrentUser, extra: 
   }
   day ??= today;
   if (classId === undefined) classId = classes[0]?.id;
-  const view = classId === undefined ? undefined : await classDays(db.knex, user, classId, day, day, ruleOptions(req));
+  const view = classId === undefined ? undefined : await classDays(db.knex, user, classId, day, day);
   if (classId !== undefined && !view) throw new NotFoundError();
   const entries = view ? await manualEntriesOfClass(db.knex, user, view.cls.id, day, day) : [];
   const rows = view?.rows ?? [];
@@ -159,7 +159,7 @@ export async function createManualEntry(req: Request, res: Response): Promise<vo
     time: e.time,
     direction: e.direction,
     reason: e.reason,
-  });
+  }, ruleOptions(req));
   if (entryId === undefined) {
     req.log.warn({ studentId: e.studentId, classId }, 'scope refusal: manual entry');
     throw new NotFoundError();
@@ -188,7 +188,7 @@ export async function exportCsv(req: Request, res: Response): Promise<void> {
   if (from > to || daysBetween(from, to) >= MAX_RANGE_DAYS) {
     throw new BadRequestError(`匯出期間有誤：結束日期不可早於開始日期，且最多 ${MAX_RANGE_DAYS} 天。`);
   }
-  const view = await classDays(db.knex, user, q.classId, from, to, ruleOptions(req));
+  const view = await classDays(db.knex, user, q.classId, from, to);
   if (!view) throw new NotFoundError();
   const header = ['日期', '星期', '班級', '座號', '學號', '姓名', '到校時間', '離校時間'];
   const line = (r: DayViewRow) => [r.date, r.label.split(' ')[0] ?? '', r.className, r.seat, r.studentNumber, r.name, r.arrival, r.departure];

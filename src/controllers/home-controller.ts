@@ -13,15 +13,14 @@ export const HOME_WINDOW_DAYS = 7;
  */
 export async function index(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
-  const { db, clock, config } = depsOf(req);
+  const { db, clock } = depsOf(req);
   const today = clock.today();
   const from = addDays(today, -(HOME_WINDOW_DAYS - 1));
-  const o = { departureMinMinutes: config.attendance.departureMinMinutes };
   // H6: latest announcements; for staff, pending reviews and today's SMS.
   const extras = await homeExtras(db.knex, user, clock.now(), today);
   if (user.role === 'parent') {
     const child = user.currentChild ? await visibleStudent(db.knex, user, user.currentChild.id) : undefined;
-    const rows = child ? await studentGrid(db.knex, child, from, today, o) : [];
+    const rows = child ? await studentGrid(db.knex, child, from, today) : [];
     res.render('home/index', {
       title: '首頁',
       attendance: { hasChild: child !== undefined, rows, from, to: today },
@@ -31,7 +30,7 @@ export async function index(req: Request, res: Response): Promise<void> {
     });
     return;
   }
-  const summaries = await classSummaries(db.knex, user, today, o);
+  const summaries = await classSummaries(db.knex, user, today);
   res.render('home/index', { title: '首頁', attendance: undefined, summaries, today, homeExtras: extras });
 }
 

@@ -41,7 +41,7 @@ export async function index(req: Request, res: Response): Promise<void> {
     // Only this month and the 12 before it (no endless crawl into the past; nothing in the future).
     if (month > today.slice(0, 7)) month = today.slice(0, 7);
     if (month < earliestMonth(today)) month = earliestMonth(today);
-    const cal = await monthCalendar(db.knex, user, month, today, { departureMinMinutes: config.attendance.departureMinMinutes });
+    const cal = await monthCalendar(db.knex, user, month, today);
     return res.status(q.success ? 200 : 422).render('reports/parent', {
       title: '統計報表',
       cal,

@@ -74,6 +74,7 @@ export async function resolve(req: Request, res: Response): Promise<void> {
     swipeId,
     form.action === 'assign' ? { kind: 'assign', studentNumber: form.studentNumber } : { kind: 'ignore' },
     clock.now(),
+    { departureMinMinutes: depsOf(req).config.attendance.departureMinMinutes },
   );
   if (result.outcome === 'not_found') {
     req.log.warn({ swipeId: swipeId }, 'scope refusal or already resolved: swipe');

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
-import { useTestApp } from '../support/app.js';
+import { signedIn, useTestApp } from '../support/app.js';
 import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
 import { createPhone } from '../support/sms-factories.js';
 import { createCard, createManualEntry, createReaderToken } from '../support/attendance-factories.js';
@@ -251,12 +251,9 @@ describe('the SMS a swipe triggers', () => {
     await createManualEntry(knex, { studentId: w.student, date: '2026-11-24', time: '07:38', direction: 'arrival' });
     await post(w.token, { swipes: [swipe('m1', '2026-11-24T07:42')] });
     expect(await outbox()).toEqual([]);
-    // 10 minutes after the manual arrival, a swipe is the first departure and does send.
+    // A morning swipe after the manual arrival is no departure either (before the dismissal start).
     await post(w.token, { swipes: [swipe('m2', '2026-11-24T07:48')] });
-    expect((await outbox()).map((r) => r.body)).toEqual([
-      '【臺北市數位學生證】王小明已於07:48離校。',
-      '【臺北市數位學生證】王小明已於07:48離校。',
-    ]);
+    expect(await outbox()).toEqual([]);
   });
 
   it('sends nothing without an effective subscription, or without the item', async () => {
@@ -287,5 +284,92 @@ describe('the SMS a swipe triggers', () => {
     const w = await subscribed();
     await post(w.token, { swipes: [swipe('u1', '2026-11-24T07:42', 'ZZ99')] });
     expect(await outbox()).toEqual([]);
+  });
+});
+
+describe('a real school day: arrival and departure by dismissal start and reader direction', () => {
+  async function subscribed() {
+    const w = await world();
+    const period = await createPeriod(knex, w.schoolId);
+    await createSubscription(knex, w.student, period, { status: 'active' });
+    await createPhone(knex, w.student, { number: '0912345678' });
+    return w;
+  }
+  const sent = async () => (await knex('sms_outbox').orderBy('id').select('body')).map((r) => r.body as string);
+  const stored = async (studentId: number, day: string) =>
+    knex('attendance_days').where({ student_id: studentId, day }).first('arrival_time', 'departure_time', 'departure_manual');
+  const at = (taipei: string) => clock.set(new Date(`${taipei}:00+08:00`).toISOString());
+
+  it('sends one 到校 SMS for a double morning tap (07:35, 07:50) and the 離校 SMS at 16:05, which the grid shows', async () => {
+    const w = await subscribed();
+    const second = await createReaderToken(knex, w.schoolId, '側門');
+    at('2026-11-24T07:36');
+    await post(w.token, { swipes: [swipe('m1', '2026-11-24T07:35')] });
+    at('2026-11-24T07:51');
+    await post(second.token, { swipes: [swipe('m2', '2026-11-24T07:50')] });
+    expect(await sent()).toEqual(['【臺北市數位學生證】王小明已於07:35到校。']);
+    expect(await stored(w.student, '2026-11-24')).toEqual({ arrival_time: '07:35', departure_time: null, departure_manual: false });
+
+    at('2026-11-24T16:06');
+    await post(w.token, { swipes: [swipe('m3', '2026-11-24T16:05')] });
+    expect(await sent()).toEqual(['【臺北市數位學生證】王小明已於07:35到校。', '【臺北市數位學生證】王小明已於16:05離校。']);
+
+    // A later tap changes neither the SMS nor the grid.
+    at('2026-11-24T16:31');
+    await post(second.token, { swipes: [swipe('m4', '2026-11-24T16:30')] });
+    expect((await sent()).length).toBe(2);
+    expect(await stored(w.student, '2026-11-24')).toEqual({ arrival_time: '07:35', departure_time: '16:05', departure_manual: false });
+
+    // The parent's 首頁 shows the same 16:05.
+    const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
+    const home = await parent.get('/').expect(200);
+    expect(home.text).toMatch(/11-24[\s\S]*?07:35[\s\S]*?16:05/);
+    expect(home.text).not.toContain('07:50');
+    expect(home.text).not.toContain('16:30');
+  });
+
+  it('takes a Wednesday 12:10 tap as the departure when the school dismisses at 12:00 on Wednesdays', async () => {
+    const w = await subscribed();
+    await knex('school_dismissal_times').insert({ school_id: w.schoolId, weekday: 3, starts_at: '12:00' });
+    clock.set(new Date('2026-11-25T12:11:00+08:00').toISOString()); // Wednesday
+    await post(w.token, { swipes: [swipe('w1', '2026-11-25T07:40'), swipe('w2', '2026-11-25T11:50'), swipe('w3', '2026-11-25T12:10')] });
+    expect((await sent()).filter((b) => b.includes('離校'))).toEqual(['【臺北市數位學生證】王小明已於12:10離校。']);
+    // Tuesday keeps the default 11:30: 11:50 is a departure there.
+    const other = await createStudent(knex, w.class401, { name: '陳小美', studentNumber: '11301002', seat: 2 });
+    await createCard(knex, other, { uid: 'AA02' });
+    clock.set(new Date('2026-11-24T11:51:00+08:00').toISOString());
+    await post(w.token, { swipes: [swipe('t1', '2026-11-24T07:40', 'AA02'), swipe('t2', '2026-11-24T11:50', 'AA02')] });
+    expect(await stored(other, '2026-11-24')).toMatchObject({ arrival_time: '07:40', departure_time: '11:50' });
+  });
+
+  it('sends the departure for an out reader at 10:00 (an early leave), never for an in reader at 16:05', async () => {
+    const w = await subscribed();
+    const exit = await createReaderToken(knex, w.schoolId, '出口', 'out');
+    const entrance = await createReaderToken(knex, w.schoolId, '入口', 'in');
+    at('2026-11-24T10:01');
+    await post(entrance.token, { swipes: [swipe('o1', '2026-11-24T07:40')] });
+    await post(exit.token, { swipes: [swipe('o2', '2026-11-24T10:00')] });
+    expect(await sent()).toEqual(['【臺北市數位學生證】王小明已於10:00離校。']); // 07:40 was too late for an SMS at 10:01
+
+    const other = await createStudent(knex, w.class401, { name: '陳小美', studentNumber: '11301002', seat: 2 });
+    await createCard(knex, other, { uid: 'AA02' });
+    const period = await knex('service_periods').first('id');
+    await createSubscription(knex, other, period.id as number, { status: 'active' });
+    await createPhone(knex, other, { number: '0922333444' });
+    at('2026-11-24T16:06');
+    await post(entrance.token, { swipes: [swipe('i1', '2026-11-24T15:50', 'AA02'), swipe('i2', '2026-11-24T16:05', 'AA02')] });
+    expect((await sent()).filter((b) => b.includes('陳小美'))).toEqual(['【臺北市數位學生證】陳小美已於15:50到校。']);
+    expect(await stored(other, '2026-11-24')).toMatchObject({ arrival_time: '15:50', departure_time: null });
+  });
+
+  it('keeps a both-reader tap at 10:00 and sends nothing for it; the teacher records the early leave with 補登', async () => {
+    const w = await subscribed();
+    at('2026-11-24T10:01');
+    await post(w.token, { swipes: [swipe('e1', '2026-11-24T09:45'), swipe('e2', '2026-11-24T10:00')] });
+    expect(await sent()).toEqual(['【臺北市數位學生證】王小明已於09:45到校。']);
+    expect(await count('swipes')).toBe(2);
+    await createManualEntry(knex, { studentId: w.student, date: '2026-11-24', time: '10:00', direction: 'departure' });
+    expect(await stored(w.student, '2026-11-24')).toEqual({ arrival_time: '09:45', departure_time: '10:00', departure_manual: true });
+    expect((await sent()).length).toBe(1); // 補登 sends nothing
   });
 });

@@ -1,6 +1,9 @@
 /** Factories for cards, readers, swipes, manual entries and school holidays (H3). */
 import type { Knex } from 'knex';
+import { refreshDays } from '../../src/domain/attendance/days.js';
+import type { ReaderDirection } from '../../src/domain/attendance/rules.js';
 import { createReader } from '../../src/domain/readers/reader-tokens.js';
+import { addHolidayRange } from '../../src/domain/schools/school-calendar.js';
 import { taipeiDate } from '../../src/domain/time.js';
 
 export async function createCard(
@@ -19,10 +22,19 @@ export async function createCard(
   return row.id as number;
 }
 
-export async function createReaderToken(knex: Knex, schoolId: number, name = '正門'): Promise<{ readerId: number; token: string }> {
+export async function createReaderToken(
+  knex: Knex,
+  schoolId: number,
+  name = '正門',
+  direction: ReaderDirection = 'both',
+): Promise<{ readerId: number; token: string }> {
   const { reader, token } = await createReader(knex, { schoolId, name });
+  if (direction !== 'both') await knex('card_readers').where({ id: reader.id }).update({ direction });
   return { readerId: reader.id, token };
 }
+
+/** The factories write records directly: keep the computed days (attendance_days) in step, as the app does. */
+const DEPARTURE_MIN_MINUTES = 10;
 
 /** A stored swipe (as if a reader had posted it), Taipei wall time `at` = 'YYYY-MM-DDTHH:mm'. */
 export async function createSwipe(
@@ -42,6 +54,7 @@ export async function createSwipe(
       student_id: o.studentId,
     })
     .returning('id');
+  if (o.studentId !== null) await refreshDays(knex, [{ studentId: o.studentId, date: taipeiDate(at) }], { departureMinMinutes: DEPARTURE_MIN_MINUTES });
   return Number(row.id);
 }
 
@@ -59,9 +72,10 @@ export async function createManualEntry(
       entered_by_account_id: o.by ?? null,
     })
     .returning('id');
+  await refreshDays(knex, [{ studentId: o.studentId, date: o.date }], { departureMinMinutes: DEPARTURE_MIN_MINUTES });
   return row.id as number;
 }
 
 export async function createHoliday(knex: Knex, schoolId: number, on: string, name = '校慶補假'): Promise<void> {
-  await knex('school_holidays').insert({ school_id: schoolId, holiday_on: on, name });
+  await addHolidayRange(knex, { schoolIds: [schoolId], from: on, to: on, name });
 }

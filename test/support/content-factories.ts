@@ -1,4 +1,5 @@
 /** Factories for announcements, messages, reports (H6). */
+import { refreshDays } from '../../src/domain/attendance/days.js';
 import type { Knex } from 'knex';
 
 export async function createAnnouncement(
@@ -64,6 +65,7 @@ export async function createSwipe(knex: Knex, readerId: number, schoolId: number
     received_at: at,
     student_id: studentId,
   });
+  await refreshDays(knex, [{ studentId, date }], { departureMinMinutes: 10 });
 }
 
 export async function createRequest(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cellText, computeDay, gridDates, noticeFor, type DayRecords } from '../../src/domain/attendance/rules.js';
+import { cellText, computeDay, dayDetail, gridDates, noticeFor, type DayRecords } from '../../src/domain/attendance/rules.js';
 
-const o = { departureMinMinutes: 10 };
+const o = { departureMinMinutes: 10, dismissalStart: '11:30' };
 const at = (hhmm: string, date = '2026-11-24') => new Date(`${date}T${hhmm}:00+08:00`);
 const day = (swipes: string[], manual: DayRecords['manual'] = []): DayRecords => ({
   swipes: swipes.map((t, i) => ({ id: i + 1, at: at(t) })),
@@ -17,28 +17,68 @@ describe('attendance rules', () => {
     expect(cells(day([]))).toEqual(['未刷卡', '未刷卡']);
   });
 
-  it('takes the first record as arrival and the last record ≥ 10 minutes later as departure', () => {
-    expect(cells(day(['07:42', '07:45', '16:05', '16:20']))).toEqual(['07:42', '16:20']);
+  it('takes the first record as arrival and the FIRST record that counts as a departure', () => {
+    expect(cells(day(['07:42', '07:45', '16:05', '16:20']))).toEqual(['07:42', '16:05']);
     expect(cells(day(['16:20', '07:42']))).toEqual(['07:42', '16:20']);
   });
 
-  it('does not count a swipe within 10 minutes of arrival as a departure', () => {
-    expect(cells(day(['07:42', '07:51']))).toEqual(['07:42', '未刷卡']);
-    expect(cells(day(['07:42', '07:52']))).toEqual(['07:42', '07:52']);
-    expect(computeDay(day(['07:42:00', '07:51:59'].map((t) => t.slice(0, 5))), o).departure).toBeUndefined();
+  it('never takes a second morning tap (07:35, 07:50) for a departure: the dismissal start comes first', () => {
+    expect(cells(day(['07:35', '07:50']))).toEqual(['07:35', '未刷卡']);
+    expect(cells(day(['07:35', '07:50', '16:05']))).toEqual(['07:35', '16:05']);
+    const d = day(['07:35', '07:50', '16:05', '16:30']);
+    expect([1, 2, 3, 4].map((id) => noticeFor(d, id, o))).toEqual(['arrival', undefined, 'departure', undefined]);
+  });
+
+  it('counts a tap from the dismissal start of its weekday on (Wednesday 12:00: 12:10 is the departure)', () => {
+    const wed = { departureMinMinutes: 10, dismissalStart: '12:00' };
+    expect(cellText(computeDay(day(['07:40', '11:55', '12:10']), wed).departure)).toBe('12:10');
+    expect(cellText(computeDay(day(['07:40', '11:59']), wed).departure)).toBe('未刷卡');
+    expect(cellText(computeDay(day(['07:40', '12:00']), wed).departure)).toBe('12:00');
+  });
+
+  it('takes an out reader at 10:00 as the departure (an early leave); an in reader is never a departure', () => {
+    const d: DayRecords = { swipes: [{ id: 1, at: at('07:40') }, { id: 2, at: at('10:00'), reader: 'out' }], manual: [] };
+    expect(cells(d)).toEqual(['07:40', '10:00']);
+    expect(noticeFor(d, 2, o)).toBe('departure');
+    const inOnly: DayRecords = { swipes: [{ id: 1, at: at('07:40'), reader: 'in' }, { id: 2, at: at('16:05'), reader: 'in' }], manual: [] };
+    expect(cells(inOnly)).toEqual(['07:40', '未刷卡']);
+    expect(noticeFor(inOnly, 2, o)).toBeUndefined();
+  });
+
+  it('keeps a both-reader tap before the dismissal start (10:00) and sends nothing for it', () => {
+    const d = day(['07:40', '10:00']);
+    expect(cells(d)).toEqual(['07:40', '未刷卡']);
+    expect(noticeFor(d, 2, o)).toBeUndefined();
+    expect(dayDetail(d, o).map((r) => [r.time, r.role])).toEqual([
+      ['07:40', 'arrival'],
+      ['10:00', 'kept'],
+    ]);
+  });
+
+  it('changes neither the departure nor the notices with a later tap', () => {
+    const before = day(['07:40', '16:05']);
+    const after = day(['07:40', '16:05', '16:40']);
+    expect(cells(after)).toEqual(cells(before));
+    expect(noticeFor(after, 3, o)).toBeUndefined();
+    expect(dayDetail(after, o).map((r) => r.role)).toEqual(['arrival', 'departure', 'kept']);
+  });
+
+  it('does not count a swipe within 10 minutes of arrival as a departure, even after the dismissal start', () => {
+    expect(cells(day(['12:42', '12:51']))).toEqual(['12:42', '未刷卡']);
+    expect(cells(day(['12:42', '12:52']))).toEqual(['12:42', '12:52']);
   });
 
   it('measures the 10 minutes to the second', () => {
-    const d: DayRecords = { swipes: [{ id: 1, at: new Date('2026-11-24T07:42:30+08:00') }, { id: 2, at: new Date('2026-11-24T07:52:29+08:00') }], manual: [] };
+    const d: DayRecords = { swipes: [{ id: 1, at: new Date('2026-11-24T12:42:30+08:00') }, { id: 2, at: new Date('2026-11-24T12:52:29+08:00') }], manual: [] };
     expect(computeDay(d, o).departure).toBeUndefined();
-    d.swipes.push({ id: 3, at: new Date('2026-11-24T07:52:30+08:00') });
-    expect(cellText(computeDay(d, o).departure)).toBe('07:52');
+    d.swipes.push({ id: 3, at: new Date('2026-11-24T12:52:30+08:00') });
+    expect(cellText(computeDay(d, o).departure)).toBe('12:52');
   });
 
   it('honours another departure setting', () => {
-    const a = computeDay(day(['07:42', '07:51']), { departureMinMinutes: 5 });
-    expect(cellText(a.departure)).toBe('07:51');
-    const zero = computeDay(day(['07:42']), { departureMinMinutes: 0 });
+    const a = computeDay(day(['12:42', '12:51']), { departureMinMinutes: 5, dismissalStart: '11:30' });
+    expect(cellText(a.departure)).toBe('12:51');
+    const zero = computeDay(day(['07:42']), { departureMinMinutes: 0, dismissalStart: '11:30' });
     expect(zero.departure).toBeUndefined();
   });
 
@@ -46,6 +86,7 @@ describe('attendance rules', () => {
     expect(cells(day([], [{ direction: 'arrival', time: '09:11' }]))).toEqual(['補登 09:11', '未刷卡']);
     expect(cells(day(['16:00'], [{ direction: 'arrival', time: '09:11' }]))).toEqual(['補登 09:11', '16:00']);
     expect(cells(day(['07:40'], [{ direction: 'departure', time: '15:30' }]))).toEqual(['07:40', '補登 15:30']);
+    expect(cells(day(['07:40'], [{ direction: 'departure', time: '10:00' }]))).toEqual(['07:40', '補登 10:00']);
     expect(cells(day([], [{ direction: 'departure', time: '15:30' }]))).toEqual(['未刷卡', '補登 15:30']);
   });
 
@@ -57,15 +98,7 @@ describe('attendance rules', () => {
     expect(cells(day(['07:40'], [{ direction: 'arrival', time: '07:40' }]))).toEqual(['07:40', '未刷卡']);
   });
 
-  it('says which swipe triggers a notice: the arrival, then only the first departure', () => {
-    const d = day(['07:42', '07:45', '16:05', '16:20']);
-    expect(noticeFor(d, 1, o)).toBe('arrival');
-    expect(noticeFor(d, 2, o)).toBeUndefined();
-    expect(noticeFor(d, 3, o)).toBe('departure');
-    expect(noticeFor(d, 4, o)).toBeUndefined();
-  });
-
-  it('gives no notice to a swipe after a manual arrival within 10 minutes, nor after a manual departure', () => {
+  it('gives no notice to a swipe after a manual arrival, nor after an earlier manual departure', () => {
     expect(noticeFor(day(['07:42'], [{ direction: 'arrival', time: '07:38' }]), 1, o)).toBeUndefined();
     expect(noticeFor(day(['07:30', '16:30'], [{ direction: 'departure', time: '16:00' }]), 2, o)).toBeUndefined();
   });

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import { issueOneTimePassword } from '../accounts/passwords.js';
 import { endSessionsOf } from '../accounts/sessions.js';
 import { postBureauAnnouncement } from '../announcements/announcements.js';
+import { addHolidayRange, CalendarError } from '../schools/school-calendar.js';
 import { isValidDate } from '../time.js';
 import { AdminError } from './schools.js';
 
@@ -102,15 +103,18 @@ export async function addHoliday(
 ): Promise<{ schools: number; created: number; updated: number }> {
   const date = checkDate('日期', o.date);
   const name = checkText('假日名稱', o.name, 50);
-  const existing = (await knex('school_holidays').whereIn('school_id', o.schoolIds).where('holiday_on', date).pluck('school_id')) as number[];
+  const existing = (await knex('school_holiday_ranges')
+    .whereIn('school_id', o.schoolIds)
+    .where({ starts_on: date, ends_on: date })
+    .pluck('school_id')) as number[];
   const out = { schools: o.schoolIds.length, created: o.schoolIds.length - existing.length, updated: existing.length };
   if (o.dryRun || o.schoolIds.length === 0) return out;
   await knex.transaction(async (trx) => {
-    for (let i = 0; i < o.schoolIds.length; i += 500) {
-      await trx('school_holidays')
-        .insert(o.schoolIds.slice(i, i + 500).map((id) => ({ school_id: id, holiday_on: date, name })))
-        .onConflict(['school_id', 'holiday_on'])
-        .merge({ name });
+    try {
+      await addHolidayRange(trx, { schoolIds: o.schoolIds, from: date, to: date, name });
+    } catch (e) {
+      if (e instanceof CalendarError) throw new AdminError(e.message);
+      throw e;
     }
     await auditAdmin(trx, 'holiday.added', { schoolId: o.schoolIds.length === 1 ? o.schoolIds[0] : null, details: { date, name, schools: o.schoolIds.length } });
   });

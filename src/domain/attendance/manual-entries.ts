@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleStudentIds } from '../scope.js';
+import { refreshDays } from './days.js';
 import type { Direction } from './rules.js';
 
 export interface ManualEntryInput {
@@ -17,9 +18,18 @@ export interface ManualEntryInput {
   classId?: number | undefined;
 }
 
-/** Insert the entry if the student is visible to `user` (a staff member). Returns the new id, or undefined (→ 404). */
-export async function addManualEntry(knex: Knex, user: CurrentUser, e: ManualEntryInput): Promise<number | undefined> {
+/**
+ * Insert the entry if the student is visible to `user` (a staff member), and recompute the student's day in the
+ * same transaction. Returns the new id, or undefined (→ 404).
+ */
+export async function addManualEntry(
+  db: Knex,
+  user: CurrentUser,
+  e: ManualEntryInput,
+  o: { departureMinMinutes: number },
+): Promise<number | undefined> {
   if (user.role === 'parent') return undefined;
+  return db.transaction(async (knex) => {
   const source = knex('students as st')
     .where('st.id', e.studentId)
     .where('st.school_id', user.schoolId)
@@ -41,7 +51,10 @@ export async function addManualEntry(knex: Knex, user: CurrentUser, e: ManualEnt
     source.bindings as readonly Knex.RawBinding[],
   );
   const rows = (result as { rows: { id: number }[] }).rows;
-  return rows[0]?.id;
+  const id = rows[0]?.id;
+  if (id !== undefined) await refreshDays(knex, [{ studentId: e.studentId, date: e.date }], o);
+  return id;
+  });
 }
 
 export interface ManualEntryRow {

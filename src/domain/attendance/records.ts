@@ -1,58 +1,17 @@
 /**
- * Reading attendance from the database: the swipes and manual entries of students over dates, grouped into
- * the day records the pure rules (rules.ts) work on. Every query that picks students carries the caller's
- * scope (see scope.ts); these helpers take already-scoped student ids or a scoped subquery.
+ * Reading attendance from the database: the computed days (days.ts: 到校時間 / 離校時間 as the rules decided
+ * them, the same answer the SMS was sent on) of students over dates. Every query that picks students carries
+ * the caller's scope (see scope.ts); these helpers take already-scoped student ids or a scoped subquery.
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
 import { shortDate, weekdayName } from '../time.js';
-import { cellText, computeDay, gridDates, type DayRecords, type Direction, type RuleOptions, type Shown } from './rules.js';
+import { loadHolidays } from '../schools/school-calendar.js';
+import { loadDays, type StoredDay } from './days.js';
+import { cellText, gridDates, type Shown } from './rules.js';
 
-/** studentId → date → records. */
-export type RecordBook = Map<number, Map<string, DayRecords>>;
-
-function dayOf(book: RecordBook, studentId: number, date: string): DayRecords {
-  let days = book.get(studentId);
-  if (!days) book.set(studentId, (days = new Map()));
-  let day = days.get(date);
-  if (!day) days.set(date, (day = { swipes: [], manual: [] }));
-  return day;
-}
-
-/** The swipes (matched to a student) and manual entries of these students from `from` to `to` inclusive. */
-export async function loadRecords(
-  knex: Knex | Knex.Transaction,
-  studentIds: readonly number[] | Knex.QueryBuilder,
-  from: string,
-  to: string,
-): Promise<RecordBook> {
-  const book: RecordBook = new Map();
-  if (Array.isArray(studentIds) && studentIds.length === 0) return book;
-  const ids = studentIds as number[] | Knex.QueryBuilder;
-  const swipes: { id: number; student_id: number; swipe_date: string; swiped_at: Date }[] = await knex('swipes')
-    .whereIn('student_id', ids)
-    .whereBetween('swipe_date', [from, to])
-    .select('id', 'student_id', 'swipe_date', 'swiped_at');
-  for (const s of swipes) dayOf(book, s.student_id, s.swipe_date).swipes.push({ id: Number(s.id), at: new Date(s.swiped_at) });
-  const manual: { student_id: number; entry_date: string; direction: Direction; entry_time: string }[] = await knex(
-    'manual_entries',
-  )
-    .whereIn('student_id', ids)
-    .whereBetween('entry_date', [from, to])
-    .select('student_id', 'entry_date', 'direction', 'entry_time');
-  for (const m of manual) dayOf(book, m.student_id, m.entry_date).manual.push({ direction: m.direction, time: m.entry_time });
-  return book;
-}
-
-/** The school's holidays between two dates. */
-export async function loadHolidays(knex: Knex, schoolId: number, from: string, to: string): Promise<Set<string>> {
-  const rows: { holiday_on: string }[] = await knex('school_holidays')
-    .where('school_id', schoolId)
-    .whereBetween('holiday_on', [from, to])
-    .select('holiday_on');
-  return new Set(rows.map((r) => r.holiday_on));
-}
+export { loadHolidays } from '../schools/school-calendar.js';
 
 export interface GridRow {
   date: string;
@@ -64,10 +23,10 @@ export interface GridRow {
   departureManual: boolean;
 }
 
-const EMPTY: DayRecords = { swipes: [], manual: [] };
+const EMPTY: StoredDay = { arrival: undefined, departure: undefined };
 
-export function gridRow(date: string, day: DayRecords | undefined, o: RuleOptions): GridRow {
-  const a = computeDay(day ?? EMPTY, o);
+export function gridRow(date: string, day: StoredDay | undefined): GridRow {
+  const a = day ?? EMPTY;
   return rowOf(date, a.arrival, a.departure);
 }
 
@@ -91,12 +50,13 @@ export async function studentGrid(
   student: { id: number; schoolId: number },
   from: string,
   to: string,
-  o: RuleOptions,
 ): Promise<GridRow[]> {
-  const book = await loadRecords(knex, [student.id], from, to);
-  const holidays = await loadHolidays(knex, student.schoolId, from, to);
-  const days = book.get(student.id) ?? new Map<string, DayRecords>();
-  return gridDates(from, to, holidays, new Set(days.keys())).map((d) => gridRow(d, days.get(d), o));
+  const [book, holidays] = await Promise.all([
+    loadDays(knex, [student.id], from, to),
+    loadHolidays(knex, student.schoolId, from, to),
+  ]);
+  const days = book.get(student.id) ?? new Map<string, StoredDay>();
+  return gridDates(from, to, holidays, new Set(days.keys())).map((d) => gridRow(d, days.get(d)));
 }
 
 export interface ClassRef {
@@ -135,7 +95,6 @@ export async function classDays(
   classId: number,
   from: string,
   to: string,
-  o: RuleOptions,
 ): Promise<{ cls: ClassRef; rows: DayViewRow[]; students: { id: number; name: string; seat: number }[] } | undefined> {
   const c = await knex('classes as c')
     .where('c.id', classId)
@@ -148,7 +107,7 @@ export async function classDays(
     .whereIn('st.id', visibleStudentIds(knex, user))
     .orderBy(['st.seat_number', 'st.id'])
     .select('st.id', 'st.name', 'st.student_number', 'st.seat_number');
-  const book = await loadRecords(
+  const book = await loadDays(
     knex,
     students.map((s) => s.id),
     from,
@@ -166,8 +125,7 @@ export async function classDays(
   const rows: DayViewRow[] = [];
   for (const d of dates) {
     for (const s of students) {
-      const day = book.get(s.id)?.get(d);
-      const a = computeDay(day ?? EMPTY, o);
+      const a = book.get(s.id)?.get(d) ?? EMPTY;
       rows.push({
         ...rowOf(d, a.arrival, a.departure),
         studentId: s.id,
@@ -191,7 +149,7 @@ export interface ClassSummary {
 }
 
 /** Today's summary of each class the staff member may see: how many students arrived, how many 未刷卡. */
-export async function classSummaries(knex: Knex, user: CurrentUser, date: string, o: RuleOptions): Promise<ClassSummary[]> {
+export async function classSummaries(knex: Knex, user: CurrentUser, date: string): Promise<ClassSummary[]> {
   const classes = await visibleClasses(knex, user);
   if (classes.length === 0) return [];
   const students: { id: number; class_id: number }[] = await knex('students as st')
@@ -201,7 +159,7 @@ export async function classSummaries(knex: Knex, user: CurrentUser, date: string
     )
     .whereIn('st.id', visibleStudentIds(knex, user))
     .select('st.id', 'st.class_id');
-  const book = await loadRecords(
+  const book = await loadDays(
     knex,
     students.map((s) => s.id),
     date,
@@ -213,7 +171,7 @@ export async function classSummaries(knex: Knex, user: CurrentUser, date: string
   for (const s of students) {
     const sum = out.get(s.class_id);
     if (!sum) continue;
-    const a = computeDay(book.get(s.id)?.get(date) ?? EMPTY, o);
+    const a = book.get(s.id)?.get(date) ?? EMPTY;
     sum.total += 1;
     if (a.arrival) sum.arrived += 1;
     if (!a.arrival && !a.departure) sum.noRecord += 1;

@@ -2,8 +2,13 @@
  * The attendance rules (DESIGN.md §4), as pure functions over one student's records of one Asia/Taipei day.
  *
  * - 到校時間 = the first record of the day: a card swipe or a manual arrival entry (補登).
- * - 離校時間 = the last record at least `departureMinMinutes` after the arrival: a swipe, or a manual departure
- *   entry. A manual departure entry says what it is, so it counts from the arrival itself on.
+ * - 離校時間 = the FIRST record that counts as a departure:
+ *   - a swipe at a reader whose direction is `out` (an early leave through the exit gate), or
+ *   - a swipe at a `both` reader at or after the school's dismissal start for that weekday AND at least
+ *     `departureMinMinutes` after the arrival (a second morning tap is never a departure), or
+ *   - a manual departure entry (補登), which says what it is, from the arrival on.
+ *   A swipe at an `in` reader is never a departure. Later records that day are kept (and listed in the day's
+ *   detail) but change nothing: the SMS, the grid, the teacher's day view and the reports show this one time.
  * - A time that comes from a manual entry shows as `補登 HH:mm`; no record at all shows as `未刷卡`.
  *   未刷卡 means "no record", never "absent".
  */
@@ -11,10 +16,21 @@ import { addDays, isWeekend, taipeiTime } from '../time.js';
 
 export type Direction = 'arrival' | 'departure';
 
+/** Which way a gate reader faces. */
+export const READER_DIRECTIONS = ['in', 'out', 'both'] as const;
+export type ReaderDirection = (typeof READER_DIRECTIONS)[number];
+/** The words for a reader's direction. */
+export const READER_DIRECTION_LABELS: Readonly<Record<ReaderDirection, string>> = { in: '進校', out: '離校', both: '進出' };
+
+/** The dismissal start of a weekday with no setting of the school's own. */
+export const DEFAULT_DISMISSAL_START = '11:30';
+
 export interface SwipeInput {
   /** The swipe's id, so a caller can ask "is this swipe the arrival?". */
   id?: number;
   at: Date;
+  /** The direction of the reader that took it (default `both`). */
+  reader?: ReaderDirection | undefined;
 }
 
 export interface ManualInput {
@@ -45,6 +61,8 @@ export interface DayAttendance {
 
 export interface RuleOptions {
   departureMinMinutes: number;
+  /** `HH:mm`: the school's dismissal start on this day's weekday (see school-calendar.ts). */
+  dismissalStart: string;
 }
 
 export const NO_SWIPE = '未刷卡';
@@ -67,15 +85,23 @@ function secondOfTime(time: string): number {
 interface Candidate extends Shown {
   /** 0 for a swipe, 1 for a manual entry: a swipe wins a tie. */
   rank: number;
+  reader: ReaderDirection;
 }
 
 function fromSwipe(s: SwipeInput): Candidate {
-  return { time: taipeiTime(s.at), manual: false, second: secondOfTaipeiDay(s.at), swipeId: s.id, rank: 0 };
+  return {
+    time: taipeiTime(s.at),
+    manual: false,
+    second: secondOfTaipeiDay(s.at),
+    swipeId: s.id,
+    rank: 0,
+    reader: s.reader ?? 'both',
+  };
 }
 
 function fromManual(m: ManualInput): Candidate {
   const second = secondOfTime(m.time);
-  return { time: m.time, manual: true, second: Math.min(second, DAY_SECONDS - 1), rank: 1 };
+  return { time: m.time, manual: true, second: Math.min(second, DAY_SECONDS - 1), rank: 1, reader: 'both' };
 }
 
 const strip = (c: Candidate | undefined): Shown | undefined =>
@@ -96,24 +122,67 @@ function analyse(day: DayRecords, o: RuleOptions): { arrival: Candidate | undefi
     // No arrival record at all: only an explicit 補登 of the departure can show.
     return { arrival: undefined, departures: manualDepartures.sort(byTime) };
   }
-  const threshold = arrival.second + o.departureMinMinutes * 60;
+  const threshold = Math.max(arrival.second + o.departureMinMinutes * 60, secondOfTime(o.dismissalStart));
   const departures = [
-    ...swipes.filter((s) => s !== arrival && s.second >= threshold),
+    ...swipes.filter((s) => s !== arrival && countsAsDeparture(s, threshold)),
     ...manualDepartures.filter((m) => m.second >= arrival.second),
   ].sort(byTime);
   return { arrival, departures };
 }
 
-/** 到校時間 and 離校時間 of one day. */
+function countsAsDeparture(s: Candidate, threshold: number): boolean {
+  if (s.reader === 'in') return false;
+  if (s.reader === 'out') return true;
+  return s.second >= threshold;
+}
+
+/** 到校時間 and 離校時間 of one day: the first record, and the first record that counts as a departure. */
 export function computeDay(day: DayRecords, o: RuleOptions): DayAttendance {
   const { arrival, departures } = analyse(day, o);
-  // The last departure record; among equal times the swipe is preferred.
-  let departure: Candidate | undefined;
-  for (const d of departures) {
-    if (!departure || d.second > departure.second || (d.second === departure.second && d.rank < departure.rank))
-      departure = d;
+  return { arrival: strip(arrival), departure: strip(departures[0]) };
+}
+
+/** What one record of a day is: the arrival, the departure, or a record kept that changes nothing. */
+export type RecordRole = 'arrival' | 'departure' | 'kept';
+
+export interface DetailRow {
+  time: string;
+  manual: boolean;
+  swipeId?: number | undefined;
+  reader?: ReaderDirection | undefined;
+  /** For a manual entry: which it records. */
+  entry?: Direction | undefined;
+  role: RecordRole;
+}
+
+/** Every record of a day in time order, each with its role (the day's detail). */
+export function dayDetail(day: DayRecords, o: RuleOptions): DetailRow[] {
+  const a = computeDay(day, o);
+  const same = (shown: Shown | undefined, c: Candidate, entry?: Direction) =>
+    shown !== undefined &&
+    shown.manual === c.manual &&
+    shown.second === c.second &&
+    (c.manual ? entry === (shown === a.arrival ? 'arrival' : 'departure') : shown.swipeId === c.swipeId);
+  const rows: (DetailRow & { second: number; rank: number })[] = [];
+  let arrivalTaken = false;
+  let departureTaken = false;
+  for (const s of day.swipes) {
+    const c = fromSwipe(s);
+    let role: RecordRole = 'kept';
+    if (!arrivalTaken && same(a.arrival, c)) (role = 'arrival'), (arrivalTaken = true);
+    else if (!departureTaken && same(a.departure, c)) (role = 'departure'), (departureTaken = true);
+    rows.push({ time: c.time, manual: false, swipeId: s.id, reader: c.reader, role, second: c.second, rank: 0 });
   }
-  return { arrival: strip(arrival), departure: strip(departure) };
+  for (const m of day.manual) {
+    const c = fromManual(m);
+    let role: RecordRole = 'kept';
+    if (!arrivalTaken && m.direction === 'arrival' && same(a.arrival, c, 'arrival')) (role = 'arrival'), (arrivalTaken = true);
+    else if (!departureTaken && m.direction === 'departure' && same(a.departure, c, 'departure'))
+      (role = 'departure'), (departureTaken = true);
+    rows.push({ time: c.time, manual: true, entry: m.direction, role, second: c.second, rank: 1 });
+  }
+  rows.sort((x, y) => x.second - y.second || x.rank - y.rank || (x.swipeId ?? 0) - (y.swipeId ?? 0));
+  return rows.map(({ second: _s, rank: _r, ...r }) => r);
 }
 
 /**
@@ -121,10 +190,13 @@ export function computeDay(day: DayRecords, o: RuleOptions): DayAttendance {
  * the day's first record that counts as a departure. `day` must already include the swipe.
  */
 export function noticeFor(day: DayRecords, swipeId: number, o: RuleOptions): Direction | undefined {
-  const { arrival, departures } = analyse(day, o);
-  if (arrival && !arrival.manual && arrival.swipeId === swipeId) return 'arrival';
-  const first = departures[0];
-  if (first && !first.manual && first.swipeId === swipeId) return 'departure';
+  return noticeOf(computeDay(day, o), swipeId);
+}
+
+/** The same question asked of an already computed day. */
+export function noticeOf(a: DayAttendance, swipeId: number): Direction | undefined {
+  if (a.arrival && !a.arrival.manual && a.arrival.swipeId === swipeId) return 'arrival';
+  if (a.departure && !a.departure.manual && a.departure.swipeId === swipeId) return 'departure';
   return undefined;
 }
 

@@ -4,8 +4,9 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { loadHolidays, loadRecords } from '../attendance/records.js';
-import { cellText, computeDay, NO_SWIPE, type RuleOptions } from '../attendance/rules.js';
+import { loadDays } from '../attendance/days.js';
+import { loadHolidays } from '../schools/school-calendar.js';
+import { cellText, NO_SWIPE } from '../attendance/rules.js';
 import { visibleStudentIds } from '../scope.js';
 import { addDays, isWeekend, monthRange, weekdayOf } from '../time.js';
 
@@ -45,7 +46,6 @@ export async function monthCalendar(
   user: CurrentUser,
   month: string,
   today: string,
-  o: RuleOptions,
 ): Promise<MonthCalendar | undefined> {
   const child = user.currentChild;
   if (!child) return undefined;
@@ -53,7 +53,7 @@ export async function monthCalendar(
   const st = await knex('students as st').where('st.id', child.id).whereIn('st.id', visibleStudentIds(knex, user)).first('st.id', 'st.school_id');
   if (!st) return undefined;
   const { from, to } = monthRange(`${month}-01`);
-  const book = await loadRecords(knex, [st.id as number], from, to);
+  const book = await loadDays(knex, [st.id as number], from, to);
   const holidays = await loadHolidays(knex, st.school_id as number, from, to);
   const names = new Map(
     ((await knex('school_holidays').where('school_id', st.school_id).whereBetween('holiday_on', [from, to]).select('holiday_on', 'name')) as {
@@ -67,7 +67,7 @@ export async function monthCalendar(
   let schoolDays = 0;
   for (let d = from; d <= to; d = addDays(d, 1)) {
     const rec = days?.get(d);
-    const a = rec ? computeDay(rec, o) : { arrival: undefined, departure: undefined };
+    const a = rec ?? { arrival: undefined, departure: undefined };
     const has = Boolean(a.arrival || a.departure);
     let kind: CalendarDay['kind'];
     if (has) kind = 'record';

@@ -92,3 +92,56 @@ export async function enqueueAttendanceNotices(trx: Knex.Transaction | Knex, n: 
   const written = await trx('sms_outbox').insert(rows).onConflict('dedupe_key').ignore().returning('id');
   return written.length;
 }
+
+/**
+ * Queue many notices at once (the reader API's batch): one statement finds, for every notice, the students
+ * with a subscription effective on its date that includes its item and their verified phones; one more writes
+ * the outbox rows. The same rules and the same `dedupe_key` as `enqueueAttendanceNotices`.
+ */
+export async function enqueueAttendanceNoticesBulk(trx: Knex.Transaction | Knex, notices: readonly AttendanceNotice[]): Promise<number> {
+  if (notices.length === 0) return 0;
+  for (const n of notices) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(n.date)) throw new Error(`bad date ${n.date}`);
+    if (!/^\d{2}:\d{2}$/.test(n.time)) throw new Error(`bad time ${n.time}`);
+    if (n.direction !== 'arrival' && n.direction !== 'departure') throw new Error('bad direction');
+  }
+  const due = (
+    await trx.raw<{ rows: { i: number; school_id: number; name: string; phone: string }[] }>(
+      `select k.i, st.school_id, st.name, ph.number as phone
+         from unnest(?::int[], ?::int[], ?::text[], ?::date[]) as k(i, student_id, direction, day)
+         join students st on st.id = k.student_id
+         join phones ph on ph.student_id = k.student_id and ph.verified_at is not null
+        where exists (
+          select 1 from subscriptions sub join service_periods per on per.id = sub.period_id
+           where sub.student_id = k.student_id and per.school_id = st.school_id
+             and case k.direction when 'arrival' then sub.arrival else sub.departure end
+             and sub.status in ('active', 'cancel_pending', 'cancelled')
+             and sub.effective_on is not null and sub.effective_on <= k.day
+             and (sub.cancelled_on is null or sub.cancelled_on > k.day)
+             and per.starts_on <= k.day and per.ends_on >= k.day)
+        order by k.i, ph.id`,
+      [notices.map((_, i) => i), notices.map((n) => n.studentId), notices.map((n) => n.direction), notices.map((n) => n.date)],
+    )
+  ).rows;
+  if (due.length === 0) return 0;
+  const rows = due.map((d) => {
+    const n = notices[d.i]!;
+    const at = taipeiInstant(n.date, n.time);
+    return {
+      school_id: d.school_id,
+      student_id: n.studentId,
+      kind: n.direction,
+      phone: d.phone,
+      body: attendanceNoticeBody(d.name, n.direction, n.time),
+      dedupe_key: `${n.direction}:${n.studentId}:${n.date}:${d.phone}`,
+      status: 'queued',
+      next_attempt_at: at,
+      created_at: at,
+    };
+  });
+  let written = 0;
+  for (let i = 0; i < rows.length; i += 1000) {
+    written += (await trx('sms_outbox').insert(rows.slice(i, i + 1000)).onConflict('dedupe_key').ignore().returning('id')).length;
+  }
+  return written;
+}

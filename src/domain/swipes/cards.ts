@@ -36,6 +36,34 @@ export async function studentForCard(
 }
 
 /**
+ * The same question for many swipes at once: `uid|date` → the student whose card it was on that date (the
+ * newest card valid then, as `studentForCard` picks it). Unknown or retired cards have no entry.
+ */
+export async function studentsForCards(
+  knex: Knex | Knex.Transaction,
+  schoolId: number,
+  swipes: readonly { uid: string; date: string }[],
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const unique = new Map<string, { uid: string; date: string }>();
+  for (const s of swipes) unique.set(`${s.uid}|${s.date}`, s);
+  if (unique.size === 0) return out;
+  const list = [...unique.values()];
+  const rows = (
+    await knex.raw<{ rows: { uid: string; day: string; student_id: number }[] }>(
+      `select distinct on (k.uid, k.day) k.uid, k.day::text as day, cd.student_id
+         from unnest(?::text[], ?::date[]) as k(uid, day)
+         join cards cd on cd.card_uid = k.uid and cd.valid_from <= k.day and (cd.valid_until is null or cd.valid_until >= k.day)
+         join students st on st.id = cd.student_id and st.school_id = ?
+        order by k.uid, k.day, cd.valid_from desc, cd.id desc`,
+      [list.map((s) => normaliseCardUid(s.uid)), list.map((s) => s.date), schoolId],
+    )
+  ).rows;
+  for (const r of rows) out.set(`${r.uid}|${r.day}`, r.student_id);
+  return out;
+}
+
+/**
  * Issue a card to a student from `validFrom` on. The student's other open cards end the day before (a card
  * that would then end before it began is removed: it never counted). Refused when the UID is valid for
  * another student on or after `validFrom`.

@@ -9,12 +9,12 @@
  */
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { enqueueAttendanceNotices } from '../sms/attendance-notices.js';
+import { enqueueAttendanceNoticesBulk, type AttendanceNotice } from '../sms/attendance-notices.js';
 import { taipeiDate, taipeiTime } from '../time.js';
-import { loadRecords } from '../attendance/records.js';
-import { noticeFor, type Direction } from '../attendance/rules.js';
+import { dayKey, refreshDays } from '../attendance/days.js';
+import { noticeOf, type Direction } from '../attendance/rules.js';
 import type { Reader } from '../readers/reader-tokens.js';
-import { CARD_UID_RE, normaliseCardUid, studentForCard } from './cards.js';
+import { CARD_UID_RE, normaliseCardUid, studentsForCards } from './cards.js';
 
 export const MAX_BATCH = 500;
 /** How far ahead of our clock a reader's clock may run before its swipes count as future-dated. */
@@ -105,98 +105,122 @@ interface Stored {
   at: Date;
 }
 
-/** Store a validated batch for a reader, in one transaction. Results are in the order of the input. */
+/**
+ * Store a validated batch for a reader, in one transaction and a fixed number of statements whatever its size
+ * (cards resolved, swipes inserted, retries told apart, days recomputed and notices queued, each in bulk).
+ * Results are in the order of the input.
+ */
 export async function ingestSwipes(
   knex: Knex,
   reader: Reader,
   swipes: readonly SwipeIn[],
   o: IngestOptions,
 ): Promise<{ results: SwipeResult[]; notices: number }> {
+  // 1. In memory: repeats inside the batch and swipes too old to take.
+  type Fresh = { index: number; event_id: string; uid: string; at: Date; date: string };
+  const results: (SwipeResult | undefined)[] = new Array(swipes.length);
+  const seen = new Map<string, { uid: string; at: number; tooOld: boolean }>();
+  const repeats: { index: number; event_id: string; uid: string; at: number }[] = [];
+  const fresh: Fresh[] = [];
+  const oldest = o.now.getTime() - MAX_AGE_DAYS * 86_400_000;
+  swipes.forEach((s, index) => {
+    const uid = normaliseCardUid(s.card_uid);
+    const at = new Date(Date.parse(s.swiped_at));
+    if (seen.has(s.event_id)) {
+      repeats.push({ index, event_id: s.event_id, uid, at: at.getTime() });
+      return;
+    }
+    const tooOld = at.getTime() < oldest;
+    seen.set(s.event_id, { uid, at: at.getTime(), tooOld });
+    if (tooOld) results[index] = { event_id: s.event_id, status: 'rejected', reason: 'too_old' };
+    else fresh.push({ index, event_id: s.event_id, uid, at, date: taipeiDate(at) });
+  });
+
   return knex.transaction(async (trx) => {
     await trx('card_readers').where({ id: reader.id }).update({ last_seen_at: o.now });
-    const results: SwipeResult[] = [];
-    const stored: Stored[] = [];
-    const seen = new Map<string, { uid: string; at: number; tooOld: boolean }>();
-    const oldest = o.now.getTime() - MAX_AGE_DAYS * 86_400_000;
-
-    for (const s of swipes) {
-      const uid = normaliseCardUid(s.card_uid);
-      const at = new Date(Date.parse(s.swiped_at));
-      const earlier = seen.get(s.event_id);
-      if (earlier) {
-        // The same event twice in one batch: a retry of it (or the same refusal), else a reuse.
-        results.push(
-          earlier.uid !== uid || earlier.at !== at.getTime()
-            ? { event_id: s.event_id, status: 'rejected', reason: 'event_id_reused' }
-            : earlier.tooOld
-              ? { event_id: s.event_id, status: 'rejected', reason: 'too_old' }
-              : { event_id: s.event_id, status: 'duplicate' },
-        );
-        continue;
-      }
-      const tooOld = at.getTime() < oldest;
-      seen.set(s.event_id, { uid, at: at.getTime(), tooOld });
-      if (tooOld) {
-        results.push({ event_id: s.event_id, status: 'rejected', reason: 'too_old' });
-        continue;
-      }
-      const date = taipeiDate(at);
-      const studentId = await studentForCard(trx, reader.schoolId, uid, date);
-      const inserted: { id: number }[] = await trx('swipes')
-        .insert({
-          reader_id: reader.id,
-          school_id: reader.schoolId,
-          event_id: s.event_id,
-          card_uid: uid,
-          swiped_at: at,
-          swipe_date: date,
-          received_at: o.now,
-          student_id: studentId ?? null,
-        })
-        .onConflict(['reader_id', 'event_id'])
-        .ignore()
-        .returning('id');
-      const row = inserted[0];
-      if (!row) {
-        const existing = await trx('swipes')
-          .where({ reader_id: reader.id, event_id: s.event_id })
-          .first('card_uid', 'swiped_at');
-        const same = existing && existing.card_uid === uid && new Date(existing.swiped_at).getTime() === at.getTime();
-        results.push(
-          same
-            ? { event_id: s.event_id, status: 'duplicate' }
-            : { event_id: s.event_id, status: 'rejected', reason: 'event_id_reused' },
-        );
-        continue;
-      }
-      results.push({ event_id: s.event_id, status: 'accepted', matched: studentId !== undefined });
-      if (studentId !== undefined && o.now.getTime() - at.getTime() <= o.lateSwipeMinutes * 60_000) {
-        stored.push({ id: Number(row.id), studentId, date, at });
-      }
-    }
-
-    // Notices, student by student in id order (a stable lock order across concurrent batches).
     let notices = 0;
-    stored.sort((a, b) => a.studentId - b.studentId || a.at.getTime() - b.at.getTime() || a.id - b.id);
-    let locked: number | undefined;
-    for (const s of stored) {
-      if (locked !== s.studentId) {
-        // Serialise the decision "is this the day's arrival / first departure?" per student.
-        await trx('students').where({ id: s.studentId }).forNoKeyUpdate().first('id');
-        locked = s.studentId;
+    if (fresh.length > 0) {
+      // 2. Whose card each swipe is, on its own date.
+      const owners = await studentsForCards(
+        trx,
+        reader.schoolId,
+        fresh.map((f) => ({ uid: f.uid, date: f.date })),
+      );
+      // 3. Insert them all; a row not inserted is a retry (or an event id reused for another swipe).
+      const inserted = (
+        await trx.raw<{ rows: { id: number; event_id: string }[] }>(
+          `insert into swipes (reader_id, school_id, event_id, card_uid, swiped_at, swipe_date, received_at, student_id)
+           select ?, ?, e, u, a, d, ?, s
+             from unnest(?::text[], ?::text[], ?::timestamptz[], ?::date[], ?::int[]) as t(e, u, a, d, s)
+           on conflict (reader_id, event_id) do nothing
+           returning id, event_id`,
+          [
+            reader.id,
+            reader.schoolId,
+            o.now,
+            fresh.map((f) => f.event_id),
+            fresh.map((f) => f.uid),
+            fresh.map((f) => f.at.toISOString()),
+            fresh.map((f) => f.date),
+            fresh.map((f) => owners.get(`${f.uid}|${f.date}`) ?? null),
+          ] as unknown as readonly Knex.RawBinding[],
+        )
+      ).rows;
+      const newId = new Map(inserted.map((r) => [r.event_id, Number(r.id)]));
+      const missing = fresh.filter((f) => !newId.has(f.event_id)).map((f) => f.event_id);
+      const existing = new Map<string, { card_uid: string; swiped_at: Date }>();
+      if (missing.length > 0) {
+        const rows: { event_id: string; card_uid: string; swiped_at: Date }[] = await trx('swipes')
+          .where('reader_id', reader.id)
+          .whereIn('event_id', missing)
+          .select('event_id', 'card_uid', 'swiped_at');
+        for (const r of rows) existing.set(r.event_id, r);
       }
-      const book = await loadRecords(trx, [s.studentId], s.date, s.date);
-      const day = book.get(s.studentId)?.get(s.date);
-      if (!day) continue;
-      const direction: Direction | undefined = noticeFor(day, s.id, { departureMinMinutes: o.departureMinMinutes });
-      if (!direction) continue;
-      notices += await enqueueAttendanceNotices(trx, {
-        studentId: s.studentId,
-        direction,
-        date: s.date,
-        time: taipeiTime(s.at),
-      });
+      const stored: Stored[] = [];
+      for (const f of fresh) {
+        const id = newId.get(f.event_id);
+        if (id === undefined) {
+          const e = existing.get(f.event_id);
+          const same = e && e.card_uid === f.uid && new Date(e.swiped_at).getTime() === f.at.getTime();
+          results[f.index] = same
+            ? { event_id: f.event_id, status: 'duplicate' }
+            : { event_id: f.event_id, status: 'rejected', reason: 'event_id_reused' };
+          continue;
+        }
+        const studentId = owners.get(`${f.uid}|${f.date}`);
+        results[f.index] = { event_id: f.event_id, status: 'accepted', matched: studentId !== undefined };
+        if (studentId !== undefined) stored.push({ id, studentId, date: f.date, at: f.at });
+      }
+      // 4. The students' days, recomputed under a lock per student (taken in id order: no deadlock between
+      //    concurrent batches), and the notices of the swipes that made an arrival or a first departure.
+      if (stored.length > 0) {
+        const studentIds = [...new Set(stored.map((s) => s.studentId))].sort((a, b) => a - b);
+        await trx.raw('select id from students where id = any(?::int[]) order by id for no key update', [studentIds]);
+        const days = await refreshDays(
+          trx,
+          stored.map((s) => ({ studentId: s.studentId, date: s.date })),
+          { departureMinMinutes: o.departureMinMinutes },
+        );
+        const due: AttendanceNotice[] = [];
+        for (const s of stored) {
+          if (o.now.getTime() - s.at.getTime() > o.lateSwipeMinutes * 60_000) continue; // a late reader: no SMS
+          const day = days.get(dayKey(s.studentId, s.date));
+          const direction: Direction | undefined = day ? noticeOf(day.attendance, s.id) : undefined;
+          if (direction) due.push({ studentId: s.studentId, direction, date: s.date, time: taipeiTime(s.at) });
+        }
+        notices = await enqueueAttendanceNoticesBulk(trx, due);
+      }
     }
-    return { results, notices };
+    // 5. Repeats inside the batch answer like their first occurrence.
+    for (const r of repeats) {
+      const first = seen.get(r.event_id)!;
+      results[r.index] =
+        first.uid !== r.uid || first.at !== r.at
+          ? { event_id: r.event_id, status: 'rejected', reason: 'event_id_reused' }
+          : first.tooOld
+            ? { event_id: r.event_id, status: 'rejected', reason: 'too_old' }
+            : { event_id: r.event_id, status: 'duplicate' };
+    }
+    return { results: results as SwipeResult[], notices };
   });
 }

@@ -3,6 +3,7 @@
  * the school or marks it ignored. Resolving never sends an SMS (it is a late record by definition).
  * Every query carries the admin's school in its WHERE.
  */
+import { refreshDays } from '../attendance/days.js';
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 
@@ -60,6 +61,7 @@ export async function resolveUnmatched(
   swipeId: number,
   r: Resolution,
   now: Date,
+  o: { departureMinMinutes: number },
 ): Promise<{ outcome: ResolveOutcome; studentId?: number }> {
   if (user.role !== 'school_admin') return { outcome: 'not_found' };
   return knex.transaction(async (trx) => {
@@ -67,7 +69,7 @@ export async function resolveUnmatched(
       .where({ id: swipeId, school_id: user.schoolId })
       .whereNull('student_id')
       .whereNull('resolved_at')
-      .first('id');
+      .first('id', 'swipe_date');
     if (!swipe) return { outcome: 'not_found' as const };
     let studentId: number | null = null;
     if (r.kind === 'assign') {
@@ -83,6 +85,8 @@ export async function resolveUnmatched(
       .whereNull('resolved_at')
       .update({ student_id: studentId, resolved_at: now, resolved_by_account_id: user.accountId });
     if (n === 0) return { outcome: 'not_found' as const };
+    // The swipe is now one of the student's records of that day (it sends no SMS: it arrived too late for one).
+    if (studentId !== null) await refreshDays(trx, [{ studentId, date: swipe.swipe_date as string }], o);
     return studentId === null ? { outcome: 'ignored' as const } : { outcome: 'assigned' as const, studentId };
   });
 }

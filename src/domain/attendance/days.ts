@@ -1,0 +1,166 @@
+/**
+ * The computed day of each student (`attendance_days`): 到校時間 and 離校時間 as the rules (rules.ts) decide
+ * them, stored so that the SMS, the grid, the teacher's day view and the reports read ONE answer, and so that a
+ * page costs what its students' days cost, not their raw swipes.
+ *
+ * Every writer of a record — the reader API, 補登 (added, corrected, deleted), an unmatched swipe resolved to a
+ * student — calls `refreshDays` for the student-days it touched, inside its own transaction. A row exists for
+ * every student-day with at least one record.
+ */
+import type { Knex } from 'knex';
+import { dismissalStartOn, loadDismissalStarts } from '../schools/school-calendar.js';
+import { computeDay, type DayAttendance, type DayRecords, type Direction, type ReaderDirection, type Shown } from './rules.js';
+
+type Db = Knex | Knex.Transaction;
+
+export interface DayKey {
+  studentId: number;
+  /** Asia/Taipei date, YYYY-MM-DD. */
+  date: string;
+}
+
+export const dayKey = (studentId: number, date: string): string => `${studentId}:${date}`;
+
+export interface RefreshedDay {
+  studentId: number;
+  date: string;
+  schoolId: number;
+  records: DayRecords;
+  attendance: DayAttendance;
+}
+
+/** The raw records (swipes with their reader's direction, manual entries) of the given student-days. */
+export async function loadDayRecords(knex: Db, keys: readonly DayKey[]): Promise<Map<string, DayRecords>> {
+  const out = new Map<string, DayRecords>();
+  if (keys.length === 0) return out;
+  const ids = keys.map((k) => k.studentId);
+  const dates = keys.map((k) => k.date);
+  const swipes = (
+    await knex.raw<{ rows: { id: number; student_id: number; swipe_date: string; swiped_at: Date; direction: ReaderDirection }[] }>(
+      `select s.id, s.student_id, s.swipe_date, s.swiped_at, r.direction
+         from unnest(?::int[], ?::date[]) as k(student_id, day)
+         join swipes s on s.student_id = k.student_id and s.swipe_date = k.day
+         join card_readers r on r.id = s.reader_id`,
+      [ids, dates],
+    )
+  ).rows;
+  const at = (sid: number, d: string) => {
+    const key = dayKey(sid, d);
+    let day = out.get(key);
+    if (!day) out.set(key, (day = { swipes: [], manual: [] }));
+    return day;
+  };
+  for (const s of swipes) at(s.student_id, s.swipe_date).swipes.push({ id: Number(s.id), at: new Date(s.swiped_at), reader: s.direction });
+  const manual = (
+    await knex.raw<{ rows: { student_id: number; entry_date: string; direction: Direction; entry_time: string }[] }>(
+      `select m.student_id, m.entry_date, m.direction, m.entry_time
+         from unnest(?::int[], ?::date[]) as k(student_id, day)
+         join manual_entries m on m.student_id = k.student_id and m.entry_date = k.day`,
+      [ids, dates],
+    )
+  ).rows;
+  for (const m of manual) at(m.student_id, m.entry_date).manual.push({ direction: m.direction, time: m.entry_time });
+  return out;
+}
+
+/**
+ * Recompute the given student-days from their records and store them (a day with no record left is removed).
+ * Returns what was computed, keyed by `dayKey`. Call it inside the transaction that changed the records.
+ */
+export async function refreshDays(
+  knex: Db,
+  keys: readonly DayKey[],
+  o: { departureMinMinutes: number },
+): Promise<Map<string, RefreshedDay>> {
+  const unique = new Map<string, DayKey>();
+  for (const k of keys) unique.set(dayKey(k.studentId, k.date), k);
+  const out = new Map<string, RefreshedDay>();
+  if (unique.size === 0) return out;
+  const list = [...unique.values()];
+  const students: { id: number; school_id: number }[] = await knex('students')
+    .whereIn('id', [...new Set(list.map((k) => k.studentId))])
+    .select('id', 'school_id');
+  const schoolOf = new Map(students.map((s) => [s.id, s.school_id]));
+  const starts = await loadDismissalStarts(knex, students.map((s) => s.school_id));
+  const records = await loadDayRecords(knex, list);
+
+  const upserts: Record<string, unknown>[] = [];
+  const gone: DayKey[] = [];
+  for (const [key, k] of unique) {
+    const schoolId = schoolOf.get(k.studentId);
+    if (schoolId === undefined) continue;
+    const day = records.get(key);
+    if (!day) {
+      gone.push(k);
+      continue;
+    }
+    const attendance = computeDay(day, {
+      departureMinMinutes: o.departureMinMinutes,
+      dismissalStart: dismissalStartOn(starts.get(schoolId), k.date),
+    });
+    out.set(key, { ...k, schoolId, records: day, attendance });
+    upserts.push({
+      student_id: k.studentId,
+      day: k.date,
+      school_id: schoolId,
+      arrival_time: attendance.arrival?.time ?? null,
+      arrival_manual: attendance.arrival?.manual ?? false,
+      departure_time: attendance.departure?.time ?? null,
+      departure_manual: attendance.departure?.manual ?? false,
+    });
+  }
+  for (let i = 0; i < upserts.length; i += 1000) {
+    await knex('attendance_days')
+      .insert(upserts.slice(i, i + 1000))
+      .onConflict(['student_id', 'day'])
+      .merge(['school_id', 'arrival_time', 'arrival_manual', 'departure_time', 'departure_manual']);
+  }
+  if (gone.length > 0) {
+    await knex.raw(
+      `delete from attendance_days a using unnest(?::int[], ?::date[]) as k(student_id, day)
+        where a.student_id = k.student_id and a.day = k.day`,
+      [gone.map((k) => k.studentId), gone.map((k) => k.date)],
+    );
+  }
+  return out;
+}
+
+/** A stored day as the pages show it. */
+export interface StoredDay {
+  arrival: Shown | undefined;
+  departure: Shown | undefined;
+}
+
+const shown = (time: string | null, manual: boolean): Shown | undefined =>
+  time === null ? undefined : { time, manual, second: Number(time.slice(0, 2)) * 3600 + Number(time.slice(3, 5)) * 60 };
+
+/** studentId → date → the stored day. */
+export type DayBook = Map<number, Map<string, StoredDay>>;
+
+/** The stored days of these students (ids or an already-scoped subquery) from `from` to `to` inclusive. */
+export async function loadDays(
+  knex: Db,
+  studentIds: readonly number[] | Knex.QueryBuilder,
+  from: string,
+  to: string,
+): Promise<DayBook> {
+  const book: DayBook = new Map();
+  if (Array.isArray(studentIds) && studentIds.length === 0) return book;
+  const rows: {
+    student_id: number;
+    day: string;
+    arrival_time: string | null;
+    arrival_manual: boolean;
+    departure_time: string | null;
+    departure_manual: boolean;
+  }[] = await knex('attendance_days')
+    .whereIn('student_id', studentIds as number[] | Knex.QueryBuilder)
+    .whereBetween('day', [from, to])
+    .select('student_id', 'day', 'arrival_time', 'arrival_manual', 'departure_time', 'departure_manual');
+  for (const r of rows) {
+    let days = book.get(r.student_id);
+    if (!days) book.set(r.student_id, (days = new Map()));
+    days.set(r.day, { arrival: shown(r.arrival_time, r.arrival_manual), departure: shown(r.departure_time, r.departure_manual) });
+  }
+  return book;
+}

@@ -1,0 +1,127 @@
+/**
+ * A school's calendar as the attendance rules need it: its holidays (days it is closed; they leave the grid and
+ * every count of school days) and its dismissal start per weekday (a swipe at a `both` reader counts as a
+ * departure only from then on). Holidays are kept as named ranges, each expanded into one `school_holidays`
+ * row per day.
+ */
+import type { Knex } from 'knex';
+import { DEFAULT_DISMISSAL_START } from '../attendance/rules.js';
+import { weekdayOf } from '../time.js';
+
+type Db = Knex | Knex.Transaction;
+
+/** The school's holidays between two dates (inclusive). */
+export async function loadHolidays(knex: Db, schoolId: number, from: string, to: string): Promise<Set<string>> {
+  const rows: { holiday_on: string }[] = await knex('school_holidays')
+    .where('school_id', schoolId)
+    .whereBetween('holiday_on', [from, to])
+    .select('holiday_on');
+  return new Set(rows.map((r) => r.holiday_on));
+}
+
+/** weekday (1 = Monday … 5 = Friday) → `HH:mm`, for the weekdays a school has set. */
+export type DismissalStarts = ReadonlyMap<number, string>;
+
+/** The dismissal starts the schools have set: schoolId → weekday → `HH:mm`. */
+export async function loadDismissalStarts(knex: Db, schoolIds: readonly number[]): Promise<Map<number, Map<number, string>>> {
+  const out = new Map<number, Map<number, string>>();
+  if (schoolIds.length === 0) return out;
+  const rows: { school_id: number; weekday: number; starts_at: string }[] = await knex('school_dismissal_times')
+    .whereIn('school_id', [...new Set(schoolIds)])
+    .select('school_id', 'weekday', 'starts_at');
+  for (const r of rows) {
+    let m = out.get(r.school_id);
+    if (!m) out.set(r.school_id, (m = new Map()));
+    m.set(Number(r.weekday), r.starts_at);
+  }
+  return out;
+}
+
+/** The dismissal start on a date: the school's own for that weekday, else the default (11:30). */
+export function dismissalStartOn(starts: DismissalStarts | undefined, date: string): string {
+  return starts?.get(weekdayOf(date)) ?? DEFAULT_DISMISSAL_START;
+}
+
+/** A refused change of the calendar, in words for the school office. */
+export class CalendarError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CalendarError';
+  }
+}
+
+export interface HolidayRange {
+  id: number;
+  schoolId: number;
+  from: string;
+  to: string;
+  name: string;
+}
+
+/** The longest range one holiday may cover (a school year). */
+export const MAX_HOLIDAY_DAYS = 366;
+
+/**
+ * Add a holiday (a single day when `from` = `to`) or a named range such as 寒假 to one or more schools, in one
+ * transaction. A range with exactly the same dates is renamed; one that overlaps another range of the school
+ * is refused (nothing is written). Returns how many ranges were created and renamed.
+ */
+export async function addHolidayRange(
+  knex: Knex,
+  o: { schoolIds: readonly number[]; from: string; to: string; name: string; byAccountId?: number | null },
+): Promise<{ created: number; renamed: number; rangeIds: number[] }> {
+  if (o.to < o.from) throw new CalendarError('結束日期不可早於開始日期');
+  const days = Math.round((Date.parse(`${o.to}T00:00:00Z`) - Date.parse(`${o.from}T00:00:00Z`)) / 86_400_000) + 1;
+  if (days > MAX_HOLIDAY_DAYS) throw new CalendarError(`一個假期最多 ${MAX_HOLIDAY_DAYS} 天`);
+  const schoolIds = [...new Set(o.schoolIds)];
+  if (schoolIds.length === 0) return { created: 0, renamed: 0, rangeIds: [] };
+  return knex.transaction(async (trx) => {
+    const overlapping: { id: number; school_id: number; starts_on: string; ends_on: string; name: string }[] = await trx(
+      'school_holiday_ranges',
+    )
+      .whereIn('school_id', schoolIds)
+      .where('starts_on', '<=', o.to)
+      .where('ends_on', '>=', o.from)
+      .forUpdate()
+      .select('id', 'school_id', 'starts_on', 'ends_on', 'name');
+    const same = overlapping.filter((r) => r.starts_on === o.from && r.ends_on === o.to);
+    const clash = overlapping.find((r) => !(r.starts_on === o.from && r.ends_on === o.to));
+    if (clash) {
+      const when = clash.starts_on === clash.ends_on ? clash.starts_on : `${clash.starts_on}~${clash.ends_on}`;
+      throw new CalendarError(`與已有的假日「${clash.name} ${when}」重疊，請先刪除或改用其他日期`);
+    }
+    if (same.length > 0) {
+      await trx('school_holiday_ranges').whereIn('id', same.map((r) => r.id)).update({ name: o.name });
+      await trx('school_holidays').whereIn('range_id', same.map((r) => r.id)).update({ name: o.name });
+    }
+    const taken = new Set(same.map((r) => r.school_id));
+    const fresh = schoolIds.filter((id) => !taken.has(id));
+    const rangeIds = same.map((r) => r.id);
+    for (let i = 0; i < fresh.length; i += 500) {
+      const made = (
+        await trx.raw<{ rows: { id: number }[] }>(
+          `with r as (
+             insert into school_holiday_ranges (school_id, starts_on, ends_on, name, created_by_account_id)
+             select s, ?::date, ?::date, ?, ? from unnest(?::int[]) as s returning id, school_id, starts_on, ends_on, name),
+           d as (
+             insert into school_holidays (school_id, holiday_on, name, range_id)
+             select r.school_id, g::date, r.name, r.id from r, generate_series(r.starts_on, r.ends_on, interval '1 day') g)
+           select id from r`,
+          [o.from, o.to, o.name, o.byAccountId ?? null, fresh.slice(i, i + 500)],
+        )
+      ).rows;
+      rangeIds.push(...made.map((r) => r.id));
+    }
+    return { created: fresh.length, renamed: same.length, rangeIds };
+  });
+}
+
+/** The school's holiday ranges that end on or after `from`, by start date. */
+export async function holidayRanges(knex: Db, schoolId: number, from = '2000-01-01'): Promise<HolidayRange[]> {
+  const rows: { id: number; school_id: number; starts_on: string; ends_on: string; name: string }[] = await knex('school_holiday_ranges')
+    .where('school_id', schoolId)
+    .where('ends_on', '>=', from)
+    .orderBy(['starts_on', 'id'])
+    .select('id', 'school_id', 'starts_on', 'ends_on', 'name');
+  return rows.map((r) => ({ id: r.id, schoolId: r.school_id, from: r.starts_on, to: r.ends_on, name: r.name }));
+}
