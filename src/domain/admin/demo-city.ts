@@ -343,17 +343,15 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
        from (${sms('arrival', 'arr')} union all ${sms('departure', 'dep')}) x(school_id, student_id, kind, number, body, key, at, h)`,
       [SMS_PREFIX, SMS_PREFIX],
     );
-    // The materialised day (arrival = first swipe; departure = the 16:0x swipe, which is after the dismissal
-    // start and ≥ 10 min after the arrival at a 'both' reader). Written only where that table exists.
-    const hasDays = ((await trx.raw(`select to_regclass('attendance_days') is not null as ok`)) as { rows: { ok: boolean }[] }).rows[0]!.ok;
-    if (hasDays) {
-      await step(
-        '出勤日 attendance days',
-        `insert into attendance_days (student_id, day, school_id, arrival_time, arrival_manual, departure_time, departure_manual)
-         select student_id, day, school_id, ${hhmm('arr')}, false, case when dep is not null then ${hhmm('dep')} end, false
-         from city_day where arr is not null`,
-      );
-    }
+    // The stored day (attendance_days, as days.ts computes it): arrival = the first swipe; departure = the 16:0x
+    // swipe, which is after the default dismissal start (11:30) and ≥ 10 min after the arrival, at a 'both'
+    // reader. The test recomputes every day with refreshDays() and expects the same rows.
+    await step(
+      '出勤日 attendance days',
+      `insert into attendance_days (student_id, day, school_id, arrival_time, arrival_manual, departure_time, departure_manual)
+       select student_id, day, school_id, ${hhmm('arr')}, false, case when dep is not null then ${hhmm('dep')} end, false
+       from city_day where arr is not null`,
+    );
     await step(
       '公告 announcements',
       `insert into announcements (school_id, title, body, pinned, author_account_id, author_name, published_at)
