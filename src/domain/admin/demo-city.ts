@@ -192,7 +192,8 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
        join city_class cc on cc.school_id = cs.school_id and cc.k = s % ?`,
       [String(year), classesPerSchool, SURNAMES, SURNAMES.length, GIVEN, GIVEN.length, ADULT, ADULT.length, perSchool, classesPerSchool],
     );
-    await trx.raw('create index on city_student (id)');
+    await trx.raw('analyze city_class');
+    await trx.raw('analyze city_student');
     await step(
       '學生 students',
       `insert into students (id, school_id, class_id, student_number, seat_number, name) select id, school_id, class_id, number, seat, surname || given from city_student`,
@@ -305,6 +306,9 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
       [CITY_READER_NAME, days],
     );
     await trx.raw(`update city_day set dep = null where arr is null`);
+    // Temp tables have no statistics until analysed: without them the big joins below get nested-loop plans.
+    await trx.raw('analyze city_day');
+    await trx.raw('analyze city_sub');
     const at = (col: string) => `(day::text || ' ' || (make_time(${col} / 3600, ${col} / 60 % 60, ${col} % 60))::text || '+08')::timestamptz`;
     await step(
       '刷卡 swipes',
