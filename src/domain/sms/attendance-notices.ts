@@ -126,22 +126,32 @@ export async function enqueueAttendanceNoticesBulk(trx: Knex.Transaction | Knex,
   if (due.length === 0) return 0;
   const rows = due.map((d) => {
     const n = notices[d.i]!;
-    const at = taipeiInstant(n.date, n.time);
     return {
-      school_id: d.school_id,
-      student_id: n.studentId,
+      schoolId: d.school_id,
+      studentId: n.studentId,
       kind: n.direction,
       phone: d.phone,
       body: attendanceNoticeBody(d.name, n.direction, n.time),
-      dedupe_key: `${n.direction}:${n.studentId}:${n.date}:${d.phone}`,
-      status: 'queued',
-      next_attempt_at: at,
-      created_at: at,
+      dedupeKey: `${n.direction}:${n.studentId}:${n.date}:${d.phone}`,
+      at: taipeiInstant(n.date, n.time).toISOString(),
     };
   });
-  let written = 0;
-  for (let i = 0; i < rows.length; i += 1000) {
-    written += (await trx('sms_outbox').insert(rows.slice(i, i + 1000)).onConflict('dedupe_key').ignore().returning('id')).length;
-  }
-  return written;
+  // Due from the moment of the swipe (app time, as in enqueueAttendanceNotices); one statement for the batch.
+  const written = await trx.raw<{ rows: unknown[] }>(
+    `insert into sms_outbox (school_id, student_id, kind, phone, body, dedupe_key, status, next_attempt_at, created_at)
+     select s, st, k, p, b, dk, 'queued', a, a
+       from unnest(?::int[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[]) as t(s, st, k, p, b, dk, a)
+     on conflict (dedupe_key) do nothing
+     returning id`,
+    [
+      rows.map((r) => r.schoolId),
+      rows.map((r) => r.studentId),
+      rows.map((r) => r.kind),
+      rows.map((r) => r.phone),
+      rows.map((r) => r.body),
+      rows.map((r) => r.dedupeKey),
+      rows.map((r) => r.at),
+    ] as unknown as readonly Knex.RawBinding[],
+  );
+  return written.rows.length;
 }
