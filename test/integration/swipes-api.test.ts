@@ -52,7 +52,7 @@ describe('POST /api/v1/swipes', () => {
       { event_id: 'e3', status: 'accepted', matched: true },
     ]);
     expect(await count('swipes')).toBe(3);
-    const rows = await knex('swipes').orderBy('id').select('event_id', 'student_id', 'swipe_date', 'card_uid');
+    const rows = await knex('swipes').orderBy('event_id').select('event_id', 'student_id', 'swipe_date', 'card_uid');
     expect(rows).toEqual([
       { event_id: 'e1', student_id: w.student, swipe_date: '2026-11-24', card_uid: 'AA01' },
       { event_id: 'e2', student_id: null, swipe_date: '2026-11-24', card_uid: 'FF99' },
@@ -171,8 +171,12 @@ describe('POST /api/v1/swipes', () => {
       swipes: [swipe('o1', '2026-11-20T07:40'), swipe('o2', '2026-11-24T07:40'), swipe('n1', '2026-11-24T07:41', 'BB02')],
     });
     expect(res.body.results.map((r: { matched: boolean }) => r.matched)).toEqual([true, false, true]);
-    const rows = await knex('swipes').orderBy('id').pluck('student_id');
-    expect(rows).toEqual([w.student, null, w.student]);
+    const rows = await knex('swipes').orderBy('event_id').select('event_id', 'student_id');
+    expect(rows).toEqual([
+      { event_id: 'n1', student_id: w.student },
+      { event_id: 'o1', student_id: w.student },
+      { event_id: 'o2', student_id: null },
+    ]);
   });
 
   it('never maps a card of another school', async () => {

@@ -84,7 +84,15 @@ export async function refreshDays(
   const starts = await loadDismissalStarts(knex, students.map((s) => s.school_id));
   const records = await loadDayRecords(knex, list);
 
-  const upserts: Record<string, unknown>[] = [];
+  const upserts: {
+    student_id: number;
+    day: string;
+    school_id: number;
+    arrival_time: string | null;
+    arrival_manual: boolean;
+    departure_time: string | null;
+    departure_manual: boolean;
+  }[] = [];
   const gone: DayKey[] = [];
   for (const [key, k] of unique) {
     const schoolId = schoolOf.get(k.studentId);
@@ -109,11 +117,24 @@ export async function refreshDays(
       departure_manual: attendance.departure?.manual ?? false,
     });
   }
-  for (let i = 0; i < upserts.length; i += 1000) {
-    await knex('attendance_days')
-      .insert(upserts.slice(i, i + 1000))
-      .onConflict(['student_id', 'day'])
-      .merge(['school_id', 'arrival_time', 'arrival_manual', 'departure_time', 'departure_manual']);
+  if (upserts.length > 0) {
+    // One statement whatever the number of days (the reader API's batch of 500 is one round trip).
+    await knex.raw(
+      `insert into attendance_days (student_id, day, school_id, arrival_time, arrival_manual, departure_time, departure_manual)
+       select * from unnest(?::int[], ?::date[], ?::int[], ?::text[], ?::bool[], ?::text[], ?::bool[])
+       on conflict (student_id, day) do update set
+         school_id = excluded.school_id, arrival_time = excluded.arrival_time, arrival_manual = excluded.arrival_manual,
+         departure_time = excluded.departure_time, departure_manual = excluded.departure_manual`,
+      [
+        upserts.map((u) => u.student_id),
+        upserts.map((u) => u.day),
+        upserts.map((u) => u.school_id),
+        upserts.map((u) => u.arrival_time),
+        upserts.map((u) => u.arrival_manual),
+        upserts.map((u) => u.departure_time),
+        upserts.map((u) => u.departure_manual),
+      ] as unknown as readonly Knex.RawBinding[],
+    );
   }
   if (gone.length > 0) {
     await knex.raw(

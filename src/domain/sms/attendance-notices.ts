@@ -35,68 +35,19 @@ export function attendanceNoticeBody(name: string, direction: Direction, time: s
   return `${SMS_PREFIX}${shown}${tail}`;
 }
 
-/** Is a subscription effective on `date` (see TEAM.md's lifecycle storage contract)? As a SQL condition on `sub`/`per`. */
-function whereEffective(q: Knex.QueryBuilder, date: string): Knex.QueryBuilder {
-  return q
-    .whereIn('sub.status', ['active', 'cancel_pending', 'cancelled'])
-    .whereNotNull('sub.effective_on')
-    .where('sub.effective_on', '<=', date)
-    .where((w) => w.whereNull('sub.cancelled_on').orWhere('sub.cancelled_on', '>', date))
-    .where('per.starts_on', '<=', date)
-    .where('per.ends_on', '>=', date);
-}
-
 /**
  * Queue the notice for every verified phone of the student if a subscription effective on `n.date` includes
  * the item. Returns how many outbox rows were written (0 when none is due or they already exist).
  */
 export async function enqueueAttendanceNotices(trx: Knex.Transaction | Knex, n: AttendanceNotice): Promise<number> {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(n.date)) throw new Error(`bad date ${n.date}`);
-  if (!/^\d{2}:\d{2}$/.test(n.time)) throw new Error(`bad time ${n.time}`);
-  if (n.direction !== 'arrival' && n.direction !== 'departure') throw new Error('bad direction');
-
-  const student = await trx('students').where({ id: n.studentId }).first('id', 'school_id', 'name');
-  if (!student) return 0;
-
-  const sub = await whereEffective(
-    trx('subscriptions as sub')
-      .join('service_periods as per', 'per.id', 'sub.period_id')
-      .where('sub.student_id', n.studentId)
-      .where(`sub.${n.direction}`, true)
-      .where('per.school_id', student.school_id),
-    n.date,
-  ).first('sub.id');
-  if (!sub) return 0;
-
-  const phones: { number: string }[] = await trx('phones')
-    .where({ student_id: n.studentId })
-    .whereNotNull('verified_at')
-    .orderBy('id')
-    .select('number');
-  if (phones.length === 0) return 0;
-
-  const body = attendanceNoticeBody(student.name as string, n.direction, n.time);
-  // Due from the moment of the swipe (app time, not the database's clock, so fixed clocks agree).
-  const at = taipeiInstant(n.date, n.time);
-  const rows = phones.map((p) => ({
-    school_id: student.school_id,
-    student_id: n.studentId,
-    kind: n.direction,
-    phone: p.number,
-    body,
-    dedupe_key: `${n.direction}:${n.studentId}:${n.date}:${p.number}`,
-    status: 'queued',
-    next_attempt_at: at,
-    created_at: at,
-  }));
-  const written = await trx('sms_outbox').insert(rows).onConflict('dedupe_key').ignore().returning('id');
-  return written.length;
+  return enqueueAttendanceNoticesBulk(trx, [n]);
 }
 
 /**
  * Queue many notices at once (the reader API's batch): one statement finds, for every notice, the students
  * with a subscription effective on its date that includes its item and their verified phones; one more writes
- * the outbox rows. The same rules and the same `dedupe_key` as `enqueueAttendanceNotices`.
+ * the outbox rows. `dedupe_key` (direction, student, date, phone) makes a retried swipe write nothing twice.
+ * The subscription is effective on D when approved to start by D, not yet cancelled on D, within its period.
  */
 export async function enqueueAttendanceNoticesBulk(trx: Knex.Transaction | Knex, notices: readonly AttendanceNotice[]): Promise<number> {
   if (notices.length === 0) return 0;
@@ -126,22 +77,32 @@ export async function enqueueAttendanceNoticesBulk(trx: Knex.Transaction | Knex,
   if (due.length === 0) return 0;
   const rows = due.map((d) => {
     const n = notices[d.i]!;
-    const at = taipeiInstant(n.date, n.time);
     return {
-      school_id: d.school_id,
-      student_id: n.studentId,
+      schoolId: d.school_id,
+      studentId: n.studentId,
       kind: n.direction,
       phone: d.phone,
       body: attendanceNoticeBody(d.name, n.direction, n.time),
-      dedupe_key: `${n.direction}:${n.studentId}:${n.date}:${d.phone}`,
-      status: 'queued',
-      next_attempt_at: at,
-      created_at: at,
+      dedupeKey: `${n.direction}:${n.studentId}:${n.date}:${d.phone}`,
+      at: taipeiInstant(n.date, n.time).toISOString(),
     };
   });
-  let written = 0;
-  for (let i = 0; i < rows.length; i += 1000) {
-    written += (await trx('sms_outbox').insert(rows.slice(i, i + 1000)).onConflict('dedupe_key').ignore().returning('id')).length;
-  }
-  return written;
+  // Due from the moment of the swipe (app time, not the database's clock, so fixed clocks agree); one statement.
+  const written = await trx.raw<{ rows: unknown[] }>(
+    `insert into sms_outbox (school_id, student_id, kind, phone, body, dedupe_key, status, next_attempt_at, created_at)
+     select s, st, k, p, b, dk, 'queued', a, a
+       from unnest(?::int[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[]) as t(s, st, k, p, b, dk, a)
+     on conflict (dedupe_key) do nothing
+     returning id`,
+    [
+      rows.map((r) => r.schoolId),
+      rows.map((r) => r.studentId),
+      rows.map((r) => r.kind),
+      rows.map((r) => r.phone),
+      rows.map((r) => r.body),
+      rows.map((r) => r.dedupeKey),
+      rows.map((r) => r.at),
+    ] as unknown as readonly Knex.RawBinding[],
+  );
+  return written.rows.length;
 }

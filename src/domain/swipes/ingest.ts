@@ -146,7 +146,9 @@ export async function ingestSwipes(
         reader.schoolId,
         fresh.map((f) => ({ uid: f.uid, date: f.date })),
       );
-      // 3. Insert them all; a row not inserted is a retry (or an event id reused for another swipe).
+      // 3. Insert them all, in event id order (two overlapping retries of one reader take the same unique keys
+      //    in the same order: no deadlock); a row not inserted is a retry (or an event id reused).
+      const ordered = [...fresh].sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
       const inserted = (
         await trx.raw<{ rows: { id: number; event_id: string }[] }>(
           `insert into swipes (reader_id, school_id, event_id, card_uid, swiped_at, swipe_date, received_at, student_id)
@@ -158,11 +160,11 @@ export async function ingestSwipes(
             reader.id,
             reader.schoolId,
             o.now,
-            fresh.map((f) => f.event_id),
-            fresh.map((f) => f.uid),
-            fresh.map((f) => f.at.toISOString()),
-            fresh.map((f) => f.date),
-            fresh.map((f) => owners.get(`${f.uid}|${f.date}`) ?? null),
+            ordered.map((f) => f.event_id),
+            ordered.map((f) => f.uid),
+            ordered.map((f) => f.at.toISOString()),
+            ordered.map((f) => f.date),
+            ordered.map((f) => owners.get(`${f.uid}|${f.date}`) ?? null),
           ] as unknown as readonly Knex.RawBinding[],
         )
       ).rows;
