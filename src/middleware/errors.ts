@@ -25,7 +25,7 @@ function isDatabaseDown(err: unknown): boolean {
   if (e.name === 'KnexTimeoutError') return true;
   if (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001', '08003', '57014'].includes(e.code))
     return true;
-  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(e.message ?? '');
+  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Query read timeout/i.test(e.message ?? '');
 }
 
 /** Every error ends on a zh-TW page with the right status; a stack trace only in development. */
