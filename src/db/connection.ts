@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { defaultQueryTimeoutMs, type Config } from '../config.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.js';
 
 // DATE columns stay 'YYYY-MM-DD' strings (never Dates shifted by the server's zone); bigint ids are numbers.
@@ -64,15 +65,32 @@ export function knexConfig(url: string, opts: DbSettings & { logger?: LogSink | 
   };
 }
 
-/** Open the configured database: the server at DATABASE_URL, or the embedded PostgreSQL in DATA_DIR. */
+/**
+ * Open the configured database: the server at DATABASE_URL, or the embedded PostgreSQL in DATA_DIR, after
+ * taking the folder's owner lock for `owner` (throws DataDirLockedError when another process holds it).
+ */
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir'> & DbSettings,
   logger?: LogSink,
+  owner = 'another process',
 ): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
   let url = config.databaseUrl;
   if (!url) {
-    embedded = await startEmbeddedPostgres(config.dataDir);
+    const lock = config.dataDir === 'memory://' ? undefined : await lockDataDir(config.dataDir, owner);
+    try {
+      const pglite = await startEmbeddedPostgres(config.dataDir);
+      embedded = {
+        url: pglite.url,
+        async stop() {
+          await pglite.stop();
+          await lock?.release();
+        },
+      };
+    } catch (err) {
+      await lock?.release();
+      throw err;
+    }
     url = embedded.url;
   }
   return connect(url, config, embedded, logger);
@@ -85,15 +103,20 @@ export function connect(
   logger?: LogSink,
 ): Database {
   const knex = knexFactory(knexConfig(url, { ...config, logger }));
+  let closed: Promise<void> | undefined;
   return {
     knex,
     url,
     embedded: embedded !== undefined,
     // (pg.Pool's connectionTimeoutMillis also bounds the wait for a free client of the pool.)
     poolOptions: (max: number) => ({ ...pgOptions(url, config), max, idleTimeoutMillis: 30_000 }),
-    async close() {
-      await knex.destroy();
-      if (embedded) await embedded.stop();
+    // Idempotent: a script's Ctrl-C handler and its own `finally` may both close it.
+    close() {
+      closed ??= (async () => {
+        await knex.destroy();
+        if (embedded) await embedded.stop();
+      })();
+      return closed;
     },
   };
 }
