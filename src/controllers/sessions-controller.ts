@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../deps.js';
-import { captchaMatches, newCaptcha } from '../domain/accounts/captcha.js';
+import { captchaMatches, claimCaptcha, newCaptcha } from '../domain/accounts/captcha.js';
 import { authenticate, normalizeLogin } from '../domain/accounts/sign-in.js';
 import { audit } from '../domain/audit.js';
 import { findSchool, listDistricts, listLevels, listSchools } from '../domain/schools/school-directory.js';
@@ -134,7 +134,7 @@ export async function createSession(req: Request, res: Response): Promise<void> 
   }
 
   // 1. The captcha: consumed by this check whatever its outcome; missing or expired is a failure.
-  const stored = req.session.captcha;
+  const stored = await claimCaptcha(knex, req.sessionID, req.session.captcha);
   delete req.session.captcha;
   if (!captchaMatches(stored, f.captcha, deps.clock.now().getTime())) {
     req.log.info({ event: 'login.captcha_failed' }, 'login refused: captcha');
