@@ -129,10 +129,10 @@ describe('a PostgreSQL outage under load', () => {
     const pids = serverPids();
     const down = Date.now();
     for (const pid of pids) process.kill(pid, 'SIGSTOP');
-    await sleep(8000);
+    await sleep(6500);
     for (const pid of pids) process.kill(pid, 'SIGCONT');
     const back = Date.now();
-    await sleep(8000);
+    await sleep(7000);
     await l.stop();
     judge(l.samples, down, back);
     expect(portal.child.exitCode).toBeNull();
@@ -146,7 +146,7 @@ describe('a PostgreSQL outage under load', () => {
     await sleep(6000);
     pgStart();
     const back = Date.now();
-    await sleep(8000);
+    await sleep(7000);
     await l.stop();
     judge(l.samples, down, back);
     expect(portal.child.exitCode).toBeNull();
