@@ -40,10 +40,11 @@ beforeAll(async () => {
   pgStart();
   portal = await startPortal({
     DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/postgres`,
+    // Short deadlines, so that the worst path (a pool wait, then a query) stays well inside 3 s on a busy machine.
     DB_STATEMENT_TIMEOUT_MS: '1000',
-    DB_QUERY_TIMEOUT_MS: '1500',
-    DB_CONNECT_TIMEOUT_MS: '1500',
-    DB_ACQUIRE_TIMEOUT_MS: '1500',
+    DB_QUERY_TIMEOUT_MS: '1200',
+    DB_CONNECT_TIMEOUT_MS: '1000',
+    DB_ACQUIRE_TIMEOUT_MS: '1000',
     DB_READY_TIMEOUT_MS: '1000',
   });
 }, 120_000);
