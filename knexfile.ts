@@ -13,10 +13,7 @@ import { migrationConfig } from './src/db/migrate.js';
 const config = loadConfig(process.env);
 
 const knexfile: Knex.Config = {
-  ...knexConfig(config.databaseUrl ?? 'postgres://localhost/postgres', {
-    poolMax: config.dbPoolMax,
-    statementTimeoutMs: config.dbStatementTimeoutMs,
-  }),
+  ...knexConfig(config.databaseUrl ?? 'postgres://localhost/postgres', config),
   migrations: migrationConfig(),
 };
 

@@ -8,14 +8,18 @@ import 'dotenv/config';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/connection.js';
 import { runAdmin } from '../src/domain/admin/cli.js';
-import { runScript } from './run-script.js';
+import { runScript, type ScriptContext } from './run-script.js';
 
-async function main(): Promise<number> {
+async function main(ctx: ScriptContext): Promise<number> {
   let db: Database | undefined;
   try {
     return await runAdmin(process.argv.slice(2), {
       knex: async () => {
-        db ??= await openDatabase(loadConfig(process.env));
+        if (!db) {
+          db = await openDatabase(loadConfig(process.env), undefined, `npm run admin -- ${process.argv[2] ?? ''}`.trim());
+          const opened = db;
+          ctx.closeOnInterrupt(() => opened.close());
+        }
         return db.knex;
       },
       out: (t) => process.stdout.write(t),

@@ -10,11 +10,11 @@ import 'dotenv/config';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/connection.js';
 import { migrateLatest, migrationConfig, rollbackAll } from '../src/db/migrate.js';
-import { runScript } from './run-script.js';
+import { runScript, type ScriptContext } from './run-script.js';
 
 const USAGE = 'usage: npm run migrate [-- latest | down | --rollback-all | status]';
 
-async function main(): Promise<number> {
+async function main(ctx: ScriptContext): Promise<number> {
   const arg = process.argv[2] ?? 'latest';
   if (!['latest', 'down', '--rollback-all', 'rollback-all', 'status', '--help', '-h'].includes(arg)) {
     process.stderr.write(`${USAGE}\n`);
@@ -25,7 +25,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = loadConfig(process.env);
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, undefined, 'npm run migrate');
+  ctx.closeOnInterrupt(() => db.close());
   const where = db.embedded ? `embedded database in ${config.dataDir}` : 'DATABASE_URL';
   try {
     if (arg === 'latest') {

@@ -10,9 +10,9 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/connection.js';
 import { migrateLatest } from '../src/db/migrate.js';
 import { seedDemo, seedReference } from '../src/db/seed.js';
-import { runScript } from './run-script.js';
+import { runScript, type ScriptContext } from './run-script.js';
 
-async function main(): Promise<number> {
+async function main(ctx: ScriptContext): Promise<number> {
   const args = process.argv.slice(2);
   const unknown = args.filter((a) => a !== '--reference-only');
   if (unknown.length > 0) {
@@ -21,7 +21,8 @@ async function main(): Promise<number> {
   }
   const config = loadConfig(process.env);
   const clock = systemClock(config.appNow);
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, undefined, 'npm run seed');
+  ctx.closeOnInterrupt(() => db.close());
   try {
     await migrateLatest(db.knex);
     await seedReference(db.knex, clock, { publicUrl: config.publicUrl });

@@ -57,11 +57,21 @@ export function createApp(deps: AppDeps): App {
   });
   app.get('/readyz', async (_req, res) => {
     res.set('Cache-Control', 'no-store');
+    // A short deadline of its own (DB_READY_TIMEOUT_MS), pool wait included: a frozen database is "not ready"
+    // within a second, so the load balancer stops sending traffic here quickly.
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await deps.db.knex.raw('select 1');
+      await Promise.race([
+        deps.db.knex.raw('select 1'),
+        new Promise((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error('readiness deadline')), deps.config.dbReadyTimeoutMs);
+        }),
+      ]);
       res.json({ status: 'ok', database: 'ok' });
     } catch {
       res.status(503).json({ status: 'unavailable', database: 'unreachable' });
+    } finally {
+      clearTimeout(timer);
     }
   });
 

@@ -21,6 +21,10 @@ const EnvSchema = z
     DATA_DIR: z.string().min(1).default('./data'),
     DB_POOL_MAX: int(1, 100).default(10),
     DB_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(15_000),
+    DB_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5000),
+    DB_ACQUIRE_TIMEOUT_MS: int(100, 120_000).default(5000),
+    DB_QUERY_TIMEOUT_MS: int(100, 600_000).optional(),
+    DB_READY_TIMEOUT_MS: int(100, 60_000).default(1000),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     TRUST_PROXY: int(0, 10).default(0),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -59,6 +63,8 @@ const EnvSchema = z
       if (env.OIDC_ISSUER === undefined)
         ctx.addIssue({ code: 'custom', path: ['OIDC_ISSUER'], message: 'is required in production (the Taipei Card issuer)' });
     }
+    if (env.DB_QUERY_TIMEOUT_MS !== undefined && env.DB_QUERY_TIMEOUT_MS <= env.DB_STATEMENT_TIMEOUT_MS)
+      ctx.addIssue({ code: 'custom', path: ['DB_QUERY_TIMEOUT_MS'], message: 'must be longer than DB_STATEMENT_TIMEOUT_MS (the server answers first while it is alive)' });
     if (env.OIDC_ISSUER !== undefined) {
       need('OIDC_CLIENT_ID', 'is required when OIDC_ISSUER is set');
       need('OIDC_CLIENT_SECRET', 'is required when OIDC_ISSUER is set');
@@ -80,6 +86,12 @@ export type Config = Readonly<{
   dataDir: string;
   dbPoolMax: number;
   dbStatementTimeoutMs: number;
+  /** Client-side deadlines: opening a connection, waiting for a pooled one, the answer to one query. */
+  dbConnectTimeoutMs: number;
+  dbAcquireTimeoutMs: number;
+  dbQueryTimeoutMs: number;
+  /** How long /readyz waits for `select 1`. */
+  dbReadyTimeoutMs: number;
   sessionSecret: string;
   trustProxy: number;
   logLevel: string;
@@ -101,6 +113,11 @@ export type Config = Readonly<{
   keepAliveTimeoutMs: number;
   shutdownTimeoutMs: number;
 }>;
+
+/** The client's deadline for one query when DB_QUERY_TIMEOUT_MS is unset: a second after the server's own. */
+export function defaultQueryTimeoutMs(statementTimeoutMs: number): number {
+  return statementTimeoutMs + 1000;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -130,6 +147,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     dataDir: e.DATA_DIR,
     dbPoolMax: e.DB_POOL_MAX,
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+    dbAcquireTimeoutMs: e.DB_ACQUIRE_TIMEOUT_MS,
+    dbQueryTimeoutMs: e.DB_QUERY_TIMEOUT_MS ?? defaultQueryTimeoutMs(e.DB_STATEMENT_TIMEOUT_MS),
+    dbReadyTimeoutMs: e.DB_READY_TIMEOUT_MS,
     sessionSecret: e.SESSION_SECRET ?? 'development-only-session-secret-not-for-production',
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),

@@ -3,7 +3,7 @@
  * the app → listen. SIGTERM/SIGINT stop taking connections, let in-flight requests finish, then close pools.
  */
 import 'dotenv/config';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import { createApp } from './app.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -12,6 +12,8 @@ import { migrateLatest } from './db/migrate.js';
 import { isEmpty, seedDemo, seedReference } from './db/seed.js';
 import { createLogger } from './logger.js';
 import { startBackgroundJobs } from './jobs.js';
+import { DataDirLockedError } from './db/data-dir-lock.js';
+import { gracefulShutdown } from './shutdown.js';
 
 export async function main(): Promise<void> {
   let config: Config;
@@ -26,7 +28,17 @@ export async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const clock = systemClock(config.appNow);
-  const db: Database = await openDatabase(config, logger);
+  let db: Database;
+  try {
+    db = await openDatabase(config, logger, 'the portal');
+  } catch (err) {
+    if (err instanceof DataDirLockedError) {
+      logger.error({ dataDir: err.dataDir, holderPid: err.holder?.pid }, 'data folder in use by another process');
+      process.stderr.write(`${err.message}\n`);
+      process.exit(75);
+    }
+    throw err;
+  }
   logger.info({ embedded: db.embedded, dataDir: db.embedded ? config.dataDir : undefined }, 'database open');
 
   const applied = await migrateLatest(db.knex);
@@ -40,32 +52,14 @@ export async function main(): Promise<void> {
   const deps = { config, db, clock, logger };
   const app = createApp(deps);
   const jobs = startBackgroundJobs(deps);
-  const server: Server = app.listen(config.port, config.host, () => {
-    logger.info({ url: config.publicUrl, port: config.port }, 'portal listening');
-  });
+  const server: Server = http.createServer(app);
+  const stop = gracefulShutdown({ server, logger, timeoutMs: config.shutdownTimeoutMs, jobs, app, db });
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   server.headersTimeout = config.keepAliveTimeoutMs + 1000;
+  server.listen(config.port, config.host, () => {
+    logger.info({ url: config.publicUrl, port: config.port }, 'portal listening');
+  });
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: draining requests');
-    const force = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs);
-    force.unref();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
-    await jobs.stop();
-    await app.shutdown();
-    await db.close();
-    logger.info('stopped');
-    process.exit(0);
-  };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }

@@ -5,6 +5,7 @@
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import { clearAccountLock } from '../domain/accounts/lockout.js';
 import { depsOf, userOf } from '../deps.js';
 import type { CurrentUser } from '../domain/accounts/current-user.js';
 import { issueOneTimePassword } from '../domain/accounts/passwords.js';
@@ -99,10 +100,11 @@ export async function reset(req: Request, res: Response): Promise<void> {
       password_hash: hash,
       must_change_password: true,
       password_changed_at: now,
-      failed_logins: 0,
-      locked_until: null,
       updated_at: now,
     });
+  const { wasLocked } = await clearAccountLock(knex, { id: target.id, role: 'parent', schoolId: target.school_id, login: target.login }, now);
+  if (wasLocked)
+    await audit(knex, req, { action: 'login.unlocked', targetType: 'account', targetId: target.id, details: { login: target.login, reason: 'password_reset' } });
   const ended = await endSessionsOf(knex, target.id);
   await audit(knex, req, {
     action: 'password.reset',

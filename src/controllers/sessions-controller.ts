@@ -1,8 +1,9 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../deps.js';
-import { captchaMatches, newCaptcha } from '../domain/accounts/captcha.js';
+import { captchaMatches, claimCaptcha, newCaptcha } from '../domain/accounts/captcha.js';
 import { authenticate, normalizeLogin } from '../domain/accounts/sign-in.js';
+import { accountKey, expireAccountLock, lockedUntil } from '../domain/accounts/lockout.js';
 import { audit } from '../domain/audit.js';
 import { findSchool, listDistricts, listLevels, listSchools } from '../domain/schools/school-directory.js';
 import { safeNextPath } from '../middleware/auth.js';
@@ -134,7 +135,7 @@ export async function createSession(req: Request, res: Response): Promise<void> 
   }
 
   // 1. The captcha: consumed by this check whatever its outcome; missing or expired is a failure.
-  const stored = req.session.captcha;
+  const stored = await claimCaptcha(knex, req.sessionID, req.session.captcha);
   delete req.session.captcha;
   if (!captchaMatches(stored, f.captcha, deps.clock.now().getTime())) {
     req.log.info({ event: 'login.captcha_failed' }, 'login refused: captcha');
@@ -148,8 +149,23 @@ export async function createSession(req: Request, res: Response): Promise<void> 
 
   // 2. The throttle (get before the password is compared): a locked account is refused even with the right password.
   const throttle = throttleOf(req);
-  const keys = { account: `${f.role}:${values.schoolId}:${values.account.toLowerCase()}`, ip: req.ip ?? 'unknown' };
-  const verdict = await throttle.check(keys);
+  const keys = { account: accountKey(f.role, values.schoolId!, values.account), ip: req.ip ?? 'unknown' };
+  const who = { role: f.role, schoolId: values.schoolId!, login: values.account };
+  const now = deps.clock.now();
+  const expired = await expireAccountLock(knex, who, now);
+  if (expired !== undefined) {
+    await audit(knex, req, {
+      action: 'login.unlocked',
+      schoolId: values.schoolId,
+      targetType: 'account',
+      targetId: expired,
+      details: { role: f.role, login: values.account, reason: 'expired' },
+    });
+  }
+  // The lock of the account, from whatever address: its counter in the throttle, and the row's locked_until.
+  let verdict = await throttle.check(keys);
+  const until = verdict.locked ? undefined : await lockedUntil(knex, who, now);
+  if (until) verdict = { locked: true, scope: 'account', minutes: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000)) };
   if (verdict.locked) {
     req.log.warn({ event: 'login.locked_refused', scope: verdict.scope }, 'login refused: locked');
     await audit(knex, req, {

@@ -18,6 +18,18 @@ function apiError(res: Response, status: number, code: string, message: string, 
   res.status(status).set('Cache-Control', 'no-store').json({ error: { status, code, message, ...(details ? { details } : {}) } });
 }
 
+/**
+ * The body parser's refusals (over 256 kB, broken JSON, an unknown charset or content encoding) in the documented
+ * shape of docs/reader-api.md, like every other refusal of this API. Anything else goes on to the error handler.
+ */
+export function readerBodyErrors(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  const e = err as { status?: unknown; type?: unknown };
+  if (typeof e?.status !== 'number' || typeof e.type !== 'string' || e.status < 400 || e.status >= 500) return next(err);
+  if (e.status === 413) return apiError(res, 413, 'batch_too_large', 'the body is over 256 kB; nothing was stored');
+  if (e.status === 415) return apiError(res, 415, 'unsupported_media_type', 'send the batch as UTF-8 application/json without a content encoding; nothing was stored');
+  apiError(res, 400, 'malformed', 'the body is not valid JSON; nothing was stored');
+}
+
 /** Bearer-token authentication of a reader; the reader goes to `res.locals.reader`. */
 export async function requireReader(req: Request, res: Response, next: NextFunction): Promise<void> {
   const header = req.get('authorization') ?? '';

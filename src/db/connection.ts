@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
-import type { Config } from '../config.js';
+import { defaultQueryTimeoutMs, type Config } from '../config.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.js';
 
 // DATE columns stay 'YYYY-MM-DD' strings (never Dates shifted by the server's zone); bigint ids are numbers.
@@ -20,10 +21,35 @@ export interface Database {
 /** Knex's own warnings go to our logger (or nowhere), never to the console. */
 type LogSink = { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 
-export function knexConfig(
-  url: string,
-  opts: { poolMax: number; statementTimeoutMs: number; logger?: LogSink | undefined },
-): Knex.Config {
+/** What a connection needs to know; the client-side deadlines default as in src/config.ts. */
+export type DbSettings = Pick<Config, 'dbPoolMax' | 'dbStatementTimeoutMs'> &
+  Partial<Pick<Config, 'dbConnectTimeoutMs' | 'dbAcquireTimeoutMs' | 'dbQueryTimeoutMs'>>;
+
+/**
+ * Every deadline of a connection, in one place: the server's statement_timeout, and on the client the connect,
+ * pool-acquire and per-query deadlines, so that a frozen or unreachable server fails fast instead of hanging.
+ */
+export function dbTimeouts(s: DbSettings) {
+  return {
+    statementTimeoutMs: s.dbStatementTimeoutMs,
+    connectTimeoutMs: s.dbConnectTimeoutMs ?? 5000,
+    acquireTimeoutMs: s.dbAcquireTimeoutMs ?? 5000,
+    queryTimeoutMs: s.dbQueryTimeoutMs ?? defaultQueryTimeoutMs(s.dbStatementTimeoutMs),
+  };
+}
+
+/** pg connection options with every deadline (Knex's connections and the libraries' own pools alike). */
+function pgOptions(url: string, s: DbSettings) {
+  const t = dbTimeouts(s);
+  return {
+    connectionString: url,
+    connectionTimeoutMillis: t.connectTimeoutMs,
+    statement_timeout: t.statementTimeoutMs,
+    query_timeout: t.queryTimeoutMs,
+  };
+}
+
+export function knexConfig(url: string, opts: DbSettings & { logger?: LogSink | undefined }): Knex.Config {
   const log = opts.logger;
   return {
     log: {
@@ -33,26 +59,38 @@ export function knexConfig(
       debug: () => {},
     },
     client: 'pg',
-    connection: {
-      connectionString: url,
-      connectionTimeoutMillis: 5000,
-      statement_timeout: opts.statementTimeoutMs,
-      application_name: 'student-card-portal',
-    },
-    pool: { min: 0, max: opts.poolMax, idleTimeoutMillis: 30_000 },
-    acquireConnectionTimeout: 5000,
+    connection: { ...pgOptions(url, opts), application_name: 'student-card-portal' },
+    pool: { min: 0, max: opts.dbPoolMax, idleTimeoutMillis: 30_000 },
+    acquireConnectionTimeout: dbTimeouts(opts).acquireTimeoutMs,
   };
 }
 
-/** Open the configured database: the server at DATABASE_URL, or the embedded PostgreSQL in DATA_DIR. */
+/**
+ * Open the configured database: the server at DATABASE_URL, or the embedded PostgreSQL in DATA_DIR, after
+ * taking the folder's owner lock for `owner` (throws DataDirLockedError when another process holds it).
+ */
 export async function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax' | 'dbStatementTimeoutMs'>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir'> & DbSettings,
   logger?: LogSink,
+  owner = 'another process',
 ): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
   let url = config.databaseUrl;
   if (!url) {
-    embedded = await startEmbeddedPostgres(config.dataDir);
+    const lock = config.dataDir === 'memory://' ? undefined : await lockDataDir(config.dataDir, owner);
+    try {
+      const pglite = await startEmbeddedPostgres(config.dataDir);
+      embedded = {
+        url: pglite.url,
+        async stop() {
+          await pglite.stop();
+          await lock?.release();
+        },
+      };
+    } catch (err) {
+      await lock?.release();
+      throw err;
+    }
     url = embedded.url;
   }
   return connect(url, config, embedded, logger);
@@ -60,27 +98,25 @@ export async function openDatabase(
 
 export function connect(
   url: string,
-  config: Pick<Config, 'dbPoolMax' | 'dbStatementTimeoutMs'>,
+  config: DbSettings,
   embedded?: EmbeddedPostgres,
   logger?: LogSink,
 ): Database {
-  const knex = knexFactory(
-    knexConfig(url, { poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger }),
-  );
+  const knex = knexFactory(knexConfig(url, { ...config, logger }));
+  let closed: Promise<void> | undefined;
   return {
     knex,
     url,
     embedded: embedded !== undefined,
-    poolOptions: (max: number) => ({
-      connectionString: url,
-      max,
-      connectionTimeoutMillis: 5000,
-      statement_timeout: config.dbStatementTimeoutMs,
-      idleTimeoutMillis: 30_000,
-    }),
-    async close() {
-      await knex.destroy();
-      if (embedded) await embedded.stop();
+    // (pg.Pool's connectionTimeoutMillis also bounds the wait for a free client of the pool.)
+    poolOptions: (max: number) => ({ ...pgOptions(url, config), max, idleTimeoutMillis: 30_000 }),
+    // Idempotent: a script's Ctrl-C handler and its own `finally` may both close it.
+    close() {
+      closed ??= (async () => {
+        await knex.destroy();
+        if (embedded) await embedded.stop();
+      })();
+      return closed;
     },
   };
 }

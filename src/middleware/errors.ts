@@ -25,7 +25,7 @@ function isDatabaseDown(err: unknown): boolean {
   if (e.name === 'KnexTimeoutError') return true;
   if (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001', '08003', '57014'].includes(e.code))
     return true;
-  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(e.message ?? '');
+  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Query read timeout/i.test(e.message ?? '');
 }
 
 /** Every error ends on a zh-TW page with the right status; a stack trace only in development. */
@@ -40,7 +40,6 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   } else if (isDatabaseDown(err)) {
     status = 503;
     message = '系統暫時無法連線資料庫，請稍後再試。';
-    res.set('Retry-After', '5');
   } else if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     // body-parser and friends: 400 malformed, 413 too large, 415 …
     status = e.status;
@@ -53,8 +52,10 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   }
   if (status >= 500 && status !== 503) req.log?.error({ err }, 'request failed');
   else if (status === 503) req.log?.warn({ err: (err as Error)?.message }, 'database unavailable');
+  // (a response already on its way — e.g. a session save that failed after the page — is left as it is)
   if (res.headersSent) return;
   res.status(status);
+  if (status === 503) res.set('Retry-After', '5');
   if (status >= 400) res.set('Cache-Control', 'no-store');
   const wantsJson = req.path.startsWith('/api/') || (req.accepts(['html', 'json']) === 'json' && !req.accepts('html'));
   if (wantsJson) {

@@ -1,6 +1,7 @@
 /**
  * Login throttling in PostgreSQL (rate-limiter-flexible), shared by every app process on the same database:
- *  - account + IP: consecutive failures; the 5th locks the pair for 15 minutes (a success deletes the counter);
+ *  - account, from any address: consecutive failures; the 5th locks the account for 15 minutes (a success
+ *    deletes the counter) — the rule and its constants are src/domain/accounts/lockout.ts;
  *  - account across IPs: at most 100 failures an hour;
  *  - IP: at most 100 failures an hour.
  * `check()` before the password is compared, `fail()` after a failure, `succeed()` after a success.
@@ -10,10 +11,9 @@ import type { Request } from 'express';
 import pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppDeps } from '../deps.js';
+import { ACCOUNT_LOCK_PREFIX, FAILURE_WINDOW_S, LOCK_AFTER_FAILURES, LOCK_MINUTES } from '../domain/accounts/lockout.js';
 
-export const ACCOUNT_IP_POINTS = 5;
-export const ACCOUNT_IP_WINDOW_S = 60 * 60;
-export const LOCK_S = 15 * 60;
+const LOCK_S = LOCK_MINUTES * 60;
 export const ACCOUNT_POINTS = 100;
 export const IP_POINTS = 100;
 export const HOUR_S = 60 * 60;
@@ -73,19 +73,18 @@ export function createLoginThrottle(deps: AppDeps): LoginThrottle {
       duration,
       insuranceLimiter: new RateLimiterMemory({ keyPrefix: `${keyPrefix}_mem`, points, duration }),
     });
-  const accountIp = make('login_fail_account_ip', ACCOUNT_IP_POINTS, ACCOUNT_IP_WINDOW_S);
+  const consecutive = make(ACCOUNT_LOCK_PREFIX, LOCK_AFTER_FAILURES, FAILURE_WINDOW_S);
   const account = make('login_fail_account', ACCOUNT_POINTS, HOUR_S);
   const ip = make('login_fail_ip', IP_POINTS, HOUR_S);
-  const pairKey = (k: ThrottleKeys) => `${k.account}|${k.ip}`;
 
   const over = (res: RateLimiterRes | null, points: number) => res !== null && res.consumedPoints >= points;
 
   async function check(k: ThrottleKeys): Promise<ThrottleVerdict> {
     // One after another: the pool is small, and each answer stands on its own.
-    const pair = await accountIp.get(pairKey(k));
+    const pair = await consecutive.get(k.account);
     const acc = await account.get(k.account);
     const addr = await ip.get(k.ip);
-    if (pair && over(pair, ACCOUNT_IP_POINTS)) return { locked: true, scope: 'account', minutes: minutesOf(pair.msBeforeNext) };
+    if (pair && over(pair, LOCK_AFTER_FAILURES)) return { locked: true, scope: 'account', minutes: minutesOf(pair.msBeforeNext) };
     if (acc && over(acc, ACCOUNT_POINTS)) return { locked: true, scope: 'account', minutes: minutesOf(acc.msBeforeNext) };
     if (addr && over(addr, IP_POINTS)) return { locked: true, scope: 'ip', minutes: minutesOf(addr.msBeforeNext) };
     return { locked: false };
@@ -102,11 +101,11 @@ export function createLoginThrottle(deps: AppDeps): LoginThrottle {
   };
 
   async function fail(k: ThrottleKeys): Promise<ThrottleVerdict> {
-    const pair = await consume(accountIp, pairKey(k));
+    const pair = await consume(consecutive, k.account);
     const acc = await consume(account, k.account);
     const addr = await consume(ip, k.ip);
-    if (pair.consumedPoints >= ACCOUNT_IP_POINTS) {
-      await accountIp.block(pairKey(k), LOCK_S);
+    if (pair.consumedPoints >= LOCK_AFTER_FAILURES) {
+      await consecutive.block(k.account, LOCK_S);
       return { locked: true, scope: 'account', minutes: LOCK_S / 60 };
     }
     if (acc.consumedPoints >= ACCOUNT_POINTS) return { locked: true, scope: 'account', minutes: minutesOf(acc.msBeforeNext) };
@@ -115,7 +114,7 @@ export function createLoginThrottle(deps: AppDeps): LoginThrottle {
   }
 
   async function succeed(k: ThrottleKeys): Promise<void> {
-    await accountIp.delete(pairKey(k));
+    await consecutive.delete(k.account);
   }
 
   return { check, fail, succeed, close: () => pool.end() };

@@ -118,6 +118,23 @@ describe('the captcha', () => {
     expect(again.text).toContain('驗證碼錯誤');
   });
 
+  it('is used once under concurrency: of 8 parallel attempts with one session and captcha, one gets it', async () => {
+    const w = await createSchoolWorld(testDb().knex);
+    const agent = request.agent(app);
+    const token = await getCsrf(agent, '/login');
+    await agent.get('/login/captcha').expect(200);
+    const form = { _csrf: token, intent: 'login', role: 'parent', schoolId: String(w.schoolId), account: '11301001', password: PASSWORD, captcha: CAPTCHA };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => agent.post('/login').type('form').send(form)));
+    expect(answers.filter((r) => r.status === 303)).toHaveLength(1);
+    const refused = answers.filter((r) => r.status !== 303);
+    expect(refused).toHaveLength(7);
+    for (const r of refused) {
+      expect(r.status).toBe(422);
+      expect(r.text).toContain('驗證碼錯誤');
+    }
+    expect(await testDb().knex('audit_log').where({ action: 'login.succeeded' }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
+  });
+
   it('refuses a login with no captcha in the session', async () => {
     const w = await createSchoolWorld(testDb().knex);
     const res = await postLogin(request.agent(app), { schoolId: String(w.schoolId), account: '11301001', password: PASSWORD }, { noCaptcha: true });

@@ -4,7 +4,9 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { closeTestDb, resetDb, testDb } from '../support/db.js';
 import { buildTestApp, login } from '../support/app.js';
 import { createSchoolWorld, PASSWORD } from '../support/factories.js';
-import { ACCOUNT_IP_POINTS, IP_POINTS } from '../../src/middleware/throttle.js';
+import { IP_POINTS } from '../../src/middleware/throttle.js';
+import { LOCK_AFTER_FAILURES as ACCOUNT_IP_POINTS } from '../../src/domain/accounts/lockout.js';
+import { CAPTCHA, getCsrf } from '../support/app.js';
 
 const first = buildTestApp();
 const second = buildTestApp();
@@ -57,11 +59,19 @@ describe('login throttling', () => {
 
     // After the lock expires, a success lifts it (and the counter starts again from zero).
     await knex('rate_limits').update({ expire: Date.now() - 1000 });
+    // (the row's locked_until still holds until the app's clock passes it)
+    expect((await login(request.agent(second.app), c)).status).toBe(429);
+    second.clock.advance(16 * 60_000);
     const ok = await login(request.agent(second.app), c);
     expect(ok.status).toBe(303);
-    expect(await knex('rate_limits').where('key', 'like', 'login_fail_account_ip:%').count({ n: '*' }).first()).toEqual({ n: 0 });
+    expect(await knex('rate_limits').where('key', 'like', 'login_fail_account_consecutive:%').count({ n: '*' }).first()).toEqual({ n: 0 });
     const after = await knex('accounts').where({ id: w.parent.accountId }).first('failed_logins', 'locked_until');
     expect(after).toEqual({ failed_logins: 0, locked_until: null });
+    // The end of the lock by time is audited, once.
+    const unlocked = await knex('audit_log').where({ action: 'login.unlocked' }).select('target_id', 'details');
+    expect(unlocked).toHaveLength(1);
+    expect(unlocked[0]).toMatchObject({ target_id: String(w.parent.accountId) });
+    expect(JSON.stringify(unlocked[0].details)).toContain('expired');
   });
 
   it('a success resets the consecutive-failure count', async () => {
@@ -83,6 +93,45 @@ describe('login throttling', () => {
     }
     expect(res!.status).toBe(429);
     expect(res!.text).toMatch(LOCKED);
+  });
+
+  // (some twenty sign-ins with bcrypt and the growing failure delay: slow on a busy machine)
+  it('locks the account whatever the address: 5 failures from one address, the right password from another is refused', { timeout: 120_000 }, async () => {
+    const knex = testDb().knex;
+    const w = await createSchoolWorld(knex);
+    const proxied = buildTestApp({ env: { TRUST_PROXY: '1' } });
+    try {
+      const from = async (ip: string, password: string) => {
+        const agent = request.agent(proxied.app);
+        const token = await getCsrf(agent, '/login');
+        await agent.get('/login/captcha').set('X-Forwarded-For', ip).expect(200);
+        return agent.post('/login').set('X-Forwarded-For', ip).type('form').send({
+          _csrf: token, intent: 'login', role: 'parent', schoolId: String(w.schoolId), account: '11301001', password, captcha: CAPTCHA,
+        });
+      };
+      for (let i = 1; i <= ACCOUNT_IP_POINTS; i++) await from('203.0.113.7', `wrong-${i}`);
+      const other = await from('198.51.100.9', PASSWORD);
+      expect(other.status).toBe(429);
+      expect(other.text).toMatch(LOCKED);
+      expect(other.text).not.toContain('帳號或密碼錯誤');
+      expect(await knex('accounts').where({ id: w.parent.accountId }).first('last_login_at')).toEqual({ last_login_at: null });
+      // Failures spread over addresses count together too (the fifth from a fifth address locks).
+      await knex('rate_limits').del();
+      await knex('accounts').update({ locked_until: null, failed_logins: 0 });
+      for (let i = 1; i < ACCOUNT_IP_POINTS; i++) expect((await from(`192.0.2.${i}`, 'wrong')).status).toBe(422);
+      expect((await from('192.0.2.99', 'wrong')).status).toBe(429);
+      expect((await from('192.0.2.100', PASSWORD)).status).toBe(429);
+      // A password reset by the system administrator ends the lock, audited.
+      const { resetPassword } = await import('../../src/domain/admin/commands.js');
+      const reset = await resetPassword(knex, { schoolId: w.schoolId, role: 'parent', login: '11301001', now: proxied.clock.now() });
+      expect(await knex('rate_limits').where('key', 'like', 'login_fail_account_consecutive:%').count({ n: '*' }).first()).toEqual({ n: 0 });
+      const unlocked = await knex('audit_log').where({ action: 'login.unlocked' }).select('details');
+      expect(unlocked).toHaveLength(1);
+      expect(JSON.stringify(unlocked[0].details)).toContain('password_reset');
+      expect((await from('192.0.2.100', reset.password!)).status).toBe(303);
+    } finally {
+      await proxied.app.shutdown();
+    }
   });
 
   it('limits failures per IP across accounts', async () => {

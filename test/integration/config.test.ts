@@ -33,6 +33,14 @@ describe('settings (src/config.ts)', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('gives the database client deadlines: defaults, the query deadline after the statement timeout, and refusals', () => {
+    expect(loadConfig({})).toMatchObject({ dbConnectTimeoutMs: 5000, dbAcquireTimeoutMs: 5000, dbQueryTimeoutMs: 16_000, dbReadyTimeoutMs: 1000 });
+    expect(loadConfig({ DB_STATEMENT_TIMEOUT_MS: '2000' }).dbQueryTimeoutMs).toBe(3000);
+    expect(loadConfig({ DB_STATEMENT_TIMEOUT_MS: '1000', DB_QUERY_TIMEOUT_MS: '1500' }).dbQueryTimeoutMs).toBe(1500);
+    expect(refusal({ DB_STATEMENT_TIMEOUT_MS: '2000', DB_QUERY_TIMEOUT_MS: '2000' }).message).toContain('DB_QUERY_TIMEOUT_MS: must be longer than DB_STATEMENT_TIMEOUT_MS');
+    expect(refusal({ DB_CONNECT_TIMEOUT_MS: '5s' }).message).toContain('DB_CONNECT_TIMEOUT_MS: must be a whole number');
+  });
+
   it('accepts a complete production environment', () => {
     const c = loadConfig(PROD);
     expect(c.isProduction).toBe(true);

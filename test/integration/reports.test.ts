@@ -169,6 +169,9 @@ describe('統計報表 for a parent', () => {
     const res = await agent.get('/reports?month=2026-11');
     expect(res.status).toBe(200);
     expect(res.text).toContain('王小明 2026-11 出勤月曆');
+    // HTML allows no placeholder on type="month" (the W3C checker reports it).
+    expect(res.text).toMatch(/<input id="month" name="month" type="month"/);
+    expect(res.text).not.toMatch(/type="month"[^>]*placeholder/);
     expect(res.text).toContain('到 07:40');
     expect(res.text).toContain('離 16:00');
     expect(res.text).toContain('校慶補假');

@@ -136,6 +136,22 @@ describe('POST /api/v1/swipes', () => {
       .set('Content-Type', 'application/json')
       .send('{"swipes": [');
     expect(broken.status).toBe(400);
+    expect(broken.body.error).toMatchObject({ status: 400, code: 'malformed' });
+    const charset = await request(app)
+      .post('/api/v1/swipes')
+      .set('Authorization', `Bearer ${w.token}`)
+      .set('Content-Type', 'application/json; charset=x-unknown')
+      .send('{"swipes": []}');
+    expect(charset.status).toBe(415);
+    expect(charset.body.error).toMatchObject({ status: 415, code: 'unsupported_media_type' });
+    const gzip = await request(app)
+      .post('/api/v1/swipes')
+      .set('Authorization', `Bearer ${w.token}`)
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'x-unknown')
+      .send('{"swipes": []}');
+    expect(gzip.status).toBe(415);
+    expect(gzip.body.error).toMatchObject({ status: 415, code: 'unsupported_media_type' });
     const form = await request(app).post('/api/v1/swipes').set('Authorization', `Bearer ${w.token}`).type('form').send('a=1');
     expect(form.status).toBe(415);
     expect(await count('swipes')).toBe(0);
@@ -146,7 +162,7 @@ describe('POST /api/v1/swipes', () => {
     const big = { swipes: [{ ...swipe('big', '2026-11-24T07:42'), event_id: 'x'.repeat(300_000) }] };
     const res = await post(w.token, big);
     expect(res.status).toBe(413);
-    expect(res.body.error.status).toBe(413);
+    expect(res.body.error).toMatchObject({ status: 413, code: 'batch_too_large' });
     const arr = await post(w.token, [swipe('a', '2026-11-24T07:42')]);
     expect(arr.status).toBe(400);
     expect(await count('swipes')).toBe(0);

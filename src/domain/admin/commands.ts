@@ -3,6 +3,7 @@
  * in a dry run, what it would do) so the script can report it. Every change is audited with no actor account.
  */
 import type { Knex } from 'knex';
+import { clearAccountLock } from '../accounts/lockout.js';
 import { issueOneTimePassword } from '../accounts/passwords.js';
 import { endSessionsOf } from '../accounts/sessions.js';
 import { postBureauAnnouncement } from '../announcements/announcements.js';
@@ -86,10 +87,11 @@ export async function resetPassword(
       password_hash: hash,
       must_change_password: true,
       password_changed_at: o.now,
-      failed_logins: 0,
-      locked_until: null,
       updated_at: o.now,
     });
+    const { wasLocked } = await clearAccountLock(trx, { id: account.id, role: o.role, schoolId: o.schoolId, login }, o.now);
+    if (wasLocked)
+      await auditAdmin(trx, 'login.unlocked', { schoolId: o.schoolId, targetType: 'account', targetId: account.id, details: { login, role: o.role, reason: 'password_reset' } });
     ended = await endSessionsOf(trx, account.id);
     await auditAdmin(trx, 'password.reset', { schoolId: o.schoolId, targetType: 'account', targetId: account.id, details: { login, role: o.role, sessionsEnded: ended } });
   });
