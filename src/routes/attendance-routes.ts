@@ -12,6 +12,9 @@ export function attendanceRoutes(_deps: AppDeps): Router {
   const admin = requireRole('school_admin');
   r.get('/attendance', requireUser, attendance.index);
   r.post('/attendance/manual-entries', requireUser, staff, attendance.createManualEntry);
+  r.get('/attendance/manual-entries/:id', requireUser, staff, attendance.showManualEntry);
+  r.post('/attendance/manual-entries/:id/correction', requireUser, staff, attendance.correctEntry);
+  r.post('/attendance/manual-entries/:id/deletion', requireUser, staff, attendance.deleteEntry);
   r.get('/attendance/export.csv', requireUser, staff, attendance.exportCsv);
   r.get('/attendance/calendar', requireUser, admin, calendar.show);
   r.post('/attendance/calendar/holidays', requireUser, admin, calendar.createHoliday);
