@@ -19,6 +19,7 @@ import {
 } from '../domain/attendance/manual-entries.js';
 import { classDays, dayDetails, studentGrid, visibleClasses, visibleStudent, type DayViewRow } from '../domain/attendance/records.js';
 import { READER_DIRECTION_LABELS } from '../domain/attendance/rules.js';
+import { holidayOn } from '../domain/schools/school-calendar.js';
 import { addDays, daysBetween, taipeiTime } from '../domain/time.js';
 import { BadRequestError, NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
@@ -126,6 +127,7 @@ async function staffView(req: Request, res: Response, user: CurrentUser, extra: 
   if (classId !== undefined && !view) throw new NotFoundError();
   const entries = view ? await manualEntriesOfClass(db.knex, user, view.cls.id, day, day) : [];
   const rows = view?.rows ?? [];
+  const holiday = view ? await holidayOn(db.knex, user.schoolId, day) : undefined;
   const details = view ? await dayDetails(db.knex, user.schoolId, view.students.map((s) => s.id), day, ruleOptions(req)) : new Map();
   const status = extra.status ?? (Object.keys(queryErrors).length > 0 ? 400 : 200);
   res.status(status).render('attendance/class-day', {
@@ -138,6 +140,7 @@ async function staffView(req: Request, res: Response, user: CurrentUser, extra: 
     students: view?.students ?? [],
     entries,
     details,
+    holiday,
     readerLabels: READER_DIRECTION_LABELS,
     arrived: rows.filter((r) => r.arrival !== '未刷卡').length,
     noRecord: rows.filter((r) => r.noRecord).length,

@@ -245,4 +245,17 @@ describe('a holiday range removes its weekdays from the grid and the reports', (
     expect(att.map((r) => r[0])).toEqual(['星期一 01-18', '星期二 01-19', '星期三 01-20', '星期四 02-11', '星期五 02-12']);
     expect((await parent.get('/reports')).text).toContain('本月至今上課日 2 天');
   });
+
+  it("shows a day of the range as 假日 on the teacher's class day view, never 未刷卡", async () => {
+    const w = await createSchoolWorld(knex);
+    await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' });
+    const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
+    const res = await teacher.get(`/attendance?classId=${w.class401}&date=2027-01-25`);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('本日是學校假日（寒假）');
+    expect(res.text).toMatch(/<td data-label="姓名">王小明<\/td>\s*<td data-label="到校時間">假日<\/td>\s*<td data-label="離校時間">假日<\/td>/);
+    expect(res.text).not.toContain('未刷卡 1 人');
+    const schoolDay = await teacher.get(`/attendance?classId=${w.class401}&date=2027-02-11`);
+    expect(schoolDay.text).toContain('未刷卡 1 人');
+  });
 });

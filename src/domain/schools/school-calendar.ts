@@ -19,6 +19,12 @@ export async function loadHolidays(knex: Db, schoolId: number, from: string, to:
   return new Set(rows.map((r) => r.holiday_on));
 }
 
+/** The name of the school's holiday on a date, if it is one. */
+export async function holidayOn(knex: Db, schoolId: number, date: string): Promise<string | undefined> {
+  const row = await knex('school_holidays').where({ school_id: schoolId, holiday_on: date }).first('name');
+  return row?.name as string | undefined;
+}
+
 /** weekday (1 = Monday … 5 = Friday) → `HH:mm`, for the weekdays a school has set. */
 export type DismissalStarts = ReadonlyMap<number, string>;
 
