@@ -9,12 +9,22 @@ import { depsOf, userOf } from '../deps.js';
 import { csvDocument } from '../domain/csv.js';
 import type { CurrentUser } from '../domain/accounts/current-user.js';
 import { audit } from '../domain/audit.js';
-import { addManualEntry, manualEntriesOfClass } from '../domain/attendance/manual-entries.js';
-import { classDays, studentGrid, visibleClasses, visibleStudent, type DayViewRow } from '../domain/attendance/records.js';
-import { addDays, daysBetween, monthRange, taipeiTime } from '../domain/time.js';
+import {
+  addManualEntry,
+  correctManualEntry,
+  deleteManualEntry,
+  manualEntriesOfClass,
+  visibleManualEntry,
+  type EntryAudit,
+} from '../domain/attendance/manual-entries.js';
+import { classDays, dayDetails, studentGrid, visibleClasses, visibleStudent, type DayViewRow } from '../domain/attendance/records.js';
+import { READER_DIRECTION_LABELS } from '../domain/attendance/rules.js';
+import { holidayOn } from '../domain/schools/school-calendar.js';
+import { addDays, daysBetween, taipeiTime } from '../domain/time.js';
 import { BadRequestError, NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, date, fieldErrors, id, optionalId, text } from '../validation.js';
+import { csrfField, date, fieldErrors, id, optionalId, paramId, text } from '../validation.js';
+import { HOME_WINDOW_DAYS } from './home-controller.js';
 
 /** The longest range a page or an export covers. */
 export const MAX_RANGE_DAYS = 366;
@@ -25,15 +35,25 @@ const StaffQuery = z.strictObject({ classId: optionalId, date: date.optional() }
 const ExportQuery = z.strictObject({ classId: id, date: date.optional(), from: date.optional(), to: date.optional() });
 
 const TIME_RE = /^([01]\d|2[0-3]):[0-5]\d$/;
+const timeField = z.string({ error: '請輸入時間' }).regex(TIME_RE, '時間格式應為 HH:mm，例如 09:11');
+const directionField = z.enum(['arrival', 'departure'], { error: '請選擇到校或離校' });
 const ManualEntryForm = z.strictObject({
   ...csrfField,
   classId: id,
   studentId: z.string({ error: '請選擇學生' }).regex(/^[1-9]\d{0,9}$/, '請選擇學生').transform(Number),
   date,
-  time: z.string({ error: '請輸入時間' }).regex(TIME_RE, '時間格式應為 HH:mm，例如 09:11'),
-  direction: z.enum(['arrival', 'departure'], { error: '請選擇到校或離校' }),
+  time: timeField,
+  direction: directionField,
   reason: text(200, { min: 1, prose: true }),
 });
+
+const CorrectionForm = z.strictObject({ ...csrfField, time: timeField, direction: directionField, reason: text(200, { min: 1, prose: true }) });
+const DeletionForm = z.strictObject({ ...csrfField, reason: text(200, { min: 1, prose: true }) });
+
+const entryAudit =
+  (req: Request): EntryAudit =>
+  (trx, e) =>
+    audit(trx, req, e);
 
 function ruleOptions(req: Request) {
   return { departureMinMinutes: depsOf(req).config.attendance.departureMinMinutes };
@@ -49,8 +69,8 @@ export async function index(req: Request, res: Response): Promise<void> {
 async function parentView(req: Request, res: Response, user: CurrentUser): Promise<void> {
   const { db, clock } = depsOf(req);
   const today = clock.today();
-  const month = monthRange(today);
-  const defaults = { from: month.from, to: month.to < today ? month.to : today };
+  // Opens on the same window as 首頁's 出勤統計: the school days of the last 7 days.
+  const defaults = { from: addDays(today, -(HOME_WINDOW_DAYS - 1)), to: today };
   const parsed = ParentQuery.safeParse({ ...req.query });
   const errors: Record<string, string> = parsed.success ? {} : fieldErrors(parsed.error);
   let from = parsed.success ? (parsed.data.from ?? defaults.from) : defaults.from;
@@ -107,6 +127,8 @@ async function staffView(req: Request, res: Response, user: CurrentUser, extra: 
   if (classId !== undefined && !view) throw new NotFoundError();
   const entries = view ? await manualEntriesOfClass(db.knex, user, view.cls.id, day, day) : [];
   const rows = view?.rows ?? [];
+  const holiday = view ? await holidayOn(db.knex, user.schoolId, day) : undefined;
+  const details = view ? await dayDetails(db.knex, user.schoolId, view.students.map((s) => s.id), day, ruleOptions(req)) : new Map();
   const status = extra.status ?? (Object.keys(queryErrors).length > 0 ? 400 : 200);
   res.status(status).render('attendance/class-day', {
     title: '出勤管理',
@@ -117,6 +139,9 @@ async function staffView(req: Request, res: Response, user: CurrentUser, extra: 
     rows,
     students: view?.students ?? [],
     entries,
+    details,
+    holiday,
+    readerLabels: READER_DIRECTION_LABELS,
     arrived: rows.filter((r) => r.arrival !== '未刷卡').length,
     noRecord: rows.filter((r) => r.noRecord).length,
     isAdmin: user.role === 'school_admin',
@@ -152,27 +177,92 @@ export async function createManualEntry(req: Request, res: Response): Promise<vo
     return staffView(req, res, user, { status: 422, errors, values, classId, date: shownDate });
   }
   const e = parsed.data;
-  const entryId = await addManualEntry(db.knex, user, {
-    studentId: e.studentId,
-    classId,
-    date: e.date,
-    time: e.time,
-    direction: e.direction,
-    reason: e.reason,
-  }, ruleOptions(req));
+  const entryId = await addManualEntry(
+    db.knex,
+    user,
+    { studentId: e.studentId, classId, date: e.date, time: e.time, direction: e.direction, reason: e.reason },
+    ruleOptions(req),
+    entryAudit(req),
+  );
   if (entryId === undefined) {
     req.log.warn({ studentId: e.studentId, classId }, 'scope refusal: manual entry');
     throw new NotFoundError();
   }
-  await audit(db.knex, req, {
-    action: 'attendance.manual_entry',
-    targetType: 'student',
-    targetId: e.studentId,
-    details: { entryId, date: e.date, time: e.time, direction: e.direction },
-  });
   req.log.info({ entryId, studentId: e.studentId }, 'manual entry recorded');
   setFlash(req, 'success', `已補登${e.direction === 'arrival' ? '到校' : '離校'} ${e.date} ${e.time}`);
   res.redirect(303, `/attendance?classId=${classId}&date=${e.date}`);
+}
+
+type VisibleEntry = NonNullable<Awaited<ReturnType<typeof visibleManualEntry>>>;
+
+function renderEntry(
+  res: Response,
+  entry: VisibleEntry,
+  o: { status?: number; errors?: Record<string, string>; values?: Record<string, string>; deleteErrors?: Record<string, string>; deleteValues?: Record<string, string> } = {},
+): void {
+  res.status(o.status ?? 200).render('attendance/manual-entry', {
+    title: '更正補登',
+    entry,
+    errors: o.errors ?? {},
+    values: o.values ?? { time: entry.time, direction: entry.direction, reason: '' },
+    deleteErrors: o.deleteErrors ?? {},
+    deleteValues: o.deleteValues ?? { reason: '' },
+  });
+}
+
+async function entryOr404(req: Request): Promise<VisibleEntry> {
+  const entry = await visibleManualEntry(depsOf(req).db.knex, userOf(req), paramId(req));
+  if (!entry) throw new NotFoundError();
+  return entry;
+}
+
+/** GET /attendance/manual-entries/:id — one 補登 with the forms to correct or delete it (staff, own scope). */
+export async function showManualEntry(req: Request, res: Response): Promise<void> {
+  renderEntry(res, await entryOr404(req));
+}
+
+const backToDay = (e: { classId: number; date: string }) => `/attendance?classId=${e.classId}&date=${e.date}`;
+
+/** POST /attendance/manual-entries/:id/correction — a new time (and direction), with a reason. */
+export async function correctEntry(req: Request, res: Response): Promise<void> {
+  const user = userOf(req);
+  const { db, clock } = depsOf(req);
+  const entry = await entryOr404(req);
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).slice(0, 400) : '');
+  const values = { time: str('time'), direction: str('direction'), reason: str('reason') };
+  const parsed = CorrectionForm.safeParse(body);
+  const errors: Record<string, string> = parsed.success ? {} : fieldErrors(parsed.error);
+  if (parsed.success) {
+    const c = parsed.data;
+    if (entry.date === clock.today() && c.time > taipeiTime(clock.now())) errors.time = '不可補登未來的時間';
+    else if (c.time === entry.time && c.direction === entry.direction) errors._form = '時間與類別都沒有變更';
+  }
+  if (!parsed.success || Object.keys(errors).length > 0) return renderEntry(res, entry, { status: 422, errors, values });
+  const c = parsed.data;
+  const done = await correctManualEntry(db.knex, user, entry.id, c, ruleOptions(req), entryAudit(req));
+  if (!done) throw new NotFoundError();
+  req.log.info({ entryId: entry.id, studentId: entry.studentId }, 'manual entry corrected');
+  setFlash(req, 'success', `已更正 ${entry.studentName} 的補登：${c.direction === 'arrival' ? '到校' : '離校'} ${entry.date} ${c.time}`);
+  res.redirect(303, backToDay(entry));
+}
+
+/** POST /attendance/manual-entries/:id/deletion — with a reason; the entry is gone from every page. */
+export async function deleteEntry(req: Request, res: Response): Promise<void> {
+  const user = userOf(req);
+  const { db } = depsOf(req);
+  const entry = await entryOr404(req);
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const parsed = DeletionForm.safeParse(body);
+  if (!parsed.success) {
+    const reason = typeof body.reason === 'string' ? body.reason.slice(0, 400) : '';
+    return renderEntry(res, entry, { status: 422, deleteErrors: fieldErrors(parsed.error), deleteValues: { reason } });
+  }
+  const done = await deleteManualEntry(db.knex, user, entry.id, parsed.data.reason, ruleOptions(req), entryAudit(req));
+  if (!done) throw new NotFoundError();
+  req.log.info({ entryId: entry.id, studentId: entry.studentId }, 'manual entry deleted');
+  setFlash(req, 'success', `已刪除 ${entry.studentName} 的補登（${entry.direction === 'arrival' ? '到校' : '離校'} ${entry.date} ${entry.time}）`);
+  res.redirect(303, backToDay(entry));
 }
 
 /** GET /attendance/export.csv?classId=…&date=… or &from=…&to=… — the class's attendance (staff). */

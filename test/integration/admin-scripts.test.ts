@@ -156,9 +156,9 @@ describe('npm run admin', () => {
   it('prints help without opening the database; unknown commands and options are usage errors', async () => {
     const c = cli();
     expect(await runAdmin(['--help'], c.ctx)).toBe(0);
-    for (const name of ['import', 'period:create', 'reader:create', 'reader:revoke', 'password:reset', 'holiday:add', 'announcement:post'])
+    for (const name of ['import', 'period:create', 'reader:create', 'reader:revoke', 'reader:direction', 'password:reset', 'holiday:add', 'announcement:post'])
       expect(c.out()).toContain(name);
-    for (const name of ['import', 'period:create', 'reader:create', 'reader:revoke', 'password:reset', 'holiday:add', 'announcement:post']) {
+    for (const name of ['import', 'period:create', 'reader:create', 'reader:revoke', 'reader:direction', 'password:reset', 'holiday:add', 'announcement:post']) {
       const h = cli();
       expect(await runAdmin([name, '--help'], h.ctx)).toBe(0);
       expect(h.out()).toContain('usage: npm run admin -- ');
@@ -243,6 +243,79 @@ describe('npm run admin', () => {
     expect(await runAdmin(['reader:revoke', '--school', '313601', '--name', '正門'], missing.ctx)).toBe(65);
     const actions = await knex()('audit_log').orderBy('id').pluck('action');
     expect(actions).toEqual(['period.created', 'holiday.added', 'holiday.added', 'announcement.created', 'reader.created', 'reader.revoked']);
+  });
+
+  it('holiday:add takes a range with --from/--to through addHolidayRange; a dry run and bad input write nothing', async () => {
+    const schoolId = await createSchool(knex(), { code: '313601', name: '市立忠孝國小' });
+    const range = ['holiday:add', '--school', '313601', '--from', '2027-01-21', '--to', '2027-02-10', '--name', '寒假'];
+    const dry = cli();
+    expect(await runAdmin([...range, '--dry-run'], dry.ctx)).toBe(0);
+    expect(dry.out()).toContain('[dry run，未寫入] 市立忠孝國小：2027-01-21~2027-02-10（21 天） 寒假，新增 1、更新名稱 0');
+    expect(await knex()('school_holiday_ranges').count({ n: '*' }).first()).toEqual({ n: 0 });
+    expect(await knex()('audit_log').count({ n: '*' }).first()).toEqual({ n: 0 });
+
+    const real = cli();
+    expect(await runAdmin(range, real.ctx)).toBe(0);
+    expect(await knex()('school_holiday_ranges').select('school_id', 'starts_on', 'ends_on', 'name')).toEqual([
+      { school_id: schoolId, starts_on: '2027-01-21', ends_on: '2027-02-10', name: '寒假' },
+    ]);
+    expect(await knex()('school_holidays').count({ n: '*' }).first()).toEqual({ n: 21 });
+    const log = await knex()('audit_log').where({ action: 'holiday.added' }).first();
+    expect(log).toMatchObject({ actor_account_id: null, school_id: schoolId });
+    expect(log.details).toMatchObject({ via: 'admin script', from: '2027-01-21', to: '2027-02-10', name: '寒假' });
+
+    const before = await knex()('school_holidays').count({ n: '*' }).first();
+    const cases: [string[], number, string][] = [
+      [['--from', '2027-02-01', '--to', '2027-02-05', '--name', '春假'], 65, '重疊'],
+      [['--from', '2027-03-10', '--to', '2027-03-01', '--name', '春假'], 65, '結束日期不可早於開始日期'],
+      [['--from', '2027-03-01', '--to', '2028-03-10', '--name', '長假'], 65, '一個假期最多 366 天'],
+      [['--from', '2027-03-01', '--name', '春假'], 64, '缺少參數：--to'],
+      [['--date', '2027-03-01', '--from', '2027-03-01', '--to', '2027-03-02', '--name', '春假'], 64, '--date 與 --from/--to 只能擇一'],
+      [['--from', '2027-02-30', '--to', '2027-03-02', '--name', '春假'], 65, '不是有效的日期'],
+    ];
+    for (const [args, code, message] of cases) {
+      const c = cli();
+      expect(await runAdmin(['holiday:add', '--school', '313601', ...args], c.ctx)).toBe(code);
+      expect(c.err()).toContain(message);
+    }
+    expect(await knex()('school_holidays').count({ n: '*' }).first()).toEqual(before);
+    expect(await knex()('audit_log').count({ n: '*' }).first()).toEqual({ n: 1 });
+  });
+
+  it('reader:create takes --direction (default both) and reader:direction changes it, audited; a bad direction writes nothing', async () => {
+    await createSchool(knex(), { code: '313601', name: '市立忠孝國小' });
+    const c = cli();
+    expect(await runAdmin(['reader:create', '--school', '313601', '--name', '正門'], c.ctx)).toBe(0);
+    expect(c.out()).toContain('方向 both（進出）');
+    expect(await runAdmin(['reader:create', '--school', '313601', '--name', '側門出口', '--direction', 'out'], c.ctx)).toBe(0);
+    expect(await knex()('card_readers').orderBy('id').select('name', 'direction')).toEqual([
+      { name: '正門', direction: 'both' },
+      { name: '側門出口', direction: 'out' },
+    ]);
+
+    const bad = cli();
+    expect(await runAdmin(['reader:create', '--school', '313601', '--name', '後門', '--direction', 'sideways'], bad.ctx)).toBe(64);
+    expect(bad.err()).toContain('刷卡機方向應為 in（進校）、out（離校）、both（進出）');
+    expect(bad.opened()).toBe(false);
+    expect(await runAdmin(['reader:direction', '--school', '313601', '--name', '正門', '--direction', 'IN'], bad.ctx)).toBe(64);
+    expect(await runAdmin(['reader:direction', '--school', '313601', '--name', '正門'], bad.ctx)).toBe(64);
+    expect(await runAdmin(['reader:direction', '--school', '313601', '--name', '後門', '--direction', 'in'], bad.ctx)).toBe(65);
+    expect(bad.err()).toContain('沒有使用中、名為「後門」的刷卡機');
+    expect(await knex()('card_readers').count({ n: '*' }).first()).toEqual({ n: 2 });
+
+    const dry = cli();
+    expect(await runAdmin(['reader:direction', '--school', '313601', '--name', '正門', '--direction', 'in', '--dry-run'], dry.ctx)).toBe(0);
+    expect(dry.out()).toContain('將把刷卡機「正門」的方向由 both（進出） 改為 in（進校）');
+    expect((await knex()('card_readers').where({ name: '正門' }).first()).direction).toBe('both');
+
+    const ch = cli();
+    expect(await runAdmin(['reader:direction', '--school', '313601', '--name', '正門', '--direction', 'in'], ch.ctx)).toBe(0);
+    expect(ch.out()).toContain('方向已由 both（進出） 改為 in（進校）');
+    expect((await knex()('card_readers').where({ name: '正門' }).first()).direction).toBe('in');
+    const logs = await knex()('audit_log').orderBy('id').select('action', 'details');
+    expect(logs.map((l) => l.action)).toEqual(['reader.created', 'reader.created', 'reader.direction_changed']);
+    expect(logs[1].details).toMatchObject({ name: '側門出口', direction: 'out' });
+    expect(logs[2].details).toMatchObject({ via: 'admin script', name: '正門', from: 'both', to: 'in' });
   });
 
   it('card:issue gives a student a card (ending the old one) and card:retire stops it; audited', async () => {

@@ -83,12 +83,18 @@ describe('首頁 出勤統計 (parent)', () => {
 });
 
 describe('出勤管理 (parent)', () => {
-  it('shows this month by default and any range asked for', async () => {
+  it('opens on the last 7 days like 首頁 and shows any range asked for', async () => {
     const w = await craftedWeek();
     const agent = await signedIn(app, { schoolId: w.schoolId, login: w.parent.login });
-    const month = await agent.get('/attendance');
-    expect(month.status).toBe(200);
-    expect(month.text).toContain('統計時間:2026-11-01~2026-11-24');
+    const week = await agent.get('/attendance');
+    expect(week.status).toBe(200);
+    expect(week.text).toContain('統計時間:2026-11-18~2026-11-24');
+    expect(week.text).toContain('name="from" value="2026-11-18"');
+    // The same rows as 首頁's 出勤統計.
+    expect(gridRows(week.text)).toEqual(gridRows((await agent.get('/')).text));
+    expect(gridRows(week.text).map((r) => r[0])).toEqual(['星期三 11-18', '星期四 11-19', '星期六 11-21', '星期一 11-23', '星期二 11-24']);
+
+    const month = await agent.get('/attendance?from=2026-11-01&to=2026-11-24');
     const rows = gridRows(month.text);
     expect(rows[0]).toEqual(['星期一 11-02', '未刷卡', '未刷卡']);
     expect(rows).toContainEqual(['星期二 11-17', '07:30', '未刷卡']);

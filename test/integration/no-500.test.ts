@@ -52,6 +52,9 @@ const BODIES: Array<Record<string, string | string[]>> = [
   { studentId: '99999999999', periodId: '1', arrival: 'maybe', departure: ['on', 'on'], name: '<script>', startsOn: '2026-02-30', endsOn: '1', arrivalFee: '-1', departureFee: '1e9', paidOn: '0000-00-00', next: '//evil.example', audience: 'everyone', ids: ['1', 'x'], reason: '', currentPassword: 'a'.repeat(100), newPassword: 'b'.repeat(100) },
 ];
 
+/** Every route × every junk variant is hundreds of requests per role: more than the default 30 s on a busy machine. */
+const ROUTE_SWEEP_TIMEOUT = 240_000;
+
 let agents: Record<string, Agent> = {};
 
 beforeAll(async () => {
@@ -88,7 +91,7 @@ describe('V1: junk input never gives a 500', () => {
         }
       }
       expect(failures).toEqual([]);
-    });
+    }, ROUTE_SWEEP_TIMEOUT);
 
     it(`every POST route, as ${role}, with junk bodies and a valid CSRF token`, async () => {
       const agent = agents[role]!;
@@ -107,6 +110,6 @@ describe('V1: junk input never gives a 500', () => {
         }
       }
       expect(failures).toEqual([]);
-    });
+    }, ROUTE_SWEEP_TIMEOUT);
   }
 });

@@ -5,7 +5,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Knex } from 'knex';
-import { createReader, revokeReader, ReaderError } from '../readers/reader-tokens.js';
+import { createReader, DIRECTION_HELP, isReaderDirection, revokeReader, ReaderError, setReaderDirection } from '../readers/reader-tokens.js';
+import { READER_DIRECTION_LABELS, type ReaderDirection } from '../attendance/rules.js';
 import { CardError, issueCard, normaliseCardUid, retireCard } from '../swipes/cards.js';
 import { addDays, schoolYearOf, taipeiDate } from '../time.js';
 import { addHoliday, auditAdmin, createPeriod, postAnnouncement, resetPassword } from './commands.js';
@@ -45,6 +46,17 @@ function need(v: Record<string, unknown>, ...names: string[]): void {
 }
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const prefix = (dry: boolean) => (dry ? '[dry run，未寫入] ' : '');
+
+/** --direction in|out|both, checked before the database is opened (a bad one is a usage error). */
+function directionOf(v: Record<string, unknown>, fallback?: ReaderDirection): ReaderDirection {
+  const d = v.direction ?? fallback;
+  if (!isReaderDirection(d)) throw new UsageError(`${DIRECTION_HELP}，收到「${str(d)}」`);
+  return d;
+}
+const directionText = (d: ReaderDirection) => `${d}（${READER_DIRECTION_LABELS[d]}）`;
+
+/** A command line that cannot be run as typed (exit 64). */
+class UsageError extends AdminError {}
 
 async function schoolOf(ctx: CliContext, v: Record<string, unknown>) {
   need(v, 'school');
@@ -108,23 +120,24 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'reader:create': {
-    summary: '建立刷卡機並產生其權杖（只顯示一次）',
-    usage: 'reader:create --school <學校代碼> [--level <級別>] --name <刷卡機名稱> [--dry-run]',
-    example: 'npm run admin -- reader:create --school 353607 --level elementary --name 正門',
-    options: { ...common, ...school, name: { type: 'string' } },
+    summary: '建立刷卡機並產生其權杖（只顯示一次）；方向 in 進校、out 離校、both 進出（預設）',
+    usage: 'reader:create --school <學校代碼> [--level <級別>] --name <刷卡機名稱> [--direction in|out|both] [--dry-run]',
+    example: 'npm run admin -- reader:create --school 353607 --level elementary --name 側門出口 --direction out',
+    options: { ...common, ...school, name: { type: 'string' }, direction: { type: 'string' } },
     async run(ctx, v, dry) {
       need(v, 'name');
+      const direction = directionOf(v, 'both');
       const sc = await schoolOf(ctx, v);
       const knex = await ctx.knex();
       if (dry) {
         const exists = await knex('card_readers').where({ school_id: sc.id, name: str(v.name).normalize('NFKC').trim() }).first('id');
         if (exists) throw new AdminError(`此學校已有名為「${str(v.name)}」的刷卡機`);
-        ctx.out(`${prefix(dry)}${sc.name}：將建立刷卡機「${str(v.name)}」並產生權杖\n`);
+        ctx.out(`${prefix(dry)}${sc.name}：將建立刷卡機「${str(v.name)}」（方向 ${directionText(direction)}）並產生權杖\n`);
         return 0;
       }
-      const { reader, token } = await createReader(knex, { schoolId: sc.id, name: str(v.name) });
-      await auditAdmin(knex, 'reader.created', { schoolId: sc.id, targetType: 'card_reader', targetId: reader.id, details: { name: reader.name } });
-      ctx.out(`${sc.name}：已建立刷卡機「${reader.name}」（編號 ${reader.id}）\n`);
+      const { reader, token } = await createReader(knex, { schoolId: sc.id, name: str(v.name), direction });
+      await auditAdmin(knex, 'reader.created', { schoolId: sc.id, targetType: 'card_reader', targetId: reader.id, details: { name: reader.name, direction } });
+      ctx.out(`${sc.name}：已建立刷卡機「${reader.name}」（編號 ${reader.id}，方向 ${directionText(direction)}）\n`);
       ctx.out(`權杖（只顯示這一次，請設定到刷卡機的 Authorization: Bearer）：\n${token}\n`);
       return 0;
     },
@@ -148,6 +161,35 @@ export const COMMANDS: Record<string, Command> = {
       await revokeReader(knex, { schoolId: sc.id, name }, ctx.now());
       await auditAdmin(knex, 'reader.revoked', { schoolId: sc.id, targetType: 'card_reader', targetId: active.id, details: { name } });
       ctx.out(`${sc.name}：已撤銷刷卡機「${name}」（編號 ${active.id}）\n`);
+      return 0;
+    },
+  },
+  'reader:direction': {
+    summary: '變更刷卡機的方向：in 進校（刷卡不算離校）、out 離校（刷卡隨時算離校）、both 進出（放學時間後才算離校）',
+    usage: 'reader:direction --school <學校代碼> [--level <級別>] --name <刷卡機名稱> --direction in|out|both [--dry-run]',
+    example: 'npm run admin -- reader:direction --school 353607 --level elementary --name 側門 --direction out',
+    options: { ...common, ...school, name: { type: 'string' }, direction: { type: 'string' } },
+    async run(ctx, v, dry) {
+      need(v, 'name', 'direction');
+      const direction = directionOf(v);
+      const sc = await schoolOf(ctx, v);
+      const knex = await ctx.knex();
+      const name = str(v.name).normalize('NFKC').trim();
+      const active = await knex('card_readers').where({ school_id: sc.id, name }).whereNull('revoked_at').first('id', 'direction');
+      if (!active) throw new AdminError(`${sc.name} 沒有使用中、名為「${name}」的刷卡機`);
+      if (dry) {
+        ctx.out(`${prefix(dry)}${sc.name}：將把刷卡機「${name}」的方向由 ${directionText(active.direction)} 改為 ${directionText(direction)}\n`);
+        return 0;
+      }
+      const r = await setReaderDirection(knex, { schoolId: sc.id, name, direction }, (trx, c) =>
+        auditAdmin(trx, 'reader.direction_changed', { schoolId: sc.id, targetType: 'card_reader', targetId: c.readerId, details: { name, from: c.from, to: c.to } }),
+      );
+      if (!r) throw new AdminError(`${sc.name} 沒有使用中、名為「${name}」的刷卡機`);
+      ctx.out(
+        r.from === r.to
+          ? `${sc.name}：刷卡機「${name}」的方向已是 ${directionText(r.to)}，未變更\n`
+          : `${sc.name}：刷卡機「${name}」的方向已由 ${directionText(r.from)} 改為 ${directionText(r.to)}\n`,
+      );
       return 0;
     },
   },
@@ -221,14 +263,18 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'holiday:add': {
-    summary: '新增學校假日（單一學校或所有學校）',
-    usage: 'holiday:add (--school <學校代碼> [--level <級別>] | --all) --date <YYYY-MM-DD> --name <名稱> [--dry-run]',
-    example: 'npm run admin -- holiday:add --all --date 2026-12-25 --name 行憲紀念日',
-    options: { ...common, ...school, all: { type: 'boolean' }, date: { type: 'string' }, name: { type: 'string' } },
+    summary: '新增學校假日：單日（--date）或連續假期（--from/--to，例如寒假）；單一學校或所有學校',
+    usage: 'holiday:add (--school <學校代碼> [--level <級別>] | --all) (--date <YYYY-MM-DD> | --from <YYYY-MM-DD> --to <YYYY-MM-DD>) --name <名稱> [--dry-run]',
+    example: 'npm run admin -- holiday:add --school 353607 --level elementary --from 2027-01-21 --to 2027-02-10 --name 寒假',
+    options: { ...common, ...school, all: { type: 'boolean' }, date: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, name: { type: 'string' } },
     async run(ctx, v, dry) {
-      need(v, 'date', 'name');
-      if (v.all === true && v.school !== undefined) throw new AdminError('--all 與 --school 只能擇一');
-      if (v.all !== true && v.school === undefined) throw new AdminError('請指定 --school <學校代碼> 或 --all');
+      need(v, 'name');
+      if (v.date !== undefined && (v.from !== undefined || v.to !== undefined)) throw new UsageError('--date 與 --from/--to 只能擇一');
+      if (v.date === undefined) need(v, 'from', 'to');
+      const from = str(v.date ?? v.from);
+      const to = str(v.date ?? v.to);
+      if (v.all === true && v.school !== undefined) throw new UsageError('--all 與 --school 只能擇一');
+      if (v.all !== true && v.school === undefined) throw new UsageError('請指定 --school <學校代碼> 或 --all');
       const knex = await ctx.knex();
       let ids: number[];
       let label: string;
@@ -240,8 +286,9 @@ export const COMMANDS: Record<string, Command> = {
         ids = [sc.id];
         label = sc.name;
       }
-      const r = await addHoliday(knex, { schoolIds: ids, date: str(v.date), name: str(v.name), dryRun: dry });
-      ctx.out(`${prefix(dry)}${label}：${str(v.date)} ${str(v.name).trim()}，新增 ${r.created}、更新名稱 ${r.updated}\n`);
+      const r = await addHoliday(knex, { schoolIds: ids, from, to, name: str(v.name), dryRun: dry });
+      const when = from === to ? from : `${from}~${to}（${r.days} 天）`;
+      ctx.out(`${prefix(dry)}${label}：${when} ${str(v.name).trim()}，新增 ${r.created}、更新名稱 ${r.updated}\n`);
       return 0;
     },
   },

@@ -8,7 +8,7 @@ import { issueOneTimePassword } from '../accounts/passwords.js';
 import { endSessionsOf } from '../accounts/sessions.js';
 import { postBureauAnnouncement } from '../announcements/announcements.js';
 import { addHolidayRange, CalendarError } from '../schools/school-calendar.js';
-import { isValidDate } from '../time.js';
+import { daysBetween, isValidDate } from '../time.js';
 import { AdminError } from './schools.js';
 
 async function auditAdmin(knex: Knex, action: string, o: { schoolId?: number | null; targetType?: string; targetId?: string | number; details?: object }) {
@@ -98,28 +98,40 @@ export async function resetPassword(
   return { accountId: account.id, displayName: account.display_name, password, sessionsEnded: ended };
 }
 
-/** holiday:add — a day a school (or every school) is closed; re-adding the same day renames it. */
+/** Thrown to roll a dry run back after the real checks have run. */
+class DryRun extends Error {}
+
+/**
+ * holiday:add — a day (`from` = `to`) or a named range (寒假 2027-01-21~2027-02-10) a school (or every school) is
+ * closed, through the same addHolidayRange as the school office's page: the same range again renames it, an
+ * overlap is refused and nothing is written. A dry run runs every check and rolls back.
+ */
 export async function addHoliday(
   knex: Knex,
-  o: { schoolIds: number[]; date: string; name: string; dryRun?: boolean },
-): Promise<{ schools: number; created: number; updated: number }> {
-  const date = checkDate('日期', o.date);
+  o: { schoolIds: number[]; from: string; to: string; name: string; dryRun?: boolean },
+): Promise<{ schools: number; created: number; updated: number; days: number }> {
+  const from = checkDate('開始日期', o.from);
+  const to = checkDate('結束日期', o.to);
   const name = checkText('假日名稱', o.name, 50);
-  const existing = (await knex('school_holiday_ranges')
-    .whereIn('school_id', o.schoolIds)
-    .where({ starts_on: date, ends_on: date })
-    .pluck('school_id')) as number[];
-  const out = { schools: o.schoolIds.length, created: o.schoolIds.length - existing.length, updated: existing.length };
-  if (o.dryRun || o.schoolIds.length === 0) return out;
-  await knex.transaction(async (trx) => {
-    try {
-      await addHolidayRange(trx, { schoolIds: o.schoolIds, from: date, to: date, name });
-    } catch (e) {
-      if (e instanceof CalendarError) throw new AdminError(e.message);
-      throw e;
-    }
-    await auditAdmin(trx, 'holiday.added', { schoolId: o.schoolIds.length === 1 ? o.schoolIds[0] : null, details: { date, name, schools: o.schoolIds.length } });
-  });
+  const out = { schools: o.schoolIds.length, created: 0, updated: 0, days: daysBetween(from, to) + 1 };
+  try {
+    await knex.transaction(async (trx) => {
+      const r = await addHolidayRange(trx, { schoolIds: o.schoolIds, from, to, name }, (t, e) =>
+        auditAdmin(t, 'holiday.added', {
+          schoolId: o.schoolIds.length === 1 ? o.schoolIds[0] : null,
+          targetType: e.targetType,
+          details: { from, to, name, schools: o.schoolIds.length },
+        }),
+      );
+      out.created = r.created;
+      out.updated = r.renamed;
+      if (o.dryRun) throw new DryRun();
+    });
+  } catch (e) {
+    if (e instanceof DryRun) return out;
+    if (e instanceof CalendarError) throw new AdminError(e.message);
+    throw e;
+  }
   return out;
 }
 

@@ -36,8 +36,10 @@ export async function loadDayRecords(knex: Db, keys: readonly DayKey[]): Promise
   const ids = keys.map((k) => k.studentId);
   const dates = keys.map((k) => k.date);
   const swipes = (
-    await knex.raw<{ rows: { id: number; student_id: number; swipe_date: string; swiped_at: Date; direction: ReaderDirection }[] }>(
-      `select s.id, s.student_id, s.swipe_date, s.swiped_at, r.direction
+    await knex.raw<{
+      rows: { id: number; student_id: number; swipe_date: string; swiped_at: Date; direction: ReaderDirection; reader_name: string }[];
+    }>(
+      `select s.id, s.student_id, s.swipe_date, s.swiped_at, r.direction, r.name as reader_name
          from unnest(?::int[], ?::date[]) as k(student_id, day)
          join swipes s on s.student_id = k.student_id and s.swipe_date = k.day
          join card_readers r on r.id = s.reader_id`,
@@ -50,16 +52,17 @@ export async function loadDayRecords(knex: Db, keys: readonly DayKey[]): Promise
     if (!day) out.set(key, (day = { swipes: [], manual: [] }));
     return day;
   };
-  for (const s of swipes) at(s.student_id, s.swipe_date).swipes.push({ id: Number(s.id), at: new Date(s.swiped_at), reader: s.direction });
+  for (const s of swipes)
+    at(s.student_id, s.swipe_date).swipes.push({ id: Number(s.id), at: new Date(s.swiped_at), reader: s.direction, readerName: s.reader_name });
   const manual = (
-    await knex.raw<{ rows: { student_id: number; entry_date: string; direction: Direction; entry_time: string }[] }>(
-      `select m.student_id, m.entry_date, m.direction, m.entry_time
+    await knex.raw<{ rows: { id: number; student_id: number; entry_date: string; direction: Direction; entry_time: string }[] }>(
+      `select m.id, m.student_id, m.entry_date, m.direction, m.entry_time
          from unnest(?::int[], ?::date[]) as k(student_id, day)
          join manual_entries m on m.student_id = k.student_id and m.entry_date = k.day`,
       [ids, dates],
     )
   ).rows;
-  for (const m of manual) at(m.student_id, m.entry_date).manual.push({ direction: m.direction, time: m.entry_time });
+  for (const m of manual) at(m.student_id, m.entry_date).manual.push({ id: m.id, direction: m.direction, time: m.entry_time });
   return out;
 }
 

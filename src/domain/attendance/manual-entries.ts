@@ -8,6 +8,12 @@ import { visibleStudentIds } from '../scope.js';
 import { refreshDays } from './days.js';
 import type { Direction } from './rules.js';
 
+/** Writes the audit row of a change to a 補登 inside the change's transaction (the caller knows who and from where). */
+export type EntryAudit = (
+  trx: Knex.Transaction,
+  e: { action: string; targetType: string; targetId: number; details: Record<string, unknown> },
+) => Promise<void>;
+
 export interface ManualEntryInput {
   studentId: number;
   date: string;
@@ -27,6 +33,7 @@ export async function addManualEntry(
   user: CurrentUser,
   e: ManualEntryInput,
   o: { departureMinMinutes: number },
+  onChange?: EntryAudit,
 ): Promise<number | undefined> {
   if (user.role === 'parent') return undefined;
   return db.transaction(async (knex) => {
@@ -52,7 +59,15 @@ export async function addManualEntry(
   );
   const rows = (result as { rows: { id: number }[] }).rows;
   const id = rows[0]?.id;
-  if (id !== undefined) await refreshDays(knex, [{ studentId: e.studentId, date: e.date }], o);
+  if (id !== undefined) {
+    await refreshDays(knex, [{ studentId: e.studentId, date: e.date }], o);
+    await onChange?.(knex, {
+      action: 'attendance.manual_entry',
+      targetType: 'student',
+      targetId: e.studentId,
+      details: { entryId: id, date: e.date, time: e.time, direction: e.direction },
+    });
+  }
   return id;
   });
 }
@@ -68,6 +83,9 @@ export interface ManualEntryRow {
   reason: string;
   enteredBy: string | null;
   createdAt: Date;
+  /** Who last corrected it, if anyone. */
+  updatedBy: string | null;
+  updatedAt: Date | null;
 }
 
 /** The manual entries of a class over dates, within the caller's scope. */
@@ -81,6 +99,7 @@ export async function manualEntriesOfClass(
   const rows = await knex('manual_entries as me')
     .join('students as st', 'st.id', 'me.student_id')
     .leftJoin('accounts as a', 'a.id', 'me.entered_by_account_id')
+    .leftJoin('accounts as u', 'u.id', 'me.updated_by_account_id')
     .where('st.class_id', classId)
     .whereIn('st.id', visibleStudentIds(knex, user))
     .whereBetween('me.entry_date', [from, to])
@@ -96,6 +115,8 @@ export async function manualEntriesOfClass(
       'me.reason',
       'a.display_name as entered_by',
       'me.created_at',
+      'u.display_name as updated_by',
+      'me.updated_at',
     );
   return rows.map((r) => ({
     id: r.id,
@@ -108,5 +129,131 @@ export async function manualEntriesOfClass(
     reason: r.reason,
     enteredBy: r.entered_by,
     createdAt: r.created_at,
+    updatedBy: r.updated_by,
+    updatedAt: r.updated_at,
   }));
+}
+
+/** One manual entry with its student and class, if the user may see it (scope in the WHERE); undefined = 404. */
+export async function visibleManualEntry(
+  knex: Knex | Knex.Transaction,
+  user: CurrentUser,
+  entryId: number,
+  o: { forUpdate?: boolean } = {},
+): Promise<(ManualEntryRow & { classId: number; className: string }) | undefined> {
+  if (user.role === 'parent') return undefined;
+  const q = knex('manual_entries as me')
+    .join('students as st', 'st.id', 'me.student_id')
+    .join('classes as c', 'c.id', 'st.class_id')
+    .leftJoin('accounts as a', 'a.id', 'me.entered_by_account_id')
+    .leftJoin('accounts as u', 'u.id', 'me.updated_by_account_id')
+    .where('me.id', entryId)
+    .where('st.school_id', user.schoolId)
+    .whereIn('st.id', visibleStudentIds(knex as Knex, user))
+    .first(
+      'me.id',
+      'me.student_id',
+      'st.name as student_name',
+      'st.seat_number',
+      'st.class_id',
+      'c.name as class_name',
+      'me.entry_date',
+      'me.direction',
+      'me.entry_time',
+      'me.reason',
+      'a.display_name as entered_by',
+      'me.created_at',
+      'u.display_name as updated_by',
+      'me.updated_at',
+    );
+  if (o.forUpdate) q.forUpdate('me');
+  const r = await q;
+  if (!r) return undefined;
+  return {
+    id: r.id,
+    studentId: r.student_id,
+    studentName: r.student_name,
+    seat: r.seat_number,
+    classId: r.class_id,
+    className: r.class_name,
+    date: r.entry_date,
+    direction: r.direction,
+    time: r.entry_time,
+    reason: r.reason,
+    enteredBy: r.entered_by,
+    createdAt: r.created_at,
+    updatedBy: r.updated_by,
+    updatedAt: r.updated_at,
+  };
+}
+
+/**
+ * Correct a 補登 (its time and direction), with a reason: only an entry the user may see (the teacher's own
+ * class, the admin's school — scope in the WHERE). In one transaction: the row is locked and changed, the
+ * student's day recomputed, and the audit row (old and new values, the reason) written. Undefined = 404.
+ */
+export async function correctManualEntry(
+  db: Knex,
+  user: CurrentUser,
+  entryId: number,
+  c: { time: string; direction: Direction; reason: string },
+  o: { departureMinMinutes: number },
+  onChange?: EntryAudit,
+): Promise<ManualEntryRow | undefined> {
+  if (user.role === 'parent') return undefined;
+  return db.transaction(async (trx) => {
+    const old = await visibleManualEntry(trx, user, entryId, { forUpdate: true });
+    if (!old) return undefined;
+    await trx('manual_entries')
+      .where({ id: entryId })
+      .update({ entry_time: c.time, direction: c.direction, updated_by_account_id: user.accountId, updated_at: trx.fn.now() });
+    await refreshDays(trx, [{ studentId: old.studentId, date: old.date }], o);
+    await onChange?.(trx, {
+      action: 'attendance.manual_entry_corrected',
+      targetType: 'manual_entry',
+      targetId: entryId,
+      details: {
+        studentId: old.studentId,
+        date: old.date,
+        old: { time: old.time, direction: old.direction },
+        new: { time: c.time, direction: c.direction },
+        reason: c.reason,
+      },
+    });
+    return { ...old, time: c.time, direction: c.direction };
+  });
+}
+
+/**
+ * Delete a 補登, with a reason (scope as for a correction). In one transaction: the row is deleted, the
+ * student's day recomputed (a day left with no record leaves the grid's stored days), and the audit row keeps
+ * what was deleted. Undefined = 404.
+ */
+export async function deleteManualEntry(
+  db: Knex,
+  user: CurrentUser,
+  entryId: number,
+  reason: string,
+  o: { departureMinMinutes: number },
+  onChange?: EntryAudit,
+): Promise<ManualEntryRow | undefined> {
+  if (user.role === 'parent') return undefined;
+  return db.transaction(async (trx) => {
+    const old = await visibleManualEntry(trx, user, entryId, { forUpdate: true });
+    if (!old) return undefined;
+    await trx('manual_entries').where({ id: entryId }).del();
+    await refreshDays(trx, [{ studentId: old.studentId, date: old.date }], o);
+    await onChange?.(trx, {
+      action: 'attendance.manual_entry_deleted',
+      targetType: 'manual_entry',
+      targetId: entryId,
+      details: {
+        studentId: old.studentId,
+        date: old.date,
+        old: { time: old.time, direction: old.direction, reason: old.reason, enteredBy: old.enteredBy },
+        reason,
+      },
+    });
+    return old;
+  });
 }

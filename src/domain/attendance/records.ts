@@ -7,9 +7,9 @@ import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
 import { shortDate, weekdayName } from '../time.js';
-import { loadHolidays } from '../schools/school-calendar.js';
-import { loadDays, type StoredDay } from './days.js';
-import { cellText, gridDates, type Shown } from './rules.js';
+import { dismissalStartOn, loadDismissalStarts, loadHolidays } from '../schools/school-calendar.js';
+import { dayKey, loadDayRecords, loadDays, type StoredDay } from './days.js';
+import { cellText, dayDetail, gridDates, type DetailRow, type Shown } from './rules.js';
 
 export { loadHolidays } from '../schools/school-calendar.js';
 
@@ -190,4 +190,33 @@ export async function visibleStudent(
     .whereIn('st.id', visibleStudentIds(knex, user))
     .first('st.id', 'st.school_id', 'st.name');
   return row ? { id: row.id, schoolId: row.school_id, name: row.name } : undefined;
+}
+
+/**
+ * The day's detail of students already known to be visible to the caller (e.g. `classDays(…).students`, whose
+ * query carries the scope): every swipe (time, reader name and direction) and every 補登 of the date, each with
+ * its role (到校 / 離校 / kept). studentId → rows; a student with no record is absent.
+ */
+export async function dayDetails(
+  knex: Knex,
+  schoolId: number,
+  studentIds: readonly number[],
+  date: string,
+  o: { departureMinMinutes: number },
+): Promise<Map<number, DetailRow[]>> {
+  const out = new Map<number, DetailRow[]>();
+  if (studentIds.length === 0) return out;
+  const [records, starts] = await Promise.all([
+    loadDayRecords(
+      knex,
+      studentIds.map((studentId) => ({ studentId, date })),
+    ),
+    loadDismissalStarts(knex, [schoolId]),
+  ]);
+  const rule = { departureMinMinutes: o.departureMinMinutes, dismissalStart: dismissalStartOn(starts.get(schoolId), date) };
+  for (const id of studentIds) {
+    const day = records.get(dayKey(id, date));
+    if (day) out.set(id, dayDetail(day, rule));
+  }
+  return out;
 }

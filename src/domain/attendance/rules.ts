@@ -31,9 +31,13 @@ export interface SwipeInput {
   at: Date;
   /** The direction of the reader that took it (default `both`). */
   reader?: ReaderDirection | undefined;
+  /** The reader's name (for the day's detail only). */
+  readerName?: string | undefined;
 }
 
 export interface ManualInput {
+  /** The entry's id (for the day's detail only). */
+  id?: number | undefined;
   direction: Direction;
   /** `HH:mm`, Taipei wall clock. */
   time: string;
@@ -152,6 +156,10 @@ export interface DetailRow {
   reader?: ReaderDirection | undefined;
   /** For a manual entry: which it records. */
   entry?: Direction | undefined;
+  /** For a manual entry: its id, when the records carried it. */
+  entryId?: number | undefined;
+  /** For a swipe: the reader's name, when the records carried it. */
+  readerName?: string | undefined;
   role: RecordRole;
 }
 
@@ -171,7 +179,7 @@ export function dayDetail(day: DayRecords, o: RuleOptions): DetailRow[] {
     let role: RecordRole = 'kept';
     if (!arrivalTaken && same(a.arrival, c)) (role = 'arrival'), (arrivalTaken = true);
     else if (!departureTaken && same(a.departure, c)) (role = 'departure'), (departureTaken = true);
-    rows.push({ time: c.time, manual: false, swipeId: s.id, reader: c.reader, role, second: c.second, rank: 0 });
+    rows.push({ time: c.time, manual: false, swipeId: s.id, reader: c.reader, readerName: s.readerName, role, second: c.second, rank: 0 });
   }
   for (const m of day.manual) {
     const c = fromManual(m);
@@ -179,7 +187,7 @@ export function dayDetail(day: DayRecords, o: RuleOptions): DetailRow[] {
     if (!arrivalTaken && m.direction === 'arrival' && same(a.arrival, c, 'arrival')) (role = 'arrival'), (arrivalTaken = true);
     else if (!departureTaken && m.direction === 'departure' && same(a.departure, c, 'departure'))
       (role = 'departure'), (departureTaken = true);
-    rows.push({ time: c.time, manual: true, entry: m.direction, role, second: c.second, rank: 1 });
+    rows.push({ time: c.time, manual: true, entry: m.direction, entryId: m.id, role, second: c.second, rank: 1 });
   }
   rows.sort((x, y) => x.second - y.second || x.rank - y.rank || (x.swipeId ?? 0) - (y.swipeId ?? 0));
   return rows.map(({ second: _s, rank: _r, ...r }) => r);

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { READER_DIRECTION_LABELS, READER_DIRECTIONS, type ReaderDirection } from '../attendance/rules.js';
 
 export const TOKEN_PREFIX_LENGTH = 8;
 
@@ -13,6 +14,14 @@ export interface Reader {
   schoolId: number;
   name: string;
   tokenPrefix: string;
+  direction?: ReaderDirection;
+}
+
+/** The words for a direction that is not one: what the admin should type instead. */
+export const DIRECTION_HELP = `刷卡機方向應為 ${READER_DIRECTIONS.map((d) => `${d}（${READER_DIRECTION_LABELS[d]}）`).join('、')}`;
+
+export function isReaderDirection(v: unknown): v is ReaderDirection {
+  return typeof v === 'string' && (READER_DIRECTIONS as readonly string[]).includes(v);
 }
 
 export class ReaderError extends Error {
@@ -31,8 +40,10 @@ const NAME_RE = /^[^\u0000-\u001f\u007f]{1,100}$/;
 /** Register a reader of a school. Returns the reader and its plaintext token: the only time it is ever seen. */
 export async function createReader(
   knex: Knex,
-  o: { schoolId: number; name: string },
+  o: { schoolId: number; name: string; direction?: ReaderDirection },
 ): Promise<{ reader: Reader; token: string }> {
+  const direction = o.direction ?? 'both';
+  if (!isReaderDirection(direction)) throw new ReaderError(DIRECTION_HELP);
   const name = o.name.normalize('NFKC').trim();
   if (!NAME_RE.test(name)) throw new ReaderError('reader name must be 1-100 characters without control characters');
   const school = await knex('schools').where({ id: o.schoolId }).first('id');
@@ -41,9 +52,33 @@ export async function createReader(
   if (existing) throw new ReaderError(`the school already has a reader named "${name}"`);
   const token = randomBytes(32).toString('base64url');
   const [row] = await knex('card_readers')
-    .insert({ school_id: o.schoolId, name, token_hash: hashReaderToken(token), token_prefix: token.slice(0, TOKEN_PREFIX_LENGTH) })
-    .returning(['id', 'school_id', 'name', 'token_prefix']);
-  return { reader: { id: row.id, schoolId: row.school_id, name: row.name, tokenPrefix: row.token_prefix }, token };
+    .insert({ school_id: o.schoolId, name, direction, token_hash: hashReaderToken(token), token_prefix: token.slice(0, TOKEN_PREFIX_LENGTH) })
+    .returning(['id', 'school_id', 'name', 'token_prefix', 'direction']);
+  return { reader: { id: row.id, schoolId: row.school_id, name: row.name, tokenPrefix: row.token_prefix, direction: row.direction }, token };
+}
+
+/**
+ * Change which way an active reader faces (in / out / both). Its swipes from now on follow the new direction;
+ * days already stored keep the departure they were given. Returns the old and new direction, or undefined
+ * when the school has no active reader of that name.
+ */
+export async function setReaderDirection(
+  knex: Knex,
+  o: { schoolId: number; name: string; direction: ReaderDirection },
+  onChange?: (trx: Knex.Transaction, r: { readerId: number; from: ReaderDirection; to: ReaderDirection }) => Promise<void>,
+): Promise<{ readerId: number; from: ReaderDirection; to: ReaderDirection } | undefined> {
+  if (!isReaderDirection(o.direction)) throw new ReaderError(DIRECTION_HELP);
+  const name = o.name.normalize('NFKC').trim();
+  return knex.transaction(async (trx) => {
+    const row = await trx('card_readers').where({ school_id: o.schoolId, name }).whereNull('revoked_at').forUpdate().first('id', 'direction');
+    if (!row) return undefined;
+    const change = { readerId: row.id as number, from: row.direction as ReaderDirection, to: o.direction };
+    if (change.from !== change.to) {
+      await trx('card_readers').where({ id: row.id }).update({ direction: o.direction });
+      await onChange?.(trx, change);
+    }
+    return change;
+  });
 }
 
 /** Revoke a reader (by id, or by school and name). Returns false when there is no such active reader. */

@@ -19,6 +19,12 @@ export async function loadHolidays(knex: Db, schoolId: number, from: string, to:
   return new Set(rows.map((r) => r.holiday_on));
 }
 
+/** The name of the school's holiday on a date, if it is one. */
+export async function holidayOn(knex: Db, schoolId: number, date: string): Promise<string | undefined> {
+  const row = await knex('school_holidays').where({ school_id: schoolId, holiday_on: date }).first('name');
+  return row?.name as string | undefined;
+}
+
 /** weekday (1 = Monday … 5 = Friday) → `HH:mm`, for the weekdays a school has set. */
 export type DismissalStarts = ReadonlyMap<number, string>;
 
@@ -44,11 +50,21 @@ export function dismissalStartOn(starts: DismissalStarts | undefined, date: stri
 
 /** A refused change of the calendar, in words for the school office. */
 export class CalendarError extends Error {
-  constructor(message: string) {
+  /** The form field the message belongs to (`to` for the dates of a range), if any. */
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
     this.name = 'CalendarError';
   }
 }
+
+/** Writes the audit row of a calendar change inside the change's transaction (the caller knows who and from where). */
+export type CalendarAudit = (
+  trx: Knex.Transaction,
+  e: { action: string; targetType: string; targetId: number | string; details: Record<string, unknown> },
+) => Promise<void>;
 
 export interface HolidayRange {
   id: number;
@@ -69,10 +85,11 @@ export const MAX_HOLIDAY_DAYS = 366;
 export async function addHolidayRange(
   knex: Knex,
   o: { schoolIds: readonly number[]; from: string; to: string; name: string; byAccountId?: number | null },
+  onChange?: CalendarAudit,
 ): Promise<{ created: number; renamed: number; rangeIds: number[] }> {
-  if (o.to < o.from) throw new CalendarError('結束日期不可早於開始日期');
+  if (o.to < o.from) throw new CalendarError('結束日期不可早於開始日期', 'to');
   const days = Math.round((Date.parse(`${o.to}T00:00:00Z`) - Date.parse(`${o.from}T00:00:00Z`)) / 86_400_000) + 1;
-  if (days > MAX_HOLIDAY_DAYS) throw new CalendarError(`一個假期最多 ${MAX_HOLIDAY_DAYS} 天`);
+  if (days > MAX_HOLIDAY_DAYS) throw new CalendarError(`一個假期最多 ${MAX_HOLIDAY_DAYS} 天（不可超過一個學年）`, 'to');
   const schoolIds = [...new Set(o.schoolIds)];
   if (schoolIds.length === 0) return { created: 0, renamed: 0, rangeIds: [] };
   return knex.transaction(async (trx) => {
@@ -112,6 +129,12 @@ export async function addHolidayRange(
       ).rows;
       rangeIds.push(...made.map((r) => r.id));
     }
+    await onChange?.(trx, {
+      action: 'holiday.added',
+      targetType: 'school_holiday_range',
+      targetId: rangeIds.length === 1 ? rangeIds[0]! : rangeIds.join(','),
+      details: { from: o.from, to: o.to, name: o.name, schools: schoolIds.length, created: fresh.length, renamed: same.length },
+    });
     return { created: fresh.length, renamed: same.length, rangeIds };
   });
 }
@@ -124,4 +147,84 @@ export async function holidayRanges(knex: Db, schoolId: number, from = '2000-01-
     .orderBy(['starts_on', 'id'])
     .select('id', 'school_id', 'starts_on', 'ends_on', 'name');
   return rows.map((r) => ({ id: r.id, schoolId: r.school_id, from: r.starts_on, to: r.ends_on, name: r.name }));
+}
+
+/**
+ * Remove one holiday range of a school (its days come back to the grid and to every count of school days).
+ * The school is in the DELETE's WHERE: another school's range answers undefined (→ 404) and nothing changes.
+ */
+export async function removeHolidayRange(
+  knex: Knex,
+  o: { schoolId: number; rangeId: number },
+  onChange?: CalendarAudit,
+): Promise<HolidayRange | undefined> {
+  return knex.transaction(async (trx) => {
+    const [row]: { id: number; school_id: number; starts_on: string; ends_on: string; name: string }[] = await trx(
+      'school_holiday_ranges',
+    )
+      .where({ id: o.rangeId, school_id: o.schoolId })
+      .del()
+      .returning(['id', 'school_id', 'starts_on', 'ends_on', 'name']);
+    if (!row) return undefined;
+    // school_holidays rows go with their range (ON DELETE CASCADE).
+    const removed = { id: row.id, schoolId: row.school_id, from: row.starts_on, to: row.ends_on, name: row.name };
+    await onChange?.(trx, {
+      action: 'holiday.removed',
+      targetType: 'school_holiday_range',
+      targetId: row.id,
+      details: { from: removed.from, to: removed.to, name: removed.name },
+    });
+    return removed;
+  });
+}
+
+/** The school days a dismissal start can be set for: 1 = 星期一 … 5 = 星期五. */
+export const SCHOOL_WEEKDAYS = [1, 2, 3, 4, 5] as const;
+export const HHMM_RE = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+/** A school's dismissal start of each weekday, the default where it has set none. */
+export async function dismissalStartsOf(knex: Db, schoolId: number): Promise<Map<number, string>> {
+  const own = (await loadDismissalStarts(knex, [schoolId])).get(schoolId);
+  return new Map(SCHOOL_WEEKDAYS.map((w) => [w, own?.get(w) ?? DEFAULT_DISMISSAL_START]));
+}
+
+/**
+ * Set the school's dismissal start per weekday (`HH:mm` each, Monday … Friday), in one transaction; the change
+ * is audited (old and new values) when anything changed. Days already stored keep the departure they were given
+ * (and the SMS that went with it); every day computed from now on uses the new times.
+ */
+export async function setDismissalStarts(
+  knex: Knex,
+  o: { schoolId: number; starts: ReadonlyMap<number, string>; byAccountId?: number | null },
+  onChange?: CalendarAudit,
+): Promise<{ weekday: number; from: string; to: string }[]> {
+  for (const w of SCHOOL_WEEKDAYS) {
+    const t = o.starts.get(w);
+    if (t === undefined || !HHMM_RE.test(t)) throw new CalendarError('放學時間格式應為 HH:mm，例如 11:30');
+  }
+  return knex.transaction(async (trx) => {
+    const before = (await trx('school_dismissal_times').where('school_id', o.schoolId).forUpdate().select('weekday', 'starts_at')) as {
+      weekday: number;
+      starts_at: string;
+    }[];
+    const old = new Map(before.map((r) => [Number(r.weekday), r.starts_at]));
+    const changes = SCHOOL_WEEKDAYS.map((w) => ({ weekday: w, from: old.get(w) ?? DEFAULT_DISMISSAL_START, to: o.starts.get(w)! })).filter(
+      (c) => c.from !== c.to,
+    );
+    if (changes.length === 0) return [];
+    await trx('school_dismissal_times')
+      .insert(
+        SCHOOL_WEEKDAYS.map((w) => ({
+          school_id: o.schoolId,
+          weekday: w,
+          starts_at: o.starts.get(w)!,
+          updated_by_account_id: o.byAccountId ?? null,
+          updated_at: trx.fn.now(),
+        })),
+      )
+      .onConflict(['school_id', 'weekday'])
+      .merge(['starts_at', 'updated_by_account_id', 'updated_at']);
+    await onChange?.(trx, { action: 'dismissal_times.set', targetType: 'school', targetId: o.schoolId, details: { changes } });
+    return changes;
+  });
 }
