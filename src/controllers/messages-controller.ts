@@ -14,7 +14,7 @@ import {
   studentsOfClass,
   type Audience,
 } from '../domain/messages/messages.js';
-import { SMS_STATUS_LABELS } from '../domain/sms/sms-log.js';
+import { SMS_STATUS_LABELS } from '../domain/sms/sms-words.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, fieldErrors, id, optionalId, page, text, paramId } from '../validation.js';

@@ -3,7 +3,8 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { visibleClassIds } from '../domain/scope.js';
-import { listSmsLog, LOG_PAGE_SIZE, SMS_KIND_LABELS, SMS_STATUS_LABELS } from '../domain/sms/sms-log.js';
+import { listSmsLog, LOG_PAGE_SIZE } from '../domain/sms/sms-log.js';
+import { SMS_KIND_LABELS, SMS_STATUS_LABELS } from '../domain/sms/sms-words.js';
 import { date, optionalId, page } from '../validation.js';
 import { maskPhone } from '../views-helpers.js';
 

@@ -50,7 +50,7 @@ describe('the SMS dispatcher', () => {
   it('retries a failure with exponential backoff and marks it failed after the last attempt', async () => {
     const clock = new FixedClock(NOW);
     const id = await createOutbox(knex, { nextAttemptAt: new Date(NOW) });
-    const provider = new CountingProvider(() => ({ ok: false, error: 'gateway down', permanent: false }));
+    const provider = new CountingProvider(() => ({ ok: false, error: 'gateway down', permanent: false, code: 'gateway_error' as const }));
     const d = new SmsDispatcher({ knex, clock, provider, maxAttempts: 3 });
 
     expect(await d.runOnce()).toMatchObject({ claimed: 1, retried: 1 });
@@ -80,7 +80,7 @@ describe('the SMS dispatcher', () => {
     const d = new SmsDispatcher({
       knex,
       clock,
-      provider: new CountingProvider(() => ({ ok: false, error: 'bad number', permanent: true })),
+      provider: new CountingProvider(() => ({ ok: false, error: 'bad number', permanent: true, code: 'invalid_number' as const })),
       maxAttempts: 5,
     });
     expect(await d.runOnce()).toMatchObject({ failed: 1 });
@@ -116,7 +116,7 @@ describe('the SMS dispatcher', () => {
     const slow = new SmsDispatcher({
       knex,
       clock,
-      provider: new CountingProvider(() => ({ ok: false, error: 'timeout', permanent: false })),
+      provider: new CountingProvider(() => ({ ok: false, error: 'timeout', permanent: false, code: 'gateway_timeout' as const })),
       maxAttempts: 5,
       leaseMs: 1000,
     });

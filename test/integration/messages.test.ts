@@ -71,7 +71,7 @@ describe('訊息發送服務', () => {
       name: 'test',
       async send(sms: OutgoingSms): Promise<SendResult> {
         sent.push(sms);
-        return sms.phone === '0955666777' ? { ok: false, error: 'bad number', permanent: true } : { ok: true, providerMessageId: `t-${sms.id}` };
+        return sms.phone === '0955666777' ? { ok: false, error: 'bad number', permanent: true, code: 'invalid_number' as const } : { ok: true, providerMessageId: `t-${sms.id}` };
       },
     };
     const d = new SmsDispatcher({ knex: knex(), clock, provider, maxAttempts: 1 });

@@ -3,22 +3,7 @@ import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
 import { addDays, startOfTaipeiDay } from '../time.js';
-
-/** The SMS states in the words every page uses (簡訊發送紀錄, 訊息發送服務, 統計報表). */
-export const SMS_STATUS_LABELS: Record<string, string> = {
-  queued: '待發送',
-  sending: '發送中',
-  sent: '已發送',
-  delivered: '已送達',
-  failed: '發送失敗',
-};
-
-export const SMS_KIND_LABELS: Record<string, string> = {
-  arrival: '到校通知',
-  departure: '離校通知',
-  verification: '手機驗證碼',
-  message: '訊息發送',
-};
+import { SMS_STATUS_LABELS } from './sms-words.js';
 
 export const LOG_PAGE_SIZE = 50;
 
