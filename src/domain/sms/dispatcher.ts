@@ -9,12 +9,11 @@
  * 2. SEND outside any transaction, `concurrency` messages at once (a slow gateway holds no lock and no
  *    connection).
  * 3. RECORD the batch's outcomes in ONE statement: `update … from jsonb_to_recordset(<outcomes>)` joined on
- *    the primary key and fenced on `status = 'sending' and attempts = <our attempt> and claimed_until = <our
- *    lease>`, so a dispatcher whose lease ran out cannot overwrite the outcome of the one that reclaimed the
+ *    the primary key and fenced on `attempts = <our attempt> and claimed_until = <our lease>`, so a dispatcher whose lease ran out cannot overwrite the outcome of the one that reclaimed the
  *    row. 'sent' with the provider's id and sent_at; back to 'queued' with exponential backoff; or 'failed'
  *    (a permanent error, or the last attempt of the round) with a failure_code (sms-words.ts).
  *
- * Both statements are key lookups whatever the statistics say: the claim walks `sms_outbox_due` in
+ * Both statements are key lookups whatever the statistics say (KEY_LOOKUP_SETTINGS_SQL): the claim walks `sms_outbox_due` in
  * next_attempt_at order and stops at the limit, the outcome joins a batch of ids to `sms_outbox_pkey`
  * (test/integration/dispatcher-plans.test.ts checks the plans on a queue built after VACUUM ANALYZE of an
  * empty table). Two statements per batch instead of one per message is what makes it fast.
@@ -106,8 +105,24 @@ interface OutcomeRow {
   body: string | null;
 }
 
-/** Key lookups by primary key, fenced on the claim: one statement for a whole batch. */
-const RECORD_SQL = `
+/**
+ * The dispatcher's statements run with sequential and bitmap scans, hash and merge joins off (for their own
+ * transaction only). After a quiet night the statistics say the queue is empty; the planner then prefers a
+ * bitmap scan of every due row plus a sort for the claim, and a hash join over a scan of the due index for
+ * the outcomes — costs that grow with the queue, paid by every batch (issue 14: 15 SMS/s). Without those, the
+ * only plans left walk `sms_outbox_due` in next_attempt_at order up to the limit, and join a batch to
+ * `sms_outbox_pkey` row by row.
+ */
+export const KEY_LOOKUP_SETTINGS_SQL = `select set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
+  set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`;
+
+/**
+ * Key lookups by primary key, fenced on the claim: one statement for a whole batch. The fence is the claim's
+ * attempt and lease: `claimed_until` is set only by a claim (with status 'sending') and cleared by every other
+ * write, so a row still carrying our lease and attempt is 'sending' under our claim. (A literal
+ * `status = 'sending'` here would let the planner pick the partial due index, as issue 14 found.)
+ */
+export const RECORD_SQL = `
 update sms_outbox as o set
   status = v.status,
   provider_message_id = coalesce(v.provider_message_id, o.provider_message_id),
@@ -119,15 +134,15 @@ update sms_outbox as o set
   claimed_until = null
 from jsonb_to_recordset(?::jsonb) as v(id bigint, attempts int, lease timestamptz, status text,
   provider_message_id text, sent_at timestamptz, next_attempt_at timestamptz, last_error text, failure_code text, body text)
-where o.id = v.id and o.status = 'sending' and o.attempts = v.attempts and o.claimed_until = v.lease`;
+where o.id = v.id and o.attempts = v.attempts and o.claimed_until = v.lease`;
 
 /** Claimed but never sent: back to the queue, due now, the attempt not counted. */
-const RELEASE_SQL = `
+export const RELEASE_SQL = `
 update sms_outbox as o set status = 'queued', attempts = o.attempts - 1, next_attempt_at = ?, claimed_until = null
 from jsonb_to_recordset(?::jsonb) as v(id bigint, attempts int, lease timestamptz)
-where o.id = v.id and o.status = 'sending' and o.attempts = v.attempts and o.claimed_until = v.lease`;
+where o.id = v.id and o.attempts = v.attempts and o.claimed_until = v.lease`;
 
-const CLAIM_SQL = `
+export const CLAIM_SQL = `
 with due as (
   select id from sms_outbox
   where status in ('queued', 'sending') and next_attempt_at <= ?
@@ -159,13 +174,16 @@ export class SmsDispatcher {
     this.concurrency = Math.max(1, o.concurrency ?? DEFAULT_CONCURRENCY);
   }
 
-  /** Step 1: claim up to `limit` due rows in one statement. */
+  /** Step 1: claim up to `limit` due rows in one statement (in a transaction only for its planner settings). */
   async claim(limit = this.batchSize): Promise<ClaimedSms[]> {
     const now = this.o.clock.now();
     const lease = new Date(now.getTime() + this.leaseMs);
-    const res = await this.o.knex.raw<{
-      rows: { id: number | string; kind: string; phone: string; body: string; attempts: number; attempts_before_resend: number }[];
-    }>(CLAIM_SQL, [now, limit, lease, lease, this.o.provider.name]);
+    const res = await this.o.knex.transaction(async (trx) => {
+      await trx.raw(KEY_LOOKUP_SETTINGS_SQL);
+      return trx.raw<{
+        rows: { id: number | string; kind: string; phone: string; body: string; attempts: number; attempts_before_resend: number }[];
+      }>(CLAIM_SQL, [now, limit, lease, lease, this.o.provider.name]);
+    });
     const claimed = res.rows
       .map((r) => ({
         id: Number(r.id),
@@ -224,10 +242,18 @@ export class SmsDispatcher {
     return { outcome, row };
   }
 
+  /** One statement under KEY_LOOKUP_SETTINGS_SQL. */
+  private keyLookups(sql: string, bindings: unknown[]): Promise<{ rowCount: number }> {
+    return this.o.knex.transaction(async (trx) => {
+      await trx.raw(KEY_LOOKUP_SETTINGS_SQL);
+      return trx.raw(sql, bindings as never) as unknown as Promise<{ rowCount: number }>;
+    });
+  }
+
   /** Step 3: record outcomes in one statement; the fence drops any row whose claim this dispatcher lost. */
   private async record(rows: OutcomeRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.o.knex.raw(RECORD_SQL, [JSON.stringify(rows)]);
+    await this.keyLookups(RECORD_SQL, [JSON.stringify(rows)]);
     for (const r of rows) this.held.delete(r.id);
   }
 
@@ -235,7 +261,7 @@ export class SmsDispatcher {
   async release(claims: ClaimedSms[]): Promise<number> {
     if (claims.length === 0) return 0;
     const fence = claims.map((c) => ({ id: c.id, attempts: c.attempts, lease: (c.lease ?? new Date(0)).toISOString() }));
-    const res = await this.o.knex.raw<{ rowCount: number }>(RELEASE_SQL, [this.o.clock.now(), JSON.stringify(fence)]);
+    const res = await this.keyLookups(RELEASE_SQL, [this.o.clock.now(), JSON.stringify(fence)]);
     for (const c of claims) this.held.delete(c.id);
     return res.rowCount ?? 0;
   }
