@@ -26,12 +26,17 @@ export interface SmsLogRow {
   attempts: number;
   sentAt: Date | null;
   deliveredAt: Date | null;
-  lastError: string | null;
+  /** Why it failed (sms-words.ts), for a failed message or one waiting to be retried. */
+  failureCode: string | null;
 }
 
-/** A verification message's code is not for staff eyes: shown as ******. */
-export function bodyForStaff(kind: string, body: string): string {
-  return kind === 'verification' ? body.replace(/\d{6}/g, '******') : body;
+/**
+ * A verification message's code is not for staff eyes: shown as ******, except with the development log
+ * provider outside production (`showCodes`, providers/index.ts showsVerificationCodes), where no phone gets
+ * it and the person trying the demo reads it here.
+ */
+export function bodyForStaff(kind: string, body: string, showCodes = false): string {
+  return kind === 'verification' && !showCodes ? body.replace(/\d{6}/g, '******') : body;
 }
 
 function scoped(knex: Knex, user: CurrentUser, f: Omit<SmsLogFilter, 'page'>): Knex.QueryBuilder {
@@ -63,6 +68,7 @@ export async function listSmsLog(
   knex: Knex,
   user: CurrentUser,
   f: SmsLogFilter,
+  o: { showCodes?: boolean } = {},
 ): Promise<{ rows: SmsLogRow[]; total: number; page: number; from: number; to: number; lastPage: number; counts: Record<string, number> }> {
   const countRow = await scoped(knex, user, f).count({ n: '*' }).first();
   const total = Number(countRow?.n ?? 0);
@@ -85,7 +91,7 @@ export async function listSmsLog(
       'o.attempts',
       'o.sent_at',
       'o.delivered_at',
-      'o.last_error',
+      'o.failure_code',
     );
   const byStatus = await scoped(knex, user, { date: f.date, classId: f.classId })
     .select('o.status')
@@ -100,12 +106,12 @@ export async function listSmsLog(
     studentName: r.student_name ?? null,
     kind: r.kind,
     phone: r.phone,
-    body: bodyForStaff(r.kind, r.body),
+    body: bodyForStaff(r.kind, r.body, o.showCodes),
     status: r.status,
     attempts: r.attempts,
     sentAt: r.sent_at ?? null,
     deliveredAt: r.delivered_at ?? null,
-    lastError: r.last_error ?? null,
+    failureCode: r.failure_code ?? null,
   }));
   const fromN = total === 0 ? 0 : (page - 1) * LOG_PAGE_SIZE + 1;
   return { rows, total, page, from: fromN, to: fromN === 0 ? 0 : fromN + rows.length - 1, lastPage, counts };
