@@ -39,6 +39,8 @@ const EnvSchema = z
     SMS_DISPATCHER: bool.default(true),
     SMS_DISPATCH_INTERVAL_MS: int(50, 600_000).default(2000),
     SMS_MAX_ATTEMPTS: int(1, 20).default(5),
+    SMS_DISPATCH_BATCH_SIZE: int(1, 2000).default(200),
+    SMS_DISPATCH_CONCURRENCY: int(1, 200).default(16),
     DEPARTURE_MIN_MINUTES: int(0, 600).default(10),
     LATE_SWIPE_MINUTES: int(1, 1440).default(30),
     OIDC_ISSUER: z.url().optional(),
@@ -107,6 +109,8 @@ export type Config = Readonly<{
     dispatcher: boolean;
     intervalMs: number;
     maxAttempts: number;
+    batchSize: number;
+    concurrency: number;
   }>;
   attendance: Readonly<{ departureMinMinutes: number; lateSwipeMinutes: number }>;
   oidc: Readonly<{ issuer: string | undefined; clientId: string | undefined; clientSecret: string | undefined }>;
@@ -166,6 +170,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       dispatcher: e.SMS_DISPATCHER,
       intervalMs: e.SMS_DISPATCH_INTERVAL_MS,
       maxAttempts: e.SMS_MAX_ATTEMPTS,
+      batchSize: e.SMS_DISPATCH_BATCH_SIZE,
+      concurrency: e.SMS_DISPATCH_CONCURRENCY,
     },
     attendance: { departureMinMinutes: e.DEPARTURE_MIN_MINUTES, lateSwipeMinutes: e.LATE_SWIPE_MINUTES },
     oidc: { issuer: e.OIDC_ISSUER, clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET },

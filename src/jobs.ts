@@ -1,7 +1,7 @@
 /** Background work of an app process (the SMS dispatcher). Stops after its current batch. */
 import type { AppDeps } from './deps.js';
 import { SmsDispatcher, startDispatcherLoop } from './domain/sms/dispatcher.js';
-import { providerFromConfig } from './domain/sms/providers/index.js';
+import { providerFromConfig, showsVerificationCodes } from './domain/sms/providers/index.js';
 
 export interface Jobs {
   stop(): Promise<void>;
@@ -11,10 +11,19 @@ export function startBackgroundJobs(deps: AppDeps): Jobs {
   const { config, db, clock, logger } = deps;
   if (!config.sms.dispatcher) return { stop: async () => {} };
   const provider = providerFromConfig(config, logger);
-  const batchSize = 50;
-  const dispatcher = new SmsDispatcher({ knex: db.knex, clock, provider, logger, maxAttempts: config.sms.maxAttempts, batchSize });
-  const loop = startDispatcherLoop(dispatcher, { intervalMs: config.sms.intervalMs, batchSize, logger });
-  logger.info({ provider: provider.name, intervalMs: config.sms.intervalMs }, 'sms dispatcher started');
+  const { batchSize, concurrency, maxAttempts, intervalMs } = config.sms;
+  const dispatcher = new SmsDispatcher({
+    knex: db.knex,
+    clock,
+    provider,
+    logger,
+    maxAttempts,
+    batchSize,
+    concurrency,
+    keepVerificationCodes: showsVerificationCodes(config),
+  });
+  const loop = startDispatcherLoop(dispatcher, { intervalMs, batchSize, logger });
+  logger.info({ provider: provider.name, intervalMs, batchSize, concurrency }, 'sms dispatcher started');
   return {
     async stop() {
       await loop.stop();

@@ -14,7 +14,7 @@ import {
   studentsOfClass,
   type Audience,
 } from '../domain/messages/messages.js';
-import { SMS_STATUS_LABELS } from '../domain/sms/sms-log.js';
+import { failureWords, SMS_STATUS_LABELS } from '../domain/sms/sms-words.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, fieldErrors, id, optionalId, page, text, paramId } from '../validation.js';
@@ -137,6 +137,6 @@ export async function create(req: Request, res: Response): Promise<void> {
 export async function show(req: Request, res: Response): Promise<void> {
   const m = await findSentMessage(depsOf(req).db.knex, userOf(req), paramId(req));
   if (!m) throw new NotFoundError();
-  res.render('messages/show', { title: '訊息發送狀態', m, statusLabels: SMS_STATUS_LABELS });
+  res.render('messages/show', { title: '訊息發送狀態', m, statusLabels: SMS_STATUS_LABELS, failureWords });
 }
 

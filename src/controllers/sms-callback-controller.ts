@@ -7,7 +7,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { depsOf } from '../deps.js';
-import { MITAKE_DELIVERED, MITAKE_STATUS, MITAKE_UNDELIVERABLE } from '../domain/sms/providers/mitake-provider.js';
+import { MITAKE_DELIVERED, MITAKE_STATUS, MITAKE_UNDELIVERABLE, mitakeFailureCode } from '../domain/sms/providers/mitake-provider.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -48,6 +48,7 @@ export async function mitakeCallback(req: Request, res: Response): Promise<void>
         .update({
           status: 'failed',
           claimed_until: null,
+          failure_code: mitakeFailureCode(statuscode),
           last_error: `三竹 statuscode=${statuscode}：${MITAKE_STATUS[statuscode] ?? ''}（傳送報告）`,
         }),
     );

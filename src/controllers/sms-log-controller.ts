@@ -1,10 +1,18 @@
-/** GET /sms/log — 簡訊發送紀錄 for staff: every SMS of their scope, numbers masked. */
+/**
+ * 簡訊發送紀錄 for staff: GET /sms/log lists every SMS of their scope (numbers masked, failures in words);
+ * the school office resends failed ones: POST /sms/log/:id/resend (one) and POST /sms/log/resend (a day's).
+ */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { visibleClassIds } from '../domain/scope.js';
-import { listSmsLog, LOG_PAGE_SIZE, SMS_KIND_LABELS, SMS_STATUS_LABELS } from '../domain/sms/sms-log.js';
-import { date, optionalId, page } from '../validation.js';
+import { listSmsLog, LOG_PAGE_SIZE } from '../domain/sms/sms-log.js';
+import { SMS_KIND_LABELS, SMS_STATUS_LABELS } from '../domain/sms/sms-words.js';
+import { resendDay as resendDayOf, resendOne, ResendRefused } from '../domain/sms/sms-resend.js';
+import { showsVerificationCodes } from '../domain/sms/providers/index.js';
+import { failureWords } from '../domain/sms/sms-words.js';
+import { setFlash } from '../middleware/locals.js';
+import { csrfField, date, fieldErrors, optionalId, page, paramId } from '../validation.js';
 import { maskPhone } from '../views-helpers.js';
 
 const statusField = z
@@ -34,7 +42,7 @@ export async function index(req: Request, res: Response): Promise<void> {
     status: parsed.success ? parsed.data.status : undefined,
   };
   const result = parsed.success
-    ? await listSmsLog(knex, user, { ...values, page: parsed.data.page ?? 1 })
+    ? await listSmsLog(knex, user, { ...values, page: parsed.data.page ?? 1 }, { showCodes: showsVerificationCodes(depsOf(req).config) })
     : { rows: [], total: 0, page: 1, from: 0, to: 0, lastPage: 1, counts: {} as Record<string, number> };
   const pageLink = (n: number) => {
     const p = new URLSearchParams({ date: values.date });
@@ -51,11 +59,61 @@ export async function index(req: Request, res: Response): Promise<void> {
     statusLabels: SMS_STATUS_LABELS,
     kindLabels: SMS_KIND_LABELS,
     // Masked before the template: whole numbers never reach a staff page.
-    rows: result.rows.map((r) => ({ ...r, phone: maskPhone(r.phone) })),
+    rows: result.rows.map((r) => ({ ...r, phone: maskPhone(r.phone), failureWords: r.failureCode || r.status === 'failed' ? failureWords(r.failureCode) : null })),
+    canResend: user.role === 'school_admin',
+    showsCodes: showsVerificationCodes(depsOf(req).config),
     counts: result.counts,
     result,
     pageSize: LOG_PAGE_SIZE,
     pageLink,
     provider: depsOf(req).config.sms.provider,
   });
+}
+
+const resendForm = z.strictObject({ ...csrfField, date });
+
+function back(day: string | undefined): string {
+  return day ? `/sms/log?${new URLSearchParams({ date: day, status: 'failed' }).toString()}` : '/sms/log';
+}
+
+/** POST /sms/log/:id/resend — one failed message, again (school office only). */
+export async function resend(req: Request, res: Response): Promise<void> {
+  const id = paramId(req);
+  const parsed = resendForm.safeParse({ ...(req.body as Record<string, unknown>) });
+  if (!parsed.success) {
+    setFlash(req, 'error', `無法重新發送：${fieldErrors(parsed.error).date ?? '表單內容有誤'}`);
+    return res.redirect(303, '/sms/log');
+  }
+  const { db, clock } = depsOf(req);
+  try {
+    await resendOne(db.knex, userOf(req), id, clock.now(), req);
+  } catch (err) {
+    if (!(err instanceof ResendRefused)) throw err;
+    setFlash(req, 'error', err.message);
+    return res.redirect(303, back(parsed.data.date));
+  }
+  req.log.info({ outboxId: id }, 'sms resend');
+  setFlash(req, 'success', '已重新排入發送：1 則簡訊，稍後會自動送出。');
+  res.redirect(303, back(parsed.data.date));
+}
+
+/** POST /sms/log/resend — every failed message of a day of the school, again (school office only). */
+export async function resendDay(req: Request, res: Response): Promise<void> {
+  const parsed = resendForm.safeParse({ ...(req.body as Record<string, unknown>) });
+  if (!parsed.success) {
+    setFlash(req, 'error', `無法重新發送：${fieldErrors(parsed.error).date ?? '表單內容有誤'}`);
+    return res.redirect(303, '/sms/log');
+  }
+  const { db, clock } = depsOf(req);
+  let count: number;
+  try {
+    count = await resendDayOf(db.knex, userOf(req), parsed.data.date, clock.now(), req);
+  } catch (err) {
+    if (!(err instanceof ResendRefused)) throw err;
+    setFlash(req, 'error', err.message);
+    return res.redirect(303, back(parsed.data.date));
+  }
+  req.log.info({ date: parsed.data.date, count }, 'sms resend of a day');
+  setFlash(req, 'success', `已將 ${parsed.data.date} 的 ${count} 則失敗簡訊重新排入發送，稍後會自動送出。`);
+  res.redirect(303, back(parsed.data.date));
 }

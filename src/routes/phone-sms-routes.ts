@@ -16,6 +16,8 @@ export function phoneAndSmsRoutes(_deps: AppDeps): Router {
   r.post('/sms/phones/:id/code', requireUser, parent, phones.resend);
   r.post('/sms/phones/:id/deletion', requireUser, parent, phones.destroy);
   r.get('/sms/log', requireUser, staff, smsLog.index);
+  r.post('/sms/log/resend', requireUser, requireRole('school_admin'), smsLog.resendDay);
+  r.post('/sms/log/:id/resend', requireUser, requireRole('school_admin'), smsLog.resend);
   return r;
 }
 

@@ -50,7 +50,7 @@ describe('the SMS dispatcher', () => {
   it('retries a failure with exponential backoff and marks it failed after the last attempt', async () => {
     const clock = new FixedClock(NOW);
     const id = await createOutbox(knex, { nextAttemptAt: new Date(NOW) });
-    const provider = new CountingProvider(() => ({ ok: false, error: 'gateway down', permanent: false }));
+    const provider = new CountingProvider(() => ({ ok: false, error: 'gateway down', permanent: false, code: 'gateway_error' as const }));
     const d = new SmsDispatcher({ knex, clock, provider, maxAttempts: 3 });
 
     expect(await d.runOnce()).toMatchObject({ claimed: 1, retried: 1 });
@@ -80,7 +80,7 @@ describe('the SMS dispatcher', () => {
     const d = new SmsDispatcher({
       knex,
       clock,
-      provider: new CountingProvider(() => ({ ok: false, error: 'bad number', permanent: true })),
+      provider: new CountingProvider(() => ({ ok: false, error: 'bad number', permanent: true, code: 'invalid_number' as const })),
       maxAttempts: 5,
     });
     expect(await d.runOnce()).toMatchObject({ failed: 1 });
@@ -116,7 +116,7 @@ describe('the SMS dispatcher', () => {
     const slow = new SmsDispatcher({
       knex,
       clock,
-      provider: new CountingProvider(() => ({ ok: false, error: 'timeout', permanent: false })),
+      provider: new CountingProvider(() => ({ ok: false, error: 'timeout', permanent: false, code: 'gateway_timeout' as const })),
       maxAttempts: 5,
       leaseMs: 1000,
     });
@@ -222,5 +222,50 @@ describe('the SMS dispatcher', () => {
       await jobs.stop();
     }
     expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({ status: 'sent', provider: 'log', provider_message_id: `log-${id}` });
+  });
+});
+
+describe('stopping the dispatcher', () => {
+  it('stop() records the send in flight and hands the rest of its claimed batch back to the queue at once', async () => {
+    const clock = new FixedClock(NOW);
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await createOutbox(knex, { nextAttemptAt: new Date(NOW) }));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const provider = new CountingProvider(async (s) => {
+      started += 1;
+      await gate;
+      return { ok: true, providerMessageId: `c-${s.id}` };
+    });
+    const loop = startDispatcherLoop(new SmsDispatcher({ knex, clock, provider, maxAttempts: 5, concurrency: 1, batchSize: 5 }), { intervalMs: 50, batchSize: 5 });
+    while (started < 1) await new Promise((r) => setTimeout(r, 5));
+    expect(await knex('sms_outbox').where({ status: 'sending' }).count({ n: '*' }).first()).toEqual({ n: 5 });
+    const stopping = loop.stop();
+    release();
+    await stopping;
+    expect(provider.total()).toBe(1);
+    const rows = await knex('sms_outbox').orderBy('id');
+    expect(rows[0]).toMatchObject({ status: 'sent', attempts: 1, claimed_until: null });
+    for (const r of rows.slice(1)) {
+      expect(r).toMatchObject({ status: 'queued', attempts: 0, claimed_until: null });
+      expect(new Date(r.next_attempt_at).toISOString()).toBe(new Date(NOW).toISOString()); // due now, not after a lease
+    }
+    // Another dispatcher picks them up at once.
+    const next = new SmsDispatcher({ knex, clock, provider: new CountingProvider(), maxAttempts: 5 });
+    expect(await next.runOnce()).toMatchObject({ claimed: 4, sent: 4 });
+  });
+
+  it('records the failure code a provider gives, and "unknown" when the provider throws', async () => {
+    const clock = new FixedClock(NOW);
+    const a = await createOutbox(knex, { nextAttemptAt: new Date(NOW) });
+    const b = await createOutbox(knex, { nextAttemptAt: new Date(NOW) });
+    const provider = new CountingProvider((s) => {
+      if (s.id === b) throw new TypeError('boom');
+      return { ok: false, error: '三竹 statuscode=7', permanent: true, code: 'number_suspended' };
+    });
+    await new SmsDispatcher({ knex, clock, provider, maxAttempts: 1 }).runOnce();
+    expect(await knex('sms_outbox').where({ id: a }).first()).toMatchObject({ status: 'failed', failure_code: 'number_suspended' });
+    expect(await knex('sms_outbox').where({ id: b }).first()).toMatchObject({ status: 'failed', failure_code: 'unknown' });
   });
 });

@@ -71,7 +71,7 @@ describe('訊息發送服務', () => {
       name: 'test',
       async send(sms: OutgoingSms): Promise<SendResult> {
         sent.push(sms);
-        return sms.phone === '0955666777' ? { ok: false, error: 'bad number', permanent: true } : { ok: true, providerMessageId: `t-${sms.id}` };
+        return sms.phone === '0955666777' ? { ok: false, error: 'bad number', permanent: true, code: 'invalid_number' as const } : { ok: true, providerMessageId: `t-${sms.id}` };
       },
     };
     const d = new SmsDispatcher({ knex: knex(), clock, provider, maxAttempts: 1 });
@@ -80,7 +80,7 @@ describe('訊息發送服務', () => {
     expect(sent.every((s) => s.body === '家長會延期')).toBe(true);
     const detail = await agent.get(res.headers.location);
     expect((detail.text.match(/>已發送</g) ?? []).length).toBe(2);
-    expect(detail.text).toContain('>發送失敗<');
+    expect(detail.text).toContain('>發送失敗（號碼錯誤）<');
     expect((await agent.get('/messages')).text).toContain('共 3 則：已送達 0、已發送 2、待發送 0、失敗 1');
   });
 

@@ -159,7 +159,7 @@ describe('the Mitake provider', () => {
     const clock = new FixedClock(NOW);
     const id = await createOutbox(knex, { nextAttemptAt: new Date(NOW) });
     expect(await dispatcher(clock, 5).runOnce()).toMatchObject({ failed: 1 });
-    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({ status: 'failed', attempts: 1, failure_code: 'invalid_number' });
   });
 
   it('treats an unreachable gateway as a retryable failure', async () => {
@@ -168,7 +168,25 @@ describe('the Mitake provider', () => {
     const provider = new MitakeProvider({ url: 'http://127.0.0.1:1/api/mtk/SmSend', username: 'u', password: 'p', timeoutMs: 1000 });
     const d = new SmsDispatcher({ knex, clock, provider, maxAttempts: 3 });
     expect(await d.runOnce()).toMatchObject({ retried: 1 });
-    expect((await knex('sms_outbox').where({ id }).first()).last_error).toContain('三竹簡訊閘道無法連線');
+    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({ last_error: '三竹簡訊閘道無法連線', failure_code: 'unreachable' });
+  });
+
+  it('a gateway that does not answer in time is 閘道逾時 (gateway_timeout), retried', async () => {
+    const silent = createServer(() => {
+      /* never answers */
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const clock = new FixedClock(NOW);
+      const id = await createOutbox(knex, { nextAttemptAt: new Date(NOW) });
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/api/mtk/SmSend`;
+      const d = new SmsDispatcher({ knex, clock, provider: new MitakeProvider({ url, username: 'u', password: 'p', timeoutMs: 200 }), maxAttempts: 3 });
+      expect(await d.runOnce()).toMatchObject({ retried: 1 });
+      expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({ status: 'queued', last_error: '三竹簡訊閘道逾時', failure_code: 'gateway_timeout' });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
   });
 
   it('is chosen by the settings, with the callback URL carrying the token', () => {
@@ -215,7 +233,7 @@ describe('the delivery-report callback', () => {
       .type('form')
       .send({ msgid: '555', statuscode: '6', statusstr: 'UNDELIV' });
     expect(res.status).toBe(200);
-    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({ status: 'failed', last_error: '三竹 statuscode=6：門號有錯誤（傳送報告）' });
+    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({ status: 'failed', last_error: '三竹 statuscode=6：門號有錯誤（傳送報告）', failure_code: 'invalid_number' });
   });
 
   it('refuses a missing or wrong token, and junk, changing nothing', async () => {

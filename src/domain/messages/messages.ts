@@ -210,7 +210,7 @@ export async function findSentMessage(knex: Knex, user: CurrentUser, messageId: 
     .leftJoin('students as st', 'st.id', 'o.student_id')
     .leftJoin('classes as c', 'c.id', 'st.class_id')
     .where('o.message_id', messageId)
-    .select('o.id', 'o.phone', 'o.status', 'o.attempts', 'o.sent_at', 'o.delivered_at', 'st.name as student_name', 'st.seat_number', 'c.name as class_name')
+    .select('o.id', 'o.phone', 'o.status', 'o.attempts', 'o.sent_at', 'o.delivered_at', 'o.failure_code', 'st.name as student_name', 'st.seat_number', 'c.name as class_name')
     .orderBy(['c.code', 'st.seat_number', 'o.id'])) as {
     id: number;
     phone: string;
@@ -218,6 +218,7 @@ export async function findSentMessage(knex: Knex, user: CurrentUser, messageId: 
     attempts: number;
     sent_at: Date | null;
     delivered_at: Date | null;
+    failure_code: string | null;
     student_name: string | null;
     seat_number: number | null;
     class_name: string | null;

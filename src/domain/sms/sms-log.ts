@@ -3,22 +3,7 @@ import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
 import { addDays, startOfTaipeiDay } from '../time.js';
-
-/** The SMS states in the words every page uses (簡訊發送紀錄, 訊息發送服務, 統計報表). */
-export const SMS_STATUS_LABELS: Record<string, string> = {
-  queued: '待發送',
-  sending: '發送中',
-  sent: '已發送',
-  delivered: '已送達',
-  failed: '發送失敗',
-};
-
-export const SMS_KIND_LABELS: Record<string, string> = {
-  arrival: '到校通知',
-  departure: '離校通知',
-  verification: '手機驗證碼',
-  message: '訊息發送',
-};
+import { SMS_STATUS_LABELS } from './sms-words.js';
 
 export const LOG_PAGE_SIZE = 50;
 
@@ -41,12 +26,17 @@ export interface SmsLogRow {
   attempts: number;
   sentAt: Date | null;
   deliveredAt: Date | null;
-  lastError: string | null;
+  /** Why it failed (sms-words.ts), for a failed message or one waiting to be retried. */
+  failureCode: string | null;
 }
 
-/** A verification message's code is not for staff eyes: shown as ******. */
-export function bodyForStaff(kind: string, body: string): string {
-  return kind === 'verification' ? body.replace(/\d{6}/g, '******') : body;
+/**
+ * A verification message's code is not for staff eyes: shown as ******, except with the development log
+ * provider outside production (`showCodes`, providers/index.ts showsVerificationCodes), where no phone gets
+ * it and the person trying the demo reads it here.
+ */
+export function bodyForStaff(kind: string, body: string, showCodes = false): string {
+  return kind === 'verification' && !showCodes ? body.replace(/\d{6}/g, '******') : body;
 }
 
 function scoped(knex: Knex, user: CurrentUser, f: Omit<SmsLogFilter, 'page'>): Knex.QueryBuilder {
@@ -78,6 +68,7 @@ export async function listSmsLog(
   knex: Knex,
   user: CurrentUser,
   f: SmsLogFilter,
+  o: { showCodes?: boolean } = {},
 ): Promise<{ rows: SmsLogRow[]; total: number; page: number; from: number; to: number; lastPage: number; counts: Record<string, number> }> {
   const countRow = await scoped(knex, user, f).count({ n: '*' }).first();
   const total = Number(countRow?.n ?? 0);
@@ -100,7 +91,7 @@ export async function listSmsLog(
       'o.attempts',
       'o.sent_at',
       'o.delivered_at',
-      'o.last_error',
+      'o.failure_code',
     );
   const byStatus = await scoped(knex, user, { date: f.date, classId: f.classId })
     .select('o.status')
@@ -115,12 +106,12 @@ export async function listSmsLog(
     studentName: r.student_name ?? null,
     kind: r.kind,
     phone: r.phone,
-    body: bodyForStaff(r.kind, r.body),
+    body: bodyForStaff(r.kind, r.body, o.showCodes),
     status: r.status,
     attempts: r.attempts,
     sentAt: r.sent_at ?? null,
     deliveredAt: r.delivered_at ?? null,
-    lastError: r.last_error ?? null,
+    failureCode: r.failure_code ?? null,
   }));
   const fromN = total === 0 ? 0 : (page - 1) * LOG_PAGE_SIZE + 1;
   return { rows, total, page, from: fromN, to: fromN === 0 ? 0 : fromN + rows.length - 1, lastPage, counts };

@@ -13,6 +13,15 @@ export function mitakeCallbackUrl(config: Config): string | undefined {
   return `${config.publicUrl}/api/v1/sms/mitake/callback?token=${encodeURIComponent(config.sms.callbackToken)}`;
 }
 
+/**
+ * Whether 簡訊發送紀錄 shows verification codes in full (and the dispatcher keeps them readable): only with
+ * the development log provider, which sends nothing to a phone, and never in production — so a person trying
+ * the demo can verify a new number. With a real gateway the code reaches the phone and stays masked here.
+ */
+export function showsVerificationCodes(config: Pick<Config, 'isProduction' | 'sms'>): boolean {
+  return config.sms.provider === 'log' && !config.isProduction;
+}
+
 export function providerFromConfig(config: Config, logger?: Logger): SmsProvider {
   if (config.sms.provider === 'mitake') {
     const { mitakeUrl, mitakeUsername, mitakePassword } = config.sms;

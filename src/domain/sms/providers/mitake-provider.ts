@@ -21,6 +21,7 @@
 import { type OutgoingSms, type SendResult, type SmsProvider } from './provider.js';
 import { maskPhone } from '../../phones/phone-number.js';
 import type { Logger } from '../../../logger.js';
+import type { SmsFailureCode } from '../sms-words.js';
 
 export const MITAKE_STATUS: Record<string, string> = {
   '*': '系統發生錯誤，請聯絡三竹資訊窗口人員',
@@ -57,6 +58,37 @@ const MITAKE_PERMANENT = new Set(['t', 'u', 'v', '5', '6', '7', '8', '9']);
 /** Delivery-report codes: 4 delivered; 5–9 never will be. */
 export const MITAKE_DELIVERED = new Set(['4']);
 export const MITAKE_UNDELIVERABLE = new Set(['5', '6', '7', '8', '9']);
+
+/** Mitake's error statuscodes in the vocabulary the school office reads (sms-words.ts). */
+const MITAKE_FAILURE: Record<string, SmsFailureCode> = {
+  v: 'invalid_number',
+  '6': 'invalid_number',
+  '7': 'number_suspended',
+  t: 'undelivered',
+  '8': 'undelivered',
+  u: 'bad_content',
+  '5': 'bad_content',
+  '9': 'cancelled',
+  s: 'insufficient_balance',
+  c: 'account_error',
+  d: 'account_error',
+  e: 'account_error',
+  f: 'account_error',
+  h: 'account_error',
+  k: 'account_error',
+  m: 'account_error',
+  n: 'account_error',
+  p: 'account_error',
+  '*': 'gateway_error',
+  a: 'gateway_error',
+  b: 'gateway_error',
+  r: 'gateway_error',
+};
+
+/** The failure code for a Mitake statuscode (a send reply or a delivery report); anything else: unknown. */
+export function mitakeFailureCode(statuscode: string): SmsFailureCode {
+  return MITAKE_FAILURE[statuscode] ?? 'unknown';
+}
 
 export interface MitakeOptions {
   url: string;
@@ -112,11 +144,18 @@ export class MitakeProvider implements SmsProvider {
       text = await res.text();
     } catch (err) {
       const why = err instanceof Error ? err.name : 'error';
+      // AbortSignal.timeout() rejects with a TimeoutError; anything else is a connection that never answered.
+      const timedOut = why === 'TimeoutError' || why === 'AbortError';
       this.o.logger?.warn({ outboxId: sms.id, to: maskPhone(sms.phone), why }, 'mitake unreachable');
-      return { ok: false, error: `三竹簡訊閘道無法連線（${why}）`, permanent: false };
+      return {
+        ok: false,
+        error: timedOut ? '三竹簡訊閘道逾時' : '三竹簡訊閘道無法連線',
+        permanent: false,
+        code: timedOut ? 'gateway_timeout' : 'unreachable',
+      };
     }
     if (httpStatus < 200 || httpStatus >= 300) {
-      return { ok: false, error: `三竹簡訊閘道回應 HTTP ${httpStatus}`, permanent: false };
+      return { ok: false, error: `三竹簡訊閘道回應 HTTP ${httpStatus}`, permanent: false, code: 'gateway_error' };
     }
     const r = parseMitakeResponse(text.slice(0, 10_000));
     const code = r.statuscode ?? '';
@@ -130,6 +169,7 @@ export class MitakeProvider implements SmsProvider {
       ok: false,
       error: `三竹 statuscode=${code.slice(0, 4) || '(none)'}：${label}`,
       permanent: MITAKE_PERMANENT.has(code),
+      code: mitakeFailureCode(code),
     };
   }
 }
