@@ -19,7 +19,12 @@ const EnvSchema = z
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
       .optional(),
     DATA_DIR: z.string().min(1).default('./data'),
-    DB_POOL_MAX: int(1, 100).default(10),
+    DB_POOL_MAX: int(1, 100).optional(),
+    SESSION_POOL_MAX: int(1, 50).default(5),
+    READER_API_CONCURRENCY: int(1, 100).optional(),
+    READER_API_QUEUE: int(0, 10_000).default(256),
+    READER_API_QUEUE_WAIT_MS: int(100, 120_000).default(20_000),
+    WEB_CONCURRENCY: int(1, 64).default(1),
     DB_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(15_000),
     DB_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5000),
     DB_ACQUIRE_TIMEOUT_MS: int(100, 120_000).default(5000),
@@ -94,6 +99,10 @@ export type Config = Readonly<{
   dbQueryTimeoutMs: number;
   /** How long /readyz waits for `select 1`. */
   dbReadyTimeoutMs: number;
+  sessionPoolMax: number;
+  /** The reader API: batches ingested at once, batches waiting for a turn, and how long one may wait. */
+  readerApi: Readonly<{ concurrency: number; queue: number; queueWaitMs: number }>;
+  webConcurrency: number;
   sessionSecret: string;
   trustProxy: number;
   logLevel: string;
@@ -141,6 +150,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`));
   }
   const e = parsed.data;
+  // A server takes 20 connections per process by default; the embedded database runs one statement at a time.
+  const dbPoolMax = e.DB_POOL_MAX ?? (e.DATABASE_URL ? 20 : 10);
   const config: Config = {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === 'production',
@@ -149,12 +160,20 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
-    dbPoolMax: e.DB_POOL_MAX,
+    dbPoolMax,
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
     dbAcquireTimeoutMs: e.DB_ACQUIRE_TIMEOUT_MS,
     dbQueryTimeoutMs: e.DB_QUERY_TIMEOUT_MS ?? defaultQueryTimeoutMs(e.DB_STATEMENT_TIMEOUT_MS),
     dbReadyTimeoutMs: e.DB_READY_TIMEOUT_MS,
+    sessionPoolMax: e.SESSION_POOL_MAX,
+    // Half the pool by default, so a burst of readers never takes every connection from the pages.
+    readerApi: {
+      concurrency: Math.min(e.READER_API_CONCURRENCY ?? Math.max(1, Math.floor(dbPoolMax / 2)), dbPoolMax),
+      queue: e.READER_API_QUEUE,
+      queueWaitMs: e.READER_API_QUEUE_WAIT_MS,
+    },
+    webConcurrency: e.WEB_CONCURRENCY,
     sessionSecret: e.SESSION_SECRET ?? 'development-only-session-secret-not-for-production',
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),

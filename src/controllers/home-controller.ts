@@ -16,10 +16,13 @@ export async function index(req: Request, res: Response): Promise<void> {
   const { db, clock } = depsOf(req);
   const today = clock.today();
   const from = addDays(today, -(HOME_WINDOW_DAYS - 1));
-  // H6: latest announcements; for staff, pending reviews and today's SMS.
-  const extras = await homeExtras(db.knex, user, clock.now(), today);
+  // H6: latest announcements; for staff, pending reviews and today's SMS — read alongside the page's own data.
+  const extrasLoad = homeExtras(db.knex, user, clock.now(), today);
   if (user.role === 'parent') {
-    const child = user.currentChild ? await visibleStudent(db.knex, user, user.currentChild.id) : undefined;
+    const [extras, child] = await Promise.all([
+      extrasLoad,
+      user.currentChild ? visibleStudent(db.knex, user, user.currentChild.id) : undefined,
+    ]);
     const rows = child ? await studentGrid(db.knex, child, from, today) : [];
     res.render('home/index', {
       title: '首頁',
@@ -30,7 +33,7 @@ export async function index(req: Request, res: Response): Promise<void> {
     });
     return;
   }
-  const summaries = await classSummaries(db.knex, user, today);
+  const [summaries, extras] = await Promise.all([classSummaries(db.knex, user, today), extrasLoad]);
   res.render('home/index', { title: '首頁', attendance: undefined, summaries, today, homeExtras: extras });
 }
 

@@ -8,13 +8,15 @@
  *   mapped to a student), duplicate (the same reader + event_id was already stored: readers retry), or
  *   rejected with a reason (`event_id_reused`: the event_id came before with another card or time;
  *   `too_old`: dated more than 31 days ago).
+ * - 503 `busy` with Retry-After when the batch could not get a turn (READER_API_*) or the database did not
+ *   answer in time: nothing stored, the reader sends it again.
  */
 import type { NextFunction, Request, Response } from 'express';
 import { depsOf } from '../deps.js';
 import { authenticateReader, type Reader } from '../domain/readers/reader-tokens.js';
 import { checkBatch, ingestSwipes } from '../domain/swipes/ingest.js';
 
-function apiError(res: Response, status: number, code: string, message: string, details?: unknown): void {
+export function apiError(res: Response, status: number, code: string, message: string, details?: unknown): void {
   res.status(status).set('Cache-Control', 'no-store').json({ error: { status, code, message, ...(details ? { details } : {}) } });
 }
 

@@ -36,5 +36,15 @@ export function visibleClassIds(knex: Knex, user: CurrentUser): Knex.QueryBuilde
   }
 }
 
+/**
+ * The schools whose rows this user may see: the staff member's school, the parent's children's schools. Not a
+ * scope by itself (always used beside visibleStudentIds): it lets a query on a table that carries school_id
+ * (subscriptions, sms_outbox, attendance_days) read one school's rows through its (school_id, …) index.
+ */
+export function visibleSchoolIds(user: CurrentUser): number[] {
+  if (user.role !== 'parent') return [user.schoolId];
+  return [...new Set(user.children.map((c) => c.schoolId))];
+}
+
 export const isStaff = (user: CurrentUser | undefined): boolean =>
   user?.role === 'teacher' || user?.role === 'school_admin';

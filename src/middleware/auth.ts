@@ -2,11 +2,13 @@ import type { NextFunction, Request, Response } from 'express';
 import { depsOf } from '../deps.js';
 import { loadCurrentUser, type Role } from '../domain/accounts/current-user.js';
 import { NotFoundError } from '../http-errors.js';
-import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS } from './session.js';
+import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, SEEN_RESOLUTION_MS } from './session.js';
 
 /**
- * Loads the signed-in user from the session on every request, and ends a session that has been idle for
- * 30 minutes or alive for 12 hours (measured with the app's clock, so tests can move it).
+ * Loads the signed-in user from the session on every request (one query), and ends a session that has been
+ * idle for 30 minutes or alive for 12 hours (measured with the app's clock, so tests can move it). Activity is
+ * recorded at most once a minute (SEEN_RESOLUTION_MS): a request that changes nothing else leaves the session
+ * row alone, so most pages write nothing to the session store.
  */
 export async function loadUser(req: Request, res: Response, next: NextFunction): Promise<void> {
   const s = req.session;
@@ -28,7 +30,7 @@ export async function loadUser(req: Request, res: Response, next: NextFunction):
     await new Promise<void>((resolve, reject) => s.regenerate((err) => (err ? reject(err) : resolve())));
     return next();
   }
-  s.lastSeenAt = now;
+  if (now - (s.lastSeenAt ?? 0) >= SEEN_RESOLUTION_MS) s.lastSeenAt = now;
   req.user = user;
   res.locals.user = user;
   next();

@@ -59,7 +59,8 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   if (status >= 400) res.set('Cache-Control', 'no-store');
   const wantsJson = req.path.startsWith('/api/') || (req.accepts(['html', 'json']) === 'json' && !req.accepts('html'));
   if (wantsJson) {
-    res.json({ error: { status, message } });
+    // The machine APIs' error shape ({ error: { status, code, message } }, docs/reader-api.md).
+    res.json({ error: { status, ...(status === 503 ? { code: 'unavailable' } : {}), message } });
     return;
   }
   const stack = config.env === 'development' && status === 500 ? (err as Error)?.stack : undefined;

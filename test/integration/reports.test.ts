@@ -3,7 +3,7 @@ import { testDb } from '../support/db.js';
 import { signedIn, useTestApp } from '../support/app.js';
 import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
 import { createOutbox, createReaderRow, createRequest, createSwipe } from '../support/content-factories.js';
-import { createHoliday } from '../support/attendance-factories.js';
+import { createHoliday, createManualEntry } from '../support/attendance-factories.js';
 
 const { app } = useTestApp();
 const knex = () => testDb().knex;
@@ -48,7 +48,7 @@ async function world() {
   await createSwipe(knex(), reader, s, mei, '2026-11-02T23:45:00Z'); // 11-03
   await createSwipe(knex(), reader, s, hua, '2026-11-01T23:50:00Z'); // 11-02
   await createSwipe(knex(), reader, s, w.student, '2026-11-07T01:00:00Z'); // Saturday 11-07
-  await knex()('manual_entries').insert({ student_id: qiang, entry_date: '2026-11-03', direction: 'arrival', entry_time: '08:10', reason: '忘記帶卡' });
+  await createManualEntry(knex(), { studentId: qiang, date: '2026-11-03', direction: 'arrival', time: '08:10' });
   await createHoliday(knex(), s, '2026-11-06', '校慶補假');
   return { ...w, mei, qiang, hua };
 }

@@ -8,6 +8,7 @@ import {
   cancellationLabel,
   decide,
   displayState,
+  reportState,
   effectiveDateFor,
   feeOf,
   isEffectiveOn,
@@ -118,6 +119,18 @@ describe('effective dates and display states', () => {
     expect(isEffectiveOn(sub, period, '2026-11-29')).toBe(false);
   });
 
+  it('reports count a cancellation approved today as 生效 until it takes effect, and one effective after the period ran out as 已到期', () => {
+    const sub = { status: 'cancelled' as const, effective_on: '2026-09-02', cancelled_on: '2026-11-29' };
+    expect(reportState(sub, period, '2026-11-28')).toBe('active');
+    expect(reportState(sub, period, '2026-11-29')).toBe('cancelled');
+    const lastDay = { ...sub, cancelled_on: addDaysForTest(period.ends_on, 1) };
+    expect(reportState(lastDay, period, period.ends_on)).toBe('active');
+    expect(reportState(lastDay, period, addDaysForTest(period.ends_on, 1))).toBe('expired');
+    expect(displayState(lastDay, period, addDaysForTest(period.ends_on, 1)).label).toBe('已到期');
+    expect(reportState({ status: 'pending', effective_on: null, cancelled_on: null }, period, '2026-11-28')).toBe('pending');
+    expect(reportState({ status: 'active', effective_on: '2026-11-29', cancelled_on: null }, period, '2026-11-28')).toBe('active');
+  });
+
   it('labels the other states; an ended period shows 已到期 and cannot be cancelled', () => {
     const active = { status: 'active' as const, effective_on: '2026-09-02', cancelled_on: null };
     expect(displayState({ ...active, status: 'pending', effective_on: null }, period, '2026-11-28').label).toBe('審核中');
@@ -160,3 +173,7 @@ describe('refunds', () => {
     expect(refundAmount(150, period, '2026-11-29')).toBe(Math.floor((150 * 53) / 143));
   });
 });
+
+function addDaysForTest(date: string, n: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}

@@ -35,24 +35,67 @@ export interface CurrentUser {
   identityId: number | undefined;
 }
 
+/**
+ * One round trip: the account (not disabled) with its school, and — by role — the parent's visible accounts
+ * and children (a Taipei Card session sees only the accounts still linked to the card: an unlink takes effect
+ * at once, and if the signed-in account itself was unlinked the session is over) or the teacher's classes.
+ */
+const USER_SQL = `
+  with acc as (
+    select a.id, a.role, a.login, a.display_name, a.school_id, a.must_change_password, sc.name as school_name
+    from accounts a join schools sc on sc.id = a.school_id
+    where a.id = :accountId and a.disabled_at is null
+  ),
+  linked as (select account_id from taipei_card_links where identity_id = :identityId),
+  ids as (
+    select distinct u.id from acc, unnest(:accountIds::int[]) as u(id)
+    where acc.role = 'parent' and (:identityId::int is null or u.id in (select account_id from linked))
+  )
+  select acc.*,
+    (:identityId::int is null or acc.id in (select account_id from linked)) as still_linked,
+    (select coalesce(array_agg(id order by id), '{}') from ids) as account_ids,
+    case when acc.role = 'parent' then (
+      select coalesce(json_agg(k order by k.id), '[]') from (
+        select distinct st.id, st.name, st.student_number, st.school_id, csc.name as school_name, st.class_id, c.name as class_name
+        from accounts pa
+        join guardian_students gs on gs.guardian_id = pa.guardian_id
+        join students st on st.id = gs.student_id
+        join schools csc on csc.id = st.school_id
+        join classes c on c.id = st.class_id
+        where pa.id in (select id from ids) and pa.disabled_at is null
+      ) k)
+    end as children,
+    case when acc.role = 'teacher' then (
+      select coalesce(array_agg(class_id order by class_id), '{}') from class_teachers where account_id = acc.id)
+    end as class_ids
+  from acc`;
+
+interface UserRow {
+  id: number;
+  role: Role;
+  login: string;
+  display_name: string;
+  school_id: number;
+  must_change_password: boolean;
+  school_name: string;
+  still_linked: boolean;
+  account_ids: number[];
+  children: { id: number; name: string; student_number: string; school_id: number; school_name: string; class_id: number; class_name: string }[] | null;
+  class_ids: number[] | null;
+}
+
 export async function loadCurrentUser(
   knex: Knex,
   s: { accountId: number; accountIds?: number[] | undefined; studentId?: number | undefined; identityId?: number | undefined },
 ): Promise<CurrentUser | undefined> {
-  const account = await knex('accounts as a')
-    .join('schools as sc', 'sc.id', 'a.school_id')
-    .where('a.id', s.accountId)
-    .whereNull('a.disabled_at')
-    .first(
-      'a.id',
-      'a.role',
-      'a.login',
-      'a.display_name',
-      'a.school_id',
-      'a.must_change_password',
-      'sc.name as school_name',
-    );
+  const { rows } = await knex.raw<{ rows: UserRow[] }>(USER_SQL, {
+    accountId: s.accountId,
+    identityId: s.identityId ?? null,
+    accountIds: [...new Set([s.accountId, ...(s.accountIds ?? [])])],
+  });
+  const account = rows[0];
   if (!account) return undefined;
+  if (account.role === 'parent' && !account.still_linked) return undefined;
   const user: CurrentUser = {
     accountId: account.id,
     role: account.role,
@@ -61,42 +104,8 @@ export async function loadCurrentUser(
     schoolId: account.school_id,
     schoolName: account.school_name,
     mustChangePassword: account.must_change_password,
-    accountIds: [],
-    children: [],
-    currentChild: undefined,
-    classIds: [],
-    identityId: s.identityId,
-  };
-  if (user.role === 'parent') {
-    let ids = [...new Set([account.id as number, ...(s.accountIds ?? [])])];
-    if (s.identityId !== undefined) {
-      // A Taipei Card session sees only the accounts still linked to the card: an unlink takes effect at once
-      // (and if the signed-in account itself was unlinked, the session is over).
-      const linked = new Set(
-        (await knex('taipei_card_links').where('identity_id', s.identityId).pluck('account_id')) as number[],
-      );
-      if (!linked.has(account.id)) return undefined;
-      ids = ids.filter((id) => linked.has(id));
-    }
-    user.accountIds = ids;
-    const rows = await knex('accounts as a')
-      .join('guardian_students as gs', 'gs.guardian_id', 'a.guardian_id')
-      .join('students as st', 'st.id', 'gs.student_id')
-      .join('schools as sc', 'sc.id', 'st.school_id')
-      .join('classes as c', 'c.id', 'st.class_id')
-      .whereIn('a.id', ids)
-      .whereNull('a.disabled_at')
-      .distinct(
-        'st.id',
-        'st.name',
-        'st.student_number',
-        'st.school_id',
-        'sc.name as school_name',
-        'st.class_id',
-        'c.name as class_name',
-      )
-      .orderBy('st.id');
-    user.children = rows.map((r) => ({
+    accountIds: account.role === 'parent' ? account.account_ids : [],
+    children: (account.children ?? []).map((r) => ({
       id: r.id,
       name: r.name,
       studentNumber: r.student_number,
@@ -104,10 +113,11 @@ export async function loadCurrentUser(
       schoolName: r.school_name,
       classId: r.class_id,
       className: r.class_name,
-    }));
-    user.currentChild = user.children.find((c) => c.id === s.studentId) ?? user.children[0];
-  } else if (user.role === 'teacher') {
-    user.classIds = (await knex('class_teachers').where('account_id', user.accountId).pluck('class_id')) as number[];
-  }
+    })),
+    currentChild: undefined,
+    classIds: account.class_ids ?? [],
+    identityId: s.identityId,
+  };
+  user.currentChild = user.children.find((c) => c.id === s.studentId) ?? user.children[0];
   return user;
 }

@@ -55,9 +55,6 @@ function directionOf(v: Record<string, unknown>, fallback?: ReaderDirection): Re
 }
 const directionText = (d: ReaderDirection) => `${d}（${READER_DIRECTION_LABELS[d]}）`;
 
-/** A command line that cannot be run as typed (exit 64). */
-class UsageError extends AdminError {}
-
 async function schoolOf(ctx: CliContext, v: Record<string, unknown>) {
   need(v, 'school');
   return resolveSchool(await ctx.knex(), str(v.school), typeof v.level === 'string' ? v.level : undefined);

@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { visibleStudentIds } from '../scope.js';
+import { visibleSchoolIds, visibleStudentIds } from '../scope.js';
 import { addDays, startOfTaipeiDay } from '../time.js';
 import { latestAnnouncements, type AnnouncementRow } from './announcements.js';
 
@@ -16,7 +16,9 @@ export interface HomeExtras {
 export async function homeExtras(knex: Knex, user: CurrentUser, now: Date, today: string): Promise<HomeExtras> {
   const latest = await latestAnnouncements(knex, user, now, 5);
   if (user.role === 'parent') return { latestAnnouncements: latest, staffCounts: undefined };
+  // The school first (the (school_id, created_at) index reads one school's day), then the scope.
   const sms = (await knex('sms_outbox as o')
+    .whereIn('o.school_id', visibleSchoolIds(user))
     .whereIn('o.student_id', visibleStudentIds(knex, user))
     .where('o.created_at', '>=', startOfTaipeiDay(today))
     .where('o.created_at', '<', startOfTaipeiDay(addDays(today, 1)))

@@ -4,8 +4,9 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { visibleClassIds, visibleStudentIds } from '../scope.js';
-import { addDays, daysBetween, isWeekend, startOfTaipeiDay, weekdayName, weekdayOf } from '../time.js';
+import { visibleClassIds, visibleSchoolIds, visibleStudentIds } from '../scope.js';
+import { reportState, type SubscriptionStatus } from '../subscriptions/lifecycle.js';
+import { addDays, daysBetween, isWeekend, schoolYearOf, startOfTaipeiDay, weekdayName, weekdayOf } from '../time.js';
 import type { ChartSpec } from './chart.js';
 import { csvDocument } from '../csv.js';
 
@@ -50,24 +51,32 @@ async function scopeClasses(knex: Knex, user: CurrentUser) {
     .select('c.id', 'c.name', 'c.code')) as { id: number; name: string; code: string }[];
 }
 
-/** Subscriptions of the periods overlapping the range, by class and state (已到期 = the period ended before today). */
+/**
+ * Subscriptions of the periods overlapping the range, by class and by the state they are in today
+ * (lifecycle.reportState: a cancellation approved today still counts as 生效 until it takes effect tomorrow;
+ * one that ran to its period's end is 已到期). The database groups the rows by what the rule reads; the rule
+ * itself runs here, once per group.
+ */
 export async function subscriptionsByClass(knex: Knex, user: CurrentUser, range: Range, today: string): Promise<Report> {
   const classes = await scopeClasses(knex, user);
-  const counts = (await knex('subscriptions as s')
+  const groups = (await knex('subscriptions as s')
     .join('students as st', 'st.id', 's.student_id')
     .join('service_periods as p', 'p.id', 's.period_id')
-    .whereIn('st.id', visibleStudentIds(knex, user))
+    .whereIn('s.school_id', visibleSchoolIds(user))
+    .whereIn('s.student_id', visibleStudentIds(knex, user))
     .where('p.starts_on', '<=', range.to)
     .where('p.ends_on', '>=', range.from)
-    .groupBy('st.class_id', 'state')
-    .select(
-      'st.class_id',
-      knex.raw(
-        `case when p.ends_on < ? and s.status in ('active','cancel_pending') then 'expired' else s.status end as state`,
-        [today],
-      ),
-      knex.raw('count(*)::int as n'),
-    )) as { class_id: number; state: string; n: number }[];
+    .groupBy('st.class_id', 's.status', 's.effective_on', 's.cancelled_on', 'p.starts_on', 'p.ends_on')
+    .select('st.class_id', 's.status', 's.effective_on', 's.cancelled_on', 'p.starts_on', 'p.ends_on', knex.raw('count(*)::int as n'))) as {
+    class_id: number;
+    status: SubscriptionStatus;
+    effective_on: string | null;
+    cancelled_on: string | null;
+    starts_on: string;
+    ends_on: string;
+    n: number;
+  }[];
+  const counts = groups.map((g) => ({ class_id: g.class_id, state: reportState(g, g, today) as string, n: g.n }));
   const byClass = new Map<number, Map<string, number>>();
   for (const c of counts) {
     let m = byClass.get(c.class_id);
@@ -105,6 +114,7 @@ export function weekStart(date: string): string {
 export async function requestsPerWeek(knex: Knex, user: CurrentUser, range: Range): Promise<Report> {
   const counts = (await knex('review_requests as r')
     .join('subscriptions as s', 's.id', 'r.subscription_id')
+    .whereIn('s.school_id', visibleSchoolIds(user))
     .whereIn('s.student_id', visibleStudentIds(knex, user))
     .whereBetween('r.requested_on', [range.from, range.to])
     .groupBy('r.requested_on', 'r.kind', 'r.status')
@@ -152,6 +162,7 @@ export async function refundsByClass(knex: Knex, user: CurrentUser, range: Range
   const sums = (await knex('review_requests as r')
     .join('subscriptions as s', 's.id', 'r.subscription_id')
     .join('students as st', 'st.id', 's.student_id')
+    .whereIn('s.school_id', visibleSchoolIds(user))
     .whereIn('st.id', visibleStudentIds(knex, user))
     .where({ 'r.kind': 'cancellation', 'r.status': 'approved' })
     .where('r.refund_amount', '>', 0)
@@ -201,7 +212,9 @@ function daysOf(range: Range): string[] {
  * 已送達 = delivery confirmed, 發送失敗 = given up, 待發送 = still queued.
  */
 export async function smsPerDay(knex: Knex, user: CurrentUser, range: Range): Promise<Report> {
+  // One school's rows through the (school_id, created_at) index, then the scope (a teacher's classes).
   const counts = (await knex('sms_outbox as o')
+    .whereIn('o.school_id', visibleSchoolIds(user))
     .whereIn('o.student_id', visibleStudentIds(knex, user))
     .where('o.created_at', '>=', startOfTaipeiDay(range.from))
     .where('o.created_at', '<', startOfTaipeiDay(addDays(range.to, 1)))
@@ -247,56 +260,68 @@ export async function smsPerDay(knex: Knex, user: CurrentUser, range: Range): Pr
   };
 }
 
+/** The first and last day of 學年度 `year` (August to July). */
+export function schoolYearSpan(year: number): Range {
+  return { from: `${year + 1911}-08-01`, to: `${year + 1912}-07-31` };
+}
+
 /**
  * Swipe coverage per school day (weekdays that are not holidays, plus any day with a record): students with a
- * record that day (card or 補登) ÷ students in scope. 未刷卡 is not absence: this measures card use.
+ * record that day (card or 補登, as attendance_days keeps them) ÷ the students **enrolled on that day**.
+ * Enrollment is modelled by the class: a student belongs to a class of one 學年度 (August to July; a roster
+ * import for the next year moves them to that year's class), so a student is enrolled on the days of their
+ * class's school year — a student of next year's class does not count before August, one left in a past
+ * year's class no longer counts. Only enrolled students' records count, so the rate never exceeds 100 %.
+ * 未刷卡 is not absence: this measures card use.
  */
 export async function coveragePerDay(knex: Knex, user: CurrentUser, range: Range): Promise<Report> {
-  const totalRow = (await knex('students as st')
+  const byYear = (await knex('students as st')
+    .join('classes as c', 'c.id', 'st.class_id')
+    .where('st.school_id', user.schoolId)
     .whereIn('st.id', visibleStudentIds(knex, user))
-    .count<{ n: string }[]>({ n: '*' })
-    .first()) as { n: string } | undefined;
-  const total = Number(totalRow?.n ?? 0);
+    .groupBy('c.school_year')
+    .select('c.school_year', knex.raw('count(*)::int as n'))) as { school_year: number; n: number }[];
+  const enrolledOn = (d: string) => byYear.find((y) => y.school_year === schoolYearOf(d))?.n ?? 0;
   const holidays = new Set(
     ((await knex('school_holidays')
       .where('school_id', user.schoolId)
       .whereBetween('holiday_on', [range.from, range.to])
       .pluck('holiday_on')) as string[]),
   );
-  const perDay = (await knex
-    .select('d', knex.raw('count(distinct sid)::int as n'))
-    .from(
-      knex('swipes')
-        .whereIn('student_id', visibleStudentIds(knex, user))
-        .whereBetween('swipe_date', [range.from, range.to])
-        .select('swipe_date as d', 'student_id as sid')
-        .unionAll(
-          knex('manual_entries')
-            .whereIn('student_id', visibleStudentIds(knex, user))
-            .whereBetween('entry_date', [range.from, range.to])
-            .select('entry_date as d', 'student_id as sid'),
-        )
-        .as('rec'),
-    )
-    .groupBy('d')) as { d: string; n: number }[];
+  const years = [...new Set([schoolYearOf(range.from), schoolYearOf(range.to)])];
+  const enrolledIn = (year: number) =>
+    knex('students as es').join('classes as ec', 'ec.id', 'es.class_id').where('es.school_id', user.schoolId).where('ec.school_year', year).select('es.id');
+  const perDay = (await knex('attendance_days as ad')
+    .where('ad.school_id', user.schoolId)
+    .whereIn('ad.student_id', visibleStudentIds(knex, user))
+    .whereBetween('ad.day', [range.from, range.to])
+    .where((w) => {
+      for (const y of years) {
+        const span = schoolYearSpan(y);
+        w.orWhere((o) => o.whereBetween('ad.day', [span.from, span.to]).whereIn('ad.student_id', enrolledIn(y)));
+      }
+    })
+    .groupBy('ad.day')
+    .select('ad.day as d', knex.raw('count(*)::int as n'))) as { d: string; n: number }[];
   const with_ = new Map(perDay.map((r) => [r.d, r.n]));
   const days = daysOf(range).filter((d) => (!isWeekend(d) && !holidays.has(d)) || with_.has(d));
-  const pct = (n: number) => (total === 0 ? 0 : Math.round((n / total) * 1000) / 10);
+  const pct = (n: number, total: number) => (total === 0 ? 0 : Math.round((n / total) * 1000) / 10);
   const rows: Cell[][] = days.map((d) => {
     const n = with_.get(d) ?? 0;
-    return [d, weekdayName(d), n, total, `${pct(n).toFixed(1)}%`];
+    const total = enrolledOn(d);
+    return [d, weekdayName(d), n, total, `${pct(n, total).toFixed(1)}%`];
   });
   return {
     key: 'coverage',
     title: '每日刷卡涵蓋率',
-    note: '上課日（週一至週五，不含學校假日；另含有紀錄的日子）有刷卡或補登紀錄的學生數 ÷ 學生數。「未刷卡」只表示沒有刷卡紀錄。',
+    note: '上課日（週一至週五，不含學校假日；另含有紀錄的日子）有刷卡或補登紀錄的學生數 ÷ 當日在學學生數（班級所屬學年度內的學生）。「未刷卡」只表示沒有刷卡紀錄。',
     columns: ['日期', '星期', '有紀錄學生數', '學生數', '涵蓋率'],
     rows,
     chart: {
       title: '每日刷卡涵蓋率',
       desc: '每個上課日有刷卡或補登紀錄的學生比例（百分比）。詳細數字見下表。',
       categories: days.map((d) => d.slice(5)),
-      series: [{ name: '涵蓋率', values: days.map((d) => pct(with_.get(d) ?? 0)) }],
+      series: [{ name: '涵蓋率', values: days.map((d) => pct(with_.get(d) ?? 0, enrolledOn(d))) }],
       max: 100,
       unit: '%',
     },

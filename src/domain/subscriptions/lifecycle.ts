@@ -137,6 +137,8 @@ export function displayState(sub: SubscriptionDates, period: PeriodDates, today:
     case 'withdrawn':
       return { key: 'withdrawn', label: '已取消' };
     case 'cancelled':
+      // A cancellation that takes effect only after the period's last day stopped nothing: the period ran out.
+      if (ranToPeriodEnd(sub, period) && isExpired(period, today)) return { key: 'expired', label: '已到期' };
       if (sub.cancelled_on !== null && sub.cancelled_on > today && !isExpired(period, today))
         return { key: 'approved', label: approvedLabel(sub.cancelled_on) };
       return { key: 'cancelled', label: '已註銷' };
@@ -150,6 +152,23 @@ export function displayState(sub: SubscriptionDates, period: PeriodDates, today:
   const startsSending = sub.effective_on !== null && sub.effective_on > period.starts_on ? sub.effective_on : period.starts_on;
   if (startsSending > today) return { key: 'approved', label: approvedLabel(startsSending) };
   return { key: 'active', label: '生效' };
+}
+
+/** A cancelled subscription whose cancellation takes effect after its period's last day: it sent to the end. */
+export function ranToPeriodEnd(sub: SubscriptionDates, period: PeriodDates): boolean {
+  return sub.status === 'cancelled' && sub.cancelled_on !== null && sub.cancelled_on > period.ends_on;
+}
+
+export type ReportKey = 'active' | 'pending' | 'cancel_pending' | 'cancelled' | 'rejected' | 'withdrawn' | 'expired';
+
+/**
+ * The state 統計報表 (各班訂購狀態) counts a subscription under on `today`: the order list's 申請狀態
+ * (displayState), except that a cancellation approved but not yet in effect (D, before D+1) still counts as
+ * 生效 — it sends until then — as does an approved order waiting for its first day.
+ */
+export function reportState(sub: SubscriptionDates, period: PeriodDates, today: string): ReportKey {
+  const key = displayState(sub, period, today).key;
+  return key === 'approved' ? 'active' : key;
 }
 
 /** 註銷狀態 of a cancellation request. */

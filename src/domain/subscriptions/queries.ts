@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { visibleClassIds, visibleStudentIds } from '../scope.js';
+import { visibleClassIds, visibleSchoolIds, visibleStudentIds } from '../scope.js';
 import {
   cancellationLabel,
   canCancel,
@@ -98,6 +98,7 @@ function baseSubscriptions(knex: Knex, user: CurrentUser): Knex.QueryBuilder {
     .join('classes as c', 'c.id', 'st.class_id')
     .join('schools as sc', 'sc.id', 'st.school_id')
     .join('service_periods as p', 'p.id', 's.period_id')
+    .whereIn('s.school_id', visibleSchoolIds(user))
     .whereIn('s.student_id', visibleStudentIds(knex, user));
 }
 
@@ -161,7 +162,12 @@ export async function listSubscriptions(
     case undefined:
       break;
     case 'expired':
-      q.whereIn('s.status', ['pending', 'active', 'cancel_pending']).where('p.ends_on', '<', today);
+      // lifecycle.displayState: an ended period, or a cancellation that took effect only after it (ranToPeriodEnd).
+      q.where('p.ends_on', '<', today).where((w) =>
+        w
+          .whereIn('s.status', ['pending', 'active', 'cancel_pending'])
+          .orWhere((c) => c.where('s.status', 'cancelled').whereRaw('s.cancelled_on > p.ends_on')),
+      );
       break;
     case 'pending':
     case 'cancel_pending':
@@ -174,7 +180,7 @@ export async function listSubscriptions(
       q.where('p.ends_on', '>=', today).where(approvedNotYetEffective);
       break;
     case 'cancelled':
-      q.where('s.status', 'cancelled').where((w) => w.where('s.cancelled_on', '<=', today).orWhere('p.ends_on', '<', today));
+      q.where('s.status', 'cancelled').where('s.cancelled_on', '<=', today).whereRaw('s.cancelled_on <= p.ends_on');
       break;
     default:
       q.where('s.status', f.status);
@@ -295,6 +301,7 @@ export async function pendingReviewCount(knex: Knex, user: CurrentUser): Promise
   const row = await knex('review_requests as r')
     .join('subscriptions as s', 's.id', 'r.subscription_id')
     .where('r.status', 'pending')
+    .whereIn('s.school_id', visibleSchoolIds(user))
     .whereIn('s.student_id', visibleStudentIds(knex, user))
     .count<{ count: string | number }[]>('* as count')
     .first();
