@@ -99,7 +99,8 @@ export async function startPortal(databaseUrl: string, extra: Record<string, str
   const port = await freePort();
   return startProcess(
     'portal',
-    'src/server.ts',
+    // The same entry as `npm start` (one process, or WEB_CONCURRENCY workers).
+    'src/cluster.ts',
     {
       NODE_ENV: 'production',
       DATABASE_URL: databaseUrl,
