@@ -10,23 +10,14 @@ import 'dotenv/config';
 import cluster, { type Worker } from 'node:cluster';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createLogger } from './logger.js';
 
 const here = fileURLToPath(import.meta.url);
 const serverEntry = path.join(path.dirname(here), `server${path.extname(here)}`);
 
 async function runPrimary(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\nSee .env.example for every setting.\n`);
-      process.exit(78);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(process.env);
   const logger = createLogger(config.logLevel);
   const n = config.webConcurrency;
   if (n <= 1 || !config.databaseUrl) {

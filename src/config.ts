@@ -139,6 +139,19 @@ export class ConfigError extends Error {
   }
 }
 
+/** The settings of a process entry point: a bad one is named on stderr and the process exits 78 (EX_CONFIG). */
+export function loadConfigOrExit(source: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(source);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee .env.example for every setting.\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+}
+
 /** Parse the environment. Pass `process.env` (after dotenv) or a test's own object. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   // Empty strings count as unset, as in most .env conventions.

@@ -6,7 +6,7 @@ import 'dotenv/config';
 import http, { type Server } from 'node:http';
 import { createApp } from './app.js';
 import { systemClock } from './clock.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { openDatabase, type Database } from './db/connection.js';
 import { migrateLatest } from './db/migrate.js';
 import { isEmpty, seedDemo, seedReference } from './db/seed.js';
@@ -16,16 +16,7 @@ import { DataDirLockedError } from './db/data-dir-lock.js';
 import { gracefulShutdown } from './shutdown.js';
 
 export async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\nSee .env.example for every setting.\n`);
-      process.exit(78);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(process.env);
   const logger = createLogger(config.logLevel);
   const clock = systemClock(config.appNow);
   let db: Database;

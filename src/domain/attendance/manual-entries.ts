@@ -88,6 +88,54 @@ export interface ManualEntryRow {
   updatedAt: Date | null;
 }
 
+/** The columns of a listed entry (with `accounts as a` for who entered it, `accounts as u` for who changed it). */
+const ENTRY_COLUMNS = [
+  'me.id',
+  'me.student_id',
+  'st.name as student_name',
+  'st.seat_number',
+  'me.entry_date',
+  'me.direction',
+  'me.entry_time',
+  'me.reason',
+  'a.display_name as entered_by',
+  'me.created_at',
+  'u.display_name as updated_by',
+  'me.updated_at',
+] as const;
+
+interface EntryRecord {
+  id: number;
+  student_id: number;
+  student_name: string;
+  seat_number: number;
+  entry_date: string;
+  direction: Direction;
+  entry_time: string;
+  reason: string;
+  entered_by: string | null;
+  created_at: Date;
+  updated_by: string | null;
+  updated_at: Date | null;
+}
+
+function entryOf(r: EntryRecord): ManualEntryRow {
+  return {
+    id: r.id,
+    studentId: r.student_id,
+    studentName: r.student_name,
+    seat: r.seat_number,
+    date: r.entry_date,
+    direction: r.direction,
+    time: r.entry_time,
+    reason: r.reason,
+    enteredBy: r.entered_by,
+    createdAt: r.created_at,
+    updatedBy: r.updated_by,
+    updatedAt: r.updated_at,
+  };
+}
+
 /** The manual entries of a class over dates, within the caller's scope. */
 export async function manualEntriesOfClass(
   knex: Knex,
@@ -104,34 +152,8 @@ export async function manualEntriesOfClass(
     .whereIn('st.id', visibleStudentIds(knex, user))
     .whereBetween('me.entry_date', [from, to])
     .orderBy([{ column: 'me.entry_date' }, { column: 'st.seat_number' }, { column: 'me.entry_time' }, { column: 'me.id' }])
-    .select(
-      'me.id',
-      'me.student_id',
-      'st.name as student_name',
-      'st.seat_number',
-      'me.entry_date',
-      'me.direction',
-      'me.entry_time',
-      'me.reason',
-      'a.display_name as entered_by',
-      'me.created_at',
-      'u.display_name as updated_by',
-      'me.updated_at',
-    );
-  return rows.map((r) => ({
-    id: r.id,
-    studentId: r.student_id,
-    studentName: r.student_name,
-    seat: r.seat_number,
-    date: r.entry_date,
-    direction: r.direction,
-    time: r.entry_time,
-    reason: r.reason,
-    enteredBy: r.entered_by,
-    createdAt: r.created_at,
-    updatedBy: r.updated_by,
-    updatedAt: r.updated_at,
-  }));
+    .select(...ENTRY_COLUMNS);
+  return rows.map(entryOf);
 }
 
 /** One manual entry with its student and class, if the user may see it (scope in the WHERE); undefined = 404. */
@@ -150,41 +172,11 @@ export async function visibleManualEntry(
     .where('me.id', entryId)
     .where('st.school_id', user.schoolId)
     .whereIn('st.id', visibleStudentIds(knex as Knex, user))
-    .first(
-      'me.id',
-      'me.student_id',
-      'st.name as student_name',
-      'st.seat_number',
-      'st.class_id',
-      'c.name as class_name',
-      'me.entry_date',
-      'me.direction',
-      'me.entry_time',
-      'me.reason',
-      'a.display_name as entered_by',
-      'me.created_at',
-      'u.display_name as updated_by',
-      'me.updated_at',
-    );
+    .first(...ENTRY_COLUMNS, 'st.class_id', 'c.name as class_name');
   if (o.forUpdate) q.forUpdate('me');
   const r = await q;
   if (!r) return undefined;
-  return {
-    id: r.id,
-    studentId: r.student_id,
-    studentName: r.student_name,
-    seat: r.seat_number,
-    classId: r.class_id,
-    className: r.class_name,
-    date: r.entry_date,
-    direction: r.direction,
-    time: r.entry_time,
-    reason: r.reason,
-    enteredBy: r.entered_by,
-    createdAt: r.created_at,
-    updatedBy: r.updated_by,
-    updatedAt: r.updated_at,
-  };
+  return { ...entryOf(r), classId: r.class_id, className: r.class_name };
 }
 
 /**
