@@ -68,7 +68,8 @@ export async function loadDayRecords(knex: Db, keys: readonly DayKey[]): Promise
 
 /**
  * Recompute the given student-days from their records and store them (a day with no record left is removed).
- * Returns what was computed, keyed by `dayKey`. Call it inside the transaction that changed the records.
+ * Returns what was computed, keyed by `dayKey`. Call it inside the transaction that changed the records: it
+ * locks the students first, so concurrent writers of one student's day are applied one after the other.
  */
 export async function refreshDays(
   knex: Db,
@@ -80,9 +81,14 @@ export async function refreshDays(
   const out = new Map<string, RefreshedDay>();
   if (unique.size === 0) return out;
   const list = [...unique.values()];
-  const students: { id: number; school_id: number }[] = await knex('students')
-    .whereIn('id', [...new Set(list.map((k) => k.studentId))])
-    .select('id', 'school_id');
+  // Every writer of a student's records recomputes under a lock on the student (taken in id order, so two
+  // batches never deadlock): the next writer waits, then reads what this one committed.
+  const students = (
+    await knex.raw<{ rows: { id: number; school_id: number }[] }>(
+      'select id, school_id from students where id = any(?::int[]) order by id for no key update',
+      [[...new Set(list.map((k) => k.studentId))]] as unknown as readonly Knex.RawBinding[],
+    )
+  ).rows;
   const schoolOf = new Map(students.map((s) => [s.id, s.school_id]));
   const starts = await loadDismissalStarts(knex, students.map((s) => s.school_id));
   const records = await loadDayRecords(knex, list);

@@ -193,11 +193,9 @@ export async function ingestSwipes(
         results[f.index] = { event_id: f.event_id, status: 'accepted', matched: studentId !== undefined };
         if (studentId !== undefined) stored.push({ id, studentId, date: f.date, at: f.at });
       }
-      // 4. The students' days, recomputed under a lock per student (taken in id order: no deadlock between
-      //    concurrent batches), and the notices of the swipes that made an arrival or a first departure.
+      // 4. The students' days, recomputed under a lock per student (refreshDays takes it), and the notices of
+      //    the swipes that made an arrival or a first departure.
       if (stored.length > 0) {
-        const studentIds = [...new Set(stored.map((s) => s.studentId))].sort((a, b) => a - b);
-        await trx.raw('select id from students where id = any(?::int[]) order by id for no key update', [studentIds]);
         const days = await refreshDays(
           trx,
           stored.map((s) => ({ studentId: s.studentId, date: s.date })),
