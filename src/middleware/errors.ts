@@ -25,7 +25,8 @@ function isDatabaseDown(err: unknown): boolean {
   if (e.name === 'KnexTimeoutError') return true;
   if (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001', '08003', '57014'].includes(e.code))
     return true;
-  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Query read timeout/i.test(e.message ?? '');
+  // `timeout expired` is pg's own connect deadline (connectionTimeoutMillis) on a server that accepts but never answers.
+  return /Connection terminated|timeout exceeded when trying to connect|timeout expired|connect ECONNREFUSED|Query read timeout/i.test(e.message ?? '');
 }
 
 /** Every error ends on a zh-TW page with the right status; a stack trace only in development. */
