@@ -179,12 +179,34 @@ export async function visibleManualEntry(
   return { ...entryOf(r), classId: r.class_id, className: r.class_name };
 }
 
+type VisibleEntry = NonNullable<Awaited<ReturnType<typeof visibleManualEntry>>>;
+
 /**
- * Correct a 補登 (its time and direction), with a reason: only an entry the user may see (the teacher's own
- * class, the admin's school — scope in the WHERE). In one transaction: the row is locked and changed, the
- * student's day recomputed, and the audit row (old and new values, the reason) written. Undefined = 404.
+ * The one way a 補登 changes: in one transaction the entry the user may see (the teacher's own class, the
+ * admin's school — scope in the WHERE) is locked, changed by `apply`, the student's day recomputed, and the
+ * audit row that `apply` describes written. Undefined = 404.
  */
-export async function correctManualEntry(
+async function changeManualEntry<T>(
+  db: Knex,
+  user: CurrentUser,
+  entryId: number,
+  o: { departureMinMinutes: number },
+  onChange: EntryAudit | undefined,
+  apply: (trx: Knex.Transaction, old: VisibleEntry) => Promise<{ result: T; action: string; details: Record<string, unknown> }>,
+): Promise<T | undefined> {
+  if (user.role === 'parent') return undefined;
+  return db.transaction(async (trx) => {
+    const old = await visibleManualEntry(trx, user, entryId, { forUpdate: true });
+    if (!old) return undefined;
+    const { result, action, details } = await apply(trx, old);
+    await refreshDays(trx, [{ studentId: old.studentId, date: old.date }], o);
+    await onChange?.(trx, { action, targetType: 'manual_entry', targetId: entryId, details: { studentId: old.studentId, date: old.date, ...details } });
+    return result;
+  });
+}
+
+/** Correct a 補登 (its time and direction), with a reason; the audit row keeps the old and new values. */
+export function correctManualEntry(
   db: Knex,
   user: CurrentUser,
   entryId: number,
@@ -192,36 +214,23 @@ export async function correctManualEntry(
   o: { departureMinMinutes: number },
   onChange?: EntryAudit,
 ): Promise<ManualEntryRow | undefined> {
-  if (user.role === 'parent') return undefined;
-  return db.transaction(async (trx) => {
-    const old = await visibleManualEntry(trx, user, entryId, { forUpdate: true });
-    if (!old) return undefined;
+  return changeManualEntry(db, user, entryId, o, onChange, async (trx, old) => {
     await trx('manual_entries')
       .where({ id: entryId })
       .update({ entry_time: c.time, direction: c.direction, updated_by_account_id: user.accountId, updated_at: trx.fn.now() });
-    await refreshDays(trx, [{ studentId: old.studentId, date: old.date }], o);
-    await onChange?.(trx, {
+    return {
+      result: { ...old, time: c.time, direction: c.direction },
       action: 'attendance.manual_entry_corrected',
-      targetType: 'manual_entry',
-      targetId: entryId,
-      details: {
-        studentId: old.studentId,
-        date: old.date,
-        old: { time: old.time, direction: old.direction },
-        new: { time: c.time, direction: c.direction },
-        reason: c.reason,
-      },
-    });
-    return { ...old, time: c.time, direction: c.direction };
+      details: { old: { time: old.time, direction: old.direction }, new: { time: c.time, direction: c.direction }, reason: c.reason },
+    };
   });
 }
 
 /**
- * Delete a 補登, with a reason (scope as for a correction). In one transaction: the row is deleted, the
- * student's day recomputed (a day left with no record leaves the grid's stored days), and the audit row keeps
- * what was deleted. Undefined = 404.
+ * Delete a 補登, with a reason (a day left with no record leaves the stored days); the audit row keeps what
+ * was deleted.
  */
-export async function deleteManualEntry(
+export function deleteManualEntry(
   db: Knex,
   user: CurrentUser,
   entryId: number,
@@ -229,23 +238,12 @@ export async function deleteManualEntry(
   o: { departureMinMinutes: number },
   onChange?: EntryAudit,
 ): Promise<ManualEntryRow | undefined> {
-  if (user.role === 'parent') return undefined;
-  return db.transaction(async (trx) => {
-    const old = await visibleManualEntry(trx, user, entryId, { forUpdate: true });
-    if (!old) return undefined;
+  return changeManualEntry(db, user, entryId, o, onChange, async (trx, old) => {
     await trx('manual_entries').where({ id: entryId }).del();
-    await refreshDays(trx, [{ studentId: old.studentId, date: old.date }], o);
-    await onChange?.(trx, {
+    return {
+      result: old,
       action: 'attendance.manual_entry_deleted',
-      targetType: 'manual_entry',
-      targetId: entryId,
-      details: {
-        studentId: old.studentId,
-        date: old.date,
-        old: { time: old.time, direction: old.direction, reason: old.reason, enteredBy: old.enteredBy },
-        reason,
-      },
-    });
-    return old;
+      details: { old: { time: old.time, direction: old.direction, reason: old.reason, enteredBy: old.enteredBy }, reason },
+    };
   });
 }

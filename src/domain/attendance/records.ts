@@ -11,7 +11,6 @@ import { dismissalStartOn, loadDismissalStarts, loadHolidays } from '../schools/
 import { dayKey, loadDayRecords, loadDays, type StoredDay } from './days.js';
 import { cellText, dayDetail, gridDates, type DetailRow, type Shown } from './rules.js';
 
-export { loadHolidays } from '../schools/school-calendar.js';
 
 export interface GridRow {
   date: string;
