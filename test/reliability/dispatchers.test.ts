@@ -17,10 +17,16 @@ describe('two processes draining the SMS outbox', () => {
       status: 'queued',
       next_attempt_at: new Date('2026-01-01T00:00:00Z'),
     }));
-    for (let i = 0; i < rows.length; i += 300) await knex('sms_outbox').insert(rows.slice(i, i + 300));
-
-    const env = { DATABASE_URL: inject('databaseUrl'), SMS_DISPATCHER: 'true', SMS_DISPATCH_INTERVAL_MS: '100' };
+    // Both processes are up before anything is queued, and a batch is small: a dispatcher drains 2,000+ SMS/s, so
+    // with the whole queue waiting at start-up the first process ready could send it all before the second polls.
+    const env = {
+      DATABASE_URL: inject('databaseUrl'),
+      SMS_DISPATCHER: 'true',
+      SMS_DISPATCH_INTERVAL_MS: '50',
+      SMS_DISPATCH_BATCH_SIZE: '10',
+    };
     const [a, b] = await Promise.all([startPortal(env), startPortal(env)]);
+    for (let i = 0; i < rows.length; i += 300) await knex('sms_outbox').insert(rows.slice(i, i + 300));
     const deadline = Date.now() + 120_000;
     for (;;) {
       const [{ n }] = (await knex('sms_outbox').whereIn('status', ['queued', 'sending']).count({ n: '*' })) as { n: number }[];
