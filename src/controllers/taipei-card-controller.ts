@@ -5,6 +5,7 @@
 import type { Request, Response } from 'express';
 import * as client from 'openid-client';
 import { z } from 'zod';
+import { stripControlChars } from '../domain/text.js';
 import type { AppDeps } from '../deps.js';
 import { depsOf } from '../deps.js';
 import {
@@ -120,7 +121,7 @@ export function taipeiCardHandlers(deps: AppDeps): TaipeiCardHandlers {
       throw new HttpError(400, FAILED);
     }
     if (!claims?.sub || !claims.iss) throw new HttpError(400, FAILED);
-    const displayName = name?.normalize('NFKC').replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 100) || undefined;
+    const displayName = (name && stripControlChars(name.normalize('NFKC')).slice(0, 100)) || undefined;
     const identityId = await upsertIdentity(knex, { issuer: claims.iss, subject: claims.sub, displayName, now });
 
     // A signed-in parent who asked to link (from 我的帳號).
