@@ -13,6 +13,7 @@ import {
 } from '../domain/announcements/announcements.js';
 import { bodyLines } from '../domain/announcements/rich-text.js';
 import { audit } from '../domain/audit.js';
+import { actorOf } from '../middleware/actor.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, fieldErrors, page, paramId, text } from '../validation.js';
@@ -89,7 +90,7 @@ export async function create(req: Request, res: Response): Promise<void> {
   const input = { title: parsed.data.title, body: parsed.data.body, pinned: parsed.data.pinned === '1' };
   const newId = await db.knex.transaction(async (trx) => {
     const annId = await createSchoolAnnouncement(trx, user, input, clock.now());
-    await audit(trx, req, { action: 'announcement.created', targetType: 'announcement', targetId: annId });
+    await audit(trx, actorOf(req), { action: 'announcement.created', targetType: 'announcement', targetId: annId });
     return annId;
   });
   setFlash(req, 'success', '公告已發布。');
@@ -116,7 +117,7 @@ export async function update(req: Request, res: Response): Promise<void> {
   const input = { title: parsed.data.title, body: parsed.data.body, pinned: parsed.data.pinned === '1' };
   const ok = await db.knex.transaction(async (trx) => {
     const done = await updateSchoolAnnouncement(trx, user, annId, input, clock.now());
-    if (done) await audit(trx, req, { action: 'announcement.updated', targetType: 'announcement', targetId: annId });
+    if (done) await audit(trx, actorOf(req), { action: 'announcement.updated', targetType: 'announcement', targetId: annId });
     return done;
   });
   if (!ok) throw new NotFoundError();
@@ -133,7 +134,7 @@ export async function withdraw(req: Request, res: Response): Promise<void> {
   if (!parsed.success) throw new NotFoundError();
   const ok = await db.knex.transaction(async (trx) => {
     const done = await withdrawSchoolAnnouncement(trx, user, annId, clock.now());
-    if (done) await audit(trx, req, { action: 'announcement.withdrawn', targetType: 'announcement', targetId: annId });
+    if (done) await audit(trx, actorOf(req), { action: 'announcement.withdrawn', targetType: 'announcement', targetId: annId });
     return done;
   });
   if (!ok) throw new NotFoundError();
