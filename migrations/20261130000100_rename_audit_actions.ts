@@ -16,6 +16,6 @@ export async function up(knex: Knex): Promise<void> {
   for (const [from, to] of RENAMES) await knex('audit_log').where('action', from).update({ action: to });
 }
 
-export async function down(knex: Knex): Promise<void> {
+export async function down(_knex: Knex): Promise<void> {
   // The old names cannot be told apart from the scripts' rows any more; the log stays as it is.
 }

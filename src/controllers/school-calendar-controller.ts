@@ -6,7 +6,6 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
-import { audit } from '../domain/audit.js';
 import { actorOf } from '../middleware/actor.js';
 import {
   addHolidayRange,
