@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { clearAccountLock } from '../accounts/lockout.js';
 import { issueOneTimePassword } from '../accounts/passwords.js';
 import { endSessionsOf } from '../accounts/sessions.js';
-import { postBureauAnnouncement } from '../announcements/announcements.js';
+import { AnnouncementError, postBureauAnnouncement } from '../announcements/announcements.js';
 import { addHolidayRange, CalendarError } from '../schools/school-calendar.js';
 import { daysBetween, isValidDate } from '../time.js';
 import { audit, SCRIPT_ACTOR, type AuditAction } from '../audit.js';
@@ -124,18 +124,12 @@ export async function postAnnouncement(
   knex: Knex,
   o: { title: string; body: string; pinned: boolean; now: Date; dryRun?: boolean },
 ): Promise<{ id: number | undefined; title: string }> {
-  const title = checkText('標題', o.title, 100);
-  const body = o.body.normalize('NFKC').replace(/\r\n?/g, '\n').trim();
-  // eslint-disable-next-line no-control-regex
-  if (body.length < 1 || body.length > 5000 || /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(body))
-    throw new AdminError('內容必填，最多 5000 個字');
-  if (o.dryRun) return { id: undefined, title };
-  let id = 0;
-  await knex.transaction(async (trx) => {
-    id = await postBureauAnnouncement(trx, { title, body, pinned: o.pinned }, o.now);
-    await auditAdmin(trx, 'announcement.created', { targetType: 'announcement', targetId: id, details: { bureau: true } });
-  });
-  return { id, title };
+  try {
+    return await postBureauAnnouncement(knex, SCRIPT_ACTOR, { title: o.title, body: o.body, pinned: o.pinned }, o.now, { dryRun: o.dryRun });
+  } catch (err) {
+    if (err instanceof AnnouncementError) throw new AdminError(err.message);
+    throw err;
+  }
 }
 
 export { auditAdmin };
