@@ -5,12 +5,9 @@
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { clearAccountLock } from '../domain/accounts/lockout.js';
 import { depsOf, userOf } from '../deps.js';
 import type { CurrentUser } from '../domain/accounts/current-user.js';
-import { issueOneTimePassword } from '../domain/accounts/passwords.js';
-import { endSessionsOf } from '../domain/accounts/sessions.js';
-import { audit } from '../domain/audit.js';
+import { resetAccountPassword } from '../domain/accounts/password-reset.js';
 import { actorOf } from '../middleware/actor.js';
 import { visibleClassIds, visibleStudentIds } from '../domain/scope.js';
 import { NotFoundError } from '../http-errors.js';
@@ -93,26 +90,12 @@ export async function reset(req: Request, res: Response): Promise<void> {
   if (!form.success) throw new NotFoundError();
   const target = await findResettable(knex, user, accountId);
 
-  const { password, hash } = await issueOneTimePassword();
-  const now = deps.clock.now();
-  await knex('accounts')
-    .where({ id: target.id })
-    .update({
-      password_hash: hash,
-      must_change_password: true,
-      password_changed_at: now,
-      updated_at: now,
-    });
-  const { wasLocked } = await clearAccountLock(knex, { id: target.id, role: 'parent', schoolId: target.school_id, login: target.login }, now);
-  if (wasLocked)
-    await audit(knex, actorOf(req), { action: 'login.unlocked', targetType: 'account', targetId: target.id, details: { login: target.login, reason: 'password_reset' } });
-  const ended = await endSessionsOf(knex, target.id);
-  await audit(knex, actorOf(req), {
-    action: 'password.reset',
-    targetType: 'account',
-    targetId: target.id,
-    details: { login: target.login, sessionsEnded: ended },
-  });
+  const { password } = await resetAccountPassword(
+    knex,
+    actorOf(req),
+    { id: target.id, role: 'parent', schoolId: target.school_id, login: target.login },
+    deps.clock.now(),
+  );
   req.log.info({ event: 'password.reset', accountId: target.id }, 'parent password reset');
   req.session.shownOnce = { accountId: target.id, password };
   const back = form.data.classId !== undefined ? `?classId=${form.data.classId}` : '';

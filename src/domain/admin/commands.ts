@@ -3,9 +3,7 @@
  * in a dry run, what it would do) so the script can report it. Every change is audited with no actor account.
  */
 import type { Knex } from 'knex';
-import { clearAccountLock } from '../accounts/lockout.js';
-import { issueOneTimePassword } from '../accounts/passwords.js';
-import { endSessionsOf } from '../accounts/sessions.js';
+import { resetAccountPassword } from '../accounts/password-reset.js';
 import { AnnouncementError, postBureauAnnouncement } from '../announcements/announcements.js';
 import { addHolidayRange, CalendarError } from '../schools/school-calendar.js';
 import { daysBetween, isValidDate } from '../time.js';
@@ -70,22 +68,9 @@ export async function resetPassword(
   if (!account) throw new AdminError(`找不到帳號 ${login}（${o.role}）`);
   if (account.disabled_at) throw new AdminError(`帳號 ${login} 已停用`);
   if (o.dryRun) return { accountId: account.id, displayName: account.display_name, password: undefined, sessionsEnded: 0 };
-  const { password, hash } = await issueOneTimePassword();
-  let ended = 0;
-  await knex.transaction(async (trx) => {
-    await trx('accounts').where({ id: account.id }).update({
-      password_hash: hash,
-      must_change_password: true,
-      password_changed_at: o.now,
-      updated_at: o.now,
-    });
-    const { wasLocked } = await clearAccountLock(trx, { id: account.id, role: o.role, schoolId: o.schoolId, login }, o.now);
-    if (wasLocked)
-      await auditAdmin(trx, 'login.unlocked', { schoolId: o.schoolId, targetType: 'account', targetId: account.id, details: { login, role: o.role, reason: 'password_reset' } });
-    ended = await endSessionsOf(trx, account.id);
-    await auditAdmin(trx, 'password.reset', { schoolId: o.schoolId, targetType: 'account', targetId: account.id, details: { login, role: o.role, sessionsEnded: ended } });
-  });
-  return { accountId: account.id, displayName: account.display_name, password, sessionsEnded: ended };
+  const target = { id: account.id as number, role: o.role, schoolId: o.schoolId, login };
+  const { password, sessionsEnded } = await resetAccountPassword(knex, SCRIPT_ACTOR, target, o.now);
+  return { accountId: account.id, displayName: account.display_name, password, sessionsEnded };
 }
 
 /** Thrown to roll a dry run back after the real checks have run. */
