@@ -48,3 +48,25 @@ export function visibleSchoolIds(user: CurrentUser): number[] {
 
 export const isStaff = (user: CurrentUser | undefined): boolean =>
   user?.role === 'teacher' || user?.role === 'school_admin';
+
+/** A class as the class pickers show it. */
+export interface ClassRef {
+  id: number;
+  name: string;
+  code: string;
+  schoolYear: number;
+}
+
+/**
+ * "My classes": the classes this staff member may see (a teacher's own, an admin's whole school), newest school
+ * year first, then by code — the one list every class picker and default class uses. A parent has none.
+ */
+export async function myClasses(knex: Knex, user: CurrentUser): Promise<ClassRef[]> {
+  if (user.role === 'parent') return [];
+  const rows: { id: number; name: string; code: string; school_year: number }[] = await knex('classes as c')
+    .whereIn('c.id', visibleClassIds(knex, user))
+    .where('c.school_id', user.schoolId)
+    .orderBy([{ column: 'c.school_year', order: 'desc' }, 'c.code'])
+    .select('c.id', 'c.name', 'c.code', 'c.school_year');
+  return rows.map((r) => ({ id: r.id, name: r.name, code: r.code, schoolYear: r.school_year }));
+}

@@ -24,13 +24,6 @@ export type SendResult =
   | { ok: true; messageId: number; recipients: number; students: number }
   | { ok: false; reason: 'not_found' | 'rate_limited' | 'no_recipients' | 'too_long' | 'empty' };
 
-export async function classesForSending(knex: Knex, user: CurrentUser) {
-  return (await knex('classes as c')
-    .whereIn('c.id', visibleClassIds(knex, user))
-    .orderBy([{ column: 'c.school_year', order: 'desc' }, 'c.code'])
-    .select('c.id', 'c.code', 'c.name', 'c.school_year')) as { id: number; code: string; name: string; school_year: number }[];
-}
-
 /** Students of one class in scope, with how many verified phones each has (the sender sees who will get it). */
 export async function studentsOfClass(knex: Knex, user: CurrentUser, classId: number) {
   return (await knex('students as st')
