@@ -156,9 +156,9 @@ describe.each([
     expect(approved).toContain(`已核准，${tomorrow} 生效`);
     expect(approved).toContain(`退費 NT$${refund}`);
     await shot(parent, 'cancellations-approved');
-    // Still sending today: the order list shows the approved state with its date, not yet 已註銷.
+    // Still sending today: the order list shows the approved cancellation with the day it stops, not yet 已註銷.
     await go(parent, smsNav(parent).getByRole('link', { name: '到離校簡訊訂購服務' }));
-    expect(await row(parent, '王小明').innerText()).toContain(`已核准，${tomorrow} 生效`);
+    expect(await row(parent, '王小明').innerText()).toContain(`註銷已核准，${tomorrow} 起停止`);
 
     // The next morning.
     portal.clock.set(new Date(portal.clock.now().getTime() + 24 * 60 * 60 * 1000));
