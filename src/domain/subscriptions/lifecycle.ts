@@ -236,6 +236,16 @@ export function cancellationLabel(r: { status: RequestStatus; effective_on: stri
   }
 }
 
+/**
+ * What the parent's 首頁 says of a decision: `訂購申請已核准，D 生效`, `註銷申請已核准，D 起停止` (the refund is
+ * said beside it, as stored on the cancellation), `訂購申請已退回` / `註銷申請已退回` (the reason beside it).
+ */
+export function decisionLabel(kind: RequestKind, status: 'approved' | 'rejected', effectiveOn: string | null): string {
+  if (status === 'rejected') return `${REQUEST_KIND_LABELS[kind]}${STATE_LABELS.rejected}`;
+  if (!effectiveOn) return `${REQUEST_KIND_LABELS[kind]}${STATE_LABELS.approved}`;
+  return kind === 'order' ? `${REQUEST_KIND_LABELS.order}${approvedLabel(effectiveOn)}` : `${REQUEST_KIND_LABELS.cancellation}已核准，${effectiveOn} 起停止`;
+}
+
 /** A rejection with the teacher's reason, as both lists show it: `已退回（原因）`. */
 export function rejectedLabel(reason: string | null): string {
   return reason ? `${STATE_LABELS.rejected}（${reason}）` : STATE_LABELS.rejected;

@@ -12,6 +12,7 @@ import { HttpError, NotFoundError } from '../../http-errors.js';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { audit } from '../audit.js';
 import { visibleStudentIds } from '../scope.js';
+import { recordDecisionNotices } from './decision-notices.js';
 import {
   ALLOWED_ROLES,
   MESSAGES,
@@ -300,6 +301,7 @@ export class SubscriptionService {
           'r.status as request_status',
           'r.subscription_id',
           's.status',
+          's.student_id',
           's.arrival',
           's.departure',
           'p.starts_on',
@@ -345,6 +347,8 @@ export class SubscriptionService {
         to: d.to,
         reason: event === 'reject' ? (reason ?? '').trim() : null,
       });
+      // Parents are told of a decision (首頁) until they dismiss it; their own 取消 needs no notice.
+      if (event !== 'withdraw') await recordDecisionNotices(trx, requestId, row.student_id as number, now);
       return { kind: row.kind, to: d.to, effectiveOn, refund, subscriptionId: row.subscription_id as number };
     });
   }
