@@ -35,6 +35,7 @@ import {
   orderablePeriods,
 } from '../domain/subscriptions/subscription-service.js';
 import { orderListQuery, pageHref, parseQuery } from './subscriptions-filters.js';
+import { studentsWithoutVerifiedPhone } from '../domain/phones/phone-service.js';
 
 export const NOTICES = {
   'pending-review': {
@@ -146,7 +147,9 @@ async function orderChoices(req: Request) {
   const periods = [...bySchool.entries()].flatMap(([schoolId, ps]) =>
     ps.map((p) => ({ ...p, schoolName: user.children.find((c) => c.schoolId === schoolId)?.schoolName ?? '' })),
   );
-  return { students: user.children, periods, multiSchool: bySchool.size > 1 };
+  // Warn before ordering for a child whose SMS could not arrive: no verified phone yet.
+  const unverified = await studentsWithoutVerifiedPhone(db.knex, user, user.children.map((c) => c.id));
+  return { students: user.children, periods, multiSchool: bySchool.size > 1, withoutPhone: user.children.filter((c) => unverified.has(c.id)) };
 }
 
 function renderOrderForm(

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleSchoolIds, visibleStudentIds } from '../scope.js';
+import { hasVerifiedPhoneSql } from '../phones/phone-service.js';
 import {
   cancellationLabel,
   canCancel,
@@ -273,6 +274,8 @@ export async function listCancellations(
 export interface ReviewRow extends Omit<CancellationRow, 'label'> {
   kind: 'order' | 'cancellation';
   class_id: number;
+  /** No verified phone: an order's SMS could never arrive (審核 marks it 尚無已驗證手機). */
+  has_verified_phone: boolean;
 }
 
 /** 審核: pending orders and cancellations of the teacher's classes / the admin's school. */
@@ -296,6 +299,7 @@ export async function listPendingReviews(
       'r.status as request_status',
       'r.requested_by_name',
       'r.requested_on',
+      hasVerifiedPhoneSql(knex, 'st.id').wrap('', ' as has_verified_phone'),
     ])
     .orderBy('r.id')
     .limit(PAGE_SIZE)
