@@ -8,7 +8,18 @@ import { depsOf, userOf } from '../deps.js';
 import { HttpError, NotFoundError, statusOf } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, fieldErrors, id, paramId } from '../validation.js';
-import { feeOf, itemsLabel, ITEM_LABELS } from '../domain/subscriptions/lifecycle.js';
+import {
+  REQUEST_KIND_LABELS,
+  REQUEST_STATUS_LABELS,
+  SUBSCRIPTION_STATUS_LABELS,
+  approvalEffectiveDate,
+  approvalLabel,
+  effectiveDateFor,
+  feeOf,
+  itemsLabel,
+  ITEM_LABELS,
+  transitionLabel,
+} from '../domain/subscriptions/lifecycle.js';
 import {
   APPLICANT_OPTIONS,
   ORDER_STATUS_OPTIONS,
@@ -24,6 +35,7 @@ import {
   orderablePeriods,
 } from '../domain/subscriptions/subscription-service.js';
 import { orderListQuery, pageHref, parseQuery } from './subscriptions-filters.js';
+import { studentsWithoutVerifiedPhone } from '../domain/phones/phone-service.js';
 
 export const NOTICES = {
   'pending-review': {
@@ -33,6 +45,11 @@ export const NOTICES = {
   'order-pending': {
     title: '訂購審核中!',
     text: '簡訊訂購申請/註銷申請需經過學校老師審核，審核後隔日生效，請提醒學校老師審核，以確保訂購申請/註銷申請生效',
+  },
+  // An order for a period that has not started: it takes effect on the period's first day, not the next day.
+  'order-pending-next': {
+    title: '訂購審核中!',
+    text: '簡訊訂購申請需經過學校老師審核，此簡訊服務期間尚未開始，核准後於該期第一天生效，請提醒學校老師審核，以確保訂購申請生效',
   },
 } as const;
 
@@ -130,7 +147,9 @@ async function orderChoices(req: Request) {
   const periods = [...bySchool.entries()].flatMap(([schoolId, ps]) =>
     ps.map((p) => ({ ...p, schoolName: user.children.find((c) => c.schoolId === schoolId)?.schoolName ?? '' })),
   );
-  return { students: user.children, periods, multiSchool: bySchool.size > 1 };
+  // Warn before ordering for a child whose SMS could not arrive: no verified phone yet.
+  const unverified = await studentsWithoutVerifiedPhone(db.knex, user, user.children.map((c) => c.id));
+  return { students: user.children, periods, multiSchool: bySchool.size > 1, withoutPhone: user.children.filter((c) => unverified.has(c.id)) };
 }
 
 function renderOrderForm(
@@ -140,7 +159,7 @@ function renderOrderForm(
   choices: Awaited<ReturnType<typeof orderChoices>>,
   values: { studentId?: number | undefined; periodId?: number | undefined; arrival: boolean; departure: boolean },
   errors: Record<string, string>,
-  preview?: { fee: number; studentName: string; periodName: string; items: string },
+  preview?: { fee: number; studentName: string; periodName: string; items: string; firstDay: string | undefined },
 ): void {
   res.status(status).render('sms/new', {
     title: '新增申請',
@@ -188,8 +207,11 @@ export async function create(req: Request, res: Response, next: NextFunction): P
   if (Object.keys(errors).length > 0 || !student || !period) return renderOrderForm(req, res, 422, choices, values, errors);
   const fee = feeOf({ ...values, arrival_fee: period.arrival_fee, departure_fee: period.departure_fee });
   const items = itemsLabel(values);
+  // A period that has not started: approved any day before it, the order takes effect on its first day.
+  const today = depsOf(req).clock.today();
+  const firstDay = approvalEffectiveDate('order', today, period) !== effectiveDateFor(today) ? period.starts_on : undefined;
   if (v.intent !== 'submit') {
-    return renderOrderForm(req, res, 200, choices, values, {}, { fee, studentName: student.name, periodName: period.name, items });
+    return renderOrderForm(req, res, 200, choices, values, {}, { fee, studentName: student.name, periodName: period.name, items, firstDay });
   }
   try {
     await serviceOf(req).order(user, { studentId: student.id, periodId: period.id, arrival: values.arrival, departure: values.departure });
@@ -198,8 +220,12 @@ export async function create(req: Request, res: Response, next: NextFunction): P
     if (err instanceof TransitionError) return renderOrderForm(req, res, statusOf(err), choices, values, { _form: err.message });
     return next(err);
   }
-  setFlash(req, 'success', `已送出新增申請：${student.name} ${period.name} ${items}，費用合計 NT$${fee.toLocaleString('en-US')}。`);
-  res.redirect(303, '/sms/subscriptions?notice=order-pending');
+  setFlash(
+    req,
+    'success',
+    `已送出新增申請：${student.name} ${period.name} ${items}，費用合計 NT$${fee.toLocaleString('en-US')}。${firstDay ? `核准後於 ${firstDay} 生效。` : ''}`,
+  );
+  res.redirect(303, `/sms/subscriptions?notice=${firstDay ? 'order-pending-next' : 'order-pending'}`);
 }
 
 /** GET /sms/subscriptions/:id/cancellation/new — 註銷 asks first (works without JavaScript). */
@@ -226,15 +252,6 @@ export async function cancel(req: Request, res: Response, next: NextFunction): P
 }
 
 const EVENT_LABELS: Record<string, string> = { order: '新增申請', approve: '核准', reject: '退回', cancel: '註銷', withdraw: '取消' };
-const STATUS_LABELS: Record<string, string> = {
-  pending: '審核中',
-  active: '生效',
-  cancel_pending: '註銷審核中',
-  cancelled: '已註銷',
-  rejected: '已退回',
-  withdrawn: '已取消',
-};
-const REQUEST_STATUS_LABELS: Record<string, string> = { pending: '審核中', approved: '已核准', rejected: '已退回', withdrawn: '已取消' };
 
 /** GET /sms/subscriptions/:id/history — every request and transition of one subscription. */
 export async function history(req: Request, res: Response): Promise<void> {
@@ -249,7 +266,10 @@ export async function history(req: Request, res: Response): Promise<void> {
     events: h.events,
     itemsLabel,
     EVENT_LABELS,
-    STATUS_LABELS,
+    SUBSCRIPTION_STATUS_LABELS,
     REQUEST_STATUS_LABELS,
+    REQUEST_KIND_LABELS,
+    transitionLabel,
+    approvalLabel,
   });
 }

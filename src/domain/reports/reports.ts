@@ -5,7 +5,7 @@
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleSchoolIds, visibleStudentIds } from '../scope.js';
-import { reportState, type SubscriptionStatus } from '../subscriptions/lifecycle.js';
+import { reportState, STATE_LABELS, type SubscriptionStatus } from '../subscriptions/lifecycle.js';
 import { addDays, daysBetween, isWeekend, schoolYearOf, startOfTaipeiDay, weekdayName, weekdayOf } from '../time.js';
 import type { ChartSpec } from './chart.js';
 import { csvDocument } from '../csv.js';
@@ -31,15 +31,10 @@ export interface Range {
   to: string;
 }
 
-export const SUBSCRIPTION_STATES: [string, string][] = [
-  ['active', '生效'],
-  ['pending', '審核中'],
-  ['cancel_pending', '註銷審核中'],
-  ['cancelled', '已註銷'],
-  ['rejected', '已退回'],
-  ['withdrawn', '已取消'],
-  ['expired', '已到期'],
-];
+/** The columns of 各班訂購狀態, in the words of the order list (lifecycle.STATE_LABELS). */
+export const SUBSCRIPTION_STATES: [string, string][] = (
+  ['active', 'pending', 'cancel_pending', 'cancelled', 'rejected', 'withdrawn', 'expired'] as const
+).map((k) => [k, STATE_LABELS[k]]);
 
 /** The classes a report lists: those of the scope that have students (classes of past years emptied by an import drop out). */
 async function scopeClasses(knex: Knex, user: CurrentUser) {
