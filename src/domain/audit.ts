@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = [
   'attendance.manual_entry_deleted',
   'card.issued',
   'card.retired',
+  'decision_notice.dismissed',
   'dismissal_times.set',
   'holiday.added',
   'holiday.removed',

@@ -8,9 +8,8 @@
  * may see; anything else is "not found".
  */
 import type { Knex } from 'knex';
-import type { Request } from 'express';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { audit } from '../audit.js';
+import { audit, type Actor } from '../audit.js';
 import { visibleStudentIds } from '../scope.js';
 import type { RequestKind } from './lifecycle.js';
 
@@ -107,7 +106,7 @@ export async function dismissDecisionNotices(
   user: CurrentUser,
   target: { noticeId: number } | { upToId: number },
   now: Date,
-  req?: Request,
+  actor: Actor,
 ): Promise<number | 'not_found'> {
   if (user.role !== 'parent') return 'not_found';
   return knex.transaction(async (trx) => {
@@ -126,7 +125,7 @@ export async function dismissDecisionNotices(
     else q.where('id', '<=', target.upToId);
     const ids = (await q.update({ dismissed_at: now, dismissed_by_account_id: user.accountId }).returning('id')).map((r: { id: number }) => r.id);
     if (ids.length > 0)
-      await audit(trx, req, {
+      await audit(trx, actor, {
         action: 'decision_notice.dismissed',
         actorAccountId: user.accountId,
         schoolId: user.schoolId,
