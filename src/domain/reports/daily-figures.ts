@@ -169,59 +169,45 @@ export interface RebuildScope {
  * Recount the figures from the raw rows (outbox rows, stored days) and replace them, in one transaction that
  * holds writers off the figure tables meanwhile (EXCLUSIVE mode: pages still read them). A writer that changed
  * raw rows but had not counted them yet waits and counts them after: its rows were not in the recount.
- * Returns the figure rows written.
+ * One school per statement (its rows through the (school_id, …) indexes), so no statement grows with the city
+ * and each stays within the statement timeout. Returns the figure rows written.
  */
-export async function rebuildFigures(knex: Knex, scope: RebuildScope = {}): Promise<{ smsRows: number; attendanceRows: number }> {
+export async function rebuildFigures(knex: Knex, scope: RebuildScope = {}): Promise<{ schools: number; smsRows: number; attendanceRows: number }> {
   if ((scope.from === undefined) !== (scope.to === undefined)) throw new Error('rebuildFigures: from and to go together');
   return knex.transaction(async (trx) => {
     await trx.raw('lock table daily_attendance_figures, daily_sms_figures in exclusive mode');
-    const schools = scope.schoolIds ? [...scope.schoolIds] : undefined;
-    const figureScope = (q: Knex.QueryBuilder) => {
-      if (schools) q.whereIn('school_id', schools);
-      if (scope.from !== undefined) q.whereBetween('day', [scope.from, scope.to!]);
-      return q;
-    };
-    await figureScope(trx('daily_sms_figures')).delete();
-    await figureScope(trx('daily_attendance_figures')).delete();
-
-    const where: string[] = ['student_id is not null', 'school_id is not null'];
-    const bindings: unknown[] = [];
-    if (schools) {
-      where.push('school_id = any(?::int[])');
-      bindings.push(schools);
+    const schools = scope.schoolIds ? [...new Set(scope.schoolIds)].sort((a, b) => a - b) : ((await trx('schools').orderBy('id').pluck('id')) as number[]);
+    const out = { schools: schools.length, smsRows: 0, attendanceRows: 0 };
+    const days = scope.from === undefined ? undefined : { from: scope.from, to: scope.to! };
+    for (const schoolId of schools) {
+      const figures = (table: string) => {
+        const q = trx(table).where('school_id', schoolId);
+        return days ? q.whereBetween('day', [days.from, days.to]) : q;
+      };
+      await figures('daily_sms_figures').delete();
+      await figures('daily_attendance_figures').delete();
+      const sms = await trx.raw(
+        `insert into daily_sms_figures (school_id, day, queued, sent, delivered, failed)
+         select school_id, ${TAIPEI_DAY},
+                count(*) filter (where status in ('queued', 'sending')), count(*) filter (where status = 'sent'),
+                count(*) filter (where status = 'delivered'), count(*) filter (where status = 'failed')
+           from sms_outbox
+          where school_id = ? and student_id is not null ${days ? 'and created_at >= ? and created_at < ?' : ''}
+          group by 1, 2`,
+        days ? [schoolId, startOfTaipeiDay(days.from), startOfTaipeiDay(addDays(days.to, 1))] : [schoolId],
+      );
+      const att = await trx.raw(
+        `insert into daily_attendance_figures (school_id, day, recorded, arrived, departed)
+         select school_id, day, count(*), count(arrival_time), count(departure_time)
+           from attendance_days
+          where school_id = ? ${days ? 'and day between ? and ?' : ''}
+          group by 1, 2`,
+        days ? [schoolId, days.from, days.to] : [schoolId],
+      );
+      out.smsRows += (sms as { rowCount?: number }).rowCount ?? 0;
+      out.attendanceRows += (att as { rowCount?: number }).rowCount ?? 0;
     }
-    if (scope.from !== undefined) {
-      where.push('created_at >= ? and created_at < ?');
-      bindings.push(startOfTaipeiDay(scope.from), startOfTaipeiDay(addDays(scope.to!, 1)));
-    }
-    const sms = await trx.raw(
-      `insert into daily_sms_figures (school_id, day, queued, sent, delivered, failed)
-       select school_id, ${TAIPEI_DAY},
-              count(*) filter (where status in ('queued', 'sending')), count(*) filter (where status = 'sent'),
-              count(*) filter (where status = 'delivered'), count(*) filter (where status = 'failed')
-         from sms_outbox where ${where.join(' and ')}
-        group by 1, 2`,
-      bindings as Knex.RawBinding[],
-    );
-
-    const dayWhere: string[] = ['true'];
-    const dayBindings: unknown[] = [];
-    if (schools) {
-      dayWhere.push('school_id = any(?::int[])');
-      dayBindings.push(schools);
-    }
-    if (scope.from !== undefined) {
-      dayWhere.push('day between ? and ?');
-      dayBindings.push(scope.from, scope.to);
-    }
-    const days = await trx.raw(
-      `insert into daily_attendance_figures (school_id, day, recorded, arrived, departed)
-       select school_id, day, count(*), count(arrival_time), count(departure_time)
-         from attendance_days where ${dayWhere.join(' and ')}
-        group by 1, 2`,
-      dayBindings as Knex.RawBinding[],
-    );
-    return { smsRows: (sms as { rowCount: number }).rowCount ?? 0, attendanceRows: (days as { rowCount: number }).rowCount ?? 0 };
+    return out;
   });
 }
 
