@@ -211,28 +211,34 @@ export async function rebuildFigures(knex: Knex, scope: RebuildScope = {}): Prom
   });
 }
 
-/** Figure rows that differ from a recount of the raw rows (for a check after a rebuild, or in tests). */
-export async function figureDrift(knex: Db, schoolIds: readonly number[]): Promise<{ sms: number; attendance: number }> {
-  const ids = [...schoolIds];
+/**
+ * The days of one school whose figures differ from a recount of its raw rows (optionally only days from `from`
+ * to `to`): what a rebuild would correct. A figure row of zeros and no row at all are the same.
+ */
+export async function figureDrift(knex: Db, schoolId: number, days?: { from: string; to: string }): Promise<{ sms: number; attendance: number }> {
+  const smsDays = days ? 'and created_at >= ? and created_at < ?' : '';
+  const smsBindings = days ? [startOfTaipeiDay(days.from), startOfTaipeiDay(addDays(days.to, 1))] : [];
+  const figureDays = days ? 'and day between ? and ?' : '';
+  const figureBindings = days ? [days.from, days.to] : [];
   const sms = await knex.raw<{ rows: { n: number }[] }>(
     `with recount as (
-       select school_id, ${TAIPEI_DAY} as day,
+       select ${TAIPEI_DAY} as day,
               count(*) filter (where status in ('queued', 'sending'))::int as queued, count(*) filter (where status = 'sent')::int as sent,
               count(*) filter (where status = 'delivered')::int as delivered, count(*) filter (where status = 'failed')::int as failed
-         from sms_outbox where student_id is not null and school_id = any(?::int[]) group by 1, 2),
-     stored as (select school_id, day, queued, sent, delivered, failed from daily_sms_figures
-                 where school_id = any(?::int[]) and (queued, sent, delivered, failed) <> (0, 0, 0, 0))
-     select count(*)::int as n from ((table recount except table stored) union all (table stored except table recount)) d`,
-    [ids, ids],
+         from sms_outbox where school_id = ? and student_id is not null ${smsDays} group by 1),
+     stored as (select day, queued, sent, delivered, failed from daily_sms_figures
+                 where school_id = ? ${figureDays} and (queued, sent, delivered, failed) <> (0, 0, 0, 0))
+     select count(distinct day)::int as n from ((table recount except table stored) union all (table stored except table recount)) d`,
+    [schoolId, ...smsBindings, schoolId, ...figureBindings] as Knex.RawBinding[],
   );
   const att = await knex.raw<{ rows: { n: number }[] }>(
     `with recount as (
-       select school_id, day, count(*)::int as recorded, count(arrival_time)::int as arrived, count(departure_time)::int as departed
-         from attendance_days where school_id = any(?::int[]) group by 1, 2),
-     stored as (select school_id, day, recorded, arrived, departed from daily_attendance_figures
-                 where school_id = any(?::int[]) and (recorded, arrived, departed) <> (0, 0, 0))
-     select count(*)::int as n from ((table recount except table stored) union all (table stored except table recount)) d`,
-    [ids, ids],
+       select day, count(*)::int as recorded, count(arrival_time)::int as arrived, count(departure_time)::int as departed
+         from attendance_days where school_id = ? ${figureDays} group by 1),
+     stored as (select day, recorded, arrived, departed from daily_attendance_figures
+                 where school_id = ? ${figureDays} and (recorded, arrived, departed) <> (0, 0, 0))
+     select count(distinct day)::int as n from ((table recount except table stored) union all (table stored except table recount)) d`,
+    [schoolId, ...figureBindings, schoolId, ...figureBindings] as Knex.RawBinding[],
   );
   return { sms: sms.rows[0]?.n ?? 0, attendance: att.rows[0]?.n ?? 0 };
 }
