@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
 import { signedIn, useTestApp } from '../support/app.js';
 import { testDb } from '../support/db.js';
-import { createStudent } from '../support/factories.js';
+import { createStudent, createSubscription } from '../support/factories.js';
 import { createCard, createHoliday, createReaderToken } from '../support/attendance-factories.js';
 import { createPhone } from '../support/content-factories.js';
 import { smsWorld, userFor } from '../support/subscriptions-factories.js';
@@ -221,6 +221,55 @@ describe('daily figures kept by the writers', () => {
     await figuresMigration.down(knex());
     await figuresMigration.up(knex());
     expect(await storedFigures()).toEqual(live);
+  });
+});
+
+describe('daily figures under concurrency', () => {
+  it('concurrent reader batches of two schools and two dispatchers: no deadlock, nothing lost', async () => {
+    const schools = [await smsWorld(knex()), await smsWorld(knex())];
+    const tokens: string[][] = [];
+    const cards: string[][] = [];
+    for (const [k, w] of schools.entries()) {
+      const uids: string[] = [];
+      for (let i = 0; i < 24; i++) {
+        const st = await createStudent(knex(), w.class402, { name: `學生${i}`, studentNumber: `1139${k}${String(i).padStart(3, '0')}`, seat: 10 + i });
+        await createSubscription(knex(), st, w.periodId, {});
+        await createPhone(knex(), st, `09${k}${String(1000000 + i).slice(1)}1`.slice(0, 10));
+        const uid = `C${k}X${i}`;
+        await createCard(knex(), st, { uid });
+        uids.push(uid);
+      }
+      cards.push(uids);
+      tokens.push([(await createReaderToken(knex(), w.schoolId, '正門')).token, (await createReaderToken(knex(), w.schoolId, '側門')).token]);
+    }
+    at('2026-11-23T08:06:00Z'); // Monday 16:06: the arrivals (07:40) are late (no SMS), the departures are not
+    const gateway = new Gateway();
+    const dispatchers = [0, 1].map(() => new SmsDispatcher({ knex: knex(), clock, provider: gateway, maxAttempts: 3, batchSize: 5 }));
+    // Each reader posts 3 batches: every student of its half taps in the morning (a late upload) and at 16:05,
+    // and some tap twice; both readers of a school post the overlapping double taps at once.
+    const posts: Promise<unknown>[] = [];
+    for (const [k, uids] of cards.entries())
+      for (const [r, token] of tokens[k]!.entries()) {
+        const mine = uids.filter((_, i) => i % 2 === r);
+        posts.push(
+          (async () => {
+            await post(token, mine.map((u) => swipe(`am-${u}`, u, '2026-11-23T07:40')));
+            await post(token, mine.map((u) => swipe(`pm-${u}`, u, '2026-11-23T16:05')));
+            await post(token, uids.slice(0, 6).map((u) => swipe(`again-${r}-${u}`, u, '2026-11-23T16:06')));
+          })(),
+        );
+      }
+    const drain = (async () => {
+      for (let i = 0; i < 30; i++) await Promise.all(dispatchers.map((d) => d.runOnce()));
+    })();
+    await Promise.all([...posts, drain]);
+    for (const d of dispatchers) while ((await d.runOnce()).claimed > 0);
+    for (const w of schools) {
+      expect(await figureDrift(knex(), w.schoolId)).toEqual({ sms: 0, attendance: 0 });
+      const f = await storedFigures(w.schoolId);
+      expect(f.attendance.map((r) => [r.day, r.recorded, r.arrived, r.departed])).toEqual([['2026-11-23', 24, 24, 24]]);
+      expect(f.sms.map((r) => [r.day, r.queued, r.sent])).toEqual([['2026-11-23', 0, 24]]);
+    }
   });
 });
 
