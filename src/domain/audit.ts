@@ -21,6 +21,7 @@ export const AUDIT_ACTIONS = [
   'card.retired',
   'decision_notice.dismissed',
   'dismissal_times.set',
+  'figures.rebuilt',
   'holiday.added',
   'holiday.removed',
   'login.failed',

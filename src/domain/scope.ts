@@ -24,6 +24,18 @@ export function visibleStudentIds(knex: Knex, user: CurrentUser): Knex.QueryBuil
   }
 }
 
+/**
+ * visibleStudentIds as a condition on a `students` row the query already joins (as `alias`): for the school
+ * office its own `school_id`, for a teacher that and the subquery, for a parent the subquery. The office's
+ * subquery (the school's students again) made the planner expect a handful of rows where there are thousands
+ * (issue 14); the row's own column it estimates truly.
+ */
+export function whereStudentVisible<Q extends Knex.QueryBuilder>(knex: Knex, q: Q, alias: string, user: CurrentUser): Q {
+  if (user.role !== 'parent') q.where(`${alias}.school_id`, user.schoolId);
+  if (user.role !== 'school_admin') q.whereIn(`${alias}.id`, visibleStudentIds(knex, user));
+  return q;
+}
+
 /** A subquery of the ids of the classes this staff member may see (none for a parent). */
 export function visibleClassIds(knex: Knex, user: CurrentUser): Knex.QueryBuilder {
   switch (user.role) {

@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
+import { countSmsChanges } from '../reports/daily-figures.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
 
 /** One SMS segment in Chinese (UCS-2) holds 70 characters. */
@@ -129,6 +130,11 @@ export async function sendMessage(
         details: JSON.stringify(details),
         at: now,
       });
+    // The school's daily SMS figures, in the message's transaction (its last statement).
+    await countSmsChanges(
+      trx,
+      recipients.map((r) => ({ schoolId: r.school_id, studentId: r.student_id, createdAt: now, from: null, to: 'queued' })),
+    );
     return { ok: true, messageId, recipients: recipients.length, students: new Set(recipients.map((r) => r.student_id)).size } as const;
   });
 }

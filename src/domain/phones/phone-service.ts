@@ -10,6 +10,7 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
+import { countSmsChanges } from '../reports/daily-figures.js';
 import { visibleStudentIds } from '../scope.js';
 import { normalisePhone } from './phone-number.js';
 
@@ -131,6 +132,7 @@ async function issueCode(trx: Knex.Transaction, c: PhoneContext, phone: { id: nu
     next_attempt_at: c.now,
     created_at: c.now,
   });
+  await countSmsChanges(trx, [{ schoolId: student?.school_id ?? null, studentId: phone.student_id, createdAt: c.now, from: null, to: 'queued' }]);
   return code;
 }
 
