@@ -46,5 +46,35 @@ export function visibleSchoolIds(user: CurrentUser): number[] {
   return [...new Set(user.children.map((c) => c.schoolId))];
 }
 
+/**
+ * The user's scope on a query of subscriptions (`alias`, default `s`): the subscriptions of the students this user
+ * may see, read through the (school_id, id) index. For a school office the school is the whole scope:
+ * subscriptions.school_id is always the student's school (a trigger fills it, and a student never changes school),
+ * so no semi-join on students is needed — the planner then estimates the school's rows from the index's
+ * statistics (a semi-join `student_id in (select id from students where school_id = ?)` it guesses at 6 rows, and
+ * plans loops over every school's periods for them).
+ */
+export function whereSubscriptionVisible(knex: Knex, q: Knex.QueryBuilder, user: CurrentUser, alias = 's'): Knex.QueryBuilder {
+  q.whereIn(`${alias}.school_id`, visibleSchoolIds(user));
+  if (user.role !== 'school_admin') q.whereIn(`${alias}.student_id`, visibleStudentIds(knex, user));
+  return q;
+}
+
+/**
+ * The user's scope on a query that reads `students` itself (`alias`, default `st`): the same students as
+ * visibleStudentIds, said on the row's own columns where the role allows — the office's school, the teacher's
+ * classes — so the planner sees one school's (or one class's) rows instead of a self-join it cannot estimate.
+ */
+export function whereStudentVisible(knex: Knex, q: Knex.QueryBuilder, user: CurrentUser, alias = 'st'): Knex.QueryBuilder {
+  switch (user.role) {
+    case 'school_admin':
+      return q.where(`${alias}.school_id`, user.schoolId);
+    case 'teacher':
+      return q.whereIn(`${alias}.class_id`, knex('class_teachers as vct').where('vct.account_id', user.accountId).select('vct.class_id'));
+    case 'parent':
+      return q.whereIn(`${alias}.id`, visibleStudentIds(knex, user));
+  }
+}
+
 export const isStaff = (user: CurrentUser | undefined): boolean =>
   user?.role === 'teacher' || user?.role === 'school_admin';
