@@ -102,6 +102,17 @@ function baseSubscriptions(knex: Knex, user: CurrentUser): Knex.QueryBuilder {
   return whereSubscriptionVisible(knex, q, user);
 }
 
+/**
+ * The requests (`r`) of the subscriptions `s` already in `q`, by kind or state: looked up subscription by
+ * subscription (LATERAL, fenced by OFFSET 0 so it is not flattened), so a school's list reads its own requests
+ * through (subscription_id, kind) and never hashes every school's requests of that kind or state.
+ */
+function requestsOf(q: Knex.QueryBuilder, where: { kind?: 'order' | 'cancellation'; status?: RequestStatus }): Knex.QueryBuilder {
+  const [column, value] = where.kind !== undefined ? ['kind', where.kind] : ['status', where.status!];
+  // (Knex leaves out an OFFSET 0, hence the SQL by hand; the column is one of two names, the value a binding.)
+  return q.joinRaw(`cross join lateral (select r0.* from review_requests r0 where r0.subscription_id = s.id and r0.${column} = ? offset 0) as r`, [value]);
+}
+
 /** The page's rows: the class and school names beside the scoped, filtered subscriptions. */
 const withNames = (q: Knex.QueryBuilder): Knex.QueryBuilder =>
   q.join('classes as c', 'c.id', 'st.class_id').join('schools as sc', 'sc.id', 'st.school_id');
@@ -148,21 +159,29 @@ function pageOf<T>(rows: T[], total: number, page: number): Page<T> {
 }
 
 /**
- * A list's total and its page in ONE round trip: `select total, page.* from (count) left join (page) on true`
- * (a page past the end still answers the total, on a row of nulls that is dropped). `page` is already scoped
- * (its ids come from `filtered`, which carries the scope), `orderBy` names its output columns.
+ * A list's total and its page in ONE round trip. `filtered` is the scoped, filtered query (counted); `ids` the
+ * page's ids from it (in the (school_id, id) index when only the school is asked); `row` one row by
+ * `page_id.id`, joined LATERAL so each of the 50 is a key look-up at any table size (never a hash over the
+ * city's rows). A page past the end still answers the total, on a row of nulls that is dropped. `orderBy`
+ * names the rows' output columns.
  */
-async function countAndPage<T>(knex: Knex, filtered: Knex.QueryBuilder, page: Knex.QueryBuilder, orderBy: string): Promise<{ total: number; rows: T[] }> {
+async function countAndPage<T>(
+  knex: Knex,
+  filtered: Knex.QueryBuilder,
+  ids: Knex.QueryBuilder,
+  row: Knex.QueryBuilder,
+  orderBy: string,
+): Promise<{ total: number; rows: T[] }> {
   const { rows } = await knex.raw<{ rows: (T & { list_total: string | number; list_row: boolean | null })[] }>(
-    `select t.list_total, pg.* from (?) as t left join (select true as list_row, x.* from (?) as x) as pg on true order by ${orderBy.replace(/^(\w+)/, 'pg.$1')}`,
-    [filtered.clone().count({ list_total: '*' }), page],
+    `select t.list_total, pg.* from (?) as t
+       left join (select true as list_row, x.* from (?) as page_id cross join lateral (?) as x) as pg on true
+     order by ${orderBy.replace(/^(\w+)/, 'pg.$1')}`,
+    [filtered.clone().count({ list_total: '*' }), ids, row],
   );
   const total = Number(rows[0]?.list_total ?? 0);
   return {
     total,
-    rows: rows
-      .filter((r) => r.list_row)
-      .map(({ list_total: _t, list_row: _r, ...row }) => row as unknown as T),
+    rows: rows.filter((r) => r.list_row).map(({ list_total: _t, list_row: _r, ...rest }) => rest as unknown as T),
   };
 }
 
@@ -210,13 +229,14 @@ export async function listSubscriptions(
   }
   // The page's ids in id order (found in the (school_id, id) index), then only their rows with the names.
   const ids = q.clone().select('s.id').orderBy('s.id').limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE);
-  const page = withNames(knex('subscriptions as s').join('students as st', 'st.id', 's.student_id').join('service_periods as p', 'p.id', 's.period_id'))
-    .whereIn('s.id', ids)
+  const row = withNames(knex('subscriptions as s').join('students as st', 'st.id', 's.student_id').join('service_periods as p', 'p.id', 's.period_id'))
+    .whereRaw('s.id = page_id.id')
+    .limit(1)
     .leftJoin('review_requests as r', function () {
       this.on('r.subscription_id', 's.id').andOnVal('r.status', 'pending');
     })
     .select([...ROW_COLUMNS, 'r.id as open_request_id', 'r.kind as open_request_kind']);
-  const { total, rows } = await countAndPage<SubscriptionRow>(knex, q, page, 'id');
+  const { total, rows } = await countAndPage<SubscriptionRow>(knex, q, ids, row, 'id');
   return pageOf(
     rows.map((r: SubscriptionRow) => ({
       ...r,
@@ -247,17 +267,18 @@ export async function listCancellations(
   user: CurrentUser,
   f: CommonFilters & { status?: CancellationStatusFilter | undefined },
 ): Promise<Page<CancellationRow>> {
-  const q = baseSubscriptions(knex, user).join('review_requests as r', 'r.subscription_id', 's.id').where('r.kind', 'cancellation');
+  const q = requestsOf(baseSubscriptions(knex, user), { kind: 'cancellation' });
   applyCommon(q, f);
   if (f.status) q.where('r.status', f.status);
   const ids = q.clone().select('r.id').orderBy('r.id', 'desc').limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE);
-  const page = withNames(
+  const row = withNames(
     knex('review_requests as r')
       .join('subscriptions as s', 's.id', 'r.subscription_id')
       .join('students as st', 'st.id', 's.student_id')
       .join('service_periods as p', 'p.id', 's.period_id'),
   )
-    .whereIn('r.id', ids)
+    .whereRaw('r.id = page_id.id')
+    .limit(1)
     .select([
       ...ROW_COLUMNS,
       'r.id as request_id',
@@ -269,7 +290,7 @@ export async function listCancellations(
       'r.refund_amount',
       'r.refund_paid_on',
     ]);
-  const { total, rows } = await countAndPage<CancellationRow>(knex, q, page, 'request_id desc');
+  const { total, rows } = await countAndPage<CancellationRow>(knex, q, ids, row, 'request_id desc');
   return pageOf(
     rows.map((r: CancellationRow) => ({
       ...r,
@@ -292,12 +313,18 @@ export async function listPendingReviews(
   user: CurrentUser,
   f: { classId?: number | undefined; kind?: 'order' | 'cancellation' | undefined; page: number },
 ): Promise<Page<ReviewRow>> {
-  const q = baseSubscriptions(knex, user).join('review_requests as r', 'r.subscription_id', 's.id').where('r.status', 'pending');
+  const q = requestsOf(baseSubscriptions(knex, user), { status: 'pending' });
   if (f.classId !== undefined) q.where('st.class_id', f.classId);
   if (f.kind) q.where('r.kind', f.kind);
-  const countRow = await q.clone().count<{ count: string | number }[]>('* as count').first();
-  const total = Number(countRow?.count ?? 0);
-  const rows = await withNames(q.clone())
+  const ids = q.clone().select('r.id').orderBy('r.id').limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE);
+  const row = withNames(
+    knex('review_requests as r')
+      .join('subscriptions as s', 's.id', 'r.subscription_id')
+      .join('students as st', 'st.id', 's.student_id')
+      .join('service_periods as p', 'p.id', 's.period_id'),
+  )
+    .whereRaw('r.id = page_id.id')
+    .limit(1)
     .select([
       ...ROW_COLUMNS,
       'st.class_id',
@@ -306,10 +333,8 @@ export async function listPendingReviews(
       'r.status as request_status',
       'r.requested_by_name',
       'r.requested_on',
-    ])
-    .orderBy('r.id')
-    .limit(PAGE_SIZE)
-    .offset((f.page - 1) * PAGE_SIZE);
+    ]);
+  const { total, rows } = await countAndPage<ReviewRow>(knex, q, ids, row, 'request_id');
   return pageOf(
     rows.map((r: ReviewRow) => ({ ...r, fee: feeOf(r) })),
     total,
@@ -320,8 +345,8 @@ export async function listPendingReviews(
 /** How many requests wait for this staff member (the badge in the menu). */
 export async function pendingReviewCount(knex: Knex, user: CurrentUser): Promise<number> {
   if (user.role === 'parent') return 0;
-  const q = knex('review_requests as r').join('subscriptions as s', 's.id', 'r.subscription_id').where('r.status', 'pending');
-  const row = await whereSubscriptionVisible(knex, q, user).count<{ count: string | number }[]>('* as count').first();
+  const q = requestsOf(whereSubscriptionVisible(knex, knex('subscriptions as s'), user), { status: 'pending' });
+  const row = await q.count<{ count: string | number }[]>('* as count').first();
   return Number(row?.count ?? 0);
 }
 
