@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { depsOf, userOf } from '../deps.js';
-import { classSummaries, studentGrid, visibleStudent } from '../domain/attendance/records.js';
+import { classSummaries, studentGrid } from '../domain/attendance/records.js';
 import { homeExtras } from '../domain/announcements/home-extras.js';
 import { addDays } from '../domain/time.js';
 import { listDecisionNotices } from '../domain/subscriptions/decision-notices.js';
@@ -21,12 +21,14 @@ export async function index(req: Request, res: Response): Promise<void> {
   // H6: latest announcements; for staff, pending reviews and today's SMS — read alongside the page's own data.
   const extrasLoad = homeExtras(db.knex, user, clock.now(), today);
   if (user.role === 'parent') {
-    const [extras, child, decisionNotices] = await Promise.all([
+    // The current child was loaded with the user this request, through the parent's own links (the same scope
+    // as visibleStudentIds): no second look-up.
+    const child = user.currentChild;
+    const [extras, rows, decisionNotices] = await Promise.all([
       extrasLoad,
-      user.currentChild ? visibleStudent(db.knex, user, user.currentChild.id) : undefined,
+      child ? studentGrid(db.knex, child, from, today) : [],
       listDecisionNotices(db.knex, user),
     ]);
-    const rows = child ? await studentGrid(db.knex, child, from, today) : [];
     res.render('home/index', {
       title: '首頁',
       attendance: { hasChild: child !== undefined, rows, from, to: today },
