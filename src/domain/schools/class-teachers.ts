@@ -15,22 +15,25 @@ export const CLASS_TEACHER_LABELS: Record<ClassTeacherRole, string> = { homeroom
 export const NO_TEACHER_WARNING = '此班級尚無導師';
 export const ACCOUNT_STATE_LABELS = { active: '使用中', disabled: '已停用' } as const;
 
-/** A subquery of the ids of classes that have at least one active (not disabled) teacher. */
-export function classesWithActiveTeacher(knex: Db): Knex.QueryBuilder {
-  return knex('class_teachers as act')
-    .join('accounts as aca', 'aca.id', 'act.account_id')
-    .whereNull('aca.disabled_at')
-    .select('act.class_id');
+/**
+ * Of these classes, the ids of those with at least one active (not disabled) teacher. Read by class id through
+ * class_teachers' primary key and the accounts' (a list of ids, never the city's whole tables).
+ */
+async function classIdsWithActiveTeacher(knex: Db, classIds: readonly number[]): Promise<Set<number>> {
+  if (classIds.length === 0) return new Set();
+  // Two lookups by id (a join lets the planner walk the whole accounts index when its statistics are thin).
+  const links = (await knex('class_teachers').whereIn('class_id', [...new Set(classIds)]).select('class_id', 'account_id')) as { class_id: number; account_id: number }[];
+  if (links.length === 0) return new Set();
+  const active = new Set(
+    (await knex('accounts').whereIn('id', [...new Set(links.map((l) => l.account_id))]).whereNull('disabled_at').pluck('id')) as number[],
+  );
+  return new Set(links.filter((l) => active.has(l.account_id)).map((l) => l.class_id));
 }
 
 /** Of these classes, the ids of those with no active teacher. */
 export async function classIdsWithoutTeacher(knex: Db, classIds: readonly number[]): Promise<Set<number>> {
-  if (classIds.length === 0) return new Set();
-  const ids = (await knex('classes as c')
-    .whereIn('c.id', [...new Set(classIds)])
-    .whereNotIn('c.id', classesWithActiveTeacher(knex))
-    .pluck('c.id')) as number[];
-  return new Set(ids);
+  const taught = await classIdsWithActiveTeacher(knex, classIds);
+  return new Set(classIds.filter((id) => !taught.has(id)));
 }
 
 export interface TeacherRow {
@@ -74,9 +77,10 @@ export async function teachersOfSchool(knex: Db, schoolId: number): Promise<Teac
 
 /** The school's classes of a school year that have no active teacher (for the teachers page). */
 export async function classesWithoutTeacher(knex: Db, schoolId: number, schoolYear: number): Promise<{ id: number; name: string; schoolYear: number }[]> {
-  return (await knex('classes as c')
+  const classes = (await knex('classes as c')
     .where({ 'c.school_id': schoolId, 'c.school_year': schoolYear })
-    .whereNotIn('c.id', classesWithActiveTeacher(knex))
-    .orderBy([{ column: 'c.school_year', order: 'desc' }, 'c.code'])
+    .orderBy('c.code')
     .select('c.id', 'c.name', 'c.school_year as schoolYear')) as { id: number; name: string; schoolYear: number }[];
+  const without = await classIdsWithoutTeacher(knex, classes.map((c) => c.id));
+  return classes.filter((c) => without.has(c.id));
 }

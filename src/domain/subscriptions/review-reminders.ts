@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { classesWithActiveTeacher, classIdsWithoutTeacher } from '../schools/class-teachers.js';
+import { classIdsWithoutTeacher } from '../schools/class-teachers.js';
 import { loadHolidays, schoolDaysAfter } from '../schools/school-calendar.js';
 import { visibleSchoolIds, visibleStudentIds } from '../scope.js';
 
@@ -145,18 +145,16 @@ export async function reviewReminders(knex: Knex, user: CurrentUser, today: stri
  */
 export async function waitingClassesWithoutTeacher(knex: Knex, user: CurrentUser): Promise<{ id: number; name: string }[]> {
   if (user.role !== 'school_admin') return [];
-  return (await knex('classes as c')
-    .where('c.school_id', user.schoolId)
-    .whereNotIn('c.id', classesWithActiveTeacher(knex))
-    .whereExists(
-      knex('review_requests as r')
-        .join('subscriptions as s', 's.id', 'r.subscription_id')
-        .join('students as st', 'st.id', 's.student_id')
-        .where('r.status', 'pending')
-        .where('s.school_id', user.schoolId)
-        .whereRaw('st.class_id = c.id')
-        .select(knex.raw('1')),
-    )
+  const waiting = (await knex('review_requests as r')
+    .join('subscriptions as s', 's.id', 'r.subscription_id')
+    .join('students as st', 'st.id', 's.student_id')
+    .join('classes as c', 'c.id', 'st.class_id')
+    .where('r.status', 'pending')
+    .whereIn('s.school_id', visibleSchoolIds(user))
+    .whereIn('s.student_id', visibleStudentIds(knex, user))
+    .groupBy('c.id', 'c.name', 'c.school_year', 'c.code')
     .orderBy(['c.school_year', 'c.code'])
     .select('c.id', 'c.name')) as { id: number; name: string }[];
+  const without = await classIdsWithoutTeacher(knex, waiting.map((c) => c.id));
+  return waiting.filter((c) => without.has(c.id));
 }
