@@ -4,6 +4,7 @@ import { classSummaries, studentGrid, visibleStudent } from '../domain/attendanc
 import { homeExtras } from '../domain/announcements/home-extras.js';
 import { addDays } from '../domain/time.js';
 import { REVIEW_OVERDUE_SCHOOL_DAYS, reviewReminders } from '../domain/subscriptions/review-reminders.js';
+import { NO_TEACHER_WARNING } from '../domain/schools/class-teachers.js';
 
 /** The 出勤統計 window: the 7 days ending today. */
 export const HOME_WINDOW_DAYS = 7;
@@ -35,7 +36,7 @@ export async function index(req: Request, res: Response): Promise<void> {
     return;
   }
   const [summaries, extras, reminders] = await Promise.all([classSummaries(db.knex, user, today), extrasLoad, reviewReminders(db.knex, user, today)]);
-  res.render('home/index', { title: '首頁', attendance: undefined, summaries, today, homeExtras: extras, reminders, overdueDays: REVIEW_OVERDUE_SCHOOL_DAYS });
+  res.render('home/index', { title: '首頁', attendance: undefined, summaries, today, homeExtras: extras, reminders, overdueDays: REVIEW_OVERDUE_SCHOOL_DAYS, noTeacherWarning: NO_TEACHER_WARNING });
 }
 
 /** GET /password-help — 忘記密碼 */

@@ -1,7 +1,7 @@
 /** 教師與班級: the school office reads its teachers (帳號, 姓名, 狀態) and the classes each teaches (read-only). */
 import type { Request, Response } from 'express';
 import { depsOf, userOf } from '../deps.js';
-import { ACCOUNT_STATE_LABELS, CLASS_TEACHER_LABELS, classesWithoutTeacher, teachersOfSchool } from '../domain/schools/class-teachers.js';
+import { ACCOUNT_STATE_LABELS, CLASS_TEACHER_LABELS, NO_TEACHER_WARNING, classesWithoutTeacher, teachersOfSchool } from '../domain/schools/class-teachers.js';
 import { schoolYearOf } from '../domain/time.js';
 
 /** GET /sms/teachers (school admins only: requireRole answers 404 to the others). */
@@ -17,5 +17,6 @@ export async function index(req: Request, res: Response): Promise<void> {
     schoolYear,
     roleLabels: CLASS_TEACHER_LABELS,
     stateLabels: ACCOUNT_STATE_LABELS,
+    noTeacherWarning: NO_TEACHER_WARNING,
   });
 }
