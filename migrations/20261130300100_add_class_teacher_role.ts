@@ -6,7 +6,9 @@ import type { Knex } from 'knex';
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`alter table class_teachers add column role text not null default 'homeroom'`);
-  await knex.raw(`alter table class_teachers add constraint class_teachers_role_check check (role in ('homeroom', 'deputy'))`);
+  await knex.raw(
+    `alter table class_teachers add constraint class_teachers_role_check check (role in ('homeroom', 'deputy'))`,
+  );
   await knex.raw('create unique index class_teachers_class_role on class_teachers (class_id, role)');
 }
 

@@ -55,7 +55,10 @@ async function runPrimary(): Promise<void> {
     });
     return w;
   };
-  cluster.on('listening', (w) => (listened = true) && logger.info({ worker: w.id, workerPid: w.process.pid }, 'portal process listening'));
+  cluster.on('listening', (w) => {
+    listened = true;
+    logger.info({ worker: w.id, workerPid: w.process.pid }, 'portal process listening');
+  });
 
   logger.info({ processes: n }, 'starting portal processes');
   const first = fork();

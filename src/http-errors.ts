@@ -1,4 +1,11 @@
-/** Errors a handler may throw; the error middleware turns each into its zh-TW page. */
+/**
+ * Errors a handler may throw, and the one mapping of the domain's refusals to HTTP statuses; the error middleware
+ * turns each into its zh-TW page.
+ */
+import { DomainError, type RefusalKind } from './domain/errors.js';
+
+export { DomainError, NotFoundError } from './domain/errors.js';
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -10,15 +17,15 @@ export class HttpError extends Error {
   }
 }
 
-/** "Not yours" and "does not exist" are the same answer. */
-export class NotFoundError extends HttpError {
-  constructor(message = '找不到您要的資料') {
-    super(404, message);
-  }
-}
-
 export class BadRequestError extends HttpError {
   constructor(message = '輸入的資料有誤') {
     super(400, message);
   }
+}
+
+const STATUS: Record<RefusalKind, number> = { not_found: 404, forbidden: 403, conflict: 409, invalid: 422 };
+
+/** The HTTP status of a domain refusal. */
+export function statusOf(err: DomainError): number {
+  return STATUS[err.kind];
 }

@@ -6,9 +6,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { NotFoundError } from './http-errors.js';
 import { isValidDate, MAX_DATE, MIN_DATE } from './domain/time.js';
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+import { hasControlChars } from './domain/text.js';
 
 /**
  * A single text value: trimmed, no control characters (newlines allowed only when `multiline`).
@@ -31,7 +29,7 @@ export const text = (max: number, opts: { min?: number; multiline?: boolean; pro
         .string()
         .min(opts.min ?? 0, opts.min && opts.min > 0 ? '此欄位必填' : undefined)
         .max(max, `最多 ${max} 個字`)
-        .refine((v) => !CONTROL.test(v) && (opts.multiline || !v.includes('\n')), '含有不允許的字元'),
+        .refine((v) => !hasControlChars(v, { multiline: true }) && (opts.multiline || !v.includes('\n')), '含有不允許的字元'),
     );
 
 /** A positive database id given as a decimal string. */

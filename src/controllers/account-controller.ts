@@ -6,6 +6,7 @@ import { hashPassword, newPasswordProblem, verifyPassword } from '../domain/acco
 import { endSessionsOf } from '../domain/accounts/sessions.js';
 import { identitiesOf, oidcSettings, unlinkIdentity } from '../domain/accounts/taipei-card.js';
 import { audit } from '../domain/audit.js';
+import { actorOf } from '../middleware/actor.js';
 import { NotFoundError } from '../http-errors.js';
 import { safeNextPath } from '../middleware/auth.js';
 import { setFlash } from '../middleware/locals.js';
@@ -61,7 +62,7 @@ export async function updatePassword(req: Request, res: Response): Promise<void>
 
   const row = await knex('accounts').where({ id: user.accountId }).first('password_hash');
   if (!(await verifyPassword(f.currentPassword, row?.password_hash))) {
-    await audit(knex, req, { action: 'password.change_failed', targetType: 'account', targetId: user.accountId });
+    await audit(knex, actorOf(req), { action: 'password.change_failed', targetType: 'account', targetId: user.accountId });
     return renderPassword(req, res, 422, { currentPassword: '目前的密碼不正確' });
   }
   const hash = await hashPassword(f.newPassword);
@@ -72,7 +73,7 @@ export async function updatePassword(req: Request, res: Response): Promise<void>
   // The current session continues under a new id; every other session of the account ends.
   await rotateSession(req);
   const ended = await endSessionsOf(knex, user.accountId, req.sessionID);
-  await audit(knex, req, {
+  await audit(knex, actorOf(req), {
     action: 'password.changed',
     targetType: 'account',
     targetId: user.accountId,
@@ -106,7 +107,7 @@ export async function unlinkCard(req: Request, res: Response): Promise<void> {
   if (user.role !== 'parent' || !parsed.success) throw new NotFoundError();
   const removed = await unlinkIdentity(knex, parsed.data.identityId, user.accountId);
   if (!removed) throw new NotFoundError();
-  await audit(knex, req, { action: 'taipei_card.unlinked', targetType: 'taipei_card_identity', targetId: parsed.data.identityId });
+  await audit(knex, actorOf(req), { action: 'taipei_card.unlinked', targetType: 'taipei_card_identity', targetId: parsed.data.identityId });
   setFlash(req, 'success', '已取消臺北卡連結。');
   res.redirect(303, '/account');
 }

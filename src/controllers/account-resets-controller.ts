@@ -11,6 +11,7 @@ import type { CurrentUser } from '../domain/accounts/current-user.js';
 import { issueOneTimePassword } from '../domain/accounts/passwords.js';
 import { endSessionsOf } from '../domain/accounts/sessions.js';
 import { audit } from '../domain/audit.js';
+import { actorOf } from '../middleware/actor.js';
 import { visibleClassIds, visibleStudentIds } from '../domain/scope.js';
 import { NotFoundError } from '../http-errors.js';
 import { csrfField, optionalId, paramId } from '../validation.js';
@@ -104,9 +105,9 @@ export async function reset(req: Request, res: Response): Promise<void> {
     });
   const { wasLocked } = await clearAccountLock(knex, { id: target.id, role: 'parent', schoolId: target.school_id, login: target.login }, now);
   if (wasLocked)
-    await audit(knex, req, { action: 'login.unlocked', targetType: 'account', targetId: target.id, details: { login: target.login, reason: 'password_reset' } });
+    await audit(knex, actorOf(req), { action: 'login.unlocked', targetType: 'account', targetId: target.id, details: { login: target.login, reason: 'password_reset' } });
   const ended = await endSessionsOf(knex, target.id);
-  await audit(knex, req, {
+  await audit(knex, actorOf(req), {
     action: 'password.reset',
     targetType: 'account',
     targetId: target.id,

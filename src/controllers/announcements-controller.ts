@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import {
+  AnnouncementError,
   createSchoolAnnouncement,
   findOwnAnnouncement,
   findVisibleAnnouncement,
@@ -12,7 +13,7 @@ import {
   type AnnouncementInput,
 } from '../domain/announcements/announcements.js';
 import { bodyLines } from '../domain/announcements/rich-text.js';
-import { audit } from '../domain/audit.js';
+import { actorOf } from '../middleware/actor.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, fieldErrors, page, paramId, text } from '../validation.js';
@@ -87,11 +88,13 @@ export async function create(req: Request, res: Response): Promise<void> {
   if (!parsed.success)
     return renderForm(res, { mode: 'new', values: fallbackValues(req.body), errors: fieldErrors(parsed.error), status: 422 });
   const input = { title: parsed.data.title, body: parsed.data.body, pinned: parsed.data.pinned === '1' };
-  const newId = await db.knex.transaction(async (trx) => {
-    const annId = await createSchoolAnnouncement(trx, user, input, clock.now());
-    await audit(trx, req, { action: 'announcement.created', targetType: 'announcement', targetId: annId });
-    return annId;
-  });
+  let newId: number;
+  try {
+    newId = await createSchoolAnnouncement(db.knex, actorOf(req), user, input, clock.now());
+  } catch (err) {
+    if (err instanceof AnnouncementError) return renderForm(res, { mode: 'new', values: fallbackValues(req.body), errors: err.errors, status: 422 });
+    throw err;
+  }
   setFlash(req, 'success', '公告已發布。');
   res.redirect(303, `/announcements/${newId}`);
 }
@@ -114,11 +117,13 @@ export async function update(req: Request, res: Response): Promise<void> {
   if (!parsed.success)
     return renderForm(res, { mode: 'edit', id: annId, values: fallbackValues(req.body), errors: fieldErrors(parsed.error), status: 422 });
   const input = { title: parsed.data.title, body: parsed.data.body, pinned: parsed.data.pinned === '1' };
-  const ok = await db.knex.transaction(async (trx) => {
-    const done = await updateSchoolAnnouncement(trx, user, annId, input, clock.now());
-    if (done) await audit(trx, req, { action: 'announcement.updated', targetType: 'announcement', targetId: annId });
-    return done;
-  });
+  let ok: boolean;
+  try {
+    ok = await updateSchoolAnnouncement(db.knex, actorOf(req), user, annId, input, clock.now());
+  } catch (err) {
+    if (err instanceof AnnouncementError) return renderForm(res, { mode: 'edit', id: annId, values: fallbackValues(req.body), errors: err.errors, status: 422 });
+    throw err;
+  }
   if (!ok) throw new NotFoundError();
   setFlash(req, 'success', '公告已更新。');
   res.redirect(303, `/announcements/${annId}`);
@@ -131,11 +136,7 @@ export async function withdraw(req: Request, res: Response): Promise<void> {
   const annId = paramId(req);
   const parsed = z.strictObject({ ...csrfField }).safeParse(req.body);
   if (!parsed.success) throw new NotFoundError();
-  const ok = await db.knex.transaction(async (trx) => {
-    const done = await withdrawSchoolAnnouncement(trx, user, annId, clock.now());
-    if (done) await audit(trx, req, { action: 'announcement.withdrawn', targetType: 'announcement', targetId: annId });
-    return done;
-  });
+  const ok = await withdrawSchoolAnnouncement(db.knex, actorOf(req), user, annId, clock.now());
   if (!ok) throw new NotFoundError();
   setFlash(req, 'success', '公告已撤回。');
   res.redirect(303, '/announcements/manage');

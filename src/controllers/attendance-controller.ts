@@ -9,13 +9,13 @@ import { depsOf, userOf } from '../deps.js';
 import { csvDocument } from '../domain/csv.js';
 import type { CurrentUser } from '../domain/accounts/current-user.js';
 import { audit } from '../domain/audit.js';
+import { actorOf } from '../middleware/actor.js';
 import {
   addManualEntry,
   correctManualEntry,
   deleteManualEntry,
   manualEntriesOfClass,
   visibleManualEntry,
-  type EntryAudit,
 } from '../domain/attendance/manual-entries.js';
 import { classDays, dayDetails, studentGrid, visibleClasses, visibleStudent, type DayViewRow } from '../domain/attendance/records.js';
 import { READER_DIRECTION_LABELS } from '../domain/attendance/rules.js';
@@ -49,11 +49,6 @@ const ManualEntryForm = z.strictObject({
 
 const CorrectionForm = z.strictObject({ ...csrfField, time: timeField, direction: directionField, reason: text(200, { min: 1, prose: true }) });
 const DeletionForm = z.strictObject({ ...csrfField, reason: text(200, { min: 1, prose: true }) });
-
-const entryAudit =
-  (req: Request): EntryAudit =>
-  (trx, e) =>
-    audit(trx, req, e);
 
 function ruleOptions(req: Request) {
   return { departureMinMinutes: depsOf(req).config.attendance.departureMinMinutes };
@@ -182,7 +177,7 @@ export async function createManualEntry(req: Request, res: Response): Promise<vo
     user,
     { studentId: e.studentId, classId, date: e.date, time: e.time, direction: e.direction, reason: e.reason },
     ruleOptions(req),
-    entryAudit(req),
+    actorOf(req),
   );
   if (entryId === undefined) {
     req.log.warn({ studentId: e.studentId, classId }, 'scope refusal: manual entry');
@@ -240,7 +235,7 @@ export async function correctEntry(req: Request, res: Response): Promise<void> {
   }
   if (!parsed.success || Object.keys(errors).length > 0) return renderEntry(res, entry, { status: 422, errors, values });
   const c = parsed.data;
-  const done = await correctManualEntry(db.knex, user, entry.id, c, ruleOptions(req), entryAudit(req));
+  const done = await correctManualEntry(db.knex, user, entry.id, c, ruleOptions(req), actorOf(req));
   if (!done) throw new NotFoundError();
   req.log.info({ entryId: entry.id, studentId: entry.studentId }, 'manual entry corrected');
   setFlash(req, 'success', `已更正 ${entry.studentName} 的補登：${c.direction === 'arrival' ? '到校' : '離校'} ${entry.date} ${c.time}`);
@@ -258,7 +253,7 @@ export async function deleteEntry(req: Request, res: Response): Promise<void> {
     const reason = typeof body.reason === 'string' ? body.reason.slice(0, 400) : '';
     return renderEntry(res, entry, { status: 422, deleteErrors: fieldErrors(parsed.error), deleteValues: { reason } });
   }
-  const done = await deleteManualEntry(db.knex, user, entry.id, parsed.data.reason, ruleOptions(req), entryAudit(req));
+  const done = await deleteManualEntry(db.knex, user, entry.id, parsed.data.reason, ruleOptions(req), actorOf(req));
   if (!done) throw new NotFoundError();
   req.log.info({ entryId: entry.id, studentId: entry.studentId }, 'manual entry deleted');
   setFlash(req, 'success', `已刪除 ${entry.studentName} 的補登（${entry.direction === 'arrival' ? '到校' : '離校'} ${entry.date} ${entry.time}）`);
@@ -283,7 +278,7 @@ export async function exportCsv(req: Request, res: Response): Promise<void> {
   const header = ['日期', '星期', '班級', '座號', '學號', '姓名', '到校時間', '離校時間'];
   const line = (r: DayViewRow) => [r.date, r.label.split(' ')[0] ?? '', r.className, r.seat, r.studentNumber, r.name, r.arrival, r.departure];
   const body = csvDocument([header, ...view.rows.map(line)], { quoteAll: true });
-  await audit(db.knex, req, {
+  await audit(db.knex, actorOf(req), {
     action: 'attendance.export',
     targetType: 'class',
     targetId: view.cls.id,

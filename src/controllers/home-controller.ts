@@ -35,8 +35,21 @@ export async function index(req: Request, res: Response): Promise<void> {
     });
     return;
   }
-  const [summaries, extras, reminders] = await Promise.all([classSummaries(db.knex, user, today), extrasLoad, reviewReminders(db.knex, user, today)]);
-  res.render('home/index', { title: '首頁', attendance: undefined, summaries, today, homeExtras: extras, reminders, overdueDays: REVIEW_OVERDUE_SCHOOL_DAYS, noTeacherWarning: NO_TEACHER_WARNING });
+  const [summaries, extras, reminders] = await Promise.all([
+    classSummaries(db.knex, user, today),
+    extrasLoad,
+    reviewReminders(db.knex, user, today),
+  ]);
+  res.render('home/index', {
+    title: '首頁',
+    attendance: undefined,
+    summaries,
+    today,
+    homeExtras: extras,
+    reminders,
+    overdueDays: REVIEW_OVERDUE_SCHOOL_DAYS,
+    noTeacherWarning: NO_TEACHER_WARNING,
+  });
 }
 
 /** GET /password-help — 忘記密碼 */

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { audit } from '../domain/audit.js';
+import { actorOf } from '../middleware/actor.js';
 import {
   MAX_MESSAGE_CHARS,
   MESSAGES_PER_HOUR,
@@ -111,7 +112,7 @@ export async function create(req: Request, res: Response): Promise<void> {
       return renderStaff(req, res, state, 1, { studentIds: '請勾選至少一位學生，或改選「全班家長」' }, 422);
   }
   const result = await sendMessage(db.knex, user, audience, f.body, clock.now(), (trx, messageId, details) =>
-    audit(trx, req, { action: 'message.sent', targetType: 'message', targetId: messageId, details }),
+    audit(trx, actorOf(req), { action: 'message.sent', targetType: 'message', targetId: messageId, details }),
   );
   if (!result.ok) {
     switch (result.reason) {

@@ -4,54 +4,44 @@
  * no delete. Teachers may read the list.
  */
 import type { Request, Response } from 'express';
-import type { Knex } from 'knex';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { audit } from '../domain/audit.js';
+import { createPeriod, dateOrderProblem, FEE_MESSAGE, PeriodError, periodsOf, updatePeriod } from '../domain/subscriptions/service-periods.js';
+import { actorOf } from '../middleware/actor.js';
 import { csrfField, date, fieldErrors, paramId, text } from '../validation.js';
 
 const fee = z
-  .string({ error: '請輸入 0 到 100000 的整數' })
-  .regex(/^\d{1,6}$/, '請輸入 0 到 100000 的整數')
-  .transform(Number)
-  .pipe(z.number().int().max(100000, '請輸入 0 到 100000 的整數'));
+  .string({ error: FEE_MESSAGE })
+  .regex(/^\d{1,6}$/, FEE_MESSAGE)
+  .transform(Number);
 
-const periodForm = z
-  .strictObject({
-    ...csrfField,
-    name: text(60, { min: 1 }),
-    startsOn: date,
-    endsOn: date,
-    arrivalFee: fee,
-    departureFee: fee,
-  })
-  .refine((v) => v.endsOn >= v.startsOn, { path: ['endsOn'], message: '結束日期不可早於開始日期' });
+const periodForm = z.strictObject({
+  ...csrfField,
+  name: text(60, { min: 1 }),
+  startsOn: date,
+  endsOn: date,
+  arrivalFee: fee,
+  departureFee: fee,
+});
 
 type PeriodValues = { name: string; startsOn: string; endsOn: string; arrivalFee: string; departureFee: string };
 const EMPTY: PeriodValues = { name: '', startsOn: '', endsOn: '', arrivalFee: '150', departureFee: '150' };
+
+/** The form's field errors, with the dates' order checked too when both dates are valid. */
+function formErrors(body: unknown, error: z.ZodError): Record<string, string> {
+  const errors = fieldErrors(error);
+  const b = (body ?? {}) as Record<string, unknown>;
+  const order = dateOrderProblem(b.startsOn, b.endsOn);
+  if (order && !errors.endsOn) errors.endsOn = order;
+  return errors;
+}
 
 function typedValues(body: unknown): PeriodValues {
   const b = (body ?? {}) as Record<string, unknown>;
   const s = (k: keyof PeriodValues) => (typeof b[k] === 'string' ? (b[k] as string).slice(0, 240) : '');
   return { name: s('name'), startsOn: s('startsOn'), endsOn: s('endsOn'), arrivalFee: s('arrivalFee'), departureFee: s('departureFee') };
-}
-
-async function periodsOf(knex: Knex, schoolId: number) {
-  return knex('service_periods as p')
-    .where('p.school_id', schoolId)
-    .orderBy('p.starts_on', 'desc')
-    .limit(200)
-    .select(
-      'p.id',
-      'p.name',
-      'p.starts_on',
-      'p.ends_on',
-      'p.arrival_fee',
-      'p.departure_fee',
-      knex.raw('(select count(*)::int from subscriptions s where s.period_id = p.id) as subscription_count'),
-    );
 }
 
 async function renderList(req: Request, res: Response, status: number, values: PeriodValues, errors: Record<string, string>) {
@@ -71,36 +61,17 @@ export async function list(req: Request, res: Response): Promise<void> {
   await renderList(req, res, 200, EMPTY, {});
 }
 
-function isUniqueName(err: unknown): boolean {
-  const e = err as { code?: string; constraint?: string };
-  return e?.code === '23505';
-}
-
 /** POST /sms/periods (school admin) */
 export async function create(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
-  const { db, clock } = depsOf(req);
+  const { db } = depsOf(req);
   const parsed = periodForm.safeParse({ ...(req.body as Record<string, unknown>) });
-  if (!parsed.success) return renderList(req, res, 422, typedValues(req.body), fieldErrors(parsed.error));
-  const v = parsed.data;
+  if (!parsed.success) return renderList(req, res, 422, typedValues(req.body), formErrors(req.body, parsed.error));
+  const { _csrf: _, ...v } = parsed.data;
   try {
-    await db.knex.transaction(async (trx) => {
-      const [row] = await trx('service_periods')
-        .insert({
-          school_id: user.schoolId,
-          name: v.name,
-          starts_on: v.startsOn,
-          ends_on: v.endsOn,
-          arrival_fee: v.arrivalFee,
-          departure_fee: v.departureFee,
-          created_at: clock.now(),
-          updated_at: clock.now(),
-        })
-        .returning('id');
-      await audit(trx, req, { action: 'period.create', targetType: 'service_period', targetId: row.id, details: { ...v, _csrf: undefined } });
-    });
+    await createPeriod(db.knex, actorOf(req), user.schoolId, v);
   } catch (err) {
-    if (isUniqueName(err)) return renderList(req, res, 422, typedValues(req.body), { name: '本校已有同名的簡訊服務期間' });
+    if (err instanceof PeriodError) return renderList(req, res, 422, typedValues(req.body), err.errors);
     throw err;
   }
   setFlash(req, 'success', `已新增簡訊服務期間「${v.name}」。`);
@@ -129,41 +100,19 @@ export async function edit(req: Request, res: Response): Promise<void> {
 /** POST /sms/periods/:id (school admin) */
 export async function update(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
-  const { db, clock } = depsOf(req);
+  const { db } = depsOf(req);
   const p = await loadPeriod(req);
   const again = (status: number, errors: Record<string, string>) =>
     res.status(status).render('periods/edit', { title: '編輯簡訊服務期間', period: p, values: typedValues(req.body), errors });
   const parsed = periodForm.safeParse({ ...(req.body as Record<string, unknown>) });
-  if (!parsed.success) return again(422, fieldErrors(parsed.error));
-  const v = parsed.data;
-  let errors: Record<string, string> = {};
+  if (!parsed.success) return again(422, formErrors(req.body, parsed.error));
+  const { _csrf: _, ...v } = parsed.data;
   try {
-    await db.knex.transaction(async (trx) => {
-      const current = await trx('service_periods').where({ id: p.id, school_id: user.schoolId }).forUpdate().first();
-      if (!current) throw new NotFoundError();
-      const used = await trx('subscriptions').where('period_id', p.id).first('id');
-      if (used) {
-        if (v.startsOn > current.starts_on) errors.startsOn = '此期間已有訂購，開始日期只能提前，不能延後';
-        if (v.endsOn < current.ends_on) errors.endsOn = '此期間已有訂購，結束日期只能延後，不能提前';
-        if (v.arrivalFee !== current.arrival_fee) errors.arrivalFee = '此期間已有訂購，費用不可變更';
-        if (v.departureFee !== current.departure_fee) errors.departureFee = '此期間已有訂購，費用不可變更';
-        if (Object.keys(errors).length > 0) return;
-      }
-      await trx('service_periods')
-        .where({ id: p.id, school_id: user.schoolId })
-        .update({ name: v.name, starts_on: v.startsOn, ends_on: v.endsOn, arrival_fee: v.arrivalFee, departure_fee: v.departureFee, updated_at: clock.now() });
-      await audit(trx, req, {
-        action: 'period.update',
-        targetType: 'service_period',
-        targetId: p.id,
-        details: { before: { name: current.name, startsOn: current.starts_on, endsOn: current.ends_on, arrivalFee: current.arrival_fee, departureFee: current.departure_fee }, after: { name: v.name, startsOn: v.startsOn, endsOn: v.endsOn, arrivalFee: v.arrivalFee, departureFee: v.departureFee } },
-      });
-    });
+    await updatePeriod(db.knex, actorOf(req), user.schoolId, p.id, v);
   } catch (err) {
-    if (isUniqueName(err)) errors = { name: '本校已有同名的簡訊服務期間' };
-    else throw err;
+    if (err instanceof PeriodError) return again(422, err.errors);
+    throw err;
   }
-  if (Object.keys(errors).length > 0) return again(422, errors);
   setFlash(req, 'success', `已更新簡訊服務期間「${v.name}」。`);
   res.redirect(303, '/sms/periods');
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import type { CurrentUser } from '../domain/accounts/current-user.js';
 import { audit } from '../domain/audit.js';
+import { actorOf } from '../middleware/actor.js';
 import {
   addPhone,
   MAX_PHONES_PER_STUDENT,
@@ -125,7 +126,7 @@ export async function create(req: Request, res: Response): Promise<void> {
     const status = result.error.kind === 'wait' ? 429 : 422;
     return renderParent(req, res, status, { [`add-${studentId}`]: result.error.message }, { [`add-${studentId}`]: number.slice(0, 40) });
   }
-  await audit(c.knex, req, {
+  await audit(c.knex, actorOf(req), {
     action: 'phone.added',
     targetType: 'phone',
     targetId: result.value.id,
@@ -153,7 +154,7 @@ export async function verify(req: Request, res: Response): Promise<void> {
     req.log.info({ phoneId: pid, reason: result.error.kind }, 'phone verification refused');
     return renderParent(req, res, 422, { [`phone-${pid}`]: result.error.message });
   }
-  await audit(c.knex, req, { action: 'phone.verified', targetType: 'phone', targetId: pid, details: { number: maskPhone(result.value.number) } });
+  await audit(c.knex, actorOf(req), { action: 'phone.verified', targetType: 'phone', targetId: pid, details: { number: maskPhone(result.value.number) } });
   setFlash(req, 'success', `${formatPhone(result.value.number)} 已完成驗證，之後會收到到離校簡訊。`);
   res.redirect(303, '/sms/phones');
 }
@@ -174,7 +175,7 @@ export async function resend(req: Request, res: Response): Promise<void> {
     }
     return renderParent(req, res, 429, { [`phone-${pid}`]: result.error.message });
   }
-  await audit(c.knex, req, { action: 'phone.code_sent', targetType: 'phone', targetId: pid, details: { number: maskPhone(result.value.number) } });
+  await audit(c.knex, actorOf(req), { action: 'phone.code_sent', targetType: 'phone', targetId: pid, details: { number: maskPhone(result.value.number) } });
   setFlash(req, 'success', `新的驗證碼已傳送到 ${formatPhone(result.value.number)}，請在 10 分鐘內輸入。`);
   res.redirect(303, '/sms/phones');
 }
@@ -186,7 +187,7 @@ export async function destroy(req: Request, res: Response): Promise<void> {
   const c = context(req);
   const removed = await removePhone(c, pid);
   if (!removed) throw new NotFoundError();
-  await audit(c.knex, req, {
+  await audit(c.knex, actorOf(req), {
     action: 'phone.removed',
     targetType: 'phone',
     targetId: pid,

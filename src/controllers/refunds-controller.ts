@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, date, fieldErrors, paramId } from '../validation.js';
+import { actorOf } from '../middleware/actor.js';
 import { ServiceInputError } from '../domain/subscriptions/subscription-service.js';
 import { renderRefusal, serviceOf } from './subscriptions-controller.js';
 
@@ -19,7 +20,7 @@ export async function markPaid(req: Request, res: Response, next: NextFunction):
     return res.redirect(303, '/sms/cancellations?status=approved');
   }
   try {
-    await serviceOf(req).markRefundPaid(userOf(req), requestId, parsed.data.paidOn, req);
+    await serviceOf(req).markRefundPaid(userOf(req), requestId, parsed.data.paidOn, actorOf(req));
   } catch (err) {
     if (err instanceof ServiceInputError) {
       setFlash(req, 'error', err.message);

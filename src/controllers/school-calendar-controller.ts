@@ -6,7 +6,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
-import { audit } from '../domain/audit.js';
+import { actorOf } from '../middleware/actor.js';
 import {
   addHolidayRange,
   CalendarError,
@@ -16,7 +16,6 @@ import {
   removeHolidayRange,
   SCHOOL_WEEKDAYS,
   setDismissalStarts,
-  type CalendarAudit,
 } from '../domain/schools/school-calendar.js';
 import { daysBetween, schoolYearOf, WEEKDAYS } from '../domain/time.js';
 import { NotFoundError } from '../http-errors.js';
@@ -46,11 +45,6 @@ const WEEKDAY_FIELDS = SCHOOL_WEEKDAYS.map((w) => ({ weekday: w, field: `weekday
 function schoolYearStart(today: string): string {
   return `${schoolYearOf(today) + 1911}-08-01`;
 }
-
-const auditFor =
-  (req: Request): CalendarAudit =>
-  (trx, e) =>
-    audit(trx, req, e);
 
 interface RenderState {
   status?: number;
@@ -98,7 +92,7 @@ export async function createHoliday(req: Request, res: Response): Promise<void> 
   const h = parsed.data;
   const to = h.to || h.from;
   try {
-    await addHolidayRange(db.knex, { schoolIds: [user.schoolId], from: h.from, to, name: h.name, byAccountId: user.accountId }, auditFor(req));
+    await addHolidayRange(db.knex, { schoolIds: [user.schoolId], from: h.from, to, name: h.name, byAccountId: user.accountId }, actorOf(req));
   } catch (e) {
     if (!(e instanceof CalendarError)) throw e;
     return render(req, res, { status: 422, holidayErrors: { [e.field ?? '_form']: e.message }, holidayValues });
@@ -120,7 +114,7 @@ export async function confirmRemoval(req: Request, res: Response): Promise<void>
 export async function removeHoliday(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
   const rangeId = paramId(req);
-  const removed = await removeHolidayRange(depsOf(req).db.knex, { schoolId: user.schoolId, rangeId }, auditFor(req));
+  const removed = await removeHolidayRange(depsOf(req).db.knex, { schoolId: user.schoolId, rangeId }, actorOf(req));
   if (!removed) {
     req.log.warn({ rangeId }, 'scope refusal: holiday range');
     throw new NotFoundError();
@@ -138,7 +132,7 @@ export async function updateDismissalTimes(req: Request, res: Response): Promise
   const parsed = DismissalForm.safeParse(body);
   if (!parsed.success) return render(req, res, { status: 422, dismissalErrors: fieldErrors(parsed.error), dismissalValues });
   const starts = new Map(WEEKDAY_FIELDS.map((w) => [w.weekday, parsed.data[w.field as keyof typeof parsed.data] as string]));
-  const changes = await setDismissalStarts(db.knex, { schoolId: user.schoolId, starts, byAccountId: user.accountId }, auditFor(req));
+  const changes = await setDismissalStarts(db.knex, { schoolId: user.schoolId, starts, byAccountId: user.accountId }, actorOf(req));
   setFlash(
     req,
     'success',

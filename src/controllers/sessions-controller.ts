@@ -5,6 +5,7 @@ import { captchaMatches, claimCaptcha, newCaptcha } from '../domain/accounts/cap
 import { authenticate, normalizeLogin } from '../domain/accounts/sign-in.js';
 import { accountKey, expireAccountLock, lockedUntil } from '../domain/accounts/lockout.js';
 import { audit } from '../domain/audit.js';
+import { actorOf } from '../middleware/actor.js';
 import { findSchool, listDistricts, listLevels, listSchools } from '../domain/schools/school-directory.js';
 import { safeNextPath } from '../middleware/auth.js';
 import { csrfField, fieldErrors, id, text } from '../validation.js';
@@ -154,7 +155,7 @@ export async function createSession(req: Request, res: Response): Promise<void> 
   const now = deps.clock.now();
   const expired = await expireAccountLock(knex, who, now);
   if (expired !== undefined) {
-    await audit(knex, req, {
+    await audit(knex, actorOf(req), {
       action: 'login.unlocked',
       schoolId: values.schoolId,
       targetType: 'account',
@@ -168,7 +169,7 @@ export async function createSession(req: Request, res: Response): Promise<void> 
   if (until) verdict = { locked: true, scope: 'account', minutes: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000)) };
   if (verdict.locked) {
     req.log.warn({ event: 'login.locked_refused', scope: verdict.scope }, 'login refused: locked');
-    await audit(knex, req, {
+    await audit(knex, actorOf(req), {
       action: 'login.locked_refused',
       schoolId: values.schoolId,
       details: { role: f.role, login: values.account, scope: verdict.scope },
@@ -197,7 +198,7 @@ export async function createSession(req: Request, res: Response): Promise<void> 
       })
       .returning('id')) as { id: number }[];
     req.log.info({ event: 'login.failed', role: f.role, schoolId: values.schoolId }, 'login failed');
-    await audit(knex, req, {
+    await audit(knex, actorOf(req), {
       action: 'login.failed',
       schoolId: school?.id,
       targetType: known ? 'account' : undefined,
@@ -206,7 +207,7 @@ export async function createSession(req: Request, res: Response): Promise<void> 
     });
     if (after.locked) {
       req.log.warn({ event: 'login.locked', scope: after.scope }, 'login locked');
-      await audit(knex, req, {
+      await audit(knex, actorOf(req), {
         action: 'login.locked',
         schoolId: school?.id,
         targetType: known ? 'account' : undefined,
@@ -229,7 +230,7 @@ export async function createSession(req: Request, res: Response): Promise<void> 
   let card: { identityId: number; accountIds: number[] } | undefined;
   if (pendingIdentityId !== undefined && account.role === 'parent') {
     await linkIdentity(knex, pendingIdentityId, account.id);
-    await audit(knex, req, {
+    await audit(knex, actorOf(req), {
       action: 'taipei_card.linked',
       actorAccountId: account.id,
       schoolId: account.schoolId,
@@ -244,7 +245,7 @@ export async function createSession(req: Request, res: Response): Promise<void> 
     identityId: card?.identityId,
     now: deps.clock.now().getTime(),
   });
-  await audit(knex, req, {
+  await audit(knex, actorOf(req), {
     action: 'login.succeeded',
     actorAccountId: account.id,
     schoolId: account.schoolId,
@@ -258,7 +259,7 @@ export async function createSession(req: Request, res: Response): Promise<void> 
 /** POST /logout */
 export async function destroy(req: Request, res: Response): Promise<void> {
   const accountId = req.session.accountId;
-  if (accountId) await audit(depsOf(req).db.knex, req, { action: 'logout', actorAccountId: accountId });
+  if (accountId) await audit(depsOf(req).db.knex, actorOf(req), { action: 'logout', actorAccountId: accountId });
   await destroySession(req);
   res.clearCookie('sid', { path: '/' });
   res.set('Cache-Control', 'no-store').redirect(303, '/login');

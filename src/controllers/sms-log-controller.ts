@@ -14,6 +14,7 @@ import { failureWords } from '../domain/sms/sms-words.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, date, fieldErrors, optionalId, page, paramId } from '../validation.js';
 import { maskPhone } from '../views-helpers.js';
+import { actorOf } from '../middleware/actor.js';
 
 const statusField = z
   .union([z.literal(''), z.enum(['queued', 'sending', 'sent', 'delivered', 'failed'], { error: '狀態有誤' })])
@@ -86,7 +87,7 @@ export async function resend(req: Request, res: Response): Promise<void> {
   }
   const { db, clock } = depsOf(req);
   try {
-    await resendOne(db.knex, userOf(req), id, clock.now(), req);
+    await resendOne(db.knex, userOf(req), id, clock.now(), actorOf(req));
   } catch (err) {
     if (!(err instanceof ResendRefused)) throw err;
     setFlash(req, 'error', err.message);
@@ -107,7 +108,7 @@ export async function resendDay(req: Request, res: Response): Promise<void> {
   const { db, clock } = depsOf(req);
   let count: number;
   try {
-    count = await resendDayOf(db.knex, userOf(req), parsed.data.date, clock.now(), req);
+    count = await resendDayOf(db.knex, userOf(req), parsed.data.date, clock.now(), actorOf(req));
   } catch (err) {
     if (!(err instanceof ResendRefused)) throw err;
     setFlash(req, 'error', err.message);

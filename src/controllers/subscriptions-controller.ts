@@ -5,7 +5,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
-import { HttpError, NotFoundError } from '../http-errors.js';
+import { HttpError, NotFoundError, statusOf } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, fieldErrors, id, paramId } from '../validation.js';
 import { feeOf, itemsLabel, ITEM_LABELS } from '../domain/subscriptions/lifecycle.js';
@@ -44,7 +44,7 @@ export function serviceOf(req: Request): SubscriptionService {
 /** A refused transition (409/403) shows its message with a way back; anything else goes to the error page. */
 export function renderRefusal(err: unknown, res: Response, next: NextFunction, back: string): void {
   if (err instanceof TransitionError) {
-    res.status(err.status).render('sms/refused', { title: '無法處理此申請', message: err.message, back });
+    res.status(statusOf(err)).render('sms/refused', { title: '無法處理此申請', message: err.message, back });
     return;
   }
   next(err);
@@ -195,7 +195,7 @@ export async function create(req: Request, res: Response, next: NextFunction): P
     await serviceOf(req).order(user, { studentId: student.id, periodId: period.id, arrival: values.arrival, departure: values.departure });
   } catch (err) {
     if (err instanceof ServiceInputError) return renderOrderForm(req, res, 422, choices, values, { [err.field]: err.message });
-    if (err instanceof TransitionError) return renderOrderForm(req, res, err.status, choices, values, { _form: err.message });
+    if (err instanceof TransitionError) return renderOrderForm(req, res, statusOf(err), choices, values, { _form: err.message });
     return next(err);
   }
   setFlash(req, 'success', `已送出新增申請：${student.name} ${period.name} ${items}，費用合計 NT$${fee.toLocaleString('en-US')}。`);

@@ -6,6 +6,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { audit } from '../domain/audit.js';
+import { actorOf } from '../middleware/actor.js';
 import { listUnmatched, resolveUnmatched } from '../domain/swipes/unmatched.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
@@ -88,7 +89,7 @@ export async function resolve(req: Request, res: Response): Promise<void> {
       value: form.action === 'assign' ? form.studentNumber : '',
     });
   }
-  await audit(db.knex, req, {
+  await audit(db.knex, actorOf(req), {
     action: result.outcome === 'assigned' ? 'swipe.assign' : 'swipe.ignore',
     targetType: 'swipe',
     targetId: swipeId,
@@ -175,7 +176,7 @@ export async function issue(req: Request, res: Response): Promise<void> {
   }
   try {
     const { cardId } = await issueCard(db.knex, { studentId: student.id, cardUid: parsed.data.cardUid, validFrom: parsed.data.validFrom });
-    await audit(db.knex, req, { action: 'card.issue', targetType: 'student', targetId: student.id, details: { cardId } });
+    await audit(db.knex, actorOf(req), { action: 'card.issued', targetType: 'student', targetId: student.id, details: { cardId } });
   } catch (err) {
     if (!(err instanceof CardError)) throw err;
     const message = /another student/.test(err.message)
@@ -209,7 +210,7 @@ export async function retire(req: Request, res: Response): Promise<void> {
     fromDate: parsed.data.fromDate,
   });
   if (!ok) throw new NotFoundError();
-  await audit(db.knex, req, { action: 'card.retire', targetType: 'card', targetId: parsed.data.cardId, details: { from: parsed.data.fromDate } });
+  await audit(db.knex, actorOf(req), { action: 'card.retired', targetType: 'card', targetId: parsed.data.cardId, details: { from: parsed.data.fromDate } });
   setFlash(req, 'success', `已停用卡片（${parsed.data.fromDate} 起失效）`);
   res.redirect(303, `/swipes/cards?studentNumber=${encodeURIComponent(parsed.data.studentNumber)}`);
 }

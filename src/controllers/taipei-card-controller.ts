@@ -5,6 +5,7 @@
 import type { Request, Response } from 'express';
 import * as client from 'openid-client';
 import { z } from 'zod';
+import { stripControlChars } from '../domain/text.js';
 import type { AppDeps } from '../deps.js';
 import { depsOf } from '../deps.js';
 import {
@@ -15,6 +16,7 @@ import {
   type OidcSettings,
 } from '../domain/accounts/taipei-card.js';
 import { audit } from '../domain/audit.js';
+import { actorOf } from '../middleware/actor.js';
 import { HttpError, NotFoundError } from '../http-errors.js';
 import { safeNextPath } from '../middleware/auth.js';
 import { setFlash } from '../middleware/locals.js';
@@ -93,7 +95,7 @@ export function taipeiCardHandlers(deps: AppDeps): TaipeiCardHandlers {
     const now = deps.clock.now();
     if (!pending || now.getTime() - pending.startedAt > OIDC_FLOW_TTL_MS) {
       req.log.warn({ event: 'taipei_card.callback_refused', reason: pending ? 'expired' : 'no pending sign-in' }, 'callback refused');
-      await audit(knex, req, { action: 'login.failed', details: { method: 'taipei_card', reason: pending ? 'expired' : 'no_state' } });
+      await audit(knex, actorOf(req), { action: 'login.failed', details: { method: 'taipei_card', reason: pending ? 'expired' : 'no_state' } });
       throw new HttpError(400, FAILED);
     }
     let claims: client.IDToken | undefined;
@@ -116,17 +118,17 @@ export function taipeiCardHandlers(deps: AppDeps): TaipeiCardHandlers {
       }
     } catch (err) {
       req.log.warn({ event: 'taipei_card.callback_refused', err: (err as Error).message }, 'callback refused');
-      await audit(knex, req, { action: 'login.failed', details: { method: 'taipei_card', reason: 'callback_invalid' } });
+      await audit(knex, actorOf(req), { action: 'login.failed', details: { method: 'taipei_card', reason: 'callback_invalid' } });
       throw new HttpError(400, FAILED);
     }
     if (!claims?.sub || !claims.iss) throw new HttpError(400, FAILED);
-    const displayName = name?.normalize('NFKC').replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 100) || undefined;
+    const displayName = (name && stripControlChars(name.normalize('NFKC')).slice(0, 100)) || undefined;
     const identityId = await upsertIdentity(knex, { issuer: claims.iss, subject: claims.sub, displayName, now });
 
     // A signed-in parent who asked to link (from 我的帳號).
     if (req.user?.role === 'parent') {
       await linkIdentity(knex, identityId, req.user.accountId);
-      await audit(knex, req, { action: 'taipei_card.linked', targetType: 'taipei_card_identity', targetId: identityId });
+      await audit(knex, actorOf(req), { action: 'taipei_card.linked', targetType: 'taipei_card_identity', targetId: identityId });
       setFlash(req, 'success', '已連結臺北卡，下次可直接使用臺北卡登入。');
       return res.redirect(303, '/account');
     }
@@ -136,14 +138,14 @@ export function taipeiCardHandlers(deps: AppDeps): TaipeiCardHandlers {
     if (first === undefined) {
       // Seen for the first time: the parent signs in once with a student-number account, which links it.
       req.session.pendingIdentityId = identityId;
-      await audit(knex, req, { action: 'taipei_card.first_seen', targetType: 'taipei_card_identity', targetId: identityId });
+      await audit(knex, actorOf(req), { action: 'taipei_card.first_seen', targetType: 'taipei_card_identity', targetId: identityId });
       const next = pending.next && pending.next !== '/' ? `&next=${encodeURIComponent(pending.next)}` : '';
       return res.redirect(303, `/login?role=parent${next}`);
     }
     const account = await knex('accounts').where({ id: first }).first('school_id');
     await establishSession(req, { accountId: first, accountIds, identityId, now: now.getTime() });
     await knex('accounts').whereIn('id', accountIds).update({ last_login_at: now });
-    await audit(knex, req, {
+    await audit(knex, actorOf(req), {
       action: 'login.succeeded',
       actorAccountId: first,
       schoolId: account?.school_id,

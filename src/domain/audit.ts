@@ -1,25 +1,95 @@
-import type { Request } from 'express';
+/**
+ * The audit log: who did what, to what, from where. Every change the domain makes is recorded here, in the same
+ * transaction as the change, by the domain function that makes it.
+ *
+ * The actor is built once per request by the web layer (`actorOf` in src/middleware/actor.ts) or is the
+ * `SCRIPT_ACTOR` of the admin scripts; the domain never sees the HTTP request.
+ */
 import type { Knex } from 'knex';
 
+/** Every action the log knows, named `thing.past_tense`. Adding an action is adding it here. */
+export const AUDIT_ACTIONS = [
+  'account.created',
+  'account.disabled',
+  'announcement.created',
+  'announcement.updated',
+  'announcement.withdrawn',
+  'attendance.export',
+  'attendance.manual_entry',
+  'attendance.manual_entry_corrected',
+  'attendance.manual_entry_deleted',
+  'card.issued',
+  'card.retired',
+  'class_teacher.assigned',
+  'class_teacher.removed',
+  'dismissal_times.set',
+  'holiday.added',
+  'holiday.removed',
+  'login.failed',
+  'login.locked',
+  'login.locked_refused',
+  'login.succeeded',
+  'login.unlocked',
+  'logout',
+  'message.sent',
+  'password.change_failed',
+  'password.changed',
+  'password.reset',
+  'period.created',
+  'period.updated',
+  'phone.added',
+  'phone.code_sent',
+  'phone.removed',
+  'phone.verified',
+  'reader.created',
+  'reader.direction_changed',
+  'reader.revoked',
+  'refund.paid',
+  'admin.demo_city',
+  'admin.import',
+  'sms.resend',
+  'swipe.assign',
+  'swipe.ignore',
+  'sms.resend_day',
+  'taipei_card.first_seen',
+  'taipei_card.linked',
+  'taipei_card.unlinked',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Who acts: a signed-in account (or nobody yet, at sign-in), from an address, in a request — or a script. */
+export interface Actor {
+  accountId: number | null;
+  schoolId: number | null;
+  ip: string | null;
+  requestId: string | null;
+  via: 'web' | 'admin script';
+}
+
+/** The system administrator's scripts: no account, no address. */
+export const SCRIPT_ACTOR: Actor = Object.freeze({ accountId: null, schoolId: null, ip: null, requestId: null, via: 'admin script' });
+
 export interface AuditEntry {
-  action: string;
-  actorAccountId?: number | undefined;
-  schoolId?: number | undefined;
+  action: AuditAction;
+  /** The account the entry is about when it is not the actor's own (e.g. a sign-in before the session exists). */
+  actorAccountId?: number | null | undefined;
+  schoolId?: number | null | undefined;
   targetType?: string;
   targetId?: string | number;
   details?: Record<string, unknown>;
 }
 
 /** Append to the audit log. Never pass a password, a captcha answer, a token or a whole phone number. */
-export async function audit(knex: Knex, req: Request | undefined, e: AuditEntry): Promise<void> {
+export async function audit(knex: Knex, actor: Actor, e: AuditEntry): Promise<void> {
+  const details = actor.via === 'admin script' ? { via: 'admin script', ...(e.details ?? {}) } : (e.details ?? {});
   await knex('audit_log').insert({
-    actor_account_id: e.actorAccountId ?? req?.user?.accountId ?? null,
-    school_id: e.schoolId ?? req?.user?.schoolId ?? null,
+    actor_account_id: e.actorAccountId ?? actor.accountId,
+    school_id: e.schoolId ?? actor.schoolId,
     action: e.action,
     target_type: e.targetType ?? null,
     target_id: e.targetId === undefined ? null : String(e.targetId),
-    ip: req?.ip ?? null,
-    request_id: req ? String(req.id ?? '') : null,
-    details: JSON.stringify(e.details ?? {}),
+    ip: actor.ip,
+    request_id: actor.requestId,
+    details: JSON.stringify(details),
   });
 }

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { depsOf } from '../deps.js';
 import { loadCurrentUser, type Role } from '../domain/accounts/current-user.js';
+import { hasControlChars } from '../domain/text.js';
 import { NotFoundError } from '../http-errors.js';
 import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, SEEN_RESOLUTION_MS } from './session.js';
 
@@ -61,8 +62,7 @@ export function requireRole(...roles: Role[]) {
 export function safeNextPath(value: unknown): string {
   if (typeof value !== 'string' || value.length > 2000) return '/';
   if (!/^\/(?![/\\])/.test(value)) return '/';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\\]/.test(value)) return '/';
+  if (hasControlChars(value) || value.includes('\\')) return '/';
   if (value.startsWith('/login') || value.startsWith('/logout')) return '/';
   return value;
 }

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { depsOf } from '../deps.js';
-import { HttpError, NotFoundError } from '../http-errors.js';
+import { DomainError, HttpError, NotFoundError, statusOf } from '../http-errors.js';
 
 const TITLES: Record<number, string> = {
   400: '輸入的資料有誤',
@@ -37,6 +37,9 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   const e = err as { status?: number; statusCode?: number; type?: string; expose?: boolean; message?: string };
   if (err instanceof HttpError) {
     status = err.status;
+    message = err.message;
+  } else if (err instanceof DomainError) {
+    status = statusOf(err);
     message = err.message;
   } else if (isDatabaseDown(err)) {
     status = 503;

@@ -27,7 +27,7 @@ export function mountApi(app: Express, deps: AppDeps): void {
     let idp: Promise<RequestHandler> | undefined;
     app.use((req, res, next) => {
       if (req.path !== '/dev-idp' && !req.path.startsWith('/dev-idp/')) return next();
-      idp ??= import('../domain/oidc/dev-idp.js').then((m) => m.devIdentityProvider(deps));
+      idp ??= import('../dev/dev-idp.js').then((m) => m.devIdentityProvider(deps));
       idp.then((handler) => handler(req, res, next), next);
     });
   }

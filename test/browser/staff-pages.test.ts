@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe('staff pages of a school running the service on its own', () => {
-  it('the teacher\'s 首頁 shows the overdue request first, in red, with its age in school days', async () => {
+  it("the teacher's 首頁 shows the overdue request first, in red, with its age in school days", async () => {
     const page = await (await portal.context({ javaScriptEnabled: false })).newPage();
     await signIn(page, TEACHER_401);
     const section = page.locator('section.home-review-reminders');
@@ -28,7 +28,10 @@ describe('staff pages of a school running the service on its own', () => {
     const first = section.locator('tbody tr').first();
     expect((await first.innerText()).replace(/\s+/g, ' ')).toContain('陳小美');
     expect((await first.innerText()).replace(/\s+/g, ' ')).toMatch(/4 個上課日（逾期）/);
-    const color = await first.locator('td').last().evaluate((td) => getComputedStyle(td).color);
+    const color = await first
+      .locator('td')
+      .last()
+      .evaluate((td) => getComputedStyle(td).color);
     expect(color).toBe('rgb(164, 22, 26)'); // --err
     await screenshot(page, 'home-teacher-reminders');
   });
@@ -36,7 +39,12 @@ describe('staff pages of a school running the service on its own', () => {
   it('the school office opens 教師與班級 from 到離校簡訊服務 and reads its teachers and their classes', async () => {
     const page = await (await portal.context({ javaScriptEnabled: false })).newPage();
     await signIn(page, SCHOOL_ADMIN);
-    await Promise.all([page.waitForLoadState('load'), menu(page).getByRole('link', { name: /到離校簡訊服務/ }).click()]);
+    await Promise.all([
+      page.waitForLoadState('load'),
+      menu(page)
+        .getByRole('link', { name: /到離校簡訊服務/ })
+        .click(),
+    ]);
     const sub = page.getByRole('navigation', { name: '到離校簡訊服務' });
     await Promise.all([page.waitForLoadState('load'), sub.getByRole('link', { name: '教師與班級' }).click()]);
     expect(new URL(page.url()).pathname).toBe('/sms/teachers');

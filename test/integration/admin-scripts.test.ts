@@ -227,6 +227,14 @@ describe('npm run admin', () => {
     const a = cli();
     expect(await runAdmin(['announcement:post', '--title', '系統維護', '--body', '12/1 晚間維護\n請見 https://example.org', '--pinned'], a.ctx)).toBe(0);
     expect(await knex()('announcements').first()).toMatchObject({ school_id: null, title: '系統維護', pinned: true, author_name: '臺北市政府教育局' });
+    // The same text rule as the office's page: Chinese punctuation stays as typed (NFC, not NFKC).
+    const punct = cli();
+    expect(await runAdmin(['announcement:post', '--title', '寒假通知（重要）', '--body', '寒假期間：不發送簡訊，請家長留意。'], punct.ctx)).toBe(0);
+    expect(await knex()('announcements').where({ title: '寒假通知（重要）' }).first()).toMatchObject({ body: '寒假期間：不發送簡訊，請家長留意。' });
+    const empty = cli();
+    expect(await runAdmin(['announcement:post', '--title', '空白', '--body', '   '], empty.ctx)).toBe(65);
+    expect(empty.err()).toContain('內容必填');
+    expect(await knex()('announcements').where({ title: '空白' }).first()).toBeUndefined();
 
     const r = cli();
     expect(await runAdmin(['reader:create', '--school', '313601', '--name', '正門'], r.ctx)).toBe(0);
@@ -242,7 +250,7 @@ describe('npm run admin', () => {
     const missing = cli();
     expect(await runAdmin(['reader:revoke', '--school', '313601', '--name', '正門'], missing.ctx)).toBe(65);
     const actions = await knex()('audit_log').orderBy('id').pluck('action');
-    expect(actions).toEqual(['period.created', 'holiday.added', 'holiday.added', 'announcement.created', 'reader.created', 'reader.revoked']);
+    expect(actions).toEqual(['period.created', 'holiday.added', 'holiday.added', 'announcement.created', 'announcement.created', 'reader.created', 'reader.revoked']);
   });
 
   it('holiday:add takes a range with --from/--to through addHolidayRange; a dry run and bad input write nothing', async () => {

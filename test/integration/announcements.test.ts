@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
-import { createClass, createParent, createSchoolWorld, createStudent } from '../support/factories.js';
+import { createClass, createSchoolWorld, createStudent } from '../support/factories.js';
 import { createAnnouncement } from '../support/content-factories.js';
 import { bodyLines, safeHref } from '../../src/domain/announcements/rich-text.js';
 

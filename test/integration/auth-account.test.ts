@@ -4,7 +4,7 @@ import request from 'supertest';
 import type { Agent } from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
-import { csrfFrom, getCsrf, login, postForm, signedIn, useTestApp } from '../support/app.js';
+import { csrfFrom, getCsrf, locationOf, login, postForm, signedIn, useTestApp } from '../support/app.js';
 import { createParent, createSchool, createSchoolWorld, createClass, createStaff, createStudent, PASSWORD } from '../support/factories.js';
 
 const { app } = useTestApp();
@@ -164,11 +164,11 @@ describe('家長密碼重設', () => {
       .type('form')
       .send({ _csrf: csrfFrom(confirmPage.text), classId: String(w.class401), confirmed: 'yes' });
     expect(res.status).toBe(303);
-    const shown = await teacher.get(res.headers.location);
+    const shown = await teacher.get(locationOf(res));
     const otp = /class="one-time-password">([^<]+)</.exec(shown.text)?.[1];
     expect(otp).toMatch(/^[A-Za-z0-9]{10}$/);
     expect(shown.text).toContain('只顯示這一次');
-    const again = await teacher.get(res.headers.location);
+    const again = await teacher.get(locationOf(res));
     expect(again.text).not.toContain(otp!);
 
     const account = await knex('accounts').where({ id: w.parent.accountId }).first('password_hash', 'must_change_password');

@@ -6,7 +6,7 @@ import { seedReference } from '../../src/db/seed.js';
 import { hashPassword } from '../../src/domain/accounts/passwords.js';
 import { CAPTCHA_TTL_MS } from '../../src/domain/accounts/captcha.js';
 import { testDb } from '../support/db.js';
-import { buildTestApp, CAPTCHA, csrfFrom, DEFAULT_NOW, getCsrf, login, signedIn, useTestApp } from '../support/app.js';
+import { buildTestApp, CAPTCHA, csrfFrom, DEFAULT_NOW, getCsrf, locationOf, signedIn, useTestApp } from '../support/app.js';
 import { createSchool, createSchoolWorld, PASSWORD } from '../support/factories.js';
 
 const { app, clock } = useTestApp();
@@ -28,7 +28,7 @@ async function postLogin(agent: Agent, fields: Record<string, unknown>, o: { noC
 
 const isAnonymous = async (agent: Agent) => {
   const res = await agent.get('/');
-  return res.status === 303 && res.headers.location.startsWith('/login');
+  return res.status === 303 && locationOf(res).startsWith('/login');
 };
 
 describe('sessions', () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { DEV_IDP_SUBJECT, devIssuer } from '../../src/domain/accounts/taipei-card.js';
 import { closeTestDb, resetDb, testDb } from '../support/db.js';
-import { buildTestApp, csrfFrom, login, type TestApp } from '../support/app.js';
+import { buildTestApp, csrfFrom, locationOf, login, type TestApp } from '../support/app.js';
 import { createParent, createSchoolWorld, createStudent } from '../support/factories.js';
 
 let server: Server;
@@ -48,11 +48,11 @@ async function startCardSignIn(agent: Agent, from = '/login'): Promise<string> {
   const res = await agent.post('/auth/taipei-card').type('form').send({ _csrf: csrfFrom(page.text), next: '/' });
   expect(res.status).toBe(303);
   expect(res.headers.location).toContain('/dev-idp/auth?');
-  const url = new URL(res.headers.location, base);
+  const url = new URL(locationOf(res), base);
   expect(url.searchParams.get('code_challenge_method')).toBe('S256');
   expect(url.searchParams.get('state')).toBeTruthy();
   expect(url.searchParams.get('nonce')).toBeTruthy();
-  return pathOf(res.headers.location);
+  return pathOf(locationOf(res));
 }
 
 /** Follow the provider until it sends the browser back to the portal's callback; sign in at its page if asked. */
@@ -66,11 +66,11 @@ async function throughProvider(agent: Agent, authPath: string, creds = { login: 
       expect(action).toBeTruthy();
       const posted = await agent.post(action!).type('form').send(creds);
       expect(posted.status).toBe(303);
-      path = pathOf(posted.headers.location);
+      path = pathOf(locationOf(posted));
       continue;
     }
     expect([302, 303]).toContain(res.status);
-    path = pathOf(res.headers.location);
+    path = pathOf(locationOf(res));
   }
   throw new Error('the provider never returned to the portal');
 }
@@ -220,7 +220,7 @@ describe('臺北卡登入 with the development identity provider', () => {
     const page = await cancel.get(await startCardSignIn(cancel)).redirects(1);
     const abort = /action="(\/dev-idp\/interaction\/[^"]+\/abort)"/.exec(page.text)![1]!;
     const aborted = await cancel.post(abort).type('form').send({});
-    const back = await throughProvider(cancel, pathOf(aborted.headers.location));
+    const back = await throughProvider(cancel, pathOf(locationOf(aborted)));
     const res = await cancel.get(back);
     expect(res.status).toBe(400);
     expect(res.text).toContain('臺北卡登入未完成或已逾時');

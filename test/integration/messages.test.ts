@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
-import { postForm, signedIn, useTestApp } from '../support/app.js';
+import { locationOf, postForm, signedIn, useTestApp } from '../support/app.js';
 import { createSchoolWorld, createStudent } from '../support/factories.js';
 import { createPhone } from '../support/content-factories.js';
 import { MESSAGES_PER_HOUR, sendMessage, smsLength } from '../../src/domain/messages/messages.js';
@@ -48,14 +48,14 @@ describe('訊息發送服務', () => {
     expect(out.every((o) => o.kind === 'message' && o.message_id === msg.id && o.status === 'queued' && o.body === msg.body)).toBe(true);
     expect(await knex()('audit_log').where({ action: 'message.sent' }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
 
-    const detail = await agent.get(res.headers.location);
+    const detail = await agent.get(locationOf(res));
     expect(detail.status).toBe(200);
     expect(detail.text).toContain('0912-***-678');
     expect(detail.text).not.toContain('0912345678');
     expect(detail.text).toContain('待發送');
     await knex()('sms_outbox').where({ phone: '0912345678' }).update({ status: 'delivered' });
     await knex()('sms_outbox').where({ phone: '0955666777' }).update({ status: 'failed' });
-    const detail2 = await agent.get(res.headers.location);
+    const detail2 = await agent.get(locationOf(res));
     expect(detail2.text).toContain('已送達');
     expect(detail2.text).toContain('發送失敗');
     expect((await agent.get('/messages')).text).toContain('共 3 則：已送達 1、已發送 0、待發送 1、失敗 1');
@@ -78,7 +78,7 @@ describe('訊息發送服務', () => {
     await d.runOnce();
     expect(sent.map((s) => s.phone).sort()).toEqual(['0912345678', '0922333444', '0955666777']);
     expect(sent.every((s) => s.body === '家長會延期')).toBe(true);
-    const detail = await agent.get(res.headers.location);
+    const detail = await agent.get(locationOf(res));
     expect((detail.text.match(/>已發送</g) ?? []).length).toBe(2);
     expect(detail.text).toContain('>發送失敗（號碼錯誤）<');
     expect((await agent.get('/messages')).text).toContain('共 3 則：已送達 0、已發送 2、待發送 0、失敗 1');
@@ -175,7 +175,7 @@ describe('訊息發送服務', () => {
     const t401 = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     const sent = await postForm(t401, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: '401 專屬' });
     const t402 = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't402' });
-    expect((await t402.get(sent.headers.location)).status).toBe(404);
+    expect((await t402.get(locationOf(sent))).status).toBe(404);
     expect((await t402.get('/messages')).text).not.toContain('401 專屬');
   });
 
@@ -190,7 +190,7 @@ describe('訊息發送服務', () => {
     expect(page.text).toContain('給全班');
     expect(page.text).not.toContain('只給陳小美');
     expect(page.text).not.toContain('<textarea');
-    expect((await parent.get(toAll.headers.location)).status).toBe(404);
+    expect((await parent.get(locationOf(toAll))).status).toBe(404);
     expect((await postForm(parent, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: 'x' })).status).toBe(404);
     expect((await counts()).messages).toBe(2);
   });

@@ -20,7 +20,11 @@ const SCHOOL = '353606';
 
 /** `npm run admin -- <args>`: scripts/admin.ts on the test database, the clock at the test's now. */
 async function admin(...args: string[]): Promise<{ code: number | null; output: string }> {
-  const p = runEntry('scripts/admin.ts', { DATABASE_URL: inject('databaseUrl'), NODE_ENV: 'test', APP_NOW: DEFAULT_NOW, LOG_LEVEL: 'silent' }, args);
+  const p = runEntry(
+    'scripts/admin.ts',
+    { DATABASE_URL: inject('databaseUrl'), NODE_ENV: 'test', APP_NOW: DEFAULT_NOW, LOG_LEVEL: 'silent' },
+    args,
+  );
   const { code } = await p.exited;
   return { code, output: p.output() };
 }
@@ -32,13 +36,25 @@ const otpOf = (output: string) => {
 };
 
 /** Sign in with a one-time password: the portal sends the user to change it first; the new one works. */
-async function firstSignIn(o: { role: 'parent' | 'teacher' | 'school_admin'; schoolId: number; login: string; otp: string; chosen: string }) {
+async function firstSignIn(o: {
+  role: 'parent' | 'teacher' | 'school_admin';
+  schoolId: number;
+  login: string;
+  otp: string;
+  chosen: string;
+}) {
   const agent = request.agent(app);
-  expect((await login(agent, { role: o.role, schoolId: o.schoolId, login: o.login, password: o.otp })).status).toBe(303);
+  expect((await login(agent, { role: o.role, schoolId: o.schoolId, login: o.login, password: o.otp })).status).toBe(
+    303,
+  );
   const home = await agent.get('/');
   expect(home.status).toBe(303);
   expect(home.headers.location).toBe('/account/password');
-  const changed = await postForm(agent, '/account/password', '/account/password', { currentPassword: o.otp, newPassword: o.chosen, confirmPassword: o.chosen });
+  const changed = await postForm(agent, '/account/password', '/account/password', {
+    currentPassword: o.otp,
+    newPassword: o.chosen,
+    confirmPassword: o.chosen,
+  });
   expect(changed.status).toBe(303);
   expect((await agent.get('/')).status).toBe(200);
   return agent;
@@ -52,17 +68,63 @@ describe('a new school from nothing, with the scripts and the pages', () => {
     expect(await knex()('classes').where({ school_id: school.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
 
     // 1. Staff accounts (a dry run first: nothing written).
-    const dry = await admin('staff:create', '--school', SCHOOL, '--role', 'teacher', '--login', 't101', '--name', '陳老師', '--dry-run');
+    const dry = await admin(
+      'staff:create',
+      '--school',
+      SCHOOL,
+      '--role',
+      'teacher',
+      '--login',
+      't101',
+      '--name',
+      '陳老師',
+      '--dry-run',
+    );
     expect(dry.code).toBe(0);
     expect(dry.output).toContain('[dry run，未寫入] 市立東門國小：將建立教師帳號 t101（陳老師）');
     expect(await knex()('accounts').where({ school_id: school.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
-    const t101 = await admin('staff:create', '--school', SCHOOL, '--role', 'teacher', '--login', 't101', '--name', '陳老師');
+    const t101 = await admin(
+      'staff:create',
+      '--school',
+      SCHOOL,
+      '--role',
+      'teacher',
+      '--login',
+      't101',
+      '--name',
+      '陳老師',
+    );
     expect(t101.code).toBe(0);
-    const t102 = await admin('staff:create', '--school', SCHOOL, '--role', 'teacher', '--login', 't102', '--name', '黃老師');
+    const t102 = await admin(
+      'staff:create',
+      '--school',
+      SCHOOL,
+      '--role',
+      'teacher',
+      '--login',
+      't102',
+      '--name',
+      '黃老師',
+    );
     expect(t102.code).toBe(0);
-    const office = await admin('staff:create', '--school', SCHOOL, '--role', 'school_admin', '--login', 'office', '--name', '東門國小教務處');
+    const office = await admin(
+      'staff:create',
+      '--school',
+      SCHOOL,
+      '--role',
+      'school_admin',
+      '--login',
+      'office',
+      '--name',
+      '東門國小教務處',
+    );
     expect(office.code).toBe(0);
-    expect(await knex()('accounts').where({ school_id: school.id }).orderBy('login').select('role', 'login', 'display_name', 'must_change_password')).toEqual([
+    expect(
+      await knex()('accounts')
+        .where({ school_id: school.id })
+        .orderBy('login')
+        .select('role', 'login', 'display_name', 'must_change_password'),
+    ).toEqual([
       { role: 'school_admin', login: 'office', display_name: '東門國小教務處', must_change_password: true },
       { role: 'teacher', login: 't101', display_name: '陳老師', must_change_password: true },
       { role: 'teacher', login: 't102', display_name: '黃老師', must_change_password: true },
@@ -71,10 +133,22 @@ describe('a new school from nothing, with the scripts and the pages', () => {
     // 2. The roster with its 導師帳號 column (README's example file), and the passwords file.
     const dir = await mkdtemp(path.join(tmpdir(), 'new-school-'));
     const passwords = path.join(dir, 'passwords.csv');
-    const imported = await admin('import', '--school', SCHOOL, '--file', 'docs/examples/roster-with-teachers.csv', '--passwords-out', passwords);
+    const imported = await admin(
+      'import',
+      '--school',
+      SCHOOL,
+      '--file',
+      'docs/examples/roster-with-teachers.csv',
+      '--passwords-out',
+      passwords,
+    );
     expect(imported.code, imported.output).toBe(0);
     expect(imported.output).toContain('導師：指派 2、未變更 0');
-    const slips = (await readFile(passwords, 'utf8')).replace(/^\uFEFF/, '').trimEnd().split('\r\n').map((l) => l.split(','));
+    const slips = (await readFile(passwords, 'utf8'))
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n')
+      .map((l) => l.split(','));
     expect(slips[0]).toEqual(['班級', '座號', '學生姓名', '帳號', '一次性密碼']);
     expect(slips.slice(1).map((r) => r.slice(0, 4))).toEqual([
       ['一年一班', '1', '蔡小安', '11510101'],
@@ -92,13 +166,33 @@ describe('a new school from nothing, with the scripts and the pages', () => {
     ]);
 
     // 3. The service period.
-    const period = await admin('period:create', '--school', SCHOOL, '--name', '115學年度上學期', '--starts', '2026-08-31', '--ends', '2027-01-20', '--arrival-fee', '150', '--departure-fee', '150');
+    const period = await admin(
+      'period:create',
+      '--school',
+      SCHOOL,
+      '--name',
+      '115學年度上學期',
+      '--starts',
+      '2026-08-31',
+      '--ends',
+      '2027-01-20',
+      '--arrival-fee',
+      '150',
+      '--departure-fee',
+      '150',
+    );
     expect(period.code, period.output).toBe(0);
     const periodId = (await knex()('service_periods').where({ school_id: school.id }).first('id')).id as number;
 
     // 4. The parent of 蔡小安 signs in with the slip's one-time password, changes it and orders (新增申請).
     const slip = slips.find((r) => r[3] === '11510101')!;
-    const parent = await firstSignIn({ role: 'parent', schoolId: school.id, login: '11510101', otp: slip[4]!, chosen: 'tsai-family-2026' });
+    const parent = await firstSignIn({
+      role: 'parent',
+      schoolId: school.id,
+      login: '11510101',
+      otp: slip[4]!,
+      chosen: 'tsai-family-2026',
+    });
     const student = await knex()('students').where({ school_id: school.id, student_number: '11510101' }).first('id');
     const form = await parent.get('/sms/subscriptions/new');
     expect(form.status).toBe(200);
@@ -115,7 +209,13 @@ describe('a new school from nothing, with the scripts and the pages', () => {
     expect(sub).toMatchObject({ status: 'pending', applicant_name: '蔡志明' });
 
     // 5. The homeroom teacher signs in (one-time password, change) and approves it on 審核.
-    const teacher = await firstSignIn({ role: 'teacher', schoolId: school.id, login: 't101', otp: otpOf(t101.output), chosen: 'chen-teacher-2026' });
+    const teacher = await firstSignIn({
+      role: 'teacher',
+      schoolId: school.id,
+      login: 't101',
+      otp: otpOf(t101.output),
+      chosen: 'chen-teacher-2026',
+    });
     const reviews = await teacher.get('/reviews');
     expect(reviews.status).toBe(200);
     expect(reviews.text).toContain('蔡小安');
@@ -123,14 +223,29 @@ describe('a new school from nothing, with the scripts and the pages', () => {
     const req = await knex()('review_requests').where({ subscription_id: sub.id }).first('id');
     const approved = await postForm(teacher, '/reviews', `/reviews/${req.id}/approval`, {});
     expect(approved.status).toBe(303);
-    expect(await knex()('review_requests').where({ id: req.id }).first('status', 'effective_on')).toEqual({ status: 'approved', effective_on: '2026-11-25' });
+    expect(await knex()('review_requests').where({ id: req.id }).first('status', 'effective_on')).toEqual({
+      status: 'approved',
+      effective_on: '2026-11-25',
+    });
     expect(await knex()('subscriptions').where({ id: sub.id }).first('status')).toEqual({ status: 'active' });
     // The other class's teacher does not see 一年一班's students.
-    const other = await firstSignIn({ role: 'teacher', schoolId: school.id, login: 't102', otp: otpOf(t102.output), chosen: 'huang-teacher-2026' });
+    const other = await firstSignIn({
+      role: 'teacher',
+      schoolId: school.id,
+      login: 't102',
+      otp: otpOf(t102.output),
+      chosen: 'huang-teacher-2026',
+    });
     expect((await other.get('/reviews')).text).not.toContain('蔡小安');
 
     // 6. The school office signs in and reads its teachers and their classes.
-    const officeAgent = await firstSignIn({ role: 'school_admin', schoolId: school.id, login: 'office', otp: otpOf(office.output), chosen: 'dongmen-office-2026' });
+    const officeAgent = await firstSignIn({
+      role: 'school_admin',
+      schoolId: school.id,
+      login: 'office',
+      otp: otpOf(office.output),
+      chosen: 'dongmen-office-2026',
+    });
     const page = await officeAgent.get('/sms/teachers');
     expect(page.status).toBe(200);
     const text = page.text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
@@ -138,9 +253,9 @@ describe('a new school from nothing, with the scripts and the pages', () => {
     expect(text).toContain('t102 黃老師 使用中 一年二班（115 學年度）導師');
     const actions = await knex()('audit_log').where({ school_id: school.id }).orderBy('id').pluck('action');
     expect(actions.slice(0, 7)).toEqual([
-      'staff.created',
-      'staff.created',
-      'staff.created',
+      'account.created',
+      'account.created',
+      'account.created',
       'class_teacher.assigned',
       'class_teacher.assigned',
       'admin.import',

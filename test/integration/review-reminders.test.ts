@@ -18,16 +18,30 @@ const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' '
 function reminderRows(html: string): { text: string; overdue: boolean }[] {
   const section = /<section class="panel home-review-reminders"[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
   const body = /<tbody>([\s\S]*?)<\/tbody>/.exec(section)?.[1] ?? '';
-  return [...body.matchAll(/<tr( class="overdue-row")?>([\s\S]*?)<\/tr>/g)].map((m) => ({ text: text(m[2]!).trim(), overdue: m[1] !== undefined }));
+  return [...body.matchAll(/<tr( class="overdue-row")?>([\s\S]*?)<\/tr>/g)].map((m) => ({
+    text: text(m[2]!).trim(),
+    overdue: m[1] !== undefined,
+  }));
 }
 
 async function world() {
   const w = await smsWorld(knex());
   await knex()('schools').where({ id: w.schoolId }).update({ code: '313601' });
-  expect((await runAdminCommand(knex(), ['holiday:add', '--school', '313601', '--date', '2026-11-20', '--name', '校慶補假'])).code).toBe(0);
+  expect(
+    (await runAdminCommand(knex(), ['holiday:add', '--school', '313601', '--date', '2026-11-20', '--name', '校慶補假']))
+      .code,
+  ).toBe(0);
   const order = async (name: string, seat: number, requestedOn: string, classId = w.class401) => {
-    const st = await createStudent(knex(), classId, { name, seat, studentNumber: `1130${classId}${String(seat).padStart(2, '0')}` });
-    const sub = await createSubscription(knex(), st, w.periodId, { status: 'pending', effectiveOn: null, appliedOn: requestedOn });
+    const st = await createStudent(knex(), classId, {
+      name,
+      seat,
+      studentNumber: `1130${classId}${String(seat).padStart(2, '0')}`,
+    });
+    const sub = await createSubscription(knex(), st, w.periodId, {
+      status: 'pending',
+      effectiveOn: null,
+      appliedOn: requestedOn,
+    });
     return createRequest(knex(), sub, { kind: 'order', requestedOn });
   };
   // Wednesday: Thu, (Fri holiday), Mon, Tue → 3 school days: overdue (4 if the holiday counted).
@@ -55,7 +69,9 @@ describe('首頁: reminders of requests waiting for review', () => {
     ]);
     // Another class's teacher sees only their own class's request.
     const other = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't402' });
-    expect(reminderRows((await other.get('/')).text)).toEqual([{ text: '註銷申請 四年二班 1 李小華 2026-11-24 0 個上課日', overdue: false }]);
+    expect(reminderRows((await other.get('/')).text)).toEqual([
+      { text: '註銷申請 四年二班 1 李小華 2026-11-24 0 個上課日', overdue: false },
+    ]);
   });
 
   it('without the holiday the same requests are a school day older (the Thursday one overdue too); the week-end never counts', async () => {
@@ -84,7 +100,7 @@ describe('首頁: reminders of requests waiting for review', () => {
     expect(home.text).toContain(`href="/reviews?classId=${w.class401}"`);
   });
 
-  it('a parent\'s 首頁 has no reminders; staff with nothing waiting read so', async () => {
+  it("a parent's 首頁 has no reminders; staff with nothing waiting read so", async () => {
     const w = await smsWorld(knex());
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
     expect((await parent.get('/')).text).not.toContain('待審核提醒');

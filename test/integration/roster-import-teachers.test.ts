@@ -79,7 +79,15 @@ describe('roster import: every problem in one pass', () => {
     const before = await snapshot();
     const dir = await mkdtemp(path.join(tmpdir(), 'import-'));
     const file = path.join(dir, 'roster.csv');
-    await writeFile(file, [HEADER, '401,四年一班,4,x-1,1,甲,乙,,t401', '401,四年一班,4,11301001,1,楊小楊,楊大楊,父,t401', '402,四年二班,4,11302009,9,丙,丁,,t999'].join('\n'));
+    await writeFile(
+      file,
+      [
+        HEADER,
+        '401,四年一班,4,x-1,1,甲,乙,,t401',
+        '401,四年一班,4,11301001,1,楊小楊,楊大楊,父,t401',
+        '402,四年二班,4,11302009,9,丙,丁,,t999',
+      ].join('\n'),
+    );
     const r = await runAdminCommand(knex(), ['import', '--school', '313601', '--file', file, '--year', '115']);
     expect(r.code).toBe(65);
     expect(r.err).toContain('檔案有 3 個問題，沒有匯入任何資料');
@@ -89,9 +97,13 @@ describe('roster import: every problem in one pass', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('a correction of the student\'s name alone (or the guardian\'s alone) is not a conflict', async () => {
+  it("a correction of the student's name alone (or the guardian's alone) is not a conflict", async () => {
     const w = await createSchoolWorld(knex());
-    const r = await importRoster(knex(), [HEADER, '401,四年一班,4,11301001,1,王小名,王大明,父,'].join('\n'), { schoolId: w.schoolId, schoolYear: 115, hash: fastHash });
+    const r = await importRoster(knex(), [HEADER, '401,四年一班,4,11301001,1,王小名,王大明,父,'].join('\n'), {
+      schoolId: w.schoolId,
+      schoolYear: 115,
+      hash: fastHash,
+    });
     expect(r.problems).toEqual([]);
     expect(r.students.updated).toBe(1);
     expect((await knex()('students').where({ id: w.student }).first('name')).name).toBe('王小名');
@@ -99,13 +111,22 @@ describe('roster import: every problem in one pass', () => {
 });
 
 describe('roster import: 導師帳號', () => {
-  it('assigns each class\'s 導師 (replacing the previous one), audited; a blank cell or no column leaves it; a dry run writes nothing', async () => {
+  it("assigns each class's 導師 (replacing the previous one), audited; a blank cell or no column leaves it; a dry run writes nothing", async () => {
     const schoolId = await createSchool(knex(), { code: '313601' });
     await createStaff(knex(), schoolId, { login: 't101', name: '陳老師' });
     await createStaff(knex(), schoolId, { login: 't102', name: '黃老師' });
-    const file = [HEADER, '101,一年一班,1,11510101,1,蔡小安,蔡志明,父,t101', '101,一年一班,1,11510102,2,許小晴,許雅婷,母,', '102,一年二班,1,11510201,1,周小宇,周大宇,父,t102'].join('\n');
+    const file = [
+      HEADER,
+      '101,一年一班,1,11510101,1,蔡小安,蔡志明,父,t101',
+      '101,一年一班,1,11510102,2,許小晴,許雅婷,母,',
+      '102,一年二班,1,11510201,1,周小宇,周大宇,父,t102',
+    ].join('\n');
     const homerooms = async () =>
-      knex()('class_teachers as ct').join('classes as c', 'c.id', 'ct.class_id').join('accounts as a', 'a.id', 'ct.account_id').orderBy('c.code').select('c.code', 'a.login', 'ct.role');
+      knex()('class_teachers as ct')
+        .join('classes as c', 'c.id', 'ct.class_id')
+        .join('accounts as a', 'a.id', 'ct.account_id')
+        .orderBy('c.code')
+        .select('c.code', 'a.login', 'ct.role');
 
     const dry = await importRoster(knex(), file, { schoolId, schoolYear: 115, hash: fastHash, dryRun: true });
     expect(dry.ok).toBe(true);
@@ -118,7 +139,9 @@ describe('roster import: 導師帳號', () => {
       { code: '101', login: 't101', role: 'homeroom' },
       { code: '102', login: 't102', role: 'homeroom' },
     ]);
-    expect(await knex()('audit_log').where({ action: 'class_teacher.assigned' }).count({ n: '*' }).first()).toEqual({ n: 2 });
+    expect(await knex()('audit_log').where({ action: 'class_teacher.assigned' }).count({ n: '*' }).first()).toEqual({
+      n: 2,
+    });
 
     // Swap the two teachers; then a file without the column changes nothing.
     const swapped = file.replace(',t101', ',tXXX').replace(',t102', ',t101').replace(',tXXX', ',t102');
@@ -128,7 +151,10 @@ describe('roster import: 導師帳號', () => {
       { code: '101', login: 't102', role: 'homeroom' },
       { code: '102', login: 't101', role: 'homeroom' },
     ]);
-    const noColumn = ['班級代碼,班級名稱,年級,學號,座號,學生姓名,家長姓名,關係', '101,一年一班,1,11510101,1,蔡小安,蔡志明,父'].join('\n');
+    const noColumn = [
+      '班級代碼,班級名稱,年級,學號,座號,學生姓名,家長姓名,關係',
+      '101,一年一班,1,11510101,1,蔡小安,蔡志明,父',
+    ].join('\n');
     const plain = await importRoster(knex(), noColumn, { schoolId, schoolYear: 115, hash: fastHash });
     expect(plain.ok).toBe(true);
     expect(plain.teachers).toEqual({ assigned: 0, unchanged: 0 });
@@ -153,11 +179,25 @@ describe('the passwords file', () => {
       ].join('\n'),
     );
     const out = path.join(dir, 'passwords.csv');
-    const r = await runAdminCommand(knex(), ['import', '--school', '313601', '--file', roster, '--year', '115', '--passwords-out', out]);
+    const r = await runAdminCommand(knex(), [
+      'import',
+      '--school',
+      '313601',
+      '--file',
+      roster,
+      '--year',
+      '115',
+      '--passwords-out',
+      out,
+    ]);
     expect(r.code).toBe(0);
     const raw = await readFile(out, 'utf8');
     expect(raw.startsWith('\uFEFF')).toBe(true);
-    const lines = raw.slice(1).trimEnd().split('\r\n').map((l) => l.split(','));
+    const lines = raw
+      .slice(1)
+      .trimEnd()
+      .split('\r\n')
+      .map((l) => l.split(','));
     expect(lines[0]).toEqual(['班級', '座號', '學生姓名', '帳號', '一次性密碼']);
     expect(lines.slice(1).map((l) => l.slice(0, 4))).toEqual([
       ['四年一班', '3', '丁同學', '11301101'],
@@ -171,9 +211,18 @@ describe('the passwords file', () => {
 
     // Without --passwords-out the same columns and order are printed once.
     const again = path.join(dir, 'more.csv');
-    await writeFile(again, ['班級代碼,班級名稱,年級,學號,座號,學生姓名,家長姓名,關係', '401,四年一班,4,11301105,5,戊同學,戊家長,父', '401,四年一班,4,11301104,4,己同學,己家長,母'].join('\n'));
+    await writeFile(
+      again,
+      [
+        '班級代碼,班級名稱,年級,學號,座號,學生姓名,家長姓名,關係',
+        '401,四年一班,4,11301105,5,戊同學,戊家長,父',
+        '401,四年一班,4,11301104,4,己同學,己家長,母',
+      ].join('\n'),
+    );
     const printed = await runAdminCommand(knex(), ['import', '--school', '313601', '--file', again, '--year', '115']);
     expect(printed.code).toBe(0);
-    expect(printed.out).toMatch(/班級\t座號\t學生姓名\t帳號\t一次性密碼\n\s+四年一班\t4\t己同學\t11301104\t\S{10}\n\s+四年一班\t5\t戊同學\t11301105\t\S{10}\n/);
+    expect(printed.out).toMatch(
+      /班級\t座號\t學生姓名\t帳號\t一次性密碼\n\s+四年一班\t4\t己同學\t11301104\t\S{10}\n\s+四年一班\t5\t戊同學\t11301105\t\S{10}\n/,
+    );
   });
 });

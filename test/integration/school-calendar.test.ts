@@ -1,3 +1,4 @@
+import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
@@ -43,7 +44,7 @@ describe('GET /attendance/calendar (學校行事曆)', () => {
     const w = await createSchoolWorld(knex);
     await createHoliday(knex, w.schoolId, '2026-07-10', '去年的假日');
     await createHoliday(knex, w.schoolId, '2026-10-09', '國慶日補假');
-    await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' });
+    await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' }, SCRIPT_ACTOR);
     const res = await (await admin(w.schoolId)).get(PAGE);
     expect(res.status).toBe(200);
     expect(res.text).toContain('<h1 id="page-heading">學校行事曆</h1>');
@@ -113,7 +114,7 @@ describe('POST /attendance/calendar/holidays', () => {
     ['an overlap with a range already there', { name: '春假', from: '2027-02-08', to: '2027-02-15' }, '與已有的假日「寒假 2027-01-21~2027-02-10」重疊'],
   ])('refuses %s with 422, a zh-TW message, what was typed kept and nothing written', async (_what, fields, message) => {
     const w = await createSchoolWorld(knex);
-    await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' });
+    await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' }, SCRIPT_ACTOR);
     const before = await snapshot();
     const res = await postForm(await admin(w.schoolId), PAGE, `${PAGE}/holidays`, fields);
     expect(res.status).toBe(422);
@@ -147,7 +148,7 @@ describe('POST /attendance/calendar/holidays', () => {
 describe('removing a holiday (POST /attendance/calendar/holidays/:id/removal)', () => {
   it('asks for confirmation, then removes the range and its days, audited', async () => {
     const w = await createSchoolWorld(knex);
-    const { rangeIds } = await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' });
+    const { rangeIds } = await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' }, SCRIPT_ACTOR);
     const agent = await admin(w.schoolId);
     const confirm = await agent.get(`${PAGE}/holidays/${rangeIds[0]}/removal`);
     expect(confirm.status).toBe(200);
@@ -166,7 +167,7 @@ describe('removing a holiday (POST /attendance/calendar/holidays/:id/removal)', 
   it("answers 404 for another school's range (and a junk id) and removes nothing", async () => {
     const w = await createSchoolWorld(knex);
     const otherSchool = await createSchool(knex, { name: '市立仁愛國小' });
-    const { rangeIds } = await addHolidayRange(knex, { schoolIds: [otherSchool], from: '2027-01-21', to: '2027-02-10', name: '寒假' });
+    const { rangeIds } = await addHolidayRange(knex, { schoolIds: [otherSchool], from: '2027-01-21', to: '2027-02-10', name: '寒假' }, SCRIPT_ACTOR);
     const before = await snapshot();
     const agent = await admin(w.schoolId);
     expect((await agent.get(`${PAGE}/holidays/${rangeIds[0]}/removal`)).status).toBe(404);
@@ -177,7 +178,7 @@ describe('removing a holiday (POST /attendance/calendar/holidays/:id/removal)', 
 
   it('refuses a removal without the CSRF token', async () => {
     const w = await createSchoolWorld(knex);
-    const { rangeIds } = await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-03-01', to: '2027-03-01', name: '校慶補假' });
+    const { rangeIds } = await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-03-01', to: '2027-03-01', name: '校慶補假' }, SCRIPT_ACTOR);
     const agent = await admin(w.schoolId);
     const res = await agent.post(`${PAGE}/holidays/${rangeIds[0]}/removal`).type('form').send({});
     expect(res.status).toBe(403);
@@ -248,7 +249,7 @@ describe('a holiday range removes its weekdays from the grid and the reports', (
 
   it("shows a day of the range as 假日 on the teacher's class day view, never 未刷卡", async () => {
     const w = await createSchoolWorld(knex);
-    await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' });
+    await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' }, SCRIPT_ACTOR);
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     const res = await teacher.get(`/attendance?classId=${w.class401}&date=2027-01-25`);
     expect(res.status).toBe(200);

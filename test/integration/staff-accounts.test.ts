@@ -14,12 +14,18 @@ import { createRequest, smsWorld } from '../support/subscriptions-factories.js';
 const { app } = useTestApp();
 const knex = () => testDb().knex;
 const admin = (...args: string[]) => runAdminCommand(knex(), args);
-const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/&amp;/g, '&').replace(/\s+/g, ' ');
+const text = (html: string) =>
+  html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
 
 /** Every row the staff commands may write. */
 async function snapshot() {
   return {
-    accounts: await knex()('accounts').orderBy('id').select('id', 'role', 'login', 'display_name', 'disabled_at', 'password_hash'),
+    accounts: await knex()('accounts')
+      .orderBy('id')
+      .select('id', 'role', 'login', 'display_name', 'disabled_at', 'password_hash'),
     classTeachers: await knex()('class_teachers').orderBy(['class_id', 'role']).select(),
     audit: await knex()('audit_log').orderBy('id').select('action'),
     sessions: await knex()('session').count({ n: '*' }).first(),
@@ -35,27 +41,66 @@ async function world() {
 describe('staff:create', () => {
   it('creates a teacher and a school admin with a one-time password that must be changed; audited; a dry run writes nothing', async () => {
     const schoolId = await createSchool(knex(), { code: '313601', name: '市立忠孝國小' });
-    const dry = await admin('staff:create', '--school', '313601', '--role', 'teacher', '--login', 't101', '--name', '陳老師', '--dry-run');
+    const dry = await admin(
+      'staff:create',
+      '--school',
+      '313601',
+      '--role',
+      'teacher',
+      '--login',
+      't101',
+      '--name',
+      '陳老師',
+      '--dry-run',
+    );
     expect(dry.code).toBe(0);
     expect(dry.out).toContain('[dry run，未寫入] 市立忠孝國小：將建立教師帳號 t101（陳老師）');
     expect(await knex()('accounts').count({ n: '*' }).first()).toEqual({ n: 0 });
 
-    const t = await admin('staff:create', '--school', '313601', '--role', 'teacher', '--login', 't101', '--name', '陳老師');
+    const t = await admin(
+      'staff:create',
+      '--school',
+      '313601',
+      '--role',
+      'teacher',
+      '--login',
+      't101',
+      '--name',
+      '陳老師',
+    );
     expect(t.code).toBe(0);
     const password = /一次性密碼（只顯示這一次，首次登入必須變更）：(\S+)/.exec(t.out)?.[1];
     expect(password).toMatch(/^.{10}$/);
-    const a = await admin('staff:create', '--school', '313601', '--role', 'school_admin', '--login', 'office', '--name', '教務處');
+    const a = await admin(
+      'staff:create',
+      '--school',
+      '313601',
+      '--role',
+      'school_admin',
+      '--login',
+      'office',
+      '--name',
+      '教務處',
+    );
     expect(a.code).toBe(0);
-    const rows = await knex()('accounts').orderBy('id').select('id', 'role', 'school_id', 'login', 'display_name', 'must_change_password', 'password_hash');
+    const rows = await knex()('accounts')
+      .orderBy('id')
+      .select('id', 'role', 'school_id', 'login', 'display_name', 'must_change_password', 'password_hash');
     expect(rows.map(({ id: _id, password_hash: _h, ...r }) => r)).toEqual([
       { role: 'teacher', school_id: schoolId, login: 't101', display_name: '陳老師', must_change_password: true },
-      { role: 'school_admin', school_id: schoolId, login: 'office', display_name: '教務處', must_change_password: true },
+      {
+        role: 'school_admin',
+        school_id: schoolId,
+        login: 'office',
+        display_name: '教務處',
+        must_change_password: true,
+      },
     ]);
     expect(await verifyPassword(password!, rows[0]!.password_hash)).toBe(true);
     const log = await knex()('audit_log').orderBy('id').select('action', 'school_id', 'target_id', 'details');
     expect(log.map((l) => [l.action, l.school_id, l.target_id])).toEqual([
-      ['staff.created', schoolId, String(rows[0]!.id)],
-      ['staff.created', schoolId, String(rows[1]!.id)],
+      ['account.created', schoolId, String(rows[0]!.id)],
+      ['account.created', schoolId, String(rows[1]!.id)],
     ]);
     expect(log[0].details).toMatchObject({ via: 'admin script', login: 't101', role: 'teacher' });
     expect(JSON.stringify(log)).not.toContain(password!);
@@ -70,7 +115,11 @@ describe('staff:create', () => {
     await world();
     const before = await snapshot();
     const cases: [string[], number, string][] = [
-      [['--role', 'teacher', '--login', 't401', '--name', '新老師'], 65, '此學校已有帳號 t401（教師 林老師），未建立任何帳號'],
+      [
+        ['--role', 'teacher', '--login', 't401', '--name', '新老師'],
+        65,
+        '此學校已有帳號 t401（教師 林老師），未建立任何帳號',
+      ],
       [['--role', 'school_admin', '--login', 't401', '--name', '新老師'], 65, '此學校已有帳號 t401'],
       [['--role', 'teacher', '--login', 'admin', '--name', '新老師'], 65, '此學校已有帳號 admin（學校管理者'],
       [['--role', 'parent', '--login', 'p1', '--name', '家長'], 65, '身分別有誤：parent'],
@@ -87,7 +136,7 @@ describe('staff:create', () => {
 });
 
 describe('staff:disable', () => {
-  it('the account signs in no more, its sessions end, audited; its class shows 此班級尚無導師 on the office\'s 審核', async () => {
+  it("the account signs in no more, its sessions end, audited; its class shows 此班級尚無導師 on the office's 審核", async () => {
     const w = await world();
     await createRequest(knex(), w.sub402, { kind: 'cancellation', requestedOn: '2026-11-23' });
     const session = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't402' });
@@ -104,14 +153,19 @@ describe('staff:disable', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('已停用帳號 t402（張老師），結束 1 個登入中的工作階段；其 1 個班級將顯示為尚無導師');
     expect((await knex()('accounts').where({ id: w.teacher402 }).first('disabled_at')).disabled_at).not.toBeNull();
-    const log = await knex()('audit_log').where({ action: 'staff.disabled' }).first('target_id', 'details');
-    expect(log).toMatchObject({ target_id: String(w.teacher402), details: { login: 't402', role: 'teacher', classes: 1, sessionsEnded: 1 } });
+    const log = await knex()('audit_log').where({ action: 'account.disabled' }).first('target_id', 'details');
+    expect(log).toMatchObject({
+      target_id: String(w.teacher402),
+      details: { login: 't402', role: 'teacher', classes: 1, sessionsEnded: 1 },
+    });
 
     // Signed out, and cannot sign in again.
     const gone = await session.get('/reviews');
     expect(gone.status).toBe(303);
     expect(gone.headers.location).toMatch(/^\/login/);
-    expect((await login(request.agent(app), { role: 'teacher', schoolId: w.schoolId, login: 't402' })).status).toBe(422);
+    expect((await login(request.agent(app), { role: 'teacher', schoolId: w.schoolId, login: 't402' })).status).toBe(
+      422,
+    );
 
     // The office sees 四年二班 flagged, and can still approve its request.
     const reviews = await office.get('/reviews');
@@ -123,7 +177,7 @@ describe('staff:disable', () => {
     expect(await knex()('review_requests').where({ id: req.id }).first('status')).toEqual({ status: 'approved' });
   });
 
-  it('refuses an unknown account, a parent\'s account and an account already disabled: a message, nothing written', async () => {
+  it("refuses an unknown account, a parent's account and an account already disabled: a message, nothing written", async () => {
     await world();
     await admin('staff:disable', '--school', '313601', '--login', 't402');
     const before = await snapshot();
@@ -149,23 +203,48 @@ describe('class:assign-teacher', () => {
     const deputy = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't499' });
     expect((await deputy.get('/reviews')).text).not.toContain('王小明');
 
-    const dry = await admin('class:assign-teacher', '--school', '313601', '--class', '401', '--teacher', 't499', '--deputy', '--dry-run');
+    const dry = await admin(
+      'class:assign-teacher',
+      '--school',
+      '313601',
+      '--class',
+      '401',
+      '--teacher',
+      't499',
+      '--deputy',
+      '--dry-run',
+    );
     expect(dry.code).toBe(0);
     expect(dry.out).toContain('[dry run，未寫入] 市立忠孝國小：四年一班的副導師將設為 t499');
     expect(await knex()('class_teachers').where({ class_id: w.class401 }).count({ n: '*' }).first()).toEqual({ n: 1 });
 
-    const set = await admin('class:assign-teacher', '--school', '313601', '--class', '401', '--teacher', 't499', '--deputy');
+    const set = await admin(
+      'class:assign-teacher',
+      '--school',
+      '313601',
+      '--class',
+      '401',
+      '--teacher',
+      't499',
+      '--deputy',
+    );
     expect(set.code).toBe(0);
     expect(set.out).toContain('四年一班的副導師已設為 t499');
     const roles = async () =>
-      knex()('class_teachers as ct').join('accounts as a', 'a.id', 'ct.account_id').where('ct.class_id', w.class401).orderBy('ct.role', 'desc').select('a.login', 'ct.role');
+      knex()('class_teachers as ct')
+        .join('accounts as a', 'a.id', 'ct.account_id')
+        .where('ct.class_id', w.class401)
+        .orderBy('ct.role', 'desc')
+        .select('a.login', 'ct.role');
     expect(await roles()).toEqual([
       { login: 't401', role: 'homeroom' },
       { login: 't499', role: 'deputy' },
     ]);
     // The deputy's "my classes" include 401: sees and approves its request.
     expect((await deputy.get('/reviews')).text).toContain('王小明');
-    const req = await knex()('review_requests').where({ subscription_id: w.subscriptionId, status: 'pending' }).first('id');
+    const req = await knex()('review_requests')
+      .where({ subscription_id: w.subscriptionId, status: 'pending' })
+      .first('id');
     expect((await postForm(deputy, '/reviews', `/reviews/${req.id}/approval`, {})).status).toBe(303);
     expect(await knex()('review_requests').where({ id: req.id }).first('status')).toEqual({ status: 'approved' });
 
@@ -179,7 +258,10 @@ describe('class:assign-teacher', () => {
     expect(removed.code).toBe(0);
     expect(removed.out).toContain('已移除四年一班的導師 t499');
     expect(await roles()).toEqual([]);
-    const log = await knex()('audit_log').where('action', 'like', 'class_teacher.%').orderBy('id').select('action', 'details');
+    const log = await knex()('audit_log')
+      .where('action', 'like', 'class_teacher.%')
+      .orderBy('id')
+      .select('action', 'details');
     expect(log.map((l) => [l.action, l.details.role, l.details.login, l.details.replaced ?? null])).toEqual([
       ['class_teacher.assigned', 'deputy', 't499', null],
       ['class_teacher.assigned', 'homeroom', 't499', 't401'],
@@ -195,7 +277,11 @@ describe('class:assign-teacher', () => {
     await admin('staff:disable', '--school', '313601', '--login', 't499');
     const before = await snapshot();
     const cases: [string[], number, string][] = [
-      [['--class', '401', '--teacher', 't701'], 65, '帳號 t701 不是本校的教師帳號（請先以 staff:create 建立），未變更任何資料'],
+      [
+        ['--class', '401', '--teacher', 't701'],
+        65,
+        '帳號 t701 不是本校的教師帳號（請先以 staff:create 建立），未變更任何資料',
+      ],
       [['--class', '401', '--teacher', 'admin'], 65, '帳號 admin 是學校管理者，不是教師'],
       [['--class', '401', '--teacher', 't499'], 65, '教師帳號 t499 已停用'],
       [['--class', '999', '--teacher', 't401'], 65, '找不到 115 學年度的班級 999'],

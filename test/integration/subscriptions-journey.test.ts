@@ -167,7 +167,8 @@ describe('新增申請', () => {
     expect(noItems.text).toContain('請至少選擇一個申請項目');
     expect(noItems.text).toMatch(new RegExp(`id="period-${w.periodId}" name="periodId" value="${w.periodId}"[^>]* checked`));
 
-    for (const extra of [{ status: 'active' }, { effective_on: '2026-11-24' }, { school_id: '999' }, { applicant_name: 'x' }]) {
+    const extras: Record<string, string>[] = [{ status: 'active' }, { effective_on: '2026-11-24' }, { school_id: '999' }, { applicant_name: 'x' }];
+    for (const extra of extras) {
       const res = await postForm(parent, '/sms/subscriptions/new', '/sms/subscriptions', {
         studentId: String(w.otherChild),
         periodId: String(w.periodId),

@@ -218,13 +218,13 @@ describe('service periods (簡訊服務期間)', () => {
     expect(extra.status).toBe(422);
     const dup = await postForm(admin, '/sms/periods', '/sms/periods', { name: '115學年度上學期', startsOn: '2027-02-11', endsOn: '2027-06-30', arrivalFee: '1', departureFee: '1' });
     expect(dup.status).toBe(422);
-    expect(dup.text).toContain('本校已有同名的簡訊服務期間');
+    expect(dup.text).toContain('已有名為「');
 
     const ok = await postForm(admin, '/sms/periods', '/sms/periods', { name: '115學年度下學期', startsOn: '2027-02-11', endsOn: '2027-06-30', arrivalFee: '120', departureFee: '130' });
     expect(ok.status).toBe(303);
     const created = await knex('service_periods').where({ name: '115學年度下學期' }).first();
     expect(created).toMatchObject({ school_id: w.schoolId, starts_on: '2027-02-11', ends_on: '2027-06-30', arrival_fee: 120, departure_fee: 130 });
-    expect(await knex('audit_log').where({ action: 'period.create' }).count('* as n').first()).toEqual({ n: 1 });
+    expect(await knex('audit_log').where({ action: 'period.created' }).count('* as n').first()).toEqual({ n: 1 });
 
     // unused: anything may change
     const editUnused = await postForm(admin, `/sms/periods/${created.id}/edit`, `/sms/periods/${created.id}`, { name: '115學年度下學期', startsOn: '2027-02-15', endsOn: '2027-06-20', arrivalFee: '100', departureFee: '100' });

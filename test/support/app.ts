@@ -92,3 +92,10 @@ export async function postForm(agent: Agent, formPage: string, action: string, f
   const token = await getCsrf(agent, formPage);
   return agent.post(action).type('form').send({ _csrf: token, ...fields });
 }
+
+/** Where a redirect points (fails the test, with the status, if the response is not one). */
+export function locationOf(res: { status: number; headers: Record<string, string | undefined> }): string {
+  const to = res.headers.location;
+  if (to === undefined) throw new Error(`expected a redirect, got ${res.status}`);
+  return to;
+}

@@ -1,4 +1,5 @@
 /** Factories for cards, readers, swipes, manual entries and school holidays (H3). */
+import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 import type { Knex } from 'knex';
 import { refreshDays } from '../../src/domain/attendance/days.js';
 import type { ReaderDirection } from '../../src/domain/attendance/rules.js';
@@ -77,5 +78,5 @@ export async function createManualEntry(
 }
 
 export async function createHoliday(knex: Knex, schoolId: number, on: string, name = '校慶補假'): Promise<void> {
-  await addHolidayRange(knex, { schoolIds: [schoolId], from: on, to: on, name });
+  await addHolidayRange(knex, { schoolIds: [schoolId], from: on, to: on, name }, SCRIPT_ACTOR);
 }

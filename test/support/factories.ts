@@ -59,7 +59,7 @@ export async function createClass(
     .insert({
       school_id: schoolId,
       school_year: o.schoolYear ?? 115,
-      grade: o.grade ?? Number(code.slice(0, code.length - 2)) ?? 4,
+      grade: o.grade ?? Number(code.slice(0, code.length - 2)),
       code,
       name: o.name ?? `${code}班`,
     })

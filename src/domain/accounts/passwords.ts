@@ -1,5 +1,6 @@
 import bcrypt from 'bcrypt';
 import { randomBytes } from 'node:crypto';
+import { hasControlChars } from '../text.js';
 
 /** bcrypt cost of every password a person chooses (and of the demo and test passwords). */
 export const BCRYPT_COST = 12;
@@ -62,8 +63,7 @@ export async function verifyPassword(password: string, hash: string | undefined)
 export function newPasswordProblem(password: string, current?: string): string | undefined {
   if (password.length < MIN_PASSWORD_LENGTH) return `新密碼至少需要 ${MIN_PASSWORD_LENGTH} 個字元`;
   if (passwordTooLong(password)) return '新密碼過長（最多 72 個位元組，中文字每字約 3 個位元組）';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(password)) return '新密碼含有不允許的字元';
+  if (hasControlChars(password)) return '新密碼含有不允許的字元';
   if (current !== undefined && password === current) return '新密碼不可與目前的密碼相同';
   return undefined;
 }

@@ -6,20 +6,20 @@ import type { Knex } from 'knex';
 import { clearAccountLock } from '../accounts/lockout.js';
 import { issueOneTimePassword } from '../accounts/passwords.js';
 import { endSessionsOf } from '../accounts/sessions.js';
-import { postBureauAnnouncement } from '../announcements/announcements.js';
+import { AnnouncementError, postBureauAnnouncement } from '../announcements/announcements.js';
 import { addHolidayRange, CalendarError } from '../schools/school-calendar.js';
 import { daysBetween, isValidDate } from '../time.js';
+import { audit, SCRIPT_ACTOR, type AuditAction } from '../audit.js';
+import { createPeriod as createServicePeriod, PeriodError } from '../subscriptions/service-periods.js';
 import { AdminError } from './schools.js';
 
-async function auditAdmin(knex: Knex, action: string, o: { schoolId?: number | null; targetType?: string; targetId?: string | number; details?: object }) {
-  await knex('audit_log').insert({
-    actor_account_id: null,
-    school_id: o.schoolId ?? null,
-    action,
-    target_type: o.targetType ?? null,
-    target_id: o.targetId === undefined ? null : String(o.targetId),
-    details: JSON.stringify({ via: 'admin script', ...(o.details ?? {}) }),
-  });
+/** An audit row of the system administrator's scripts (no account; `via: admin script` in the details). */
+async function auditAdmin(
+  knex: Knex,
+  action: AuditAction,
+  o: { schoolId?: number | null; targetType?: string; targetId?: string | number; details?: Record<string, unknown> },
+) {
+  await audit(knex, SCRIPT_ACTOR, { action, ...o });
 }
 
 // eslint-disable-next-line no-control-regex
@@ -38,35 +38,25 @@ function checkFee(label: string, v: string): number {
   return Number(v);
 }
 
-/** period:create — a school's SMS service period (簡訊服務) with its fees. */
+/** period:create — a school's SMS service period (簡訊服務) with its fees, by the same rules as the office's page. */
 export async function createPeriod(
   knex: Knex,
   o: { schoolId: number; name: string; startsOn: string; endsOn: string; arrivalFee: string; departureFee: string; dryRun?: boolean },
 ): Promise<{ id: number | undefined; name: string; startsOn: string; endsOn: string; arrivalFee: number; departureFee: number }> {
-  const name = checkText('簡訊服務名稱', o.name, 60);
-  const startsOn = checkDate('開始日期', o.startsOn);
-  const endsOn = checkDate('結束日期', o.endsOn);
-  if (endsOn < startsOn) throw new AdminError('結束日期不可早於開始日期');
-  const arrivalFee = checkFee('到校SMS費用', o.arrivalFee);
-  const departureFee = checkFee('離校SMS費用', o.departureFee);
-  const dup = await knex('service_periods').where({ school_id: o.schoolId, name }).first('id');
-  if (dup) throw new AdminError(`此學校已有名為「${name}」的簡訊服務期間`);
-  const overlap = await knex('service_periods')
-    .where('school_id', o.schoolId)
-    .where('starts_on', '<=', endsOn)
-    .where('ends_on', '>=', startsOn)
-    .first('name');
-  if (overlap) throw new AdminError(`與既有的簡訊服務期間「${overlap.name}」日期重疊`);
-  const out = { id: undefined as number | undefined, name, startsOn, endsOn, arrivalFee, departureFee };
-  if (o.dryRun) return out;
-  await knex.transaction(async (trx) => {
-    const [row] = await trx('service_periods')
-      .insert({ school_id: o.schoolId, name, starts_on: startsOn, ends_on: endsOn, arrival_fee: arrivalFee, departure_fee: departureFee })
-      .returning('id');
-    out.id = row.id as number;
-    await auditAdmin(trx, 'period.created', { schoolId: o.schoolId, targetType: 'service_period', targetId: out.id, details: { name } });
-  });
-  return out;
+  const v = {
+    name: o.name.normalize('NFKC').trim(),
+    startsOn: o.startsOn.trim(),
+    endsOn: o.endsOn.trim(),
+    arrivalFee: checkFee('到校SMS費用', o.arrivalFee),
+    departureFee: checkFee('離校SMS費用', o.departureFee),
+  };
+  try {
+    const { id } = await createServicePeriod(knex, SCRIPT_ACTOR, o.schoolId, v, { dryRun: o.dryRun });
+    return { id, ...v };
+  } catch (err) {
+    if (err instanceof PeriodError) throw new AdminError(err.message);
+    throw err;
+  }
 }
 
 /** password:reset — a new one-time password (shown once), must-change set, lock cleared, sessions ended. */
@@ -116,13 +106,7 @@ export async function addHoliday(
   const out = { schools: o.schoolIds.length, created: 0, updated: 0, days: daysBetween(from, to) + 1 };
   try {
     await knex.transaction(async (trx) => {
-      const r = await addHolidayRange(trx, { schoolIds: o.schoolIds, from, to, name }, (t, e) =>
-        auditAdmin(t, 'holiday.added', {
-          schoolId: o.schoolIds.length === 1 ? o.schoolIds[0] : null,
-          targetType: e.targetType,
-          details: { from, to, name, schools: o.schoolIds.length },
-        }),
-      );
+      const r = await addHolidayRange(trx, { schoolIds: o.schoolIds, from, to, name }, SCRIPT_ACTOR);
       out.created = r.created;
       out.updated = r.renamed;
       if (o.dryRun) throw new DryRun();
@@ -140,18 +124,12 @@ export async function postAnnouncement(
   knex: Knex,
   o: { title: string; body: string; pinned: boolean; now: Date; dryRun?: boolean },
 ): Promise<{ id: number | undefined; title: string }> {
-  const title = checkText('標題', o.title, 100);
-  const body = o.body.normalize('NFKC').replace(/\r\n?/g, '\n').trim();
-  // eslint-disable-next-line no-control-regex
-  if (body.length < 1 || body.length > 5000 || /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(body))
-    throw new AdminError('內容必填，最多 5000 個字');
-  if (o.dryRun) return { id: undefined, title };
-  let id = 0;
-  await knex.transaction(async (trx) => {
-    id = await postBureauAnnouncement(trx, { title, body, pinned: o.pinned }, o.now);
-    await auditAdmin(trx, 'announcement.created', { targetType: 'announcement', targetId: id, details: { bureau: true } });
-  });
-  return { id, title };
+  try {
+    return await postBureauAnnouncement(knex, SCRIPT_ACTOR, { title: o.title, body: o.body, pinned: o.pinned }, o.now, { dryRun: o.dryRun });
+  } catch (err) {
+    if (err instanceof AnnouncementError) throw new AdminError(err.message);
+    throw err;
+  }
 }
 
 export { auditAdmin };

@@ -5,6 +5,9 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
+import { audit, type Actor } from '../audit.js';
+import { DomainError } from '../errors.js';
+import { hasControlChars } from '../text.js';
 
 export const PER_PAGE = 20;
 
@@ -143,71 +146,117 @@ export interface AnnouncementInput {
   pinned: boolean;
 }
 
+/** Every problem of an announcement's text at once, by field. */
+export class AnnouncementError extends DomainError {
+  constructor(readonly errors: Partial<Record<'title' | 'body', string>>) {
+    super('invalid', Object.values(errors).join('；'));
+    this.name = 'AnnouncementError';
+  }
+}
+
+/**
+ * The one rule for an announcement's text, from the school office's page and the bureau's script alike: prose is
+ * NFC-normalised only (NFKC would turn Chinese punctuation such as ，：（ into ASCII), line breaks become \n,
+ * both are trimmed; a title of 1–100 characters on one line, a body of 1–5,000, no control characters.
+ */
+export function checkAnnouncement(raw: AnnouncementInput): AnnouncementInput {
+  const title = raw.title.normalize('NFC').trim();
+  const body = raw.body.normalize('NFC').replace(/\r\n?/g, '\n').trim();
+  const errors: Partial<Record<'title' | 'body', string>> = {};
+  if (title.length < 1 || title.length > 100 || hasControlChars(title)) errors.title = '標題必填，最多 100 個字，不可換行';
+  if (body.length < 1 || body.length > 5000 || hasControlChars(body, { multiline: true })) errors.body = '內容必填，最多 5000 個字';
+  if (Object.keys(errors).length > 0) throw new AnnouncementError(errors);
+  return { title, body, pinned: raw.pinned };
+}
+
+/** A school announcement by the school office, audited in the same transaction. */
 export async function createSchoolAnnouncement(
   knex: Knex,
+  actor: Actor,
   user: CurrentUser,
-  input: AnnouncementInput,
+  raw: AnnouncementInput,
   now: Date,
 ): Promise<number> {
-  const [row] = await knex('announcements')
-    .insert({
-      school_id: user.schoolId,
-      title: input.title,
-      body: input.body,
-      pinned: input.pinned,
-      author_account_id: user.accountId,
-      author_name: user.displayName,
-      published_at: now,
-      created_at: now,
-      updated_at: now,
-    })
-    .returning('id');
-  return row.id as number;
+  const input = checkAnnouncement(raw);
+  return knex.transaction(async (trx) => {
+    const [row] = await trx('announcements')
+      .insert({
+        school_id: user.schoolId,
+        title: input.title,
+        body: input.body,
+        pinned: input.pinned,
+        author_account_id: user.accountId,
+        author_name: user.displayName,
+        published_at: now,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id');
+    const id = row.id as number;
+    await audit(trx, actor, { action: 'announcement.created', targetType: 'announcement', targetId: id });
+    return id;
+  });
 }
 
 /** Update in the admin's school only; false when there is no such announcement there. */
 export async function updateSchoolAnnouncement(
   knex: Knex,
+  actor: Actor,
   user: CurrentUser,
   id: number,
-  input: AnnouncementInput,
+  raw: AnnouncementInput,
   now: Date,
 ): Promise<boolean> {
   if (user.role !== 'school_admin') return false;
-  const n = await knex('announcements')
-    .where({ id, school_id: user.schoolId })
-    .whereNull('withdrawn_at')
-    .update({ title: input.title, body: input.body, pinned: input.pinned, updated_at: now });
-  return n > 0;
+  const input = checkAnnouncement(raw);
+  return knex.transaction(async (trx) => {
+    const n = await trx('announcements')
+      .where({ id, school_id: user.schoolId })
+      .whereNull('withdrawn_at')
+      .update({ title: input.title, body: input.body, pinned: input.pinned, updated_at: now });
+    if (n > 0) await audit(trx, actor, { action: 'announcement.updated', targetType: 'announcement', targetId: id });
+    return n > 0;
+  });
 }
 
-export async function withdrawSchoolAnnouncement(knex: Knex, user: CurrentUser, id: number, now: Date): Promise<boolean> {
+export async function withdrawSchoolAnnouncement(knex: Knex, actor: Actor, user: CurrentUser, id: number, now: Date): Promise<boolean> {
   if (user.role !== 'school_admin') return false;
-  const n = await knex('announcements')
-    .where({ id, school_id: user.schoolId })
-    .whereNull('withdrawn_at')
-    .update({ withdrawn_at: now, updated_at: now });
-  return n > 0;
+  return knex.transaction(async (trx) => {
+    const n = await trx('announcements')
+      .where({ id, school_id: user.schoolId })
+      .whereNull('withdrawn_at')
+      .update({ withdrawn_at: now, updated_at: now });
+    if (n > 0) await audit(trx, actor, { action: 'announcement.withdrawn', targetType: 'announcement', targetId: id });
+    return n > 0;
+  });
 }
 
-/** A bureau announcement (every school), posted by the admin script. */
+/** A bureau announcement (every school), posted by the admin script. A dry run checks and writes nothing. */
 export async function postBureauAnnouncement(
   knex: Knex,
-  input: AnnouncementInput & { authorName?: string },
+  actor: Actor,
+  raw: AnnouncementInput & { authorName?: string },
   now: Date,
-): Promise<number> {
-  const [row] = await knex('announcements')
-    .insert({
-      school_id: null,
-      title: input.title,
-      body: input.body,
-      pinned: input.pinned,
-      author_account_id: null,
-      author_name: input.authorName ?? '臺北市政府教育局',
-      published_at: now,
-      created_at: now,
-      updated_at: now,
-    })
-    .returning('id');
-  return row.id as number;
+  o: { dryRun?: boolean } = {},
+): Promise<{ id: number | undefined; title: string }> {
+  const input = checkAnnouncement(raw);
+  if (o.dryRun) return { id: undefined, title: input.title };
+  return knex.transaction(async (trx) => {
+    const [row] = await trx('announcements')
+      .insert({
+        school_id: null,
+        title: input.title,
+        body: input.body,
+        pinned: input.pinned,
+        author_account_id: null,
+        author_name: raw.authorName ?? '臺北市政府教育局',
+        published_at: now,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id');
+    const id = row.id as number;
+    await audit(trx, actor, { action: 'announcement.created', targetType: 'announcement', targetId: id, details: { bureau: true } });
+    return { id, title: input.title };
+  });
 }

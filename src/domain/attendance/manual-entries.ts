@@ -5,14 +5,9 @@
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleStudentIds } from '../scope.js';
+import { audit, type Actor, type AuditAction } from '../audit.js';
 import { refreshDays } from './days.js';
 import type { Direction } from './rules.js';
-
-/** Writes the audit row of a change to a 補登 inside the change's transaction (the caller knows who and from where). */
-export type EntryAudit = (
-  trx: Knex.Transaction,
-  e: { action: string; targetType: string; targetId: number; details: Record<string, unknown> },
-) => Promise<void>;
 
 export interface ManualEntryInput {
   studentId: number;
@@ -33,7 +28,7 @@ export async function addManualEntry(
   user: CurrentUser,
   e: ManualEntryInput,
   o: { departureMinMinutes: number },
-  onChange?: EntryAudit,
+  actor: Actor,
 ): Promise<number | undefined> {
   if (user.role === 'parent') return undefined;
   return db.transaction(async (knex) => {
@@ -61,7 +56,7 @@ export async function addManualEntry(
   const id = rows[0]?.id;
   if (id !== undefined) {
     await refreshDays(knex, [{ studentId: e.studentId, date: e.date }], o);
-    await onChange?.(knex, {
+    await audit(knex, actor, {
       action: 'attendance.manual_entry',
       targetType: 'student',
       targetId: e.studentId,
@@ -191,8 +186,8 @@ async function changeManualEntry<T>(
   user: CurrentUser,
   entryId: number,
   o: { departureMinMinutes: number },
-  onChange: EntryAudit | undefined,
-  apply: (trx: Knex.Transaction, old: VisibleEntry) => Promise<{ result: T; action: string; details: Record<string, unknown> }>,
+  actor: Actor,
+  apply: (trx: Knex.Transaction, old: VisibleEntry) => Promise<{ result: T; action: AuditAction; details: Record<string, unknown> }>,
 ): Promise<T | undefined> {
   if (user.role === 'parent') return undefined;
   return db.transaction(async (trx) => {
@@ -200,7 +195,7 @@ async function changeManualEntry<T>(
     if (!old) return undefined;
     const { result, action, details } = await apply(trx, old);
     await refreshDays(trx, [{ studentId: old.studentId, date: old.date }], o);
-    await onChange?.(trx, { action, targetType: 'manual_entry', targetId: entryId, details: { studentId: old.studentId, date: old.date, ...details } });
+    await audit(trx, actor, { action, targetType: 'manual_entry', targetId: entryId, details: { studentId: old.studentId, date: old.date, ...details } });
     return result;
   });
 }
@@ -212,9 +207,9 @@ export function correctManualEntry(
   entryId: number,
   c: { time: string; direction: Direction; reason: string },
   o: { departureMinMinutes: number },
-  onChange?: EntryAudit,
+  actor: Actor,
 ): Promise<ManualEntryRow | undefined> {
-  return changeManualEntry(db, user, entryId, o, onChange, async (trx, old) => {
+  return changeManualEntry(db, user, entryId, o, actor, async (trx, old) => {
     await trx('manual_entries')
       .where({ id: entryId })
       .update({ entry_time: c.time, direction: c.direction, updated_by_account_id: user.accountId, updated_at: trx.fn.now() });
@@ -236,9 +231,9 @@ export function deleteManualEntry(
   entryId: number,
   reason: string,
   o: { departureMinMinutes: number },
-  onChange?: EntryAudit,
+  actor: Actor,
 ): Promise<ManualEntryRow | undefined> {
-  return changeManualEntry(db, user, entryId, o, onChange, async (trx, old) => {
+  return changeManualEntry(db, user, entryId, o, actor, async (trx, old) => {
     await trx('manual_entries').where({ id: entryId }).del();
     return {
       result: old,

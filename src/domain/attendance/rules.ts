@@ -177,16 +177,25 @@ export function dayDetail(day: DayRecords, o: RuleOptions): DetailRow[] {
   for (const s of day.swipes) {
     const c = fromSwipe(s);
     let role: RecordRole = 'kept';
-    if (!arrivalTaken && same(a.arrival, c)) (role = 'arrival'), (arrivalTaken = true);
-    else if (!departureTaken && same(a.departure, c)) (role = 'departure'), (departureTaken = true);
+    if (!arrivalTaken && same(a.arrival, c)) {
+      role = 'arrival';
+      arrivalTaken = true;
+    } else if (!departureTaken && same(a.departure, c)) {
+      role = 'departure';
+      departureTaken = true;
+    }
     rows.push({ time: c.time, manual: false, swipeId: s.id, reader: c.reader, readerName: s.readerName, role, second: c.second, rank: 0 });
   }
   for (const m of day.manual) {
     const c = fromManual(m);
     let role: RecordRole = 'kept';
-    if (!arrivalTaken && m.direction === 'arrival' && same(a.arrival, c, 'arrival')) (role = 'arrival'), (arrivalTaken = true);
-    else if (!departureTaken && m.direction === 'departure' && same(a.departure, c, 'departure'))
-      (role = 'departure'), (departureTaken = true);
+    if (!arrivalTaken && m.direction === 'arrival' && same(a.arrival, c, 'arrival')) {
+      role = 'arrival';
+      arrivalTaken = true;
+    } else if (!departureTaken && m.direction === 'departure' && same(a.departure, c, 'departure')) {
+      role = 'departure';
+      departureTaken = true;
+    }
     rows.push({ time: c.time, manual: true, entry: m.direction, entryId: m.id, role, second: c.second, rank: 1 });
   }
   rows.sort((x, y) => x.second - y.second || x.rank - y.rank || (x.swipeId ?? 0) - (y.swipeId ?? 0));

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { hasControlChars } from '../text.js';
 import { READER_DIRECTION_LABELS, READER_DIRECTIONS, type ReaderDirection } from '../attendance/rules.js';
 
 export const TOKEN_PREFIX_LENGTH = 8;
@@ -35,7 +36,7 @@ export function hashReaderToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-const NAME_RE = /^[^\u0000-\u001f\u007f]{1,100}$/;
+const validName = (s: string) => s.length >= 1 && s.length <= 100 && !hasControlChars(s);
 
 /** Register a reader of a school. Returns the reader and its plaintext token: the only time it is ever seen. */
 export async function createReader(
@@ -45,7 +46,7 @@ export async function createReader(
   const direction = o.direction ?? 'both';
   if (!isReaderDirection(direction)) throw new ReaderError(DIRECTION_HELP);
   const name = o.name.normalize('NFKC').trim();
-  if (!NAME_RE.test(name)) throw new ReaderError('reader name must be 1-100 characters without control characters');
+  if (!validName(name)) throw new ReaderError('reader name must be 1-100 characters without control characters');
   const school = await knex('schools').where({ id: o.schoolId }).first('id');
   if (!school) throw new ReaderError(`no school with id ${o.schoolId}`);
   const existing = await knex('card_readers').where({ school_id: o.schoolId, name }).first('id');

@@ -22,10 +22,15 @@ export const ACCOUNT_STATE_LABELS = { active: '使用中', disabled: '已停用'
 async function classIdsWithActiveTeacher(knex: Db, classIds: readonly number[]): Promise<Set<number>> {
   if (classIds.length === 0) return new Set();
   // Two lookups by id (a join lets the planner walk the whole accounts index when its statistics are thin).
-  const links = (await knex('class_teachers').whereIn('class_id', [...new Set(classIds)]).select('class_id', 'account_id')) as { class_id: number; account_id: number }[];
+  const links = (await knex('class_teachers')
+    .whereIn('class_id', [...new Set(classIds)])
+    .select('class_id', 'account_id')) as { class_id: number; account_id: number }[];
   if (links.length === 0) return new Set();
   const active = new Set(
-    (await knex('accounts').whereIn('id', [...new Set(links.map((l) => l.account_id))]).whereNull('disabled_at').pluck('id')) as number[],
+    (await knex('accounts')
+      .whereIn('id', [...new Set(links.map((l) => l.account_id))])
+      .whereNull('disabled_at')
+      .pluck('id')) as number[],
   );
   return new Set(links.filter((l) => active.has(l.account_id)).map((l) => l.class_id));
 }
@@ -51,7 +56,16 @@ export async function teachersOfSchool(knex: Db, schoolId: number): Promise<Teac
     .leftJoin('classes as c', 'c.id', 'ct.class_id')
     .where({ 'a.school_id': schoolId, 'a.role': 'teacher' })
     .orderByRaw('a.disabled_at is not null, a.login, c.school_year desc nulls last, c.code, ct.role desc')
-    .select('a.id', 'a.login', 'a.display_name', 'a.disabled_at', 'c.id as class_id', 'c.name as class_name', 'c.school_year', 'ct.role')) as {
+    .select(
+      'a.id',
+      'a.login',
+      'a.display_name',
+      'a.disabled_at',
+      'c.id as class_id',
+      'c.name as class_name',
+      'c.school_year',
+      'ct.role',
+    )) as {
     id: number;
     login: string;
     display_name: string;
@@ -70,17 +84,25 @@ export async function teachersOfSchool(knex: Db, schoolId: number): Promise<Teac
       byId.set(r.id, t);
       out.push(t);
     }
-    if (r.class_id !== null) t.classes.push({ classId: r.class_id, className: r.class_name!, schoolYear: r.school_year!, role: r.role! });
+    if (r.class_id !== null)
+      t.classes.push({ classId: r.class_id, className: r.class_name!, schoolYear: r.school_year!, role: r.role! });
   }
   return out;
 }
 
 /** The school's classes of a school year that have no active teacher (for the teachers page). */
-export async function classesWithoutTeacher(knex: Db, schoolId: number, schoolYear: number): Promise<{ id: number; name: string; schoolYear: number }[]> {
+export async function classesWithoutTeacher(
+  knex: Db,
+  schoolId: number,
+  schoolYear: number,
+): Promise<{ id: number; name: string; schoolYear: number }[]> {
   const classes = (await knex('classes as c')
     .where({ 'c.school_id': schoolId, 'c.school_year': schoolYear })
     .orderBy('c.code')
     .select('c.id', 'c.name', 'c.school_year as schoolYear')) as { id: number; name: string; schoolYear: number }[];
-  const without = await classIdsWithoutTeacher(knex, classes.map((c) => c.id));
+  const without = await classIdsWithoutTeacher(
+    knex,
+    classes.map((c) => c.id),
+  );
   return classes.filter((c) => without.has(c.id));
 }

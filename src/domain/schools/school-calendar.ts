@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import { DEFAULT_DISMISSAL_START } from '../attendance/rules.js';
 import { addDays, isWeekend, weekdayOf } from '../time.js';
+import { audit, type Actor } from '../audit.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -72,12 +73,6 @@ export class CalendarError extends Error {
   }
 }
 
-/** Writes the audit row of a calendar change inside the change's transaction (the caller knows who and from where). */
-export type CalendarAudit = (
-  trx: Knex.Transaction,
-  e: { action: string; targetType: string; targetId: number | string; details: Record<string, unknown> },
-) => Promise<void>;
-
 export interface HolidayRange {
   id: number;
   schoolId: number;
@@ -97,7 +92,7 @@ export const MAX_HOLIDAY_DAYS = 366;
 export async function addHolidayRange(
   knex: Knex,
   o: { schoolIds: readonly number[]; from: string; to: string; name: string; byAccountId?: number | null },
-  onChange?: CalendarAudit,
+  actor: Actor,
 ): Promise<{ created: number; renamed: number; rangeIds: number[] }> {
   if (o.to < o.from) throw new CalendarError('結束日期不可早於開始日期', 'to');
   const days = Math.round((Date.parse(`${o.to}T00:00:00Z`) - Date.parse(`${o.from}T00:00:00Z`)) / 86_400_000) + 1;
@@ -141,8 +136,9 @@ export async function addHolidayRange(
       ).rows;
       rangeIds.push(...made.map((r) => r.id));
     }
-    await onChange?.(trx, {
+    await audit(trx, actor, {
       action: 'holiday.added',
+      schoolId: schoolIds.length === 1 ? schoolIds[0] : null,
       targetType: 'school_holiday_range',
       targetId: rangeIds.length === 1 ? rangeIds[0]! : rangeIds.join(','),
       details: { from: o.from, to: o.to, name: o.name, schools: schoolIds.length, created: fresh.length, renamed: same.length },
@@ -168,7 +164,7 @@ export async function holidayRanges(knex: Db, schoolId: number, from = '2000-01-
 export async function removeHolidayRange(
   knex: Knex,
   o: { schoolId: number; rangeId: number },
-  onChange?: CalendarAudit,
+  actor: Actor,
 ): Promise<HolidayRange | undefined> {
   return knex.transaction(async (trx) => {
     const [row]: { id: number; school_id: number; starts_on: string; ends_on: string; name: string }[] = await trx(
@@ -180,7 +176,7 @@ export async function removeHolidayRange(
     if (!row) return undefined;
     // school_holidays rows go with their range (ON DELETE CASCADE).
     const removed = { id: row.id, schoolId: row.school_id, from: row.starts_on, to: row.ends_on, name: row.name };
-    await onChange?.(trx, {
+    await audit(trx, actor, {
       action: 'holiday.removed',
       targetType: 'school_holiday_range',
       targetId: row.id,
@@ -208,7 +204,7 @@ export async function dismissalStartsOf(knex: Db, schoolId: number): Promise<Map
 export async function setDismissalStarts(
   knex: Knex,
   o: { schoolId: number; starts: ReadonlyMap<number, string>; byAccountId?: number | null },
-  onChange?: CalendarAudit,
+  actor: Actor,
 ): Promise<{ weekday: number; from: string; to: string }[]> {
   for (const w of SCHOOL_WEEKDAYS) {
     const t = o.starts.get(w);
@@ -236,7 +232,7 @@ export async function setDismissalStarts(
       )
       .onConflict(['school_id', 'weekday'])
       .merge(['starts_at', 'updated_by_account_id', 'updated_at']);
-    await onChange?.(trx, { action: 'dismissal_times.set', targetType: 'school', targetId: o.schoolId, details: { changes } });
+    await audit(trx, actor, { action: 'dismissal_times.set', targetType: 'school', targetId: o.schoolId, details: { changes } });
     return changes;
   });
 }

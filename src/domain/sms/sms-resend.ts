@@ -10,11 +10,10 @@
  * the parent asks for a new one). Teachers see their classes' messages but do not resend: the service is the
  * school office's. Another school's message does not exist (404).
  */
-import type { Request } from 'express';
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { audit } from '../audit.js';
-import { NotFoundError } from '../../http-errors.js';
+import { audit, type Actor } from '../audit.js';
+import { NotFoundError } from '../errors.js';
 import { addDays, startOfTaipeiDay } from '../time.js';
 import { SMS_STATUS_LABELS } from './sms-words.js';
 
@@ -41,7 +40,7 @@ function schoolOf(user: CurrentUser): number {
 }
 
 /** Resend one failed message of the office's school. */
-export async function resendOne(knex: Knex, user: CurrentUser, id: number, now: Date, req?: Request): Promise<void> {
+export async function resendOne(knex: Knex, user: CurrentUser, id: number, now: Date, actor: Actor): Promise<void> {
   const schoolId = schoolOf(user);
   const done = await knex.transaction(async (trx) => {
     const rows: { id: string | number; attempts: number }[] = await trx('sms_outbox')
@@ -50,7 +49,7 @@ export async function resendOne(knex: Knex, user: CurrentUser, id: number, now: 
       .update(requeue(trx, now))
       .returning(['id', 'attempts']);
     if (rows.length === 0) return false;
-    await audit(trx, req, { action: 'sms.resend', schoolId, targetType: 'sms_outbox', targetId: id, details: { attemptsBefore: rows[0]!.attempts } });
+    await audit(trx, actor, { action: 'sms.resend', schoolId, targetType: 'sms_outbox', targetId: id, details: { attemptsBefore: rows[0]!.attempts } });
     return true;
   });
   if (done) return;
@@ -63,7 +62,7 @@ export async function resendOne(knex: Knex, user: CurrentUser, id: number, now: 
 }
 
 /** Resend every failed message (verification codes excepted) created on `date` (Asia/Taipei) at the office's school. */
-export async function resendDay(knex: Knex, user: CurrentUser, date: string, now: Date, req?: Request): Promise<number> {
+export async function resendDay(knex: Knex, user: CurrentUser, date: string, now: Date, actor: Actor): Promise<number> {
   const schoolId = schoolOf(user);
   const count = await knex.transaction(async (trx) => {
     const rows: { id: string | number }[] = await trx('sms_outbox')
@@ -75,7 +74,7 @@ export async function resendDay(knex: Knex, user: CurrentUser, date: string, now
       .returning(['id']);
     if (rows.length > 0) {
       const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
-      await audit(trx, req, { action: 'sms.resend_day', schoolId, targetType: 'school', targetId: schoolId, details: { date, count: ids.length, ids: ids.slice(0, 1000) } });
+      await audit(trx, actor, { action: 'sms.resend_day', schoolId, targetType: 'school', targetId: schoolId, details: { date, count: ids.length, ids: ids.slice(0, 1000) } });
     }
     return rows.length;
   });

@@ -58,7 +58,11 @@ async function ageOf(knex: Knex, schoolId: number, dates: string[], today: strin
   };
 }
 
-export async function reviewReminders(knex: Knex, user: CurrentUser, today: string): Promise<ReviewReminders | undefined> {
+export async function reviewReminders(
+  knex: Knex,
+  user: CurrentUser,
+  today: string,
+): Promise<ReviewReminders | undefined> {
   if (user.role === 'parent') return undefined;
   const pending = () =>
     knex('review_requests as r')
@@ -73,7 +77,16 @@ export async function reviewReminders(knex: Knex, user: CurrentUser, today: stri
     const rows = (await pending()
       .orderBy([{ column: 'r.requested_on' }, { column: 'r.id' }])
       .limit(REMINDER_LIMIT)
-      .select('r.id', 's.id as subscription_id', 'r.kind', 'r.requested_on', 'st.name', 'st.seat_number', 'c.id as class_id', 'c.name as class_name')) as {
+      .select(
+        'r.id',
+        's.id as subscription_id',
+        'r.kind',
+        'r.requested_on',
+        'st.name',
+        'st.seat_number',
+        'c.id as class_id',
+        'c.name as class_name',
+      )) as {
       id: number;
       subscription_id: number;
       kind: 'order' | 'cancellation';
@@ -84,7 +97,12 @@ export async function reviewReminders(knex: Knex, user: CurrentUser, today: stri
       class_name: string;
     }[];
     const total = Number((await pending().count({ n: '*' }).first())?.n ?? 0);
-    const age = await ageOf(knex, user.schoolId, rows.map((r) => r.requested_on), today);
+    const age = await ageOf(
+      knex,
+      user.schoolId,
+      rows.map((r) => r.requested_on),
+      today,
+    );
     const requests = rows.map((r) => {
       const a = age(r.requested_on);
       return {
@@ -107,20 +125,42 @@ export async function reviewReminders(knex: Knex, user: CurrentUser, today: stri
   // School office: one row per class and request day, counted in SQL; ages from the calendar.
   const groups = (await pending()
     .groupBy('c.id', 'c.name', 'c.code', 'r.requested_on')
-    .select('c.id as class_id', 'c.name as class_name', 'c.code', 'r.requested_on', knex.raw('count(*)::int as n'))) as {
+    .select(
+      'c.id as class_id',
+      'c.name as class_name',
+      'c.code',
+      'r.requested_on',
+      knex.raw('count(*)::int as n'),
+    )) as {
     class_id: number;
     class_name: string;
     code: string;
     requested_on: string;
     n: number;
   }[];
-  const age = await ageOf(knex, user.schoolId, groups.map((g) => g.requested_on), today);
-  const noTeacher = await classIdsWithoutTeacher(knex, groups.map((g) => g.class_id));
+  const age = await ageOf(
+    knex,
+    user.schoolId,
+    groups.map((g) => g.requested_on),
+    today,
+  );
+  const noTeacher = await classIdsWithoutTeacher(
+    knex,
+    groups.map((g) => g.class_id),
+  );
   const byClass = new Map<number, ClassReminder & { code: string }>();
   for (const g of groups) {
     let c = byClass.get(g.class_id);
     if (!c) {
-      c = { classId: g.class_id, className: g.class_name, code: g.code, waiting: 0, overdue: 0, oldestSchoolDays: 0, noTeacher: noTeacher.has(g.class_id) };
+      c = {
+        classId: g.class_id,
+        className: g.class_name,
+        code: g.code,
+        waiting: 0,
+        overdue: 0,
+        oldestSchoolDays: 0,
+        noTeacher: noTeacher.has(g.class_id),
+      };
       byClass.set(g.class_id, c);
     }
     const a = age(g.requested_on);
@@ -129,7 +169,12 @@ export async function reviewReminders(knex: Knex, user: CurrentUser, today: stri
     c.oldestSchoolDays = Math.max(c.oldestSchoolDays, a);
   }
   const classes = [...byClass.values()]
-    .sort((a, b) => Number(b.overdue > 0) - Number(a.overdue > 0) || b.oldestSchoolDays - a.oldestSchoolDays || a.code.localeCompare(b.code, 'en', { numeric: true }))
+    .sort(
+      (a, b) =>
+        Number(b.overdue > 0) - Number(a.overdue > 0) ||
+        b.oldestSchoolDays - a.oldestSchoolDays ||
+        a.code.localeCompare(b.code, 'en', { numeric: true }),
+    )
     .map(({ code: _code, ...c }) => c);
   return {
     total: classes.reduce((n, c) => n + c.waiting, 0),
@@ -143,7 +188,10 @@ export async function reviewReminders(knex: Knex, user: CurrentUser, today: stri
  * School office: the classes of its school with requests waiting for review and no active teacher (導師 or
  * 副導師), so that 審核 can flag them and their requests are never stranded. Empty for a teacher.
  */
-export async function waitingClassesWithoutTeacher(knex: Knex, user: CurrentUser): Promise<{ id: number; name: string }[]> {
+export async function waitingClassesWithoutTeacher(
+  knex: Knex,
+  user: CurrentUser,
+): Promise<{ id: number; name: string }[]> {
   if (user.role !== 'school_admin') return [];
   const waiting = (await knex('review_requests as r')
     .join('subscriptions as s', 's.id', 'r.subscription_id')
@@ -155,6 +203,9 @@ export async function waitingClassesWithoutTeacher(knex: Knex, user: CurrentUser
     .groupBy('c.id', 'c.name', 'c.school_year', 'c.code')
     .orderBy(['c.school_year', 'c.code'])
     .select('c.id', 'c.name')) as { id: number; name: string }[];
-  const without = await classIdsWithoutTeacher(knex, waiting.map((c) => c.id));
+  const without = await classIdsWithoutTeacher(
+    knex,
+    waiting.map((c) => c.id),
+  );
   return waiting.filter((c) => without.has(c.id));
 }

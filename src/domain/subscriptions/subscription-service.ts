@@ -5,12 +5,11 @@
  * event row. 0 rows → re-read: not visible → 404, otherwise 「此申請已處理」 (409). Never a double transition.
  */
 import type { Knex } from 'knex';
-import type { Request } from 'express';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
-import { HttpError, NotFoundError } from '../../http-errors.js';
+import { DomainError, NotFoundError } from '../errors.js';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { audit } from '../audit.js';
+import { audit, type Actor } from '../audit.js';
 import { visibleStudentIds } from '../scope.js';
 import {
   ALLOWED_ROLES,
@@ -28,24 +27,24 @@ import {
 export const ALREADY_DECIDED = '此申請已處理，請重新整理頁面查看最新狀態。';
 
 /** A refused transition: the user sees the message; nothing changed. */
-export class TransitionError extends HttpError {
+export class TransitionError extends DomainError {
   constructor(
     message: string,
     readonly refusal: string,
-    status = 409,
+    kind: 'conflict' | 'forbidden' = 'conflict',
   ) {
-    super(status, message);
+    super(kind, message);
     this.name = 'TransitionError';
   }
 }
 
 /** Input that does not fit (e.g. a period of another school): the form shows it beside the field. */
-export class ServiceInputError extends HttpError {
+export class ServiceInputError extends DomainError {
   constructor(
     readonly field: string,
     message: string,
   ) {
-    super(422, message);
+    super('invalid', message);
     this.name = 'ServiceInputError';
   }
 }
@@ -58,12 +57,12 @@ export interface ServiceOptions {
 
 type Trx = Knex.Transaction;
 
-function refusalError(d: Extract<Decision, { ok: false }>): HttpError {
+function refusalError(d: Extract<Decision, { ok: false }>): DomainError {
   switch (d.refusal) {
     case 'not_found':
       return new NotFoundError();
     case 'not_allowed':
-      return new TransitionError(d.message, d.refusal, 403);
+      return new TransitionError(d.message, d.refusal, 'forbidden');
     case 'invalid':
       return new TransitionError(ALREADY_DECIDED, d.refusal);
     case 'reason_required':
@@ -148,7 +147,7 @@ export class SubscriptionService {
           .whereIn('st.id', visibleStudentIds(trx, user))
           .first('st.id', 'st.school_id');
         if (!student) throw new NotFoundError();
-        if (!ALLOWED_ROLES.order.includes(user.role)) throw new TransitionError(MESSAGES.not_allowed, 'not_allowed', 403);
+        if (!ALLOWED_ROLES.order.includes(user.role)) throw new TransitionError(MESSAGES.not_allowed, 'not_allowed', 'forbidden');
         const periods = await orderablePeriods(trx, student.school_id as number, today);
         const period = periods.find((p) => p.id === input.periodId);
         if (!period) throw new ServiceInputError('periodId', '請選擇本學校目前或下一期的簡訊服務。');
@@ -261,7 +260,7 @@ export class SubscriptionService {
         await this.approve(user, id);
         approved++;
       } catch (err) {
-        if (err instanceof HttpError && err.status < 500) skipped++;
+        if (err instanceof DomainError) skipped++;
         else throw err;
       }
     }
@@ -296,7 +295,7 @@ export class SubscriptionService {
           'p.departure_fee',
         );
       if (!row) throw new NotFoundError();
-      if (!ALLOWED_ROLES[event].includes(user.role)) throw new TransitionError(MESSAGES.not_allowed, 'not_allowed', 403);
+      if (!ALLOWED_ROLES[event].includes(user.role)) throw new TransitionError(MESSAGES.not_allowed, 'not_allowed', 'forbidden');
       if (row.request_status !== 'pending') throw new TransitionError(ALREADY_DECIDED, 'invalid');
       const d = decide(row.status, event, { role: user.role, related: true }, { expired: isExpired(row, today), reason });
       if (!d.ok) throw refusalError(d);
@@ -338,7 +337,7 @@ export class SubscriptionService {
   }
 
   /** 退費完成: a school admin marks an approved cancellation's refund as paid on a date (audited). */
-  async markRefundPaid(user: CurrentUser, requestId: number, paidOn: string, req?: Request): Promise<void> {
+  async markRefundPaid(user: CurrentUser, requestId: number, paidOn: string, actor: Actor): Promise<void> {
     if (user.role !== 'school_admin') throw new NotFoundError();
     const today = this.clock.today();
     if (paidOn > today) throw new ServiceInputError('paidOn', '退費日期不可晚於今天。');
@@ -360,7 +359,7 @@ export class SubscriptionService {
         throw new TransitionError('只有已核准的註銷申請可以標示退費完成。', 'invalid');
       }
       const u = updated[0] as { id: number; refund_amount: number | null; subscription_id: number };
-      await audit(trx, req, {
+      await audit(trx, actor, {
         action: 'refund.paid',
         actorAccountId: user.accountId,
         schoolId: user.schoolId,
@@ -372,7 +371,7 @@ export class SubscriptionService {
   }
 
   /** After a 0-row UPDATE: not visible (404), or somebody else got there first. */
-  private async lostRace(trx: Trx, user: CurrentUser, what: 'request' | 'subscription', id: number): Promise<HttpError> {
+  private async lostRace(trx: Trx, user: CurrentUser, what: 'request' | 'subscription', id: number): Promise<DomainError> {
     const visible =
       what === 'request'
         ? await trx('review_requests as r')

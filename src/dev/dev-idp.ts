@@ -6,7 +6,7 @@
 import { createHash, generateKeyPairSync, timingSafeEqual } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import Provider from 'oidc-provider';
-import type { AppDeps } from '../../deps.js';
+import type { AppDeps } from '../deps.js';
 import {
   DEV_CLIENT_ID,
   DEV_CLIENT_SECRET,
@@ -16,7 +16,7 @@ import {
   DEV_IDP_PATH,
   DEV_IDP_SUBJECT,
   devIssuer,
-} from '../accounts/taipei-card.js';
+} from '../domain/accounts/taipei-card.js';
 
 // One signing key per process (a restart invalidates nothing that matters: codes live minutes).
 let signingKey: Record<string, unknown> | undefined;

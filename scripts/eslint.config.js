@@ -1,0 +1,32 @@
+// ESLint for the whole project (run from the project root: `npm run lint`). Kept in scripts/ so the top level
+// stays the project's own folders; `basePath` makes every pattern below relative to the project root.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const domainMayNotImport = [
+  { name: 'express', message: 'src/domain knows nothing of HTTP: parse the request in a controller and pass plain values.' },
+  { name: 'express-session', message: 'src/domain knows nothing of HTTP sessions.' },
+];
+const domainMayNotImportPatterns = [
+  { group: ['**/controllers/**', '**/routes/**', '**/middleware/**'], message: 'src/domain may not import the web layer (controllers, routes, middleware).' },
+];
+
+export default tseslint.config(
+  { basePath: '..' },
+  { ignores: ['dist/**', 'data/**', 'node_modules/**', 'public/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.property.name='only']", message: 'no .only in tests' }],
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: domainMayNotImport, patterns: domainMayNotImportPatterns }] },
+  },
+);
