@@ -5,6 +5,8 @@ import { homeExtras } from '../domain/announcements/home-extras.js';
 import { addDays } from '../domain/time.js';
 import { listDecisionNotices } from '../domain/subscriptions/decision-notices.js';
 import { decisionLabel, itemsLabel } from '../domain/subscriptions/lifecycle.js';
+import { REVIEW_OVERDUE_SCHOOL_DAYS, reviewReminders } from '../domain/subscriptions/review-reminders.js';
+import { NO_TEACHER_WARNING } from '../domain/schools/class-teachers.js';
 
 /** The 出勤統計 window: the 7 days ending today. */
 export const HOME_WINDOW_DAYS = 7;
@@ -41,8 +43,21 @@ export async function index(req: Request, res: Response): Promise<void> {
     });
     return;
   }
-  const [summaries, extras] = await Promise.all([classSummaries(db.knex, user, today), extrasLoad]);
-  res.render('home/index', { title: '首頁', attendance: undefined, summaries, today, homeExtras: extras });
+  const [summaries, extras, reminders] = await Promise.all([
+    classSummaries(db.knex, user, today),
+    extrasLoad,
+    reviewReminders(db.knex, user, today),
+  ]);
+  res.render('home/index', {
+    title: '首頁',
+    attendance: undefined,
+    summaries,
+    today,
+    homeExtras: extras,
+    reminders,
+    overdueDays: REVIEW_OVERDUE_SCHOOL_DAYS,
+    noTeacherWarning: NO_TEACHER_WARNING,
+  });
 }
 
 /** GET /password-help — 忘記密碼 */

@@ -7,6 +7,7 @@ import * as reviews from '../controllers/reviews-controller.js';
 import * as periods from '../controllers/periods-controller.js';
 import * as refunds from '../controllers/refunds-controller.js';
 import * as decisionNotices from '../controllers/decision-notices-controller.js';
+import * as teachers from '../controllers/teachers-controller.js';
 
 /** 到離校簡訊服務: orders, cancellations, reviews, service periods, refunds. */
 export function smsRoutes(_deps: AppDeps): Router {
@@ -41,5 +42,6 @@ export function smsRoutes(_deps: AppDeps): Router {
   r.post('/sms/periods/:id', requireUser, admin, periods.update);
 
   r.post('/sms/refunds/:id/payment', requireUser, admin, refunds.markPaid);
+  r.get('/sms/teachers', requireUser, admin, teachers.index);
   return r;
 }

@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex';
 import { DEFAULT_DISMISSAL_START } from '../attendance/rules.js';
-import { weekdayOf } from '../time.js';
+import { addDays, isWeekend, weekdayOf } from '../time.js';
 import { audit, type Actor } from '../audit.js';
 
 type Db = Knex | Knex.Transaction;
@@ -18,6 +18,18 @@ export async function loadHolidays(knex: Db, schoolId: number, from: string, to:
     .whereBetween('holiday_on', [from, to])
     .select('holiday_on');
   return new Set(rows.map((r) => r.holiday_on));
+}
+
+/** Whether a date is a school day: a weekday that is not one of the school's holidays. */
+export function isSchoolDay(date: string, holidays: ReadonlySet<string>): boolean {
+  return !isWeekend(date) && !holidays.has(date);
+}
+
+/** The school days after `after` up to and including `through` (0 when `through` is not after `after`). */
+export function schoolDaysAfter(after: string, through: string, holidays: ReadonlySet<string>): number {
+  let n = 0;
+  for (let d = addDays(after, 1); d <= through; d = addDays(d, 1)) if (isSchoolDay(d, holidays)) n++;
+  return n;
 }
 
 /** The name of the school's holiday on a date, if it is one. */
