@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { rebuildFigures } from '../../src/domain/reports/daily-figures.js';
 import { createReader } from '../../src/domain/readers/reader-tokens.js';
 import { startOfTaipeiDay, taipeiDate } from '../../src/domain/time.js';
 
@@ -42,6 +43,8 @@ export async function cleanToday(knex: Knex): Promise<void> {
   if ((await knex.raw(`select to_regclass('attendance_days') is not null as ok`)).rows[0].ok) await knex('attendance_days').where('day', d).delete();
   await knex('swipes').whereIn('reader_id', knex('card_readers').where('name', 'like', 'bench-%').select('id')).delete();
   await knex('card_readers').where('name', 'like', 'bench-%').delete();
+  // Today's daily figures counted the rows just deleted: recount today from what is left.
+  if ((await knex.raw(`select to_regclass('daily_sms_figures') is not null as ok`)).rows[0].ok) await rebuildFigures(knex, { from: d, to: d });
 }
 
 async function readersFor(knex: Knex, schools: number[], n: number): Promise<{ schoolId: number; token: string }[]> {
