@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex';
 import { DEFAULT_DISMISSAL_START } from '../attendance/rules.js';
-import { weekdayOf } from '../time.js';
+import { addDays, isWeekend, weekdayOf } from '../time.js';
 import { audit, type Actor } from '../audit.js';
 
 type Db = Knex | Knex.Transaction;
@@ -18,6 +18,18 @@ export async function loadHolidays(knex: Db, schoolId: number, from: string, to:
     .whereBetween('holiday_on', [from, to])
     .select('holiday_on');
   return new Set(rows.map((r) => r.holiday_on));
+}
+
+/** A school day: a weekday that is not a holiday of the school (the attendance grid's rule). */
+export function isSchoolDay(date: string, holidays: ReadonlySet<string>): boolean {
+  return !isWeekend(date) && !holidays.has(date);
+}
+
+/** How many school days lie between two dates (both included); 0 when `to` is before `from`. */
+export function countSchoolDays(from: string, to: string, holidays: ReadonlySet<string>): number {
+  let n = 0;
+  for (let d = from, guard = 0; d <= to && guard < 40_000; d = addDays(d, 1), guard++) if (isSchoolDay(d, holidays)) n++;
+  return n;
 }
 
 /** The name of the school's holiday on a date, if it is one. */
