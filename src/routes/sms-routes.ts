@@ -6,6 +6,7 @@ import * as cancellations from '../controllers/cancellations-controller.js';
 import * as reviews from '../controllers/reviews-controller.js';
 import * as periods from '../controllers/periods-controller.js';
 import * as refunds from '../controllers/refunds-controller.js';
+import * as payments from '../controllers/payments-controller.js';
 
 /** 到離校簡訊服務: orders, cancellations, reviews, service periods, refunds. */
 export function smsRoutes(_deps: AppDeps): Router {
@@ -38,5 +39,12 @@ export function smsRoutes(_deps: AppDeps): Router {
   r.post('/sms/periods/:id', requireUser, admin, periods.update);
 
   r.post('/sms/refunds/:id/payment', requireUser, admin, refunds.markPaid);
+
+  // 繳費 and the printable pages (繳費通知單, 收據, 退費清單).
+  r.get('/sms/payments', requireUser, admin, payments.index);
+  r.post('/sms/payments', requireUser, admin, payments.create);
+  r.get('/sms/payments/notices', requireUser, staff, payments.notices);
+  r.get('/sms/payments/:id/receipt', requireUser, payments.receipt);
+  r.get('/sms/refunds', requireUser, admin, payments.refundList);
   return r;
 }
