@@ -188,8 +188,6 @@ describe('refunds: computed at approval, shown, marked paid by the school admin'
     const requestId = await createRequest(knex, w.subscriptionId);
     await new SubscriptionService(knex, clock).approve(await userFor(knex, w.teacher401), requestId);
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
-    const list = await admin.get('/sms/cancellations?status=approved');
-    expect(list.text).toContain(`action="/sms/refunds/${requestId}/payment"`);
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     expect((await postForm(teacher, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-24' })).status).toBe(404);
     const future = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-12-24' });
@@ -201,6 +199,8 @@ describe('refunds: computed at approval, shown, marked paid by the school admin'
     expect(unpaid.text).toContain('此訂購尚未繳費，無法標示退費完成');
     expect(await knex('review_requests').where({ id: requestId }).first('refund_paid_on')).toEqual({ refund_paid_on: null });
     await recordPayments(knex, clock, await userFor(knex, w.admin), { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-20' });
+    const list = await admin.get('/sms/cancellations?status=approved');
+    expect(list.text).toContain(`action="/sms/refunds/${requestId}/payment"`);
     const paid = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-24' });
     expect(paid.status).toBe(303);
     expect(await knex('review_requests').where({ id: requestId }).first('refund_paid_on', 'refund_paid_by_account_id')).toEqual({
@@ -210,7 +210,7 @@ describe('refunds: computed at approval, shown, marked paid by the school admin'
     const log = await knex('audit_log').where({ action: 'refund.paid' }).first();
     expect(log).toMatchObject({ actor_account_id: w.admin, target_type: 'review_request', target_id: String(requestId) });
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
-    expect(textOf((await parent.get('/sms/cancellations')).text)).toContain('退費 NT$119 退費完成 2026-11-24');
+    expect(textOf((await parent.get('/sms/cancellations')).text)).toContain('退費 NT$119（41 ÷ 103 個上學日） 已繳費 2026-11-20 收據號碼 000001 退費完成 2026-11-24');
     const twice = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-24' });
     expect(twice.status).toBe(409);
     expect(twice.text).toContain('此筆退費已標示為退費完成');
