@@ -8,7 +8,11 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('review_requests', (t) => {
     t.integer('refund_days');
     t.integer('refund_period_days');
-    t.check('refund_days is null or (refund_days >= 0 and refund_period_days >= refund_days)', [], 'review_requests_refund_days_check');
+    t.check(
+      'refund_days is null or (refund_days >= 0 and refund_period_days >= refund_days)',
+      [],
+      'review_requests_refund_days_check',
+    );
   });
 }
 

@@ -6,7 +6,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
-import { HttpError } from '../http-errors.js';
+import { HttpError, statusOf } from '../http-errors.js';
+import { actorOf } from '../middleware/actor.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, date, fieldErrors, id, optionalId, paramId } from '../validation.js';
 import { ntdInWords } from '../domain/payments/amount-in-words.js';
@@ -17,7 +18,9 @@ import { ServiceInputError, TransitionError } from '../domain/subscriptions/subs
 const classQuery = z.strictObject({ classId: optionalId });
 
 /** The class a page is about: the one asked for, else the user's first. undefined: a bad query (400). */
-async function chosenClass(req: Request): Promise<{ classId: number | undefined; classes: Awaited<ReturnType<typeof visibleClasses>> } | undefined> {
+async function chosenClass(
+  req: Request,
+): Promise<{ classId: number | undefined; classes: Awaited<ReturnType<typeof visibleClasses>> } | undefined> {
   const parsed = classQuery.safeParse({ ...(req.query as Record<string, unknown>) });
   if (!parsed.success) return undefined;
   const classes = await visibleClasses(depsOf(req).db.knex, userOf(req));
@@ -28,7 +31,13 @@ async function renderIndex(
   req: Request,
   res: Response,
   status: number,
-  o: { classId: number | undefined; classes?: Awaited<ReturnType<typeof visibleClasses>>; error?: string; paidOn?: string; picked?: number[] },
+  o: {
+    classId: number | undefined;
+    classes?: Awaited<ReturnType<typeof visibleClasses>>;
+    error?: string;
+    paidOn?: string;
+    picked?: number[];
+  },
 ): Promise<void> {
   const { db, clock } = depsOf(req);
   const user = userOf(req);
@@ -50,7 +59,10 @@ async function renderIndex(
 export async function index(req: Request, res: Response): Promise<void> {
   const chosen = await chosenClass(req);
   if (!chosen) {
-    return renderIndex(req, res, 400, { classId: undefined, error: '查詢條件有誤（班級：格式有誤），請重新選擇班級。' });
+    return renderIndex(req, res, 400, {
+      classId: undefined,
+      error: '查詢條件有誤（班級：格式有誤），請重新選擇班級。',
+    });
   }
   await renderIndex(req, res, 200, chosen);
 }
@@ -66,10 +78,13 @@ const paymentForm = z.strictObject({
 export async function create(req: Request, res: Response, next: NextFunction): Promise<void> {
   const body = { ...(req.body as Record<string, unknown>) };
   const parsed = paymentForm.safeParse(body);
-  const typedClass = typeof body.classId === 'string' && /^[1-9]\d{0,8}$/.test(body.classId) ? Number(body.classId) : undefined;
+  const typedClass =
+    typeof body.classId === 'string' && /^[1-9]\d{0,8}$/.test(body.classId) ? Number(body.classId) : undefined;
   if (!parsed.success) {
     const errors = fieldErrors(parsed.error);
-    const message = errors._form ?? (errors.paidOn ? `繳費日期有誤：${errors.paidOn}` : (errors.subscriptionIds ?? errors.classId ?? '格式有誤'));
+    const message =
+      errors._form ??
+      (errors.paidOn ? `繳費日期有誤：${errors.paidOn}` : (errors.subscriptionIds ?? errors.classId ?? '格式有誤'));
     return renderIndex(req, res, 422, { classId: typedClass, error: message });
   }
   const v = parsed.data;
@@ -77,10 +92,21 @@ export async function create(req: Request, res: Response, next: NextFunction): P
   const { db, clock } = depsOf(req);
   let recorded;
   try {
-    recorded = await recordPayments(db.knex, clock, userOf(req), { subscriptionIds: ids, paidOn: v.paidOn }, req);
+    recorded = await recordPayments(
+      db.knex,
+      clock,
+      userOf(req),
+      { subscriptionIds: ids, paidOn: v.paidOn },
+      actorOf(req),
+    );
   } catch (err) {
     if (err instanceof ServiceInputError || err instanceof TransitionError) {
-      return renderIndex(req, res, err.status, { classId: v.classId, error: err.message, paidOn: v.paidOn, picked: ids });
+      return renderIndex(req, res, statusOf(err), {
+        classId: v.classId,
+        error: err.message,
+        paidOn: v.paidOn,
+        picked: ids,
+      });
     }
     return next(err);
   }
@@ -110,7 +136,12 @@ export async function notices(req: Request, res: Response): Promise<void> {
 export async function receipt(req: Request, res: Response): Promise<void> {
   const paymentId = paramId(req);
   const r = await receiptOf(depsOf(req).db.knex, userOf(req), paymentId);
-  res.render('payments/receipt', { title: `收據 ${r.payment.receipt}`, r, ntdInWords, back: userOf(req).role === 'school_admin' ? '/sms/payments' : '/sms/subscriptions' });
+  res.render('payments/receipt', {
+    title: `收據 ${r.payment.receipt}`,
+    r,
+    ntdInWords,
+    back: userOf(req).role === 'school_admin' ? '/sms/payments' : '/sms/subscriptions',
+  });
 }
 
 /** GET /sms/refunds — a class's 退費清單 for the office (print). */

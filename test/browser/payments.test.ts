@@ -35,7 +35,9 @@ describe('繳費 and the printable pages', () => {
     const chen = await knex('students').where({ student_number: '11301002' }).first('id', 'school_id');
     const period = await knex('service_periods').where({ school_id: chen.school_id }).first('id');
     const parentAccount = await knex('accounts').where({ role: 'parent', login: '11301002' }).first('id');
-    const teacherAccount = await knex('accounts').where({ role: 'teacher', login: 't401', school_id: chen.school_id }).first('id');
+    const teacherAccount = await knex('accounts')
+      .where({ role: 'teacher', login: 't401', school_id: chen.school_id })
+      .first('id');
     const service = new SubscriptionService(knex, portal.clock);
     const { requestId } = await service.order((await loadCurrentUser(knex, { accountId: parentAccount.id }))!, {
       studentId: chen.id,
@@ -44,7 +46,9 @@ describe('繳費 and the printable pages', () => {
       departure: true,
     });
     await service.approve((await loadCurrentUser(knex, { accountId: teacherAccount.id }))!, requestId);
-    const charged = await knex('subscriptions').where({ student_id: chen.id }).first('charge_amount', 'charge_days', 'charge_period_days');
+    const charged = await knex('subscriptions')
+      .where({ student_id: chen.id })
+      .first('charge_amount', 'charge_days', 'charge_period_days');
     // Approved on Tue 2026-11-24 → effective Wed 11-25; the period 2026-08-31 … 2027-01-20 has 103 school days
     // (no holiday in the demo), 41 of them from 11-25: floor(300 × 41 ÷ 103) = 119.
     expect(charged).toEqual({ charge_amount: 119, charge_days: 41, charge_period_days: 103 });
@@ -57,7 +61,9 @@ describe('繳費 and the printable pages', () => {
     const rowOf = (name: string) => office.locator('main tbody tr').filter({ hasText: name });
     expect(await rowOf('王小明').innerText()).toContain('已繳費');
     expect(await rowOf('王小明').innerText()).toContain('收據號碼 000001');
-    expect((await rowOf('陳小美').innerText()).replace(/\s+/g, ' ')).toContain('NT$300 × 41 ÷ 103 個上學日 = NT$119 未繳費');
+    expect((await rowOf('陳小美').innerText()).replace(/\s+/g, ' ')).toContain(
+      'NT$300 × 41 ÷ 103 個上學日 = NT$119 未繳費',
+    );
     expect(describeViolations('/sms/payments', blocking(await runAxe(office)))).toBe('');
 
     // 繳費通知單: one sheet for 陳小美 (王小明 has paid), no menu; in print media the toolbar goes too.
@@ -82,12 +88,25 @@ describe('繳費 and the printable pages', () => {
     await go(office, rowOf('陳小美').getByRole('button', { name: '登錄繳費' }));
     const today = portal.clock.today();
     expect(await mainText(office)).toContain(`已登錄繳費 1 筆（繳費日期 ${today}，收據號碼 000002）`);
-    expect(await knex('payments').where({ receipt_number: 2 }).first('amount', 'paid_on')).toEqual({ amount: 119, paid_on: today });
+    expect(await knex('payments').where({ receipt_number: 2 }).first('amount', 'paid_on')).toEqual({
+      amount: 119,
+      paid_on: today,
+    });
 
     // Its 收據.
     await go(office, rowOf('陳小美').getByRole('link', { name: '收據號碼 000002' }));
     const receipt = await textOf(office);
-    for (const part of ['收據', '收據號碼：000002', `繳費日期：${today}`, '陳小美', '四年一班', '到校SMS 離校SMS', 'NT$119', '新臺幣壹佰壹拾玖元整', '市立忠孝國小'])
+    for (const part of [
+      '收據',
+      '收據號碼：000002',
+      `繳費日期：${today}`,
+      '陳小美',
+      '四年一班',
+      '到校SMS 離校SMS',
+      'NT$119',
+      '新臺幣壹佰壹拾玖元整',
+      '市立忠孝國小',
+    ])
       expect(receipt).toContain(part);
     expect(describeViolations('/sms/payments/:id/receipt', blocking(await runAxe(office)))).toBe('');
     await screenshot(office, 'receipt');
@@ -99,7 +118,10 @@ describe('繳費 and the printable pages', () => {
     await go(office, office.getByRole('link', { name: '返回' }));
 
     // 退費清單: 王小明's parent cancels, 林老師 approves (effective 11-25: 41 of 103 school days of the NT$300 paid).
-    const ming = await knex('subscriptions as s').join('students as st', 'st.id', 's.student_id').where('st.student_number', '11301001').first('s.id');
+    const ming = await knex('subscriptions as s')
+      .join('students as st', 'st.id', 's.student_id')
+      .where('st.student_number', '11301001')
+      .first('s.id');
     const mingParent = await knex('accounts').where({ role: 'parent', login: '11301001' }).first('id');
     const cancellation = await service.cancel((await loadCurrentUser(knex, { accountId: mingParent.id }))!, ming.id);
     await service.approve((await loadCurrentUser(knex, { accountId: teacherAccount.id }))!, cancellation.requestId);

@@ -12,6 +12,7 @@ import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
 import { createRequest, userFor } from '../support/subscriptions-factories.js';
 import { addHolidayRange } from '../../src/domain/schools/school-calendar.js';
+import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 import { SubscriptionService } from '../../src/domain/subscriptions/subscription-service.js';
 
 const { app, clock } = useTestApp();
@@ -22,15 +23,34 @@ const at = (date: string) => `${date}T01:00:00Z`;
 
 async function world() {
   const w = await createSchoolWorld(knex);
-  const periodId = await createPeriod(knex, w.schoolId, { name: '115學年度寒假期', startsOn: '2027-01-04', endsOn: '2027-02-26', arrivalFee: 150, departureFee: 100 });
-  await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-01-25', to: '2027-02-05', name: '寒假' });
+  const periodId = await createPeriod(knex, w.schoolId, {
+    name: '115學年度寒假期',
+    startsOn: '2027-01-04',
+    endsOn: '2027-02-26',
+    arrivalFee: 150,
+    departureFee: 100,
+  });
+  await addHolidayRange(
+    knex,
+    { schoolIds: [w.schoolId], from: '2027-01-25', to: '2027-02-05', name: '寒假' },
+    SCRIPT_ACTOR,
+  );
   return { ...w, periodId };
 }
 type World = Awaited<ReturnType<typeof world>>;
 
 /** An order of `studentId` approved by the class teacher on `approvedOn` (effective the next day). */
-async function orderApprovedOn(w: World, studentId: number, approvedOn: string, items: { arrival: boolean; departure: boolean } = { arrival: true, departure: true }) {
-  const subscriptionId = await createSubscription(knex, studentId, w.periodId, { status: 'pending', effectiveOn: null, ...items });
+async function orderApprovedOn(
+  w: World,
+  studentId: number,
+  approvedOn: string,
+  items: { arrival: boolean; departure: boolean } = { arrival: true, departure: true },
+) {
+  const subscriptionId = await createSubscription(knex, studentId, w.periodId, {
+    status: 'pending',
+    effectiveOn: null,
+    ...items,
+  });
   const requestId = await createRequest(knex, subscriptionId, { kind: 'order' });
   clock.set(at(approvedOn));
   await new SubscriptionService(knex, clock).approve(await userFor(knex, w.teacher401), requestId);
@@ -46,15 +66,22 @@ async function cancellationApprovedOn(w: World, studentId: number, approvedOn: s
   return { subscriptionId, requestId };
 }
 
-const chargeOf = (id: number) => knex('subscriptions').where({ id }).first('effective_on', 'charge_amount', 'charge_days', 'charge_period_days');
-const refundOf = (id: number) => knex('review_requests').where({ id }).first('effective_on', 'refund_amount', 'refund_days', 'refund_period_days');
+const chargeOf = (id: number) =>
+  knex('subscriptions').where({ id }).first('effective_on', 'charge_amount', 'charge_days', 'charge_period_days');
+const refundOf = (id: number) =>
+  knex('review_requests').where({ id }).first('effective_on', 'refund_amount', 'refund_days', 'refund_period_days');
 
 describe('the charge of an order, fixed at approval, by school day', () => {
   it('at the period’s start: the whole fee (S = P = 30)', async () => {
     const w = await world();
     // Approved Sunday 2027-01-03 → effective Monday 01-04, the first day: NT$250, all 30 school days.
     const sub = await orderApprovedOn(w, w.student, '2027-01-03');
-    expect(await chargeOf(sub)).toEqual({ effective_on: '2027-01-04', charge_amount: 250, charge_days: 30, charge_period_days: 30 });
+    expect(await chargeOf(sub)).toEqual({
+      effective_on: '2027-01-04',
+      charge_amount: 250,
+      charge_days: 30,
+      charge_period_days: 30,
+    });
   });
 
   it('after the 寒假 range: the remaining school days (S = 13 of P = 30)', async () => {
@@ -62,7 +89,12 @@ describe('the charge of an order, fixed at approval, by school day', () => {
     // Approved Tue 02-09 → effective Wed 02-10: Wed–Fri 02-10…02-12 (3) + 02-15…02-26 (10) = S 13;
     // floor(250 × 13 ÷ 30) = floor(108.33) = 108.
     const sub = await orderApprovedOn(w, w.student, '2027-02-09');
-    expect(await chargeOf(sub)).toEqual({ effective_on: '2027-02-10', charge_amount: 108, charge_days: 13, charge_period_days: 30 });
+    expect(await chargeOf(sub)).toEqual({
+      effective_on: '2027-02-10',
+      charge_amount: 108,
+      charge_days: 13,
+      charge_period_days: 30,
+    });
   });
 
   it('taking effect on the first day of the break costs the same as after it (no SMS in the break)', async () => {
@@ -70,7 +102,11 @@ describe('the charge of an order, fixed at approval, by school day', () => {
     // Approved Sun 01-24 → effective Mon 01-25 (寒假): S = 02-08…02-26 = 15; approved Sun 02-07 → effective Mon
     // 02-08: S = 15. Both floor(250 × 15 ÷ 30) = 125.
     const atBreak = await orderApprovedOn(w, w.student, '2027-01-24');
-    const after = await orderApprovedOn(w, await createStudent(knex, w.class401, { name: '陳小美', seat: 2 }), '2027-02-07');
+    const after = await orderApprovedOn(
+      w,
+      await createStudent(knex, w.class401, { name: '陳小美', seat: 2 }),
+      '2027-02-07',
+    );
     expect(await chargeOf(atBreak)).toMatchObject({ charge_amount: 125, charge_days: 15, charge_period_days: 30 });
     expect(await chargeOf(after)).toMatchObject({ charge_amount: 125, charge_days: 15, charge_period_days: 30 });
   });
@@ -79,14 +115,24 @@ describe('the charge of an order, fixed at approval, by school day', () => {
     const w = await world();
     // Approved Thu 02-25 → effective Fri 02-26, the last day: 到校SMS only, floor(150 × 1 ÷ 30) = 5.
     const sub = await orderApprovedOn(w, w.student, '2027-02-25', { arrival: true, departure: false });
-    expect(await chargeOf(sub)).toEqual({ effective_on: '2027-02-26', charge_amount: 5, charge_days: 1, charge_period_days: 30 });
+    expect(await chargeOf(sub)).toEqual({
+      effective_on: '2027-02-26',
+      charge_amount: 5,
+      charge_days: 1,
+      charge_period_days: 30,
+    });
   });
 
   it('after its end: nothing (S = 0)', async () => {
     const w = await world();
     // Approved on the last day, Fri 02-26 → effective Sat 02-27, after the period: 0.
     const sub = await orderApprovedOn(w, w.student, '2027-02-26');
-    expect(await chargeOf(sub)).toEqual({ effective_on: '2027-02-27', charge_amount: 0, charge_days: 0, charge_period_days: 30 });
+    expect(await chargeOf(sub)).toEqual({
+      effective_on: '2027-02-27',
+      charge_amount: 0,
+      charge_days: 0,
+      charge_period_days: 30,
+    });
   });
 });
 
@@ -102,11 +148,18 @@ describe('the refund of a cancellation, fixed at approval, by school day', () =>
   ])('%s', async (_label, approvedOn, effectiveOn, days, amount) => {
     const w = await world();
     const subscriptionId = await createSubscription(knex, w.student, w.periodId, { effectiveOn: '2027-01-04' });
-    await knex('subscriptions').where({ id: subscriptionId }).update({ charge_amount: 250, charge_days: 30, charge_period_days: 30 });
+    await knex('subscriptions')
+      .where({ id: subscriptionId })
+      .update({ charge_amount: 250, charge_days: 30, charge_period_days: 30 });
     const requestId = await createRequest(knex, subscriptionId, { kind: 'cancellation' });
     clock.set(at(approvedOn));
     await new SubscriptionService(knex, clock).approve(await userFor(knex, w.teacher401), requestId);
-    expect(await refundOf(requestId)).toEqual({ effective_on: effectiveOn, refund_amount: amount, refund_days: days, refund_period_days: 30 });
+    expect(await refundOf(requestId)).toEqual({
+      effective_on: effectiveOn,
+      refund_amount: amount,
+      refund_days: days,
+      refund_period_days: 30,
+    });
   });
 });
 
@@ -135,7 +188,9 @@ describe('parent, teacher and office see the same figure with the days counted',
     clock.set(at('2027-02-08'));
     for (const login of [{ login: '11301001' }, { role: 'teacher' as const, login: 't401' }]) {
       const agent = await signedIn(app, { schoolId: w.schoolId, ...login });
-      expect(textOf((await agent.get('/sms/cancellations')).text)).toContain('已核准，2027-02-08 生效 退費 NT$125（15 ÷ 30 個上學日）');
+      expect(textOf((await agent.get('/sms/cancellations')).text)).toContain(
+        '已核准，2027-02-08 生效 退費 NT$125（15 ÷ 30 個上學日）',
+      );
     }
   });
 });
@@ -158,7 +213,9 @@ describe('新增申請 shows the amount with its arithmetic', () => {
     expect(preview.status).toBe(200);
     const text = textOf(preview.text);
     expect(text).toContain('費用合計：NT$250 × 13 ÷ 30 個上學日 = NT$108');
-    expect(text).toContain('若今日核准，自 2027-02-10 生效，收取至 2027-02-26 剩餘 13 個上學日的費用（全期 30 個上學日');
+    expect(text).toContain(
+      '若今日核准，自 2027-02-10 生效，收取至 2027-02-26 剩餘 13 個上學日的費用（全期 30 個上學日',
+    );
     expect(await knex('subscriptions').count({ n: '*' }).first()).toEqual({ n: 0 });
   });
 

@@ -10,6 +10,7 @@ import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
 import { createRequest, smsWorld, userFor } from '../support/subscriptions-factories.js';
 import { recordPayments } from '../../src/domain/payments/payments.js';
+import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 import { SubscriptionService, TransitionError } from '../../src/domain/subscriptions/subscription-service.js';
 
 // Tuesday 2026-11-24, 09:00 in Taipei. The period 115學年度上學期 2026-08-31 … 2027-01-20 (NT$150 + NT$150).
@@ -34,17 +35,39 @@ describe('POST /sms/payments (繳費, school office)', () => {
     const page = await admin.get(`/sms/payments?classId=${w.class401}`);
     expect(page.status).toBe(200);
     // 王小明's order predates stored charges: the whole fee, 103 of 103 school days.
-    expect(textOf(page.text)).toContain('王小明 115學年度上學期 到校SMS 離校SMS NT$300 × 103 ÷ 103 個上學日 = NT$300 未繳費');
+    expect(textOf(page.text)).toContain(
+      '王小明 115學年度上學期 到校SMS 離校SMS NT$300 × 103 ÷ 103 個上學日 = NT$300 未繳費',
+    );
     const res = await postForm(admin, `/sms/payments?classId=${w.class401}`, '/sms/payments', {
       classId: String(w.class401),
       subscriptionIds: String(w.subscriptionId),
       paidOn: '2026-11-23',
     });
     expect(res.status).toBe(303);
-    expect(await knex('payments').select('school_id', 'subscription_id', 'receipt_number', 'paid_on', 'amount', 'recorded_by_account_id')).toEqual([
-      { school_id: w.schoolId, subscription_id: w.subscriptionId, receipt_number: 1, paid_on: '2026-11-23', amount: 300, recorded_by_account_id: w.admin },
+    expect(
+      await knex('payments').select(
+        'school_id',
+        'subscription_id',
+        'receipt_number',
+        'paid_on',
+        'amount',
+        'recorded_by_account_id',
+      ),
+    ).toEqual([
+      {
+        school_id: w.schoolId,
+        subscription_id: w.subscriptionId,
+        receipt_number: 1,
+        paid_on: '2026-11-23',
+        amount: 300,
+        recorded_by_account_id: w.admin,
+      },
     ]);
-    expect(await knex('audit_log').where({ action: 'payment.recorded' }).first('actor_account_id', 'school_id', 'target_type')).toEqual({
+    expect(
+      await knex('audit_log')
+        .where({ action: 'payment.recorded' })
+        .first('actor_account_id', 'school_id', 'target_type'),
+    ).toEqual({
       actor_account_id: w.admin,
       school_id: w.schoolId,
       target_type: 'payment',
@@ -53,7 +76,9 @@ describe('POST /sms/payments (繳費, school office)', () => {
     expect(after).toContain('已登錄繳費 1 筆（繳費日期 2026-11-23，收據號碼 000001）');
     expect(after).toContain('已繳費 2026-11-23 收據號碼 000001');
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
-    expect(textOf((await parent.get('/sms/subscriptions')).text)).toContain('應繳 NT$300（103 ÷ 103 個上學日） 已繳費 2026-11-23 收據號碼 000001');
+    expect(textOf((await parent.get('/sms/subscriptions')).text)).toContain(
+      '應繳 NT$300（103 ÷ 103 個上學日） 已繳費 2026-11-23 收據號碼 000001',
+    );
   });
 
   it('the ticked orders of a class at once, numbered in seat order', async () => {
@@ -73,16 +98,25 @@ describe('POST /sms/payments (繳費, school office)', () => {
       { subscription_id: sub2, receipt_number: 2 }, // seat 2
       { subscription_id: sub3, receipt_number: 3 }, // seat 3
     ]);
-    expect(textOf((await admin.get(res.headers.location!)).text)).toContain('已登錄繳費 3 筆（繳費日期 2026-11-24，收據號碼 000001～000003）');
+    expect(textOf((await admin.get(res.headers.location!)).text)).toContain(
+      '已登錄繳費 3 筆（繳費日期 2026-11-24，收據號碼 000001～000003）',
+    );
   });
 
   it('refuses with a clear message and writes nothing: twice, not approved, a future date, a date before the order, nothing ticked', async () => {
     const w = await smsWorld(knex);
-    const pending = await createSubscription(knex, w.otherChild, w.periodId, { status: 'pending', effectiveOn: null, appliedOn: '2026-11-20' });
+    const pending = await createSubscription(knex, w.otherChild, w.periodId, {
+      status: 'pending',
+      effectiveOn: null,
+      appliedOn: '2026-11-20',
+    });
     await createRequest(knex, pending, { kind: 'order' });
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     const pay = (fields: Record<string, string | string[]>) =>
-      postForm(admin, `/sms/payments?classId=${w.class401}`, '/sms/payments', { classId: String(w.class401), ...fields });
+      postForm(admin, `/sms/payments?classId=${w.class401}`, '/sms/payments', {
+        classId: String(w.class401),
+        ...fields,
+      });
     expect((await pay({ subscriptionIds: String(w.subscriptionId), paidOn: '2026-11-20' })).status).toBe(303);
     const before = await moneySnapshot();
 
@@ -124,9 +158,21 @@ describe('POST /sms/payments (繳費, school office)', () => {
     expect(typed.status).toBe(422);
     expect(typed.text).toContain('表單含有不允許的欄位');
     expect(await moneySnapshot()).toEqual(before);
-    await recordPayments(knex, clock, await userFor(knex, w.admin), { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-24' });
+    await recordPayments(
+      knex,
+      clock,
+      await userFor(knex, w.admin),
+      { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-24' },
+      SCRIPT_ACTOR,
+    );
     await expect(
-      knex('payments').insert({ school_id: w.schoolId, subscription_id: w.sub402, receipt_number: 1, paid_on: '2026-11-24', amount: 300 }),
+      knex('payments').insert({
+        school_id: w.schoolId,
+        subscription_id: w.sub402,
+        receipt_number: 1,
+        paid_on: '2026-11-24',
+        amount: 300,
+      }),
     ).rejects.toMatchObject({ code: '23505' });
   });
 
@@ -147,7 +193,13 @@ describe('POST /sms/payments (繳費, school office)', () => {
     expect((await postForm(parent, '/sms/subscriptions', '/sms/payments', body)).status).toBe(404);
     expect(await moneySnapshot()).toEqual(before);
     // Another school's 收據 answers 404 too.
-    const [payment] = await recordPayments(knex, clock, await userFor(knex, w.admin), { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-24' });
+    const [payment] = await recordPayments(
+      knex,
+      clock,
+      await userFor(knex, w.admin),
+      { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-24' },
+      SCRIPT_ACTOR,
+    );
     expect((await otherAdmin.get(`/sms/payments/${payment!.paymentId}/receipt`)).status).toBe(404);
   });
 });
@@ -156,17 +208,29 @@ describe('收據號碼: one sequence per school, no gaps and no duplicates', () 
   it('20 concurrent payments of 20 orders get 1 … 20; 20 concurrent payments of one order record it once', async () => {
     const w = await smsWorld(knex);
     const subs: number[] = [];
-    for (let i = 0; i < 20; i++) subs.push(await createSubscription(knex, await createStudent(knex, w.class402, { seat: 10 + i }), w.periodId));
+    for (let i = 0; i < 20; i++)
+      subs.push(await createSubscription(knex, await createStudent(knex, w.class402, { seat: 10 + i }), w.periodId));
     const admin = await userFor(knex, w.admin);
-    const results = await Promise.allSettled(subs.map((id) => recordPayments(knex, clock, admin, { subscriptionIds: [id], paidOn: '2026-11-24' })));
+    const results = await Promise.allSettled(
+      subs.map((id) =>
+        recordPayments(knex, clock, admin, { subscriptionIds: [id], paidOn: '2026-11-24' }, SCRIPT_ACTOR),
+      ),
+    );
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-    const numbers = (await knex('payments').where({ school_id: w.schoolId }).orderBy('receipt_number').pluck('receipt_number')) as number[];
+    const numbers = (await knex('payments')
+      .where({ school_id: w.schoolId })
+      .orderBy('receipt_number')
+      .pluck('receipt_number')) as number[];
     expect(numbers).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(new Set(await knex('payments').pluck('subscription_id'))).toEqual(new Set(subs));
-    expect(await knex('receipt_counters').where({ school_id: w.schoolId }).first('last_number')).toEqual({ last_number: 20 });
+    expect(await knex('receipt_counters').where({ school_id: w.schoolId }).first('last_number')).toEqual({
+      last_number: 20,
+    });
 
     const same = await Promise.allSettled(
-      Array.from({ length: 20 }, () => recordPayments(knex, clock, admin, { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-24' })),
+      Array.from({ length: 20 }, () =>
+        recordPayments(knex, clock, admin, { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-24' }, SCRIPT_ACTOR),
+      ),
     );
     expect(same.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of same.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) {
@@ -174,19 +238,48 @@ describe('收據號碼: one sequence per school, no gaps and no duplicates', () 
       expect((r.reason as Error).message).toContain('不可重複繳費');
     }
     expect(await knex('payments').where({ subscription_id: w.subscriptionId }).pluck('receipt_number')).toEqual([21]);
-    expect(await knex('receipt_counters').where({ school_id: w.schoolId }).first('last_number')).toEqual({ last_number: 21 });
+    expect(await knex('receipt_counters').where({ school_id: w.schoolId }).first('last_number')).toEqual({
+      last_number: 21,
+    });
     // A refused payment gives no number away: the next one is 22.
-    const [next] = await recordPayments(knex, clock, admin, { subscriptionIds: [w.sub402], paidOn: '2026-11-24' });
+    const [next] = await recordPayments(
+      knex,
+      clock,
+      admin,
+      { subscriptionIds: [w.sub402], paidOn: '2026-11-24' },
+      SCRIPT_ACTOR,
+    );
     expect(next!.receiptNumber).toBe(22);
   });
 
   it('each school counts from 1', async () => {
     const w = await smsWorld(knex);
     const other = await createSchoolWorld(knex, { schoolName: '市立景美國中', district: '文山區' });
-    const otherPeriod = await knex('service_periods').insert({ school_id: other.schoolId, name: '115學年度上學期', starts_on: '2026-08-31', ends_on: '2027-01-20', arrival_fee: 150, departure_fee: 150 }).returning('id');
+    const otherPeriod = await knex('service_periods')
+      .insert({
+        school_id: other.schoolId,
+        name: '115學年度上學期',
+        starts_on: '2026-08-31',
+        ends_on: '2027-01-20',
+        arrival_fee: 150,
+        departure_fee: 150,
+      })
+      .returning('id');
     const otherSub = await createSubscription(knex, other.student, otherPeriod[0].id as number);
-    await recordPayments(knex, clock, await userFor(knex, w.admin), { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-24' });
-    await recordPayments(knex, clock, await userFor(knex, other.admin), { subscriptionIds: [otherSub], paidOn: '2026-11-24' });
+    await recordPayments(
+      knex,
+      clock,
+      await userFor(knex, w.admin),
+      { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-24' },
+      SCRIPT_ACTOR,
+    );
+    await recordPayments(
+      knex,
+      clock,
+      await userFor(knex, other.admin),
+      { subscriptionIds: [otherSub], paidOn: '2026-11-24' },
+      SCRIPT_ACTOR,
+    );
     expect(await knex('payments').orderBy('school_id').select('school_id', 'receipt_number')).toEqual([
       { school_id: w.schoolId, receipt_number: 1 },
       { school_id: other.schoolId, receipt_number: 1 },
@@ -205,24 +298,40 @@ describe('退費完成 only after the payment', () => {
     expect(list.text).not.toContain(`action="/sms/refunds/${requestId}/payment"`);
     expect(textOf(list.text)).toContain('退費 NT$119（41 ÷ 103 個上學日） 未繳費');
     let before = await moneySnapshot();
-    const unpaid = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-24' });
+    const unpaid = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, {
+      paidOn: '2026-11-24',
+    });
     expect(unpaid.status).toBe(409);
     expect(unpaid.text).toContain('此訂購尚未繳費，無法標示退費完成：請先登錄繳費。');
     expect(await moneySnapshot()).toEqual(before);
 
-    await recordPayments(knex, clock, await userFor(knex, w.admin), { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-20' });
+    await recordPayments(
+      knex,
+      clock,
+      await userFor(knex, w.admin),
+      { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-20' },
+      SCRIPT_ACTOR,
+    );
     before = await moneySnapshot();
-    const early = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-19' });
+    const early = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, {
+      paidOn: '2026-11-19',
+    });
     expect(early.status).toBe(303);
-    expect(textOf((await admin.get(early.headers.location!)).text)).toContain('退費日期不可早於繳費日期（2026-11-20）。');
+    expect(textOf((await admin.get(early.headers.location!)).text)).toContain(
+      '退費日期不可早於繳費日期（2026-11-20）。',
+    );
     expect(await moneySnapshot()).toEqual(before);
 
     const page = await admin.get('/sms/cancellations?status=approved');
     expect(page.text).toContain(`action="/sms/refunds/${requestId}/payment"`);
     expect(page.text).toContain('min="2026-11-20"');
-    const ok = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-20' });
+    const ok = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, {
+      paidOn: '2026-11-20',
+    });
     expect(ok.status).toBe(303);
-    expect(await knex('review_requests').where({ id: requestId }).first('refund_paid_on')).toEqual({ refund_paid_on: '2026-11-20' });
+    expect(await knex('review_requests').where({ id: requestId }).first('refund_paid_on')).toEqual({
+      refund_paid_on: '2026-11-20',
+    });
     expect(await knex('audit_log').where({ action: 'refund.paid' }).count({ n: '*' }).first()).toEqual({ n: 1 });
   });
 });
@@ -231,10 +340,21 @@ describe('the printable pages', () => {
   it('繳費通知單: one per student with an approved unpaid order, with the amount, its school days and how to pay', async () => {
     const w = await smsWorld(knex);
     const paid = await createSubscription(knex, w.otherChild, w.periodId);
-    await recordPayments(knex, clock, await userFor(knex, w.admin), { subscriptionIds: [paid], paidOn: '2026-11-24' });
+    await recordPayments(
+      knex,
+      clock,
+      await userFor(knex, w.admin),
+      { subscriptionIds: [paid], paidOn: '2026-11-24' },
+      SCRIPT_ACTOR,
+    );
     // 王小明 re-charged as approved today by the rule: effective Wed 11-25, S 41 of P 103 → floor(300 × 41 ÷ 103) = 119.
-    await knex('subscriptions').where({ id: w.subscriptionId }).update({ charge_amount: 119, charge_days: 41, charge_period_days: 103 });
-    for (const who of [{ role: 'school_admin' as const, login: 'admin' }, { role: 'teacher' as const, login: 't401' }]) {
+    await knex('subscriptions')
+      .where({ id: w.subscriptionId })
+      .update({ charge_amount: 119, charge_days: 41, charge_period_days: 103 });
+    for (const who of [
+      { role: 'school_admin' as const, login: 'admin' },
+      { role: 'teacher' as const, login: 't401' },
+    ]) {
       const agent = await signedIn(app, { schoolId: w.schoolId, ...who });
       const res = await agent.get(`/sms/payments/notices?classId=${w.class401}`);
       expect(res.status).toBe(200);
@@ -256,13 +376,29 @@ describe('the printable pages', () => {
 
   it('收據: number, date, student, class, items, the amount in figures and in words; for the office and the parent only', async () => {
     const w = await smsWorld(knex);
-    const [p] = await recordPayments(knex, clock, await userFor(knex, w.admin), { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-23' });
+    const [p] = await recordPayments(
+      knex,
+      clock,
+      await userFor(knex, w.admin),
+      { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-23' },
+      SCRIPT_ACTOR,
+    );
     for (const who of [{ role: 'school_admin' as const, login: 'admin' }, { login: '11301001' }]) {
       const agent = await signedIn(app, { schoolId: w.schoolId, ...who });
       const res = await agent.get(`/sms/payments/${p!.paymentId}/receipt`);
       expect(res.status).toBe(200);
       const text = textOf(res.text);
-      for (const part of ['收據', '收據號碼： 000001', '繳費日期：2026-11-23', '王小明（學號 11301001）', '四年一班 1 號', '115學年度上學期（2026-08-31~2027-01-20）到校SMS 離校SMS', 'NT$300', '新臺幣參佰元整', '市立忠孝國小'])
+      for (const part of [
+        '收據',
+        '收據號碼： 000001',
+        '繳費日期：2026-11-23',
+        '王小明（學號 11301001）',
+        '四年一班 1 號',
+        '115學年度上學期（2026-08-31~2027-01-20）到校SMS 離校SMS',
+        'NT$300',
+        '新臺幣參佰元整',
+        '市立忠孝國小',
+      ])
         expect(text).toContain(part);
     }
     const otherParent = await signedIn(app, { schoolId: w.schoolId, login: '11301002' });
@@ -274,7 +410,13 @@ describe('the printable pages', () => {
     const seat2 = await createSubscription(knex, w.otherChild, w.periodId);
     const service = new SubscriptionService(knex, clock);
     const teacher = await userFor(knex, w.teacher401);
-    await recordPayments(knex, clock, await userFor(knex, w.admin), { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-20' });
+    await recordPayments(
+      knex,
+      clock,
+      await userFor(knex, w.admin),
+      { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-20' },
+      SCRIPT_ACTOR,
+    );
     await service.approve(teacher, await createRequest(knex, w.subscriptionId, { kind: 'cancellation' }));
     await service.approve(teacher, await createRequest(knex, seat2, { kind: 'cancellation' }));
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
@@ -283,7 +425,9 @@ describe('the printable pages', () => {
     const text = textOf(res.text);
     expect(text).toContain('到離校簡訊服務 退費清單');
     expect(text).toContain('共 2 筆，退費合計 NT$238');
-    expect(text).toContain('1 王小明 115學年度上學期 到校SMS 離校SMS 2026-11-25 NT$119 41 ÷ 103 已繳費 2026-11-20（收據號碼 000001） 待退費');
+    expect(text).toContain(
+      '1 王小明 115學年度上學期 到校SMS 離校SMS 2026-11-25 NT$119 41 ÷ 103 已繳費 2026-11-20（收據號碼 000001） 待退費',
+    );
     expect(text).toContain('2 陳小美 115學年度上學期 到校SMS 離校SMS 2026-11-25 NT$119 41 ÷ 103 未繳費 無需退費');
     const teacherAgent = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     expect((await teacherAgent.get(`/sms/refunds?classId=${w.class401}`)).status).toBe(404);

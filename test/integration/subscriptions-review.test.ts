@@ -6,6 +6,7 @@ import { createRequest, lifecycleSnapshot, smsWorld, userFor } from '../support/
 import { SubscriptionService, TransitionError } from '../../src/domain/subscriptions/subscription-service.js';
 import { FixedClock } from '../../src/clock.js';
 import { recordPayments } from '../../src/domain/payments/payments.js';
+import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 
 const { app, clock } = buildTestApp();
 const knex = testDb().knex;
@@ -198,7 +199,7 @@ describe('refunds: computed at approval, shown, marked paid by the school admin'
     expect(unpaid.status).toBe(409);
     expect(unpaid.text).toContain('此訂購尚未繳費，無法標示退費完成');
     expect(await knex('review_requests').where({ id: requestId }).first('refund_paid_on')).toEqual({ refund_paid_on: null });
-    await recordPayments(knex, clock, await userFor(knex, w.admin), { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-20' });
+    await recordPayments(knex, clock, await userFor(knex, w.admin), { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-20' }, SCRIPT_ACTOR);
     const list = await admin.get('/sms/cancellations?status=approved');
     expect(list.text).toContain(`action="/sms/refunds/${requestId}/payment"`);
     const paid = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-24' });

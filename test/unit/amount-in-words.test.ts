@@ -45,6 +45,7 @@ describe('amounts in words (大寫數字) as Taiwanese receipts write them', () 
   });
 
   it('refuses what is not a whole amount', () => {
-    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 1_000_000_000_000]) expect(() => numberInWords(bad)).toThrow(RangeError);
+    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 1_000_000_000_000])
+      expect(() => numberInWords(bad)).toThrow(RangeError);
   });
 });

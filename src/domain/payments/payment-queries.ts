@@ -4,7 +4,7 @@
  * user's scope in its WHERE; what is not visible answers undefined / 404.
  */
 import type { Knex } from 'knex';
-import { NotFoundError } from '../../http-errors.js';
+import { NotFoundError } from '../errors.js';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
 import { loadHolidays } from '../schools/school-calendar.js';
@@ -55,9 +55,21 @@ async function chargesOf<T extends ChargeRow>(knex: Knex, rows: readonly T[]): P
 
 const isApproved = (status: string) => (PAYABLE_STATUSES as readonly string[]).includes(status);
 
-function paymentOf(r: { payment_id: number | null; paid_on: string | null; receipt_number: number | null; paid_amount: number | null }): PaymentInfo | undefined {
-  if (r.payment_id === null || r.paid_on === null || r.receipt_number === null || r.paid_amount === null) return undefined;
-  return { id: r.payment_id, paid_on: r.paid_on, receipt_number: r.receipt_number, amount: r.paid_amount, receipt: receiptLabel(r.receipt_number) };
+function paymentOf(r: {
+  payment_id: number | null;
+  paid_on: string | null;
+  receipt_number: number | null;
+  paid_amount: number | null;
+}): PaymentInfo | undefined {
+  if (r.payment_id === null || r.paid_on === null || r.receipt_number === null || r.paid_amount === null)
+    return undefined;
+  return {
+    id: r.payment_id,
+    paid_on: r.paid_on,
+    receipt_number: r.receipt_number,
+    amount: r.paid_amount,
+    receipt: receiptLabel(r.receipt_number),
+  };
 }
 
 const PAYMENT_COLUMNS = ['pm.id as payment_id', 'pm.paid_on', 'pm.receipt_number', 'pm.amount as paid_amount'];
@@ -80,7 +92,10 @@ const CHARGE_COLUMNS = [
  * The money of subscriptions already read by a scoped list (the ids come from that list): subscription id → fee,
  * charge with its days and 繳費狀態.
  */
-export async function moneyOfSubscriptions(knex: Knex, subscriptionIds: readonly number[]): Promise<Map<number, OrderMoney>> {
+export async function moneyOfSubscriptions(
+  knex: Knex,
+  subscriptionIds: readonly number[],
+): Promise<Map<number, OrderMoney>> {
   const out = new Map<number, OrderMoney>();
   if (subscriptionIds.length === 0) return out;
   const rows = await knex('subscriptions as s')
@@ -96,7 +111,9 @@ export async function moneyOfSubscriptions(knex: Knex, subscriptionIds: readonly
     const payment = paymentOf(r);
     out.set(r.id as number, {
       fee,
-      ...(charge ? { charge, formula: dayAmountFormula(fee, charge), paymentStatus: paymentStatusLabel(payment ?? undefined) } : {}),
+      ...(charge
+        ? { charge, formula: dayAmountFormula(fee, charge), paymentStatus: paymentStatusLabel(payment ?? undefined) }
+        : {}),
       ...(payment ? { payment } : {}),
     });
   }
@@ -104,14 +121,18 @@ export async function moneyOfSubscriptions(knex: Knex, subscriptionIds: readonly
 }
 
 /** The school days counted by approved cancellations' refunds: request id → { days, periodDays } (when stored). */
-export async function refundDaysOf(knex: Knex, requestIds: readonly number[]): Promise<Map<number, { days: number; periodDays: number }>> {
+export async function refundDaysOf(
+  knex: Knex,
+  requestIds: readonly number[],
+): Promise<Map<number, { days: number; periodDays: number }>> {
   const out = new Map<number, { days: number; periodDays: number }>();
   if (requestIds.length === 0) return out;
   const rows = await knex('review_requests')
     .whereIn('id', [...new Set(requestIds)])
     .whereNotNull('refund_days')
     .select('id', 'refund_days', 'refund_period_days');
-  for (const r of rows) out.set(r.id as number, { days: r.refund_days as number, periodDays: r.refund_period_days as number });
+  for (const r of rows)
+    out.set(r.id as number, { days: r.refund_days as number, periodDays: r.refund_period_days as number });
   return out;
 }
 
@@ -163,7 +184,11 @@ export interface ClassOrder {
 }
 
 /** A class's approved orders (繳費管理, 繳費通知單), by period (latest first) and seat. */
-export async function classOrders(knex: Knex, user: CurrentUser, classId: number): Promise<{ cls: ClassInfo; orders: ClassOrder[] }> {
+export async function classOrders(
+  knex: Knex,
+  user: CurrentUser,
+  classId: number,
+): Promise<{ cls: ClassInfo; orders: ClassOrder[] }> {
   const cls = await classInScope(knex, user, classId);
   const rows = await knex('subscriptions as s')
     .join('students as st', 'st.id', 's.student_id')
@@ -283,7 +308,11 @@ export interface ClassRefund {
 }
 
 /** 退費清單: a class's approved cancellations with their refund, its days, and whether the order was paid. */
-export async function classRefunds(knex: Knex, user: CurrentUser, classId: number): Promise<{ cls: ClassInfo; refunds: ClassRefund[] }> {
+export async function classRefunds(
+  knex: Knex,
+  user: CurrentUser,
+  classId: number,
+): Promise<{ cls: ClassInfo; refunds: ClassRefund[] }> {
   const cls = await classInScope(knex, user, classId);
   const rows = await knex('review_requests as r')
     .join('subscriptions as s', 's.id', 'r.subscription_id')
@@ -315,7 +344,9 @@ export async function classRefunds(knex: Knex, user: CurrentUser, classId: numbe
   const refunds = rows.map((r): ClassRefund => {
     const fee = feeOf(r);
     const refund: DayAmount | undefined =
-      r.refund_days !== null ? { amount: r.refund_amount ?? 0, days: r.refund_days, periodDays: r.refund_period_days } : undefined;
+      r.refund_days !== null
+        ? { amount: r.refund_amount ?? 0, days: r.refund_days, periodDays: r.refund_period_days }
+        : undefined;
     const payment = paymentOf(r);
     return {
       request_id: r.request_id,

@@ -5,14 +5,19 @@
  * back, so a school's receipt numbers run 1, 2, 3, … without a gap or a duplicate. Nobody types a receipt number.
  */
 import type { Knex } from 'knex';
-import type { Request } from 'express';
 import type { Clock } from '../../clock.js';
-import { NotFoundError } from '../../http-errors.js';
+import { NotFoundError } from '../errors.js';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { audit } from '../audit.js';
+import { audit, type Actor } from '../audit.js';
 import { visibleStudentIds } from '../scope.js';
 import { loadHolidays } from '../schools/school-calendar.js';
-import { chargedOf, type DayAmount, type FeeInput, type PeriodDates, type StoredCharge } from '../subscriptions/lifecycle.js';
+import {
+  chargedOf,
+  type DayAmount,
+  type FeeInput,
+  type PeriodDates,
+  type StoredCharge,
+} from '../subscriptions/lifecycle.js';
 import { ServiceInputError, TransitionError } from '../subscriptions/subscription-service.js';
 
 /** The states of a subscription whose order was approved: the office may record its payment. */
@@ -38,7 +43,15 @@ export interface RecordedPayment {
 
 type Row = FeeInput &
   PeriodDates &
-  StoredCharge & { id: number; status: string; applied_on: string; school_id: number; student_name: string; seat_number: number; class_code: string };
+  StoredCharge & {
+    id: number;
+    status: string;
+    applied_on: string;
+    school_id: number;
+    student_name: string;
+    seat_number: number;
+    class_code: string;
+  };
 
 function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string })?.code === '23505';
@@ -54,7 +67,7 @@ export async function recordPayments(
   clock: Clock,
   user: CurrentUser,
   o: { subscriptionIds: readonly number[]; paidOn: string },
-  req?: Request,
+  actor: Actor,
 ): Promise<RecordedPayment[]> {
   if (user.role !== 'school_admin') throw new NotFoundError();
   const ids = [...new Set(o.subscriptionIds)].sort((a, b) => a - b);
@@ -92,7 +105,11 @@ export async function recordPayments(
         )) as Row[];
       if (rows.length !== ids.length) throw new NotFoundError();
       const notApproved = rows.find((r) => !(PAYABLE_STATUSES as readonly string[]).includes(r.status));
-      if (notApproved) throw new TransitionError(`${notApproved.student_name} 的訂購尚未核准，只有已核准的訂購可以登錄繳費。`, 'not_approved');
+      if (notApproved)
+        throw new TransitionError(
+          `${notApproved.student_name} 的訂購尚未核准，只有已核准的訂購可以登錄繳費。`,
+          'not_approved',
+        );
       const paid = await trx('payments as pm')
         .join('subscriptions as s', 's.id', 'pm.subscription_id')
         .join('students as st', 'st.id', 's.student_id')
@@ -105,7 +122,11 @@ export async function recordPayments(
           'already_paid',
         );
       const early = rows.find((r) => o.paidOn < r.applied_on);
-      if (early) throw new ServiceInputError('paidOn', `繳費日期不可早於申請日期（${early.student_name}：${early.applied_on}）。`);
+      if (early)
+        throw new ServiceInputError(
+          'paidOn',
+          `繳費日期不可早於申請日期（${early.student_name}：${early.applied_on}）。`,
+        );
 
       const holidays = new Map<string, Set<string>>();
       const recorded: RecordedPayment[] = [];
@@ -130,13 +151,20 @@ export async function recordPayments(
             created_at: clock.now(),
           })
           .returning('id');
-        await audit(trx, req, {
+        await audit(trx, actor, {
           action: 'payment.recorded',
           actorAccountId: user.accountId,
           schoolId: user.schoolId,
           targetType: 'payment',
           targetId: p.id as number,
-          details: { subscriptionId: r.id, receiptNumber, paidOn: o.paidOn, amount: charged.amount, days: charged.days, periodDays: charged.periodDays },
+          details: {
+            subscriptionId: r.id,
+            receiptNumber,
+            paidOn: o.paidOn,
+            amount: charged.amount,
+            days: charged.days,
+            periodDays: charged.periodDays,
+          },
         });
         recorded.push({ paymentId: p.id as number, subscriptionId: r.id, receiptNumber, amount: charged.amount });
       }

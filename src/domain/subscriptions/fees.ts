@@ -5,7 +5,14 @@
  */
 import type { Knex } from 'knex';
 import { loadHolidays } from '../schools/school-calendar.js';
-import { dayAmountFormula, effectiveDateFor, feeOf, orderCharge, type DayAmount, type PeriodDates } from './lifecycle.js';
+import {
+  dayAmountFormula,
+  effectiveDateFor,
+  feeOf,
+  orderCharge,
+  type DayAmount,
+  type PeriodDates,
+} from './lifecycle.js';
 
 export interface Quote extends DayAmount {
   fee: number;
