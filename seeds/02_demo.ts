@@ -16,6 +16,7 @@ import { hashPassword } from '../src/domain/accounts/passwords.js';
 import { DEV_IDP_NAME, DEV_IDP_SUBJECT, devIssuer } from '../src/domain/accounts/taipei-card.js';
 import { hashReaderToken, TOKEN_PREFIX_LENGTH } from '../src/domain/readers/reader-tokens.js';
 import { attendanceNoticeBody } from '../src/domain/sms/attendance-notices.js';
+import { countSmsChanges } from '../src/domain/reports/daily-figures.js';
 import { addDays, isWeekend, taipeiInstant } from '../src/domain/time.js';
 import { loadHolidays } from '../src/domain/schools/school-calendar.js';
 import { feeOf, orderCharge } from '../src/domain/subscriptions/lifecycle.js';
@@ -356,7 +357,20 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
   for (let i = 0; i < swipeRows.length; i += 200) {
     await knex('swipes').insert(swipeRows.slice(i, i + 200)).onConflict(['reader_id', 'event_id']).ignore();
   }
-  if (smsRows.length > 0) await knex('sms_outbox').insert(smsRows).onConflict('dedupe_key').ignore();
+  if (smsRows.length > 0) {
+    // Counted in the school's daily figures in the same transaction, like every queued message.
+    await knex.transaction(async (trx) => {
+      const inserted = (await trx('sms_outbox')
+        .insert(smsRows)
+        .onConflict('dedupe_key')
+        .ignore()
+        .returning(['school_id', 'student_id', 'created_at', 'status'])) as { school_id: number; student_id: number; created_at: Date; status: string }[];
+      await countSmsChanges(
+        trx,
+        inserted.map((r) => ({ schoolId: r.school_id, studentId: r.student_id, createdAt: r.created_at, from: null, to: r.status })),
+      );
+    });
+  }
 
   // The 補登 of 王小明's forgotten card, like the guide's `補登 09:11`.
   if (mingManualDay) {

@@ -2,19 +2,10 @@
 import { maskPhone } from './domain/phones/phone-number.js';
 import { shortDate, taipeiDate, taipeiTime, weekdayName } from './domain/time.js';
 
-export const LEVEL_LABELS: Record<string, string> = {
-  elementary: '國小',
-  junior_high: '國中',
-  senior_high: '高中',
-  vocational: '高職',
-};
+import { LEVEL_LABELS, ROLE_LABELS } from './domain/vocabulary.js';
+import { SMS_KIND_LABELS, SMS_STATUS_LABELS } from './domain/sms/sms-words.js';
 
-export const ROLE_LABELS: Record<string, string> = {
-  parent: '家長',
-  teacher: '教師',
-  school_admin: '學校管理者',
-  system: '系統管理員',
-};
+export { LEVEL_LABELS, ROLE_LABELS, SMS_KIND_LABELS, SMS_STATUS_LABELS };
 
 export function formatDate(value: string | Date | null | undefined): string {
   if (value == null) return '';
@@ -51,5 +42,6 @@ export const helpers = {
   weekdayName,
   LEVEL_LABELS,
   ROLE_LABELS,
+  SMS_STATUS_LABELS,
 };
 export type ViewHelpers = typeof helpers;

@@ -9,7 +9,7 @@ import { depsOf, userOf } from '../deps.js';
 import type { CurrentUser } from '../domain/accounts/current-user.js';
 import { resetAccountPassword } from '../domain/accounts/password-reset.js';
 import { actorOf } from '../middleware/actor.js';
-import { visibleClassIds, visibleStudentIds } from '../domain/scope.js';
+import { myClasses, visibleStudentIds } from '../domain/scope.js';
 import { NotFoundError } from '../http-errors.js';
 import { csrfField, optionalId, paramId } from '../validation.js';
 
@@ -20,10 +20,7 @@ export async function index(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
   const { knex } = depsOf(req).db;
   const q = ListQuery.parse({ classId: typeof req.query.classId === 'string' ? req.query.classId : undefined });
-  const classes = await knex('classes as c')
-    .whereIn('c.id', visibleClassIds(knex, user))
-    .orderBy([{ column: 'c.school_year', order: 'desc' }, { column: 'c.code' }])
-    .select('c.id', 'c.name', 'c.code', 'c.school_year');
+  const classes = await myClasses(knex, user);
   if (q.classId !== undefined && !classes.some((c) => c.id === q.classId)) throw new NotFoundError();
   const classId = q.classId ?? classes[0]?.id;
   const rows =

@@ -5,6 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { myClasses } from '../domain/scope.js';
 import { depsOf, userOf } from '../deps.js';
 import { csvDocument } from '../domain/csv.js';
 import type { CurrentUser } from '../domain/accounts/current-user.js';
@@ -17,7 +18,7 @@ import {
   manualEntriesOfClass,
   visibleManualEntry,
 } from '../domain/attendance/manual-entries.js';
-import { classDays, dayDetails, studentGrid, visibleClasses, visibleStudent, type DayViewRow } from '../domain/attendance/records.js';
+import { classDays, dayDetails, studentGrid, visibleStudent, type DayViewRow } from '../domain/attendance/records.js';
 import { READER_DIRECTION_LABELS } from '../domain/attendance/rules.js';
 import { holidayOn } from '../domain/schools/school-calendar.js';
 import { addDays, daysBetween, taipeiTime } from '../domain/time.js';
@@ -105,7 +106,7 @@ interface StaffViewExtras {
 async function staffView(req: Request, res: Response, user: CurrentUser, extra: StaffViewExtras): Promise<void> {
   const { db, clock } = depsOf(req);
   const today = clock.today();
-  const classes = await visibleClasses(db.knex, user);
+  const classes = await myClasses(db.knex, user);
   let classId = extra.classId;
   let day = extra.date;
   let queryErrors: Record<string, string> = {};

@@ -3,6 +3,8 @@ import { depsOf, userOf } from '../deps.js';
 import { classSummaries, studentGrid, visibleStudent } from '../domain/attendance/records.js';
 import { homeExtras } from '../domain/announcements/home-extras.js';
 import { addDays } from '../domain/time.js';
+import { listDecisionNotices } from '../domain/subscriptions/decision-notices.js';
+import { decisionLabel, itemsLabel } from '../domain/subscriptions/lifecycle.js';
 
 /** The 出勤統計 window: the 7 days ending today. */
 export const HOME_WINDOW_DAYS = 7;
@@ -19,9 +21,10 @@ export async function index(req: Request, res: Response): Promise<void> {
   // H6: latest announcements; for staff, pending reviews and today's SMS — read alongside the page's own data.
   const extrasLoad = homeExtras(db.knex, user, clock.now(), today);
   if (user.role === 'parent') {
-    const [extras, child] = await Promise.all([
+    const [extras, child, decisionNotices] = await Promise.all([
       extrasLoad,
       user.currentChild ? visibleStudent(db.knex, user, user.currentChild.id) : undefined,
+      listDecisionNotices(db.knex, user),
     ]);
     const rows = child ? await studentGrid(db.knex, child, from, today) : [];
     res.render('home/index', {
@@ -30,6 +33,9 @@ export async function index(req: Request, res: Response): Promise<void> {
       summaries: undefined,
       today,
       homeExtras: extras,
+      decisionNotices,
+      decisionLabel,
+      itemsLabel,
     });
     return;
   }

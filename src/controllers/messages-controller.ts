@@ -1,12 +1,12 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { myClasses } from '../domain/scope.js';
 import { depsOf, userOf } from '../deps.js';
 import { audit } from '../domain/audit.js';
 import { actorOf } from '../middleware/actor.js';
 import {
   MAX_MESSAGE_CHARS,
   MESSAGES_PER_HOUR,
-  classesForSending,
   findSentMessage,
   listSentMessages,
   messagesForParent,
@@ -43,7 +43,7 @@ interface ComposeState {
 async function renderStaff(req: Request, res: Response, state: ComposeState, pageNo = 1, errors: Record<string, string> = {}, status = 200) {
   const { knex } = depsOf(req).db;
   const user = userOf(req);
-  const classes = await classesForSending(knex, user);
+  const classes = await myClasses(knex, user);
   let classId = state.classId;
   if (classId !== undefined && !classes.some((c) => c.id === classId)) throw new NotFoundError();
   if (classId === undefined && user.role === 'teacher') classId = classes[0]?.id;

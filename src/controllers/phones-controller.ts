@@ -18,7 +18,7 @@ import {
   type PhoneContext,
   type PhoneRow,
 } from '../domain/phones/phone-service.js';
-import { visibleClassIds, visibleStudentIds } from '../domain/scope.js';
+import { myClasses, visibleStudentIds } from '../domain/scope.js';
 import { HttpError, NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, id, optionalId, paramId } from '../validation.js';
@@ -68,10 +68,7 @@ async function renderStaff(req: Request, res: Response, user: CurrentUser): Prom
   const raw = req.query.classId;
   // One string where one value is meant: an array (?classId=1&classId=2) is refused.
   const q = optionalId.safeParse(raw === undefined || typeof raw === 'string' ? raw : 'invalid');
-  const classes: { id: number; name: string }[] = await knex('classes as c')
-    .whereIn('c.id', visibleClassIds(knex, user))
-    .orderBy(['c.school_year', 'c.code'])
-    .select('c.id', 'c.name');
+  const classes = await myClasses(knex, user);
   let classId = q.success ? q.data : undefined;
   if (classId !== undefined && !classes.some((c) => c.id === classId)) classId = undefined;
   classId ??= classes[0]?.id;

@@ -5,7 +5,7 @@ import { depsOf, userOf } from '../deps.js';
 import { HttpError, NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, fieldErrors, id, paramId, text } from '../validation.js';
-import { itemsLabel } from '../domain/subscriptions/lifecycle.js';
+import { itemsLabel, REQUEST_KIND_LABELS } from '../domain/subscriptions/lifecycle.js';
 import { KIND_OPTIONS, PAGE_SIZE, filterOptions, listPendingReviews } from '../domain/subscriptions/queries.js';
 import { visibleStudentIds } from '../domain/scope.js';
 import { ServiceInputError } from '../domain/subscriptions/subscription-service.js';
@@ -47,7 +47,7 @@ export async function approve(req: Request, res: Response, next: NextFunction): 
   } catch (err) {
     return renderRefusal(err, res, next, '/reviews');
   }
-  setFlash(req, 'success', `${r.kind === 'order' ? '訂購申請' : '註銷申請'}已核准，${r.effectiveOn} 生效。`);
+  setFlash(req, 'success', `${REQUEST_KIND_LABELS[r.kind]}已核准，${r.effectiveOn} 生效。`);
   res.redirect(303, '/reviews');
 }
 
@@ -111,7 +111,7 @@ export async function reject(req: Request, res: Response, next: NextFunction): P
     }
     return renderRefusal(err, res, next, '/reviews');
   }
-  setFlash(req, 'success', `${r.kind === 'order' ? '訂購申請' : '註銷申請'}已退回。`);
+  setFlash(req, 'success', `${REQUEST_KIND_LABELS[r.kind]}已退回。`);
   res.redirect(303, '/reviews');
 }
 
@@ -130,11 +130,12 @@ export async function batchApprove(req: Request, res: Response): Promise<void> {
   }
   const ids = Array.isArray(parsed.data.ids) ? parsed.data.ids : [parsed.data.ids];
   const r = await serviceOf(req).batchApprove(userOf(req), ids);
-  const effective = depsOf(req).clock.today();
+  // The real date of each group: an order for a period still to come takes effect on its first day.
+  const dates = r.byDate.map((g) => `${REQUEST_KIND_LABELS[g.kind]} ${g.count} 件，${g.effectiveOn} 生效`).join('；');
   setFlash(
     req,
     r.skipped > 0 ? 'error' : 'success',
-    `批次核准：已核准 ${r.approved} 件（${effective} 核准，隔日生效）${r.skipped > 0 ? `；${r.skipped} 件已處理或無法核准，未變更` : ''}。`,
+    `批次核准：已核准 ${r.approved} 件${dates ? `（${dates}）` : ''}${r.skipped > 0 ? `；${r.skipped} 件已處理或無法核准，未變更` : ''}。`,
   );
   res.redirect(303, '/reviews');
 }

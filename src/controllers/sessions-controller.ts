@@ -12,14 +12,11 @@ import { csrfField, fieldErrors, id, text } from '../validation.js';
 import { destroySession, establishSession } from './sign-in.js';
 import { identityName, linkedAccountIds, linkIdentity } from '../domain/accounts/taipei-card.js';
 import { setFlash } from '../middleware/locals.js';
+import { isLevel, isRole, LEVELS, ROLE_LABELS, ROLES } from '../domain/vocabulary.js';
 import { failureDelayMs, lockMessage, throttleOf } from '../middleware/throttle.js';
 
-export const ROLES = [
-  { value: 'parent', label: '家長' },
-  { value: 'teacher', label: '教師' },
-  { value: 'school_admin', label: '學校管理者' },
-] as const;
-const Role = z.enum(['parent', 'teacher', 'school_admin'], { error: '請選擇身分別' });
+export const ROLE_CHOICES = ROLES.map((value) => ({ value, label: ROLE_LABELS[value] }));
+const Role = z.enum(ROLES, { error: '請選擇身分別' });
 
 /** What the login form may carry; the password is never trimmed or normalised. */
 const LoginForm = z.strictObject({
@@ -27,7 +24,7 @@ const LoginForm = z.strictObject({
   intent: z.enum(['login', 'reload']).optional(),
   role: Role,
   districtId: z.union([z.literal(''), id]).optional(),
-  level: z.union([z.literal(''), z.enum(['elementary', 'junior_high', 'senior_high', 'vocational'])]).optional(),
+  level: z.union([z.literal(''), z.enum(LEVELS)]).optional(),
   schoolId: z.union([z.literal(''), id]).optional(),
   account: text(64),
   password: z.string({ error: '請輸入密碼' }).max(1000, '密碼過長'),
@@ -65,7 +62,7 @@ async function renderLogin(req: Request, res: Response, values: LoginValues, sta
   res.status(status).render('sessions/new', {
     pendingCard,
     title: '系統登入',
-    roles: ROLES,
+    roles: ROLE_CHOICES,
     districts,
     levels,
     schools,
@@ -82,9 +79,9 @@ export async function newSession(req: Request, res: Response): Promise<void> {
   const q = LoginQuery.parse(req.query);
   const num = (v: string | undefined) => (v && /^[1-9]\d{0,9}$/.test(v) ? Number(v) : undefined);
   const values: LoginValues = {
-    role: ROLES.some((r) => r.value === q.role) ? (q.role as string) : 'parent',
+    role: isRole(q.role) ? q.role : 'parent',
     districtId: num(q.districtId),
-    level: ['elementary', 'junior_high', 'senior_high', 'vocational'].includes(q.level ?? '') ? q.level : undefined,
+    level: isLevel(q.level) ? q.level : undefined,
     schoolId: num(q.schoolId),
     account: '',
     next: safeNextPath(q.next),
@@ -109,9 +106,9 @@ export async function createSession(req: Request, res: Response): Promise<void> 
   const body = (req.body ?? {}) as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   const fallback: LoginValues = {
-    role: ROLES.some((r) => r.value === body.role) ? (body.role as string) : 'parent',
+    role: isRole(body.role) ? body.role : 'parent',
     districtId: /^[1-9]\d{0,9}$/.test(str(body.districtId)) ? Number(body.districtId) : undefined,
-    level: ['elementary', 'junior_high', 'senior_high', 'vocational'].includes(str(body.level)) ? str(body.level) : undefined,
+    level: isLevel(str(body.level)) ? str(body.level) : undefined,
     schoolId: /^[1-9]\d{0,9}$/.test(str(body.schoolId)) ? Number(body.schoolId) : undefined,
     account: str(body.account).slice(0, 64),
     next: safeNextPath(body.next),
@@ -268,7 +265,7 @@ export async function destroy(req: Request, res: Response): Promise<void> {
 /** GET /api/schools?districtId=&level= — the 學校 list for the login page's script. */
 export async function schoolsJson(req: Request, res: Response): Promise<void> {
   const q = z
-    .strictObject({ districtId: id, level: z.enum(['elementary', 'junior_high', 'senior_high', 'vocational']) })
+    .strictObject({ districtId: id, level: z.enum(LEVELS) })
     .safeParse(req.query);
   if (!q.success) {
     res.status(400).json({ error: { status: 400, message: '請提供行政區與級別' } });

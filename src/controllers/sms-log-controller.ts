@@ -5,7 +5,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
-import { visibleClassIds } from '../domain/scope.js';
+import { myClasses } from '../domain/scope.js';
 import { listSmsLog, LOG_PAGE_SIZE } from '../domain/sms/sms-log.js';
 import { SMS_KIND_LABELS, SMS_STATUS_LABELS } from '../domain/sms/sms-words.js';
 import { resendDay as resendDayOf, resendOne, ResendRefused } from '../domain/sms/sms-resend.js';
@@ -33,10 +33,7 @@ export async function index(req: Request, res: Response): Promise<void> {
   const { db, clock } = depsOf(req);
   const knex = db.knex;
   const parsed = querySchema.safeParse({ ...(req.query as Record<string, unknown>) });
-  const classes: { id: number; name: string }[] = await knex('classes as c')
-    .whereIn('c.id', visibleClassIds(knex, user))
-    .orderBy(['c.school_year', 'c.code'])
-    .select('c.id', 'c.name');
+  const classes = await myClasses(knex, user);
   const values = {
     date: (parsed.success && parsed.data.date) || clock.today(),
     classId: parsed.success ? parsed.data.classId : undefined,

@@ -9,7 +9,17 @@ import { depsOf, userOf } from '../deps.js';
 import { HttpError, NotFoundError, statusOf } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, fieldErrors, id, paramId } from '../validation.js';
-import { itemsLabel, ITEM_LABELS } from '../domain/subscriptions/lifecycle.js';
+import {
+  REQUEST_KIND_LABELS,
+  REQUEST_STATUS_LABELS,
+  SUBSCRIPTION_STATUS_LABELS,
+  approvalEffectiveDate,
+  approvalLabel,
+  effectiveDateFor,
+  itemsLabel,
+  ITEM_LABELS,
+  transitionLabel,
+} from '../domain/subscriptions/lifecycle.js';
 import { itemsKey, quoteOrder, type Quote } from '../domain/subscriptions/fees.js';
 import { moneyOfSubscriptions, refundDaysOf, type OrderMoney } from '../domain/payments/payment-queries.js';
 import {
@@ -27,6 +37,7 @@ import {
   orderablePeriods,
 } from '../domain/subscriptions/subscription-service.js';
 import { orderListQuery, pageHref, parseQuery } from './subscriptions-filters.js';
+import { studentsWithoutVerifiedPhone } from '../domain/phones/phone-service.js';
 
 export const NOTICES = {
   'pending-review': {
@@ -36,6 +47,11 @@ export const NOTICES = {
   'order-pending': {
     title: '訂購審核中!',
     text: '簡訊訂購申請/註銷申請需經過學校老師審核，審核後隔日生效，請提醒學校老師審核，以確保訂購申請/註銷申請生效',
+  },
+  // An order for a period that has not started: it takes effect on the period's first day, not the next day.
+  'order-pending-next': {
+    title: '訂購審核中!',
+    text: '簡訊訂購申請需經過學校老師審核，此簡訊服務期間尚未開始，核准後於該期第一天生效，請提醒學校老師審核，以確保訂購申請生效',
   },
 } as const;
 
@@ -140,7 +156,9 @@ async function orderChoices(req: Request) {
   for (const [schoolId, ps] of bySchool.entries())
     for (const p of ps)
       periods.push({ ...p, schoolName: user.children.find((c) => c.schoolId === schoolId)?.schoolName ?? '', quotes: await quoteOrder(db.knex, p, today) });
-  return { students: user.children, periods, multiSchool: bySchool.size > 1 };
+  // Warn before ordering for a child whose SMS could not arrive: no verified phone yet.
+  const unverified = await studentsWithoutVerifiedPhone(db.knex, user, user.children.map((c) => c.id));
+  return { students: user.children, periods, multiSchool: bySchool.size > 1, withoutPhone: user.children.filter((c) => unverified.has(c.id)) };
 }
 
 function renderOrderForm(
@@ -150,7 +168,7 @@ function renderOrderForm(
   choices: Awaited<ReturnType<typeof orderChoices>>,
   values: { studentId?: number | undefined; periodId?: number | undefined; arrival: boolean; departure: boolean },
   errors: Record<string, string>,
-  preview?: { fee: number; studentName: string; periodName: string; items: string; quote: Quote; effectiveOn: string; endsOn: string },
+  preview?: { fee: number; studentName: string; periodName: string; items: string; quote: Quote; effectiveOn: string; endsOn: string; firstDay: string | undefined },
 ): void {
   res.status(status).render('sms/new', {
     title: '新增申請',
@@ -199,8 +217,11 @@ export async function create(req: Request, res: Response, next: NextFunction): P
   const quote = period.quotes.byItems[itemsKey(values)];
   const fee = quote.amount;
   const items = itemsLabel(values);
+  // A period that has not started: approved any day before it, the order takes effect on its first day.
+  const today = depsOf(req).clock.today();
+  const firstDay = approvalEffectiveDate('order', today, period) !== effectiveDateFor(today) ? period.starts_on : undefined;
   if (v.intent !== 'submit') {
-    const preview = { fee, studentName: student.name, periodName: period.name, items, quote, effectiveOn: period.quotes.effectiveOn, endsOn: period.ends_on };
+    const preview = { fee, studentName: student.name, periodName: period.name, items, quote, effectiveOn: period.quotes.effectiveOn, endsOn: period.ends_on, firstDay };
     return renderOrderForm(req, res, 200, choices, values, {}, preview);
   }
   try {
@@ -210,8 +231,12 @@ export async function create(req: Request, res: Response, next: NextFunction): P
     if (err instanceof TransitionError) return renderOrderForm(req, res, statusOf(err), choices, values, { _form: err.message });
     return next(err);
   }
-  setFlash(req, 'success', `已送出新增申請：${student.name} ${period.name} ${items}，費用合計 NT$${fee.toLocaleString('en-US')}。`);
-  res.redirect(303, '/sms/subscriptions?notice=order-pending');
+  setFlash(
+    req,
+    'success',
+    `已送出新增申請：${student.name} ${period.name} ${items}，費用合計 NT$${fee.toLocaleString('en-US')}。${firstDay ? `核准後於 ${firstDay} 生效。` : ''}`,
+  );
+  res.redirect(303, `/sms/subscriptions?notice=${firstDay ? 'order-pending-next' : 'order-pending'}`);
 }
 
 /** GET /sms/subscriptions/:id/cancellation/new — 註銷 asks first (works without JavaScript). */
@@ -238,15 +263,6 @@ export async function cancel(req: Request, res: Response, next: NextFunction): P
 }
 
 const EVENT_LABELS: Record<string, string> = { order: '新增申請', approve: '核准', reject: '退回', cancel: '註銷', withdraw: '取消' };
-const STATUS_LABELS: Record<string, string> = {
-  pending: '審核中',
-  active: '生效',
-  cancel_pending: '註銷審核中',
-  cancelled: '已註銷',
-  rejected: '已退回',
-  withdrawn: '已取消',
-};
-const REQUEST_STATUS_LABELS: Record<string, string> = { pending: '審核中', approved: '已核准', rejected: '已退回', withdrawn: '已取消' };
 
 /** GET /sms/subscriptions/:id/history — every request and transition of one subscription. */
 export async function history(req: Request, res: Response): Promise<void> {
@@ -265,7 +281,10 @@ export async function history(req: Request, res: Response): Promise<void> {
     events: h.events,
     itemsLabel,
     EVENT_LABELS,
-    STATUS_LABELS,
+    SUBSCRIPTION_STATUS_LABELS,
     REQUEST_STATUS_LABELS,
+    REQUEST_KIND_LABELS,
+    transitionLabel,
+    approvalLabel,
   });
 }

@@ -40,7 +40,7 @@ const common = {
   seat,
   applicant: choice(APPLICANT_OPTIONS, '申請人員的選項不正確'),
   page: page.transform((v) => v ?? 1),
-  notice: z.enum(['pending-review', 'order-pending'], { error: '格式有誤' }).optional(),
+  notice: z.enum(['pending-review', 'order-pending', 'order-pending-next'], { error: '格式有誤' }).optional(),
 };
 
 export const orderListQuery = z.strictObject({

@@ -24,6 +24,18 @@ export function visibleStudentIds(knex: Knex, user: CurrentUser): Knex.QueryBuil
   }
 }
 
+/**
+ * visibleStudentIds as a condition on a `students` row the query already joins (as `alias`): for the school
+ * office its own `school_id`, for a teacher that and the subquery, for a parent the subquery. The office's
+ * subquery (the school's students again) made the planner expect a handful of rows where there are thousands
+ * (issue 14); the row's own column it estimates truly.
+ */
+export function whereStudentVisible<Q extends Knex.QueryBuilder>(knex: Knex, q: Q, alias: string, user: CurrentUser): Q {
+  if (user.role !== 'parent') q.where(`${alias}.school_id`, user.schoolId);
+  if (user.role !== 'school_admin') q.whereIn(`${alias}.id`, visibleStudentIds(knex, user));
+  return q;
+}
+
 /** A subquery of the ids of the classes this staff member may see (none for a parent). */
 export function visibleClassIds(knex: Knex, user: CurrentUser): Knex.QueryBuilder {
   switch (user.role) {
@@ -48,3 +60,25 @@ export function visibleSchoolIds(user: CurrentUser): number[] {
 
 export const isStaff = (user: CurrentUser | undefined): boolean =>
   user?.role === 'teacher' || user?.role === 'school_admin';
+
+/** A class as the class pickers show it. */
+export interface ClassRef {
+  id: number;
+  name: string;
+  code: string;
+  schoolYear: number;
+}
+
+/**
+ * "My classes": the classes this staff member may see (a teacher's own, an admin's whole school), newest school
+ * year first, then by code — the one list every class picker and default class uses. A parent has none.
+ */
+export async function myClasses(knex: Knex, user: CurrentUser): Promise<ClassRef[]> {
+  if (user.role === 'parent') return [];
+  const rows: { id: number; name: string; code: string; school_year: number }[] = await knex('classes as c')
+    .whereIn('c.id', visibleClassIds(knex, user))
+    .where('c.school_id', user.schoolId)
+    .orderBy([{ column: 'c.school_year', order: 'desc' }, 'c.code'])
+    .select('c.id', 'c.name', 'c.code', 'c.school_year');
+  return rows.map((r) => ({ id: r.id, name: r.name, code: r.code, schoolYear: r.school_year }));
+}

@@ -7,6 +7,7 @@ import * as reviews from '../controllers/reviews-controller.js';
 import * as periods from '../controllers/periods-controller.js';
 import * as refunds from '../controllers/refunds-controller.js';
 import * as payments from '../controllers/payments-controller.js';
+import * as decisionNotices from '../controllers/decision-notices-controller.js';
 
 /** 到離校簡訊服務: orders, cancellations, reviews, service periods, refunds. */
 export function smsRoutes(_deps: AppDeps): Router {
@@ -26,6 +27,8 @@ export function smsRoutes(_deps: AppDeps): Router {
   r.get('/sms/cancellations', requireUser, cancellations.list);
   r.post('/sms/cancellations/:id/withdrawal', requireUser, parent, cancellations.withdraw);
   r.post('/sms/requests/:id/withdrawal', requireUser, parent, cancellations.withdraw);
+  r.post('/sms/decision-notices/dismissal', requireUser, parent, decisionNotices.dismissAllShown);
+  r.post('/sms/decision-notices/:id/dismissal', requireUser, parent, decisionNotices.dismiss);
 
   r.get('/reviews', requireUser, staff, reviews.list);
   r.post('/reviews/batch-approval', requireUser, staff, reviews.batchApprove);

@@ -154,14 +154,21 @@ describe.each([
     expect((await requestsOf(portal, sub.id)).at(-1)).toMatchObject({ kind: 'cancellation', status: 'approved', effective_on: tomorrow, refund_amount: refund });
 
     await signIn(parent, PARENT_WANG);
+    // 首頁 tells the parent of the decision, with the date and the refund, until they dismiss it.
+    const decisions = parent.getByRole('region', { name: '申請審核結果' });
+    expect(await decisions.innerText()).toContain(`註銷申請已核准，${tomorrow} 起停止，退費 NT$${refund}`);
+    if (javaScriptEnabled) expect(describeViolations('/ (parent, decision notice)', blocking(await runAxe(parent)))).toBe('');
+    await shot(parent, 'home-decision-notice');
+    await go(parent, decisions.getByRole('button', { name: /^知道了/ }));
+    expect(await parent.getByRole('region', { name: '申請審核結果' }).count()).toBe(0);
     await openSms(parent, '到離校簡訊註銷服務');
     const approved = await row(parent, '王小明').filter({ hasText: '已核准' }).innerText();
     expect(approved).toContain(`已核准，${tomorrow} 生效`);
     expect(approved).toContain(`退費 NT$${refund}`);
     await shot(parent, 'cancellations-approved');
-    // Still sending today: the order list shows the approved state with its date, not yet 已註銷.
+    // Still sending today: the order list shows the approved cancellation with the day it stops, not yet 已註銷.
     await go(parent, smsNav(parent).getByRole('link', { name: '到離校簡訊訂購服務' }));
-    expect(await row(parent, '王小明').innerText()).toContain(`已核准，${tomorrow} 生效`);
+    expect(await row(parent, '王小明').innerText()).toContain(`註銷已核准，${tomorrow} 起停止`);
 
     // The next morning.
     portal.clock.set(new Date(portal.clock.now().getTime() + 24 * 60 * 60 * 1000));

@@ -58,7 +58,7 @@ describe('訊息發送服務', () => {
     const detail2 = await agent.get(locationOf(res));
     expect(detail2.text).toContain('已送達');
     expect(detail2.text).toContain('發送失敗');
-    expect((await agent.get('/messages')).text).toContain('共 3 則：已送達 1、已發送 0、待發送 1、失敗 1');
+    expect((await agent.get('/messages')).text).toContain('共 3 則：已送達 1、已發送 0、待發送 1、發送失敗 1');
   });
 
   it('goes out through the dispatcher; the sent list shows each recipient’s status', async () => {
@@ -81,7 +81,7 @@ describe('訊息發送服務', () => {
     const detail = await agent.get(locationOf(res));
     expect((detail.text.match(/>已發送</g) ?? []).length).toBe(2);
     expect(detail.text).toContain('>發送失敗（號碼錯誤）<');
-    expect((await agent.get('/messages')).text).toContain('共 3 則：已送達 0、已發送 2、待發送 0、失敗 1');
+    expect((await agent.get('/messages')).text).toContain('共 3 則：已送達 0、已發送 2、待發送 0、發送失敗 1');
   });
 
   it('sends to chosen students only', async () => {

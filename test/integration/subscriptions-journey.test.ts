@@ -131,8 +131,10 @@ describe('新增申請', () => {
     });
     expect(submit.status).toBe(303);
     const list = await parent.get(submit.headers.location as string);
-    expect(list.text).toContain('費用合計 NT$130');
-    expect(list.text).toContain(NOTICE_TEXT);
+    expect(list.text).toContain('費用合計 NT$130。核准後於 2027-02-11 生效。');
+    // A period still to come: the notice says its first day, never 隔日.
+    expect(list.text).toContain('此簡訊服務期間尚未開始，核准後於該期第一天生效');
+    expect(list.text).not.toContain(NOTICE_TEXT);
     expect(textOf(list.text)).toContain('陳小美 2 陳媽媽 2026-11-24 115學年度下學期 2027-02-11~2027-06-30 離校SMS 審核中');
     const sub = await knex('subscriptions').where({ student_id: w.otherChild }).first();
     expect(sub).toMatchObject({ status: 'pending', arrival: false, departure: true, applicant_name: '陳媽媽', applied_on: '2026-11-24', effective_on: null });

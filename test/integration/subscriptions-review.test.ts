@@ -34,8 +34,9 @@ describe('teacher review: approved on D, effective on D+1', () => {
       expect(res.status).toBe(200);
       return /總筆數：(\d+)/.exec(textOf(res.text))?.[1];
     };
-    // Day D: both show 已核准，2026-11-25 生效.
-    expect(await rowsFor('approved')).toBe('2');
+    // Day D: the order shows 已核准，2026-11-25 生效, the cancellation 註銷已核准，2026-11-25 起停止.
+    expect(await rowsFor('approved')).toBe('1');
+    expect(await rowsFor('cancel_approved')).toBe('1');
     expect(await rowsFor('active')).toBe('0');
     expect(await rowsFor('cancelled')).toBe('0');
     // Day D+1: the order is 生效, the cancellation 已註銷.
@@ -43,11 +44,12 @@ describe('teacher review: approved on D, effective on D+1', () => {
     const tomorrow = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     const count = async (status: string) => /總筆數：(\d+)/.exec(textOf((await tomorrow.get(`/sms/subscriptions?status=${status}`)).text))?.[1];
     expect(await count('approved')).toBe('0');
+    expect(await count('cancel_approved')).toBe('0');
     expect(await count('active')).toBe('1');
     expect(await count('cancelled')).toBe('1');
   });
 
-  it('a cancellation approved today still shows 已核准 and sends SMS today; from tomorrow it is 已註銷', async () => {
+  it('a cancellation approved today still shows 註銷已核准 and sends SMS today; from tomorrow it is 已註銷', async () => {
     const w = await smsWorld(knex);
     const requestId = await createRequest(knex, w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
@@ -83,7 +85,7 @@ describe('teacher review: approved on D, effective on D+1', () => {
     expect(effectiveToday).toBeTruthy();
 
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
-    expect(textOf((await parent.get('/sms/subscriptions')).text)).toContain('到校SMS 離校SMS 已核准，2026-11-25 生效');
+    expect(textOf((await parent.get('/sms/subscriptions')).text)).toContain('到校SMS 離校SMS 註銷已核准，2026-11-25 起停止');
     const cancellations = textOf((await parent.get('/sms/cancellations')).text);
     expect(cancellations).toContain('V V 已核准，2026-11-25 生效 退費 NT$119');
     expect(textOf((await teacher.get('/sms/cancellations')).text)).toContain('退費 NT$119');

@@ -4,11 +4,12 @@
  * school with an office account `admin`, a reader and a service period; every student with a guardian and a
  * parent account (login = 學號); ~45 % subscribed with a verified phone (some pending orders, pending and
  * approved cancellations); `days` school days of swipes up to `today` (arrival and departure for ~90 % of the
- * students) with their attendance_days rows, their SMS in the outbox, and audit rows.
+ * students) with their attendance_days rows, their SMS in the outbox, the daily figures of both, and audit rows.
  *
  * Accounts: admin / t<classId> / <學號>, all with `passwordHash`. Schools are added after the existing ones.
  */
 import type { Knex } from 'knex';
+import { rebuildFigures } from '../../src/domain/reports/daily-figures.js';
 import { addDays, isWeekend } from '../../src/domain/time.js';
 
 export interface CityOptions {
@@ -160,5 +161,6 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<City> {
      select s.id, '公告' || g, '內容' || g, '教務處', now() - g * interval '1 day'
      from schools s cross join generate_series(1, 5) g where s.id in ${ids}`,
   );
+  await rebuildFigures(knex, { schoolIds }); // the daily figures of the rows written above, as demo:city does
   return { schoolIds, days };
 }

@@ -1,5 +1,6 @@
 /** Factories for announcements, messages, reports (H6). */
 import { refreshDays } from '../../src/domain/attendance/days.js';
+import { countSmsChanges } from '../../src/domain/reports/daily-figures.js';
 import type { Knex } from 'knex';
 
 export async function createAnnouncement(
@@ -31,14 +32,18 @@ export async function createOutbox(
   knex: Knex,
   o: { schoolId: number; studentId: number; status: string; createdAt: string; kind?: string; phone?: string },
 ): Promise<void> {
-  await knex('sms_outbox').insert({
-    school_id: o.schoolId,
-    student_id: o.studentId,
-    kind: o.kind ?? 'arrival',
-    phone: o.phone ?? '0912345678',
-    body: '測試',
-    status: o.status,
-    created_at: o.createdAt,
+  await knex.transaction(async (trx) => {
+    await trx('sms_outbox').insert({
+      school_id: o.schoolId,
+      student_id: o.studentId,
+      kind: o.kind ?? 'arrival',
+      phone: o.phone ?? '0912345678',
+      body: '測試',
+      status: o.status,
+      created_at: o.createdAt,
+    });
+    // Counted in the school's daily figures, as every outbox writer does.
+    await countSmsChanges(trx, [{ schoolId: o.schoolId, studentId: o.studentId, createdAt: o.createdAt, from: null, to: o.status }]);
   });
 }
 

@@ -1,5 +1,6 @@
 /** Factories for registered phones and SMS outbox rows (H4). */
 import type { Knex } from 'knex';
+import { countSmsChanges } from '../../src/domain/reports/daily-figures.js';
 
 export async function createPhone(
   knex: Knex,
@@ -32,19 +33,30 @@ export async function createOutbox(
     dedupeKey?: string | null;
   } = {},
 ): Promise<number> {
-  const [row] = await knex('sms_outbox')
-    .insert({
-      school_id: o.schoolId ?? null,
-      student_id: o.studentId ?? null,
-      kind: o.kind ?? 'arrival',
-      phone: o.phone ?? '0912345678',
-      body: o.body ?? '【臺北市數位學生證】王小明已於07:42到校。',
-      status: o.status ?? 'queued',
-      attempts: o.attempts ?? 0,
-      next_attempt_at: o.nextAttemptAt ?? new Date('2026-11-24T00:00:00Z'),
-      created_at: o.createdAt ?? new Date('2026-11-24T00:00:00Z'),
-      dedupe_key: o.dedupeKey ?? null,
-    })
-    .returning('id');
+  const row = await knex.transaction(async (trx) => {
+    const [r] = (await trx('sms_outbox')
+      .insert({
+        school_id: o.schoolId ?? null,
+        student_id: o.studentId ?? null,
+        kind: o.kind ?? 'arrival',
+        phone: o.phone ?? '0912345678',
+        body: o.body ?? '【臺北市數位學生證】王小明已於07:42到校。',
+        status: o.status ?? 'queued',
+        attempts: o.attempts ?? 0,
+        next_attempt_at: o.nextAttemptAt ?? new Date('2026-11-24T00:00:00Z'),
+        created_at: o.createdAt ?? new Date('2026-11-24T00:00:00Z'),
+        dedupe_key: o.dedupeKey ?? null,
+      })
+      .returning(['id', 'school_id', 'student_id', 'created_at', 'status'])) as {
+      id: number;
+      school_id: number | null;
+      student_id: number | null;
+      created_at: Date;
+      status: string;
+    }[];
+    // Counted in the school's daily figures, as every outbox writer does.
+    await countSmsChanges(trx, [{ schoolId: r!.school_id, studentId: r!.student_id, createdAt: r!.created_at, from: null, to: r!.status }]);
+    return r!;
+  });
   return Number(row.id);
 }

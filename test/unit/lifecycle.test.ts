@@ -4,8 +4,11 @@ import {
   EVENTS,
   ROLES,
   STATUSES,
+  approvalEffectiveDate,
   canCancel,
   cancellationLabel,
+  transitionLabel,
+  STATE_LABELS,
   decide,
   displayState,
   reportState,
@@ -114,9 +117,9 @@ describe('effective dates and display states', () => {
     expect(isEffectiveOn(sub, next, '2027-02-11')).toBe(true);
   });
 
-  it('a cancellation approved today still sends today, shows 已核准, and is 已註銷 from tomorrow', () => {
+  it('a cancellation approved today still sends today, shows 註銷已核准, and is 已註銷 from tomorrow', () => {
     const sub = { status: 'cancelled' as const, effective_on: '2026-09-02', cancelled_on: '2026-11-29' };
-    expect(displayState(sub, period, '2026-11-28').label).toBe('已核准，2026-11-29 生效');
+    expect(displayState(sub, period, '2026-11-28').label).toBe('註銷已核准，2026-11-29 起停止');
     expect(isEffectiveOn(sub, period, '2026-11-28')).toBe(true);
     expect(displayState(sub, period, '2026-11-29').label).toBe('已註銷');
     expect(isEffectiveOn(sub, period, '2026-11-29')).toBe(false);
@@ -151,6 +154,83 @@ describe('effective dates and display states', () => {
     expect(cancellationLabel({ status: 'approved', effective_on: '2026-11-29', decision_reason: null })).toBe('已核准，2026-11-29 生效');
     expect(cancellationLabel({ status: 'rejected', effective_on: null, decision_reason: '請洽導師' })).toBe('已退回（請洽導師）');
     expect(cancellationLabel({ status: 'withdrawn', effective_on: null, decision_reason: null })).toBe('已取消');
+  });
+});
+
+describe('申請狀態: one label for every status × date (到離校簡訊訂購服務)', () => {
+  const P = { starts_on: '2026-08-31', ends_on: '2027-01-20' };
+  const NEXT = { starts_on: '2027-02-11', ends_on: '2027-06-30' };
+  const sub = (status: SubscriptionStatus, effective_on: string | null, cancelled_on: string | null = null, rejection_reason: string | null = null) => ({
+    status,
+    effective_on,
+    cancelled_on,
+    rejection_reason,
+  });
+  // [what, subscription, period, today, key, label]
+  const table: [string, ReturnType<typeof sub>, typeof P, string, string, string][] = [
+    ['order waiting', sub('pending', null), P, '2026-11-24', 'pending', '審核中'],
+    ['order waiting, period over', sub('pending', null), P, '2027-01-21', 'expired', '已到期'],
+    ['order approved on D, on D', sub('active', '2026-11-25'), P, '2026-11-24', 'approved', '已核准，2026-11-25 生效'],
+    ['order approved on D, on D+1', sub('active', '2026-11-25'), P, '2026-11-25', 'active', '生效'],
+    ['order in effect, last day', sub('active', '2026-09-02'), P, '2027-01-20', 'active', '生效'],
+    ['order in effect, after the end', sub('active', '2026-09-02'), P, '2027-01-21', 'expired', '已到期'],
+    ['order for the next period, approved on D', sub('active', '2027-02-11'), NEXT, '2026-11-24', 'approved', '已核准，2027-02-11 生效'],
+    ['order for the next period, the day before it', sub('active', '2027-02-11'), NEXT, '2027-02-10', 'approved', '已核准，2027-02-11 生效'],
+    ['order for the next period, its first day', sub('active', '2027-02-11'), NEXT, '2027-02-11', 'active', '生效'],
+    ['order for the next period stored as D+1 (before the fix)', sub('active', '2026-11-25'), NEXT, '2026-11-25', 'approved', '已核准，2027-02-11 生效'],
+    ['cancellation waiting', sub('cancel_pending', '2026-09-02'), P, '2026-11-24', 'cancel_pending', '註銷審核中'],
+    ['cancellation waiting, period over', sub('cancel_pending', '2026-09-02'), P, '2027-01-21', 'expired', '已到期'],
+    ['cancellation approved on D, on D', sub('cancelled', '2026-09-02', '2026-11-25'), P, '2026-11-24', 'cancel_approved', '註銷已核准，2026-11-25 起停止'],
+    ['cancellation approved on D, on D+1', sub('cancelled', '2026-09-02', '2026-11-25'), P, '2026-11-25', 'cancelled', '已註銷'],
+    ['cancellation in effect, after the end', sub('cancelled', '2026-09-02', '2026-11-25'), P, '2027-01-21', 'cancelled', '已註銷'],
+    ['cancellation approved on the last day, on it', sub('cancelled', '2026-09-02', '2027-01-21'), P, '2027-01-20', 'cancel_approved', '註銷已核准，2027-01-21 起停止'],
+    ['cancellation approved on the last day, after the end', sub('cancelled', '2026-09-02', '2027-01-21'), P, '2027-01-21', 'expired', '已到期'],
+    ['order rejected with a reason', sub('rejected', null, null, '請先登記手機'), P, '2026-11-24', 'rejected', '已退回（請先登記手機）'],
+    ['order rejected, no reason read', sub('rejected', null), P, '2026-11-24', 'rejected', '已退回'],
+    ['order rejected, period over', sub('rejected', null, null, '資料有誤'), P, '2027-01-21', 'rejected', '已退回（資料有誤）'],
+    ['order withdrawn', sub('withdrawn', null), P, '2026-11-24', 'withdrawn', '已取消'],
+  ];
+
+  it.each(table)('%s', (_what, s, period, today, key, label) => {
+    expect(displayState(s, period, today)).toEqual({ key, label });
+  });
+
+  it('an approved order and an approved cancellation never read the same', () => {
+    const order = displayState(sub('active', '2026-11-25'), P, '2026-11-24').label;
+    const cancellation = displayState(sub('cancelled', '2026-09-02', '2026-11-25'), P, '2026-11-24').label;
+    expect(order).not.toBe(cancellation);
+    expect(cancellation.startsWith('註銷')).toBe(true);
+  });
+
+  it('every state has its words once', () => {
+    expect(STATE_LABELS).toEqual({
+      pending: '審核中',
+      approved: '已核准',
+      active: '生效',
+      cancel_pending: '註銷審核中',
+      cancel_approved: '註銷已核准',
+      cancelled: '已註銷',
+      rejected: '已退回',
+      withdrawn: '已取消',
+      expired: '已到期',
+    });
+  });
+
+  it('an approval takes effect the next day; an order for a period still to come on its first day', () => {
+    expect(approvalEffectiveDate('order', '2026-11-24', P)).toBe('2026-11-25');
+    expect(approvalEffectiveDate('order', '2026-11-24', NEXT)).toBe('2027-02-11');
+    expect(approvalEffectiveDate('order', '2027-02-10', NEXT)).toBe('2027-02-11');
+    expect(approvalEffectiveDate('order', '2027-02-11', NEXT)).toBe('2027-02-12');
+    expect(approvalEffectiveDate('cancellation', '2026-11-24', NEXT)).toBe('2026-11-25');
+    expect(approvalEffectiveDate('cancellation', '2026-11-24', P)).toBe('2026-11-25');
+  });
+
+  it('申請紀錄 words an approval as approved with its date, other transitions by their state', () => {
+    expect(transitionLabel({ event: 'approve', to_status: 'active', request_kind: 'order', effective_on: '2027-02-11' })).toBe('已核准，2027-02-11 生效');
+    expect(transitionLabel({ event: 'approve', to_status: 'cancelled', request_kind: 'cancellation', effective_on: '2026-11-25' })).toBe('註銷已核准，2026-11-25 起停止');
+    expect(transitionLabel({ event: 'reject', to_status: 'rejected', request_kind: 'order', effective_on: null })).toBe('已退回');
+    expect(transitionLabel({ event: 'order', to_status: 'pending', request_kind: 'order', effective_on: null })).toBe('審核中');
+    expect(transitionLabel({ event: 'withdraw', to_status: 'active', request_kind: 'cancellation', effective_on: null })).toBe('生效');
   });
 });
 

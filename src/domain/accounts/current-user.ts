@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 
-export type Role = 'parent' | 'teacher' | 'school_admin';
+import type { Role } from '../vocabulary.js';
+
+export type { Role };
 
 export interface ChildSummary {
   id: number;

@@ -14,6 +14,7 @@ import { csvDocument } from '../csv.js';
 import { importRoster } from './import-roster.js';
 import { AdminError, resolveSchool, UsageError } from './schools.js';
 import { buildCity, realDataProblem, type CityStep } from './demo-city.js';
+import { rebuildFiguresCommand } from './figures.js';
 import { hashPassword } from '../accounts/passwords.js';
 import { DEMO_PASSWORD } from '../../../seeds/02_demo.js';
 
@@ -300,6 +301,38 @@ export const COMMANDS: Record<string, Command> = {
       const body = typeof v['body-file'] === 'string' ? await readFile(v['body-file'], 'utf8') : str(v.body);
       const r = await postAnnouncement(await ctx.knex(), { title: str(v.title), body, pinned: v.pinned === true, now: ctx.now(), dryRun: dry });
       ctx.out(`${prefix(dry)}教育局公告「${r.title}」${r.id ? `已發布（編號 ${r.id}）` : '將發布'}${v.pinned === true ? '，置頂' : ''}\n`);
+      return 0;
+    },
+  },
+  'figures:rebuild': {
+    summary: '由原始資料重算學校的每日統計（統計報表、首頁的簡訊與出勤數字）；大量匯入資料後或數字不符時使用',
+    usage: 'figures:rebuild (--school <學校代碼> [--level <級別>] | --all) [--from <YYYY-MM-DD> --to <YYYY-MM-DD>] [--dry-run]',
+    example: 'npm run admin -- figures:rebuild --school 353607 --level elementary',
+    options: { ...common, ...school, all: { type: 'boolean' }, from: { type: 'string' }, to: { type: 'string' } },
+    async run(ctx, v, dry) {
+      if (v.all === true && v.school !== undefined) throw new UsageError('--all 與 --school 只能擇一');
+      if (v.all !== true && v.school === undefined) throw new UsageError('請指定 --school <學校代碼> 或 --all');
+      const knex = await ctx.knex();
+      let ids: number[];
+      let label: string;
+      if (v.all === true) {
+        ids = (await knex('schools').orderBy('id').pluck('id')) as number[];
+        label = `所有學校（${ids.length} 所）`;
+      } else {
+        const sc = await schoolOf(ctx, v);
+        ids = [sc.id];
+        label = `${sc.name}（${sc.code}）`;
+      }
+      const from = typeof v.from === 'string' ? v.from : undefined;
+      const to = typeof v.to === 'string' ? v.to : undefined;
+      const r = await rebuildFiguresCommand(knex, { schoolIds: ids, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), dryRun: dry });
+      const when = from !== undefined ? `${from}~${to}` : '所有日期';
+      const drift = `與原始資料不符：簡訊統計 ${r.drift.sms} 天、出勤統計 ${r.drift.attendance} 天`;
+      ctx.out(
+        dry
+          ? `${prefix(dry)}${label}，${when}：${drift}；將重算\n`
+          : `${label}，${when}：重算前${drift}；已重算，寫入簡訊統計 ${r.smsRows} 天、出勤統計 ${r.attendanceRows} 天\n`,
+      );
       return 0;
     },
   },

@@ -17,6 +17,7 @@
  * (a school's imported roster, or a city built before) is refused and nothing is written.
  */
 import type { Knex } from 'knex';
+import { rebuildFigures } from '../reports/daily-figures.js';
 import { SMS_PREFIX } from '../sms/attendance-notices.js';
 import { addDays, isWeekend, schoolYearOf } from '../time.js';
 import { AdminError } from './schools.js';
@@ -366,6 +367,12 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
        from city_school cs join accounts a on a.school_id = cs.school_id and a.role = 'school_admin'`,
       [`到離校簡訊服務${period.name}開放申請`, `${period.name}到離校簡訊服務（${period.startsOn}~${period.endsOn}）開放家長申請，到校SMS、離校SMS各新臺幣150元。`, o.today, o.today],
     );
+    // The schools' daily figures (統計報表, 首頁), recounted from the rows written above.
+    const f0 = Date.now();
+    const figures = await rebuildFigures(trx, { schoolIds: schools.map((s) => s.id) });
+    const fs = { name: '每日統計 daily figures', rows: figures.smsRows + figures.attendanceRows, ms: Date.now() - f0 };
+    report.steps.push(fs);
+    o.progress?.(fs);
     await trx('audit_log').insert({
       actor_account_id: null,
       action: 'admin.demo_city',

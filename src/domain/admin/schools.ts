@@ -10,7 +10,9 @@ export class AdminError extends Error {
 /** Wrong usage of a command (a flag out of range): exit code 64, like a missing flag. */
 export class UsageError extends AdminError {}
 
-export const LEVELS = ['elementary', 'junior_high', 'senior_high', 'vocational'] as const;
+import { LEVELS } from '../vocabulary.js';
+
+export { LEVELS };
 
 /** A school by its MOE code (and level, when the code is used at several levels). */
 export async function resolveSchool(knex: Knex, code: string, level?: string): Promise<{ id: number; name: string; code: string; level: string }> {

@@ -5,10 +5,12 @@
  *
  * Every writer of a record — the reader API, 補登 (added, corrected, deleted), an unmatched swipe resolved to a
  * student — calls `refreshDays` for the student-days it touched, inside its own transaction. A row exists for
- * every student-day with at least one record.
+ * every student-day with at least one record. The same statement pair keeps the school's daily attendance
+ * figures (reports/daily-figures.ts) in step with the stored days.
  */
 import type { Knex } from 'knex';
 import { dismissalStartOn, loadDismissalStarts } from '../schools/school-calendar.js';
+import { countDayChanges, type DayChange } from '../reports/daily-figures.js';
 import { computeDay, type DayAttendance, type DayRecords, type Direction, type ReaderDirection, type Shown } from './rules.js';
 
 type Db = Knex | Knex.Transaction;
@@ -74,7 +76,11 @@ export async function loadDayRecords(knex: Db, keys: readonly DayKey[]): Promise
 export async function refreshDays(
   knex: Db,
   keys: readonly DayKey[],
-  o: { departureMinMinutes: number },
+  o: {
+    departureMinMinutes: number;
+    /** Only for the migration that filled attendance_days before the figure tables existed (they are rebuilt later). */
+    withoutFigures?: boolean;
+  },
 ): Promise<Map<string, RefreshedDay>> {
   const unique = new Map<string, DayKey>();
   for (const k of keys) unique.set(dayKey(k.studentId, k.date), k);
@@ -126,32 +132,63 @@ export async function refreshDays(
       departure_manual: attendance.departure?.manual ?? false,
     });
   }
+  // What each stored day was before (the figures count the change): read by the upsert itself (a WITH sees the
+  // table as it was when the statement began), so a batch still costs one statement here.
+  const changes: DayChange[] = [];
   if (upserts.length > 0) {
     // One statement whatever the number of days (the reader API's batch of 500 is one round trip).
-    await knex.raw(
-      `insert into attendance_days (student_id, day, school_id, arrival_time, arrival_manual, departure_time, departure_manual)
-       select * from unnest(?::int[], ?::date[], ?::int[], ?::text[], ?::bool[], ?::text[], ?::bool[])
-       on conflict (student_id, day) do update set
-         school_id = excluded.school_id, arrival_time = excluded.arrival_time, arrival_manual = excluded.arrival_manual,
-         departure_time = excluded.departure_time, departure_manual = excluded.departure_manual`,
-      [
-        upserts.map((u) => u.student_id),
-        upserts.map((u) => u.day),
-        upserts.map((u) => u.school_id),
-        upserts.map((u) => u.arrival_time),
-        upserts.map((u) => u.arrival_manual),
-        upserts.map((u) => u.departure_time),
-        upserts.map((u) => u.departure_manual),
-      ] as unknown as readonly Knex.RawBinding[],
-    );
+    const before = (
+      await knex.raw<{ rows: { student_id: number; day: string; school_id: number; arrived: boolean; departed: boolean }[] }>(
+        `with k as (
+           select * from unnest(?::int[], ?::date[], ?::int[], ?::text[], ?::bool[], ?::text[], ?::bool[])
+             as k(student_id, day, school_id, arrival_time, arrival_manual, departure_time, departure_manual)),
+         old as (
+           select a.student_id, a.day, a.school_id, a.arrival_time is not null as arrived, a.departure_time is not null as departed
+             from attendance_days a join k on a.student_id = k.student_id and a.day = k.day),
+         up as (
+           insert into attendance_days (student_id, day, school_id, arrival_time, arrival_manual, departure_time, departure_manual)
+           select * from k
+           on conflict (student_id, day) do update set
+             school_id = excluded.school_id, arrival_time = excluded.arrival_time, arrival_manual = excluded.arrival_manual,
+             departure_time = excluded.departure_time, departure_manual = excluded.departure_manual
+           returning 1)
+         select * from old`,
+        [
+          upserts.map((u) => u.student_id),
+          upserts.map((u) => u.day),
+          upserts.map((u) => u.school_id),
+          upserts.map((u) => u.arrival_time),
+          upserts.map((u) => u.arrival_manual),
+          upserts.map((u) => u.departure_time),
+          upserts.map((u) => u.departure_manual),
+        ] as unknown as readonly Knex.RawBinding[],
+      )
+    ).rows;
+    const was = new Map(before.map((b) => [dayKey(b.student_id, b.day), b]));
+    for (const u of upserts) {
+      const b = was.get(dayKey(u.student_id, u.day));
+      if (b && b.school_id !== u.school_id) changes.push({ schoolId: b.school_id, day: u.day, before: b, after: null });
+      changes.push({
+        schoolId: u.school_id,
+        day: u.day,
+        before: b && b.school_id === u.school_id ? b : null,
+        after: { arrived: u.arrival_time !== null, departed: u.departure_time !== null },
+      });
+    }
   }
   if (gone.length > 0) {
-    await knex.raw(
-      `delete from attendance_days a using unnest(?::int[], ?::date[]) as k(student_id, day)
-        where a.student_id = k.student_id and a.day = k.day`,
-      [gone.map((k) => k.studentId), gone.map((k) => k.date)],
-    );
+    const removed = (
+      await knex.raw<{ rows: { day: string; school_id: number; arrived: boolean; departed: boolean }[] }>(
+        `delete from attendance_days a using unnest(?::int[], ?::date[]) as k(student_id, day)
+          where a.student_id = k.student_id and a.day = k.day
+          returning a.day, a.school_id, a.arrival_time is not null as arrived, a.departure_time is not null as departed`,
+        [gone.map((k) => k.studentId), gone.map((k) => k.date)],
+      )
+    ).rows;
+    for (const r of removed) changes.push({ schoolId: r.school_id, day: r.day, before: r, after: null });
   }
+  // The school's daily figures, in this transaction (daily-figures.ts): the last statement on them here.
+  if (!o.withoutFigures) await countDayChanges(knex, changes);
   return out;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { visibleClassIds, visibleStudentIds } from '../scope.js';
+import { myClasses, visibleClassIds, visibleStudentIds, type ClassRef } from '../scope.js';
 import { shortDate, weekdayName } from '../time.js';
 import { dismissalStartOn, loadDismissalStarts, loadHolidays } from '../schools/school-calendar.js';
 import { dayKey, loadDayRecords, loadDays, type StoredDay } from './days.js';
@@ -56,23 +56,6 @@ export async function studentGrid(
   ]);
   const days = book.get(student.id) ?? new Map<string, StoredDay>();
   return gridDates(from, to, holidays, new Set(days.keys())).map((d) => gridRow(d, days.get(d)));
-}
-
-export interface ClassRef {
-  id: number;
-  name: string;
-  code: string;
-  schoolYear: number;
-}
-
-/** The classes this staff member may see (a teacher's own; an admin's whole school), newest school year first. */
-export async function visibleClasses(knex: Knex, user: CurrentUser): Promise<ClassRef[]> {
-  const rows: { id: number; name: string; code: string; school_year: number }[] = await knex('classes as c')
-    .whereIn('c.id', visibleClassIds(knex, user))
-    .where('c.school_id', user.schoolId)
-    .orderBy([{ column: 'c.school_year', order: 'desc' }, 'c.code'])
-    .select('c.id', 'c.name', 'c.code', 'c.school_year');
-  return rows.map((r) => ({ id: r.id, name: r.name, code: r.code, schoolYear: r.school_year }));
 }
 
 export interface DayViewRow extends GridRow {
@@ -149,7 +132,7 @@ export interface ClassSummary {
 
 /** Today's summary of each class the staff member may see: how many students arrived, how many 未刷卡. */
 export async function classSummaries(knex: Knex, user: CurrentUser, date: string): Promise<ClassSummary[]> {
-  const classes = await visibleClasses(knex, user);
+  const classes = await myClasses(knex, user);
   if (classes.length === 0) return [];
   const students: { id: number; class_id: number }[] = await knex('students as st')
     .whereIn(

@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
+import { countSmsChanges } from '../reports/daily-figures.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
 
 /** One SMS segment in Chinese (UCS-2) holds 70 characters. */
@@ -23,13 +24,6 @@ export type Audience = { kind: 'school' } | { kind: 'class'; classId: number } |
 export type SendResult =
   | { ok: true; messageId: number; recipients: number; students: number }
   | { ok: false; reason: 'not_found' | 'rate_limited' | 'no_recipients' | 'too_long' | 'empty' };
-
-export async function classesForSending(knex: Knex, user: CurrentUser) {
-  return (await knex('classes as c')
-    .whereIn('c.id', visibleClassIds(knex, user))
-    .orderBy([{ column: 'c.school_year', order: 'desc' }, 'c.code'])
-    .select('c.id', 'c.code', 'c.name', 'c.school_year')) as { id: number; code: string; name: string; school_year: number }[];
-}
 
 /** Students of one class in scope, with how many verified phones each has (the sender sees who will get it). */
 export async function studentsOfClass(knex: Knex, user: CurrentUser, classId: number) {
@@ -136,6 +130,11 @@ export async function sendMessage(
         details: JSON.stringify(details),
         at: now,
       });
+    // The school's daily SMS figures, in the message's transaction (its last statement).
+    await countSmsChanges(
+      trx,
+      recipients.map((r) => ({ schoolId: r.school_id, studentId: r.student_id, createdAt: now, from: null, to: 'queued' })),
+    );
     return { ok: true, messageId, recipients: recipients.length, students: new Set(recipients.map((r) => r.student_id)).size } as const;
   });
 }

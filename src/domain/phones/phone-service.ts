@@ -10,6 +10,7 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
+import { countSmsChanges } from '../reports/daily-figures.js';
 import { visibleStudentIds } from '../scope.js';
 import { normalisePhone } from './phone-number.js';
 
@@ -76,6 +77,27 @@ const toRow = (r: Record<string, unknown>): PhoneRow => ({
   codeSentAt: (r.code_sent_at as Date | null) ?? null,
 });
 
+/**
+ * "Has a verified phone" — the one rule for whether a student's SMS can arrive at all: a SQL expression over a
+ * student id column (e.g. `st.id`), for lists that mark a student without one (審核's 尚無已驗證手機).
+ */
+export function hasVerifiedPhoneSql(knex: Knex, studentIdColumn: string): Knex.Raw {
+  return knex.raw(`exists (select 1 from phones vp where vp.student_id = ?? and vp.verified_at is not null)`, [studentIdColumn]);
+}
+
+/** Of these students (within the user's scope), the ones with no verified phone: ordering for them warns. */
+export async function studentsWithoutVerifiedPhone(knex: Knex, user: CurrentUser, studentIds: number[]): Promise<Set<number>> {
+  if (studentIds.length === 0) return new Set();
+  const verified = await knex('phones as p')
+    .whereIn('p.student_id', studentIds)
+    .whereIn('p.student_id', visibleStudentIds(knex, user))
+    .whereNotNull('p.verified_at')
+    .distinct('p.student_id')
+    .pluck('p.student_id');
+  const has = new Set<number>(verified as number[]);
+  return new Set(studentIds.filter((id) => !has.has(id)));
+}
+
 /** The phones of the students this user may see, by student id. */
 export async function phonesByStudent(knex: Knex, user: CurrentUser, studentIds: number[]): Promise<Map<number, PhoneRow[]>> {
   const rows = await knex('phones as p')
@@ -110,6 +132,7 @@ async function issueCode(trx: Knex.Transaction, c: PhoneContext, phone: { id: nu
     next_attempt_at: c.now,
     created_at: c.now,
   });
+  await countSmsChanges(trx, [{ schoolId: student?.school_id ?? null, studentId: phone.student_id, createdAt: c.now, from: null, to: 'queued' }]);
   return code;
 }
 

@@ -4,8 +4,9 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { visibleClassIds, visibleSchoolIds, visibleStudentIds } from '../scope.js';
-import { reportState, type SubscriptionStatus } from '../subscriptions/lifecycle.js';
+import { visibleClassIds, visibleSchoolIds, visibleStudentIds, whereStudentVisible } from '../scope.js';
+import { attendanceFigures, smsBucket, smsFigures, type SmsFigure } from './daily-figures.js';
+import { reportState, STATE_LABELS, type SubscriptionStatus } from '../subscriptions/lifecycle.js';
 import { addDays, daysBetween, isWeekend, schoolYearOf, startOfTaipeiDay, weekdayName, weekdayOf } from '../time.js';
 import type { ChartSpec } from './chart.js';
 import { csvDocument } from '../csv.js';
@@ -31,15 +32,10 @@ export interface Range {
   to: string;
 }
 
-export const SUBSCRIPTION_STATES: [string, string][] = [
-  ['active', '生效'],
-  ['pending', '審核中'],
-  ['cancel_pending', '註銷審核中'],
-  ['cancelled', '已註銷'],
-  ['rejected', '已退回'],
-  ['withdrawn', '已取消'],
-  ['expired', '已到期'],
-];
+/** The columns of 各班訂購狀態, in the words of the order list (lifecycle.STATE_LABELS). */
+export const SUBSCRIPTION_STATES: [string, string][] = (
+  ['active', 'pending', 'cancel_pending', 'cancelled', 'rejected', 'withdrawn', 'expired'] as const
+).map((k) => [k, STATE_LABELS[k]]);
 
 /** The classes a report lists: those of the scope that have students (classes of past years emptied by an import drop out). */
 async function scopeClasses(knex: Knex, user: CurrentUser) {
@@ -59,23 +55,28 @@ async function scopeClasses(knex: Knex, user: CurrentUser) {
  */
 export async function subscriptionsByClass(knex: Knex, user: CurrentUser, range: Range, today: string): Promise<Report> {
   const classes = await scopeClasses(knex, user);
-  const groups = (await knex('subscriptions as s')
-    .join('students as st', 'st.id', 's.student_id')
-    .join('service_periods as p', 'p.id', 's.period_id')
+  // The periods overlapping the range first (a small table): the subscriptions are then grouped by their period
+  // without a lookup of the period per subscription.
+  const periods = new Map(
+    ((await knex('service_periods').where('starts_on', '<=', range.to).where('ends_on', '>=', range.from).select('id', 'starts_on', 'ends_on')) as {
+      id: number;
+      starts_on: string;
+      ends_on: string;
+    }[]).map((p) => [p.id, p]),
+  );
+  const rowsByPeriod = (await whereStudentVisible(knex, knex('subscriptions as s').join('students as st', 'st.id', 's.student_id'), 'st', user)
     .whereIn('s.school_id', visibleSchoolIds(user))
-    .whereIn('s.student_id', visibleStudentIds(knex, user))
-    .where('p.starts_on', '<=', range.to)
-    .where('p.ends_on', '>=', range.from)
-    .groupBy('st.class_id', 's.status', 's.effective_on', 's.cancelled_on', 'p.starts_on', 'p.ends_on')
-    .select('st.class_id', 's.status', 's.effective_on', 's.cancelled_on', 'p.starts_on', 'p.ends_on', knex.raw('count(*)::int as n'))) as {
+    .whereIn('s.period_id', [...periods.keys()])
+    .groupBy('st.class_id', 's.status', 's.effective_on', 's.cancelled_on', 's.period_id')
+    .select('st.class_id', 's.status', 's.effective_on', 's.cancelled_on', 's.period_id', knex.raw('count(*)::int as n'))) as {
     class_id: number;
     status: SubscriptionStatus;
     effective_on: string | null;
     cancelled_on: string | null;
-    starts_on: string;
-    ends_on: string;
+    period_id: number;
     n: number;
   }[];
+  const groups = rowsByPeriod.map((g) => ({ ...g, starts_on: periods.get(g.period_id)!.starts_on, ends_on: periods.get(g.period_id)!.ends_on }));
   const counts = groups.map((g) => ({ class_id: g.class_id, state: reportState(g, g, today) as string, n: g.n }));
   const byClass = new Map<number, Map<string, number>>();
   for (const c of counts) {
@@ -208,11 +209,13 @@ function daysOf(range: Range): string[] {
 }
 
 /**
- * SMS of the scope's students per Taipei day of creation: 已發送 = handed to the provider (sent or delivered),
- * 已送達 = delivery confirmed, 發送失敗 = given up, 待發送 = still queued.
+ * The scope's SMS per Taipei day of creation, by state. The school office's whole school is the school's daily
+ * figures (daily-figures.ts: one row a day, kept by the writers); a teacher's classes are counted from their
+ * students' outbox rows (the school's rows of the range through the (school_id, created_at) index, then the
+ * classes' students), the same rule for the states (smsBucket).
  */
-export async function smsPerDay(knex: Knex, user: CurrentUser, range: Range): Promise<Report> {
-  // One school's rows through the (school_id, created_at) index, then the scope (a teacher's classes).
+async function smsByDay(knex: Knex, user: CurrentUser, range: Range): Promise<Map<string, SmsFigure>> {
+  if (user.role === 'school_admin') return smsFigures(knex, user.schoolId, range.from, range.to);
   const counts = (await knex('sms_outbox as o')
     .whereIn('o.school_id', visibleSchoolIds(user))
     .whereIn('o.student_id', visibleStudentIds(knex, user))
@@ -224,20 +227,27 @@ export async function smsPerDay(knex: Knex, user: CurrentUser, range: Range): Pr
       'o.status',
       knex.raw('count(*)::int as n'),
     )) as { day: string; status: string; n: number }[];
-  const days = daysOf(range);
-  const idx = new Map(days.map((d, i) => [d, i]));
-  const sent = days.map(() => 0);
-  const delivered = days.map(() => 0);
-  const failed = days.map(() => 0);
-  const queued = days.map(() => 0);
+  const out = new Map<string, SmsFigure>();
   for (const c of counts) {
-    const i = idx.get(c.day);
-    if (i === undefined) continue;
-    if (c.status === 'sent' || c.status === 'delivered') sent[i] = (sent[i] ?? 0) + c.n;
-    if (c.status === 'delivered') delivered[i] = (delivered[i] ?? 0) + c.n;
-    if (c.status === 'failed') failed[i] = (failed[i] ?? 0) + c.n;
-    if (c.status === 'queued' || c.status === 'sending') queued[i] = (queued[i] ?? 0) + c.n;
+    let f = out.get(c.day);
+    if (!f) out.set(c.day, (f = { queued: 0, sent: 0, delivered: 0, failed: 0 }));
+    f[smsBucket(c.status)] += c.n;
   }
+  return out;
+}
+
+/**
+ * SMS of the scope's students per Taipei day of creation: 已發送 = handed to the provider (sent or delivered),
+ * 已送達 = delivery confirmed, 發送失敗 = given up, 待發送 = still queued.
+ */
+export async function smsPerDay(knex: Knex, user: CurrentUser, range: Range): Promise<Report> {
+  const byDay = await smsByDay(knex, user, range);
+  const days = daysOf(range);
+  const of = (d: string) => byDay.get(d) ?? { queued: 0, sent: 0, delivered: 0, failed: 0 };
+  const sent = days.map((d) => of(d).sent + of(d).delivered);
+  const delivered = days.map((d) => of(d).delivered);
+  const failed = days.map((d) => of(d).failed);
+  const queued = days.map((d) => of(d).queued);
   const rows: Cell[][] = days.map((d, i) => [d, weekdayName(d), sent[i] ?? 0, delivered[i] ?? 0, failed[i] ?? 0, queued[i] ?? 0]);
   return {
     key: 'sms',
@@ -266,6 +276,59 @@ export function schoolYearSpan(year: number): Range {
 }
 
 /**
+ * Students of the scope with a record (a stored day) on each day of the range, counting only those enrolled
+ * that day: a student of a class of that day's 學年度 (see coveragePerDay). Days with none are absent.
+ *
+ * The school office's whole school is its daily figures (students with a stored day, daily-figures.ts) less
+ * the stored days of students NOT enrolled that day — those of the school's classes of another 學年度
+ * (graduates left in a past year's class, next year's classes imported before August), found from those
+ * classes' students. A teacher's classes are counted from their students' stored days.
+ */
+async function recordedPerDay(knex: Knex, user: CurrentUser, range: Range): Promise<Map<string, number>> {
+  const years = [...new Set([schoolYearOf(range.from), schoolYearOf(range.to)])];
+  // The part of the range in each school year: a stored day in it counts when the student's class is of that year.
+  const parts = years.map((y) => {
+    const span = schoolYearSpan(y);
+    return { year: y, from: span.from > range.from ? span.from : range.from, to: span.to < range.to ? span.to : range.to };
+  });
+  const dayCounts = (q: Knex.QueryBuilder) =>
+    q.groupBy('ad.day').select('ad.day as d', knex.raw('count(*)::int as n')) as unknown as Promise<{ d: string; n: number }[]>;
+  if (user.role !== 'school_admin') {
+    const perDay = await dayCounts(
+      knex('attendance_days as ad')
+        .join('students as st', 'st.id', 'ad.student_id')
+        .join('classes as c', 'c.id', 'st.class_id')
+        .where('ad.school_id', user.schoolId)
+        .where('st.school_id', user.schoolId)
+        .whereIn('ad.student_id', visibleStudentIds(knex, user))
+        .whereBetween('ad.day', [range.from, range.to])
+        .where((w) => {
+          for (const p of parts) w.orWhere((o) => o.whereBetween('ad.day', [p.from, p.to]).where('c.school_year', p.year));
+        }),
+    );
+    return new Map(perDay.map((r) => [r.d, r.n]));
+  }
+  const figures = await attendanceFigures(knex, user.schoolId, range.from, range.to);
+  const notEnrolled = await dayCounts(
+    knex('classes as c')
+      .join('students as st', 'st.class_id', 'c.id')
+      .join('attendance_days as ad', 'ad.student_id', 'st.id')
+      .where('c.school_id', user.schoolId)
+      .where('st.school_id', user.schoolId)
+      .where('ad.school_id', user.schoolId)
+      .whereBetween('ad.day', [range.from, range.to])
+      .where((w) => {
+        for (const p of parts) w.orWhere((o) => o.whereBetween('ad.day', [p.from, p.to]).whereNot('c.school_year', p.year));
+      }),
+  );
+  const out = new Map<string, number>();
+  for (const [d, f] of figures) out.set(d, f.recorded);
+  for (const r of notEnrolled) out.set(r.d, (out.get(r.d) ?? 0) - r.n);
+  for (const [d, n] of out) if (n <= 0) out.delete(d);
+  return out;
+}
+
+/**
  * Swipe coverage per school day (weekdays that are not holidays, plus any day with a record): students with a
  * record that day (card or 補登, as attendance_days keeps them) ÷ the students **enrolled on that day**.
  * Enrollment is modelled by the class: a student belongs to a class of one 學年度 (August to July; a roster
@@ -275,10 +338,7 @@ export function schoolYearSpan(year: number): Range {
  * 未刷卡 is not absence: this measures card use.
  */
 export async function coveragePerDay(knex: Knex, user: CurrentUser, range: Range): Promise<Report> {
-  const byYear = (await knex('students as st')
-    .join('classes as c', 'c.id', 'st.class_id')
-    .where('st.school_id', user.schoolId)
-    .whereIn('st.id', visibleStudentIds(knex, user))
+  const byYear = (await whereStudentVisible(knex, knex('students as st').join('classes as c', 'c.id', 'st.class_id'), 'st', user)
     .groupBy('c.school_year')
     .select('c.school_year', knex.raw('count(*)::int as n'))) as { school_year: number; n: number }[];
   const enrolledOn = (d: string) => byYear.find((y) => y.school_year === schoolYearOf(d))?.n ?? 0;
@@ -288,22 +348,7 @@ export async function coveragePerDay(knex: Knex, user: CurrentUser, range: Range
       .whereBetween('holiday_on', [range.from, range.to])
       .pluck('holiday_on')) as string[]),
   );
-  const years = [...new Set([schoolYearOf(range.from), schoolYearOf(range.to)])];
-  const enrolledIn = (year: number) =>
-    knex('students as es').join('classes as ec', 'ec.id', 'es.class_id').where('es.school_id', user.schoolId).where('ec.school_year', year).select('es.id');
-  const perDay = (await knex('attendance_days as ad')
-    .where('ad.school_id', user.schoolId)
-    .whereIn('ad.student_id', visibleStudentIds(knex, user))
-    .whereBetween('ad.day', [range.from, range.to])
-    .where((w) => {
-      for (const y of years) {
-        const span = schoolYearSpan(y);
-        w.orWhere((o) => o.whereBetween('ad.day', [span.from, span.to]).whereIn('ad.student_id', enrolledIn(y)));
-      }
-    })
-    .groupBy('ad.day')
-    .select('ad.day as d', knex.raw('count(*)::int as n'))) as { d: string; n: number }[];
-  const with_ = new Map(perDay.map((r) => [r.d, r.n]));
+  const with_ = await recordedPerDay(knex, user, range);
   const days = daysOf(range).filter((d) => (!isWeekend(d) && !holidays.has(d)) || with_.has(d));
   const pct = (n: number, total: number) => (total === 0 ? 0 : Math.round((n / total) * 1000) / 10);
   const rows: Cell[][] = days.map((d) => {

@@ -5,6 +5,7 @@
  * a database fact, so a retried swipe never writes a second notice.
  */
 import type { Knex } from 'knex';
+import { countSmsChanges } from '../reports/daily-figures.js';
 import { taipeiInstant } from '../time.js';
 
 export type Direction = 'arrival' | 'departure';
@@ -88,12 +89,12 @@ export async function enqueueAttendanceNoticesBulk(trx: Knex.Transaction | Knex,
     };
   });
   // Due from the moment of the swipe (app time, not the database's clock, so fixed clocks agree); one statement.
-  const written = await trx.raw<{ rows: unknown[] }>(
+  const written = await trx.raw<{ rows: { school_id: number; student_id: number; created_at: Date }[] }>(
     `insert into sms_outbox (school_id, student_id, kind, phone, body, dedupe_key, status, next_attempt_at, created_at)
      select s, st, k, p, b, dk, 'queued', a, a
        from unnest(?::int[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[]) as t(s, st, k, p, b, dk, a)
      on conflict (dedupe_key) do nothing
-     returning id`,
+     returning school_id, student_id, created_at`,
     [
       rows.map((r) => r.schoolId),
       rows.map((r) => r.studentId),
@@ -103,6 +104,11 @@ export async function enqueueAttendanceNoticesBulk(trx: Knex.Transaction | Knex,
       rows.map((r) => r.dedupeKey),
       rows.map((r) => r.at),
     ] as unknown as readonly Knex.RawBinding[],
+  );
+  // The school's daily SMS figures, in the swipe's transaction (its last statement).
+  await countSmsChanges(
+    trx,
+    written.rows.map((r) => ({ schoolId: r.school_id, studentId: r.student_id, createdAt: r.created_at, from: null, to: 'queued' })),
   );
   return written.rows.length;
 }

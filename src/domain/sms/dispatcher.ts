@@ -11,7 +11,9 @@
  * 3. RECORD the batch's outcomes in ONE statement: `update … from jsonb_to_recordset(<outcomes>)` joined on
  *    the primary key and fenced on `attempts = <our attempt> and claimed_until = <our lease>`, so a dispatcher whose lease ran out cannot overwrite the outcome of the one that reclaimed the
  *    row. 'sent' with the provider's id and sent_at; back to 'queued' with exponential backoff; or 'failed'
- *    (a permanent error, or the last attempt of the round) with a failure_code (sms-words.ts).
+ *    (a permanent error, or the last attempt of the round) with a failure_code (sms-words.ts). The rows it
+ *    updated are counted in the school's daily figures (reports/daily-figures.ts) in the same transaction; the
+ *    claim and the release change no figure ('sending' still counts as 待發送).
  *
  * Both statements are key lookups whatever the statistics say (KEY_LOOKUP_SETTINGS_SQL): the claim walks `sms_outbox_due` in
  * next_attempt_at order and stops at the limit, the outcome joins a batch of ids to `sms_outbox_pkey`
@@ -41,6 +43,7 @@ import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { SendResult, SmsProvider } from './providers/provider.js';
 import type { SmsFailureCode } from './sms-words.js';
+import { countSmsChanges } from '../reports/daily-figures.js';
 
 export interface DispatcherOptions {
   knex: Knex;
@@ -134,7 +137,8 @@ update sms_outbox as o set
   claimed_until = null
 from jsonb_to_recordset(?::jsonb) as v(id bigint, attempts int, lease timestamptz, status text,
   provider_message_id text, sent_at timestamptz, next_attempt_at timestamptz, last_error text, failure_code text, body text)
-where o.id = v.id and o.attempts = v.attempts and o.claimed_until = v.lease`;
+where o.id = v.id and o.attempts = v.attempts and o.claimed_until = v.lease
+returning o.school_id, o.student_id, o.created_at, o.status`;
 
 /** Claimed but never sent: back to the queue, due now, the attempt not counted. */
 export const RELEASE_SQL = `
@@ -250,10 +254,23 @@ export class SmsDispatcher {
     });
   }
 
-  /** Step 3: record outcomes in one statement; the fence drops any row whose claim this dispatcher lost. */
+  /**
+   * Step 3: record outcomes in one statement; the fence drops any row whose claim this dispatcher lost. The rows
+   * it did update were 'sending' under our claim: the school's daily figures count them as they are now, in the
+   * same transaction (one more statement, only when a message was sent or failed).
+   */
   private async record(rows: OutcomeRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.keyLookups(RECORD_SQL, [JSON.stringify(rows)]);
+    await this.o.knex.transaction(async (trx) => {
+      await trx.raw(KEY_LOOKUP_SETTINGS_SQL);
+      const done = await trx.raw<{ rows: { school_id: number | null; student_id: number | null; created_at: Date; status: string }[] }>(RECORD_SQL, [
+        JSON.stringify(rows),
+      ]);
+      await countSmsChanges(
+        trx,
+        done.rows.map((r) => ({ schoolId: r.school_id, studentId: r.student_id, createdAt: r.created_at, from: 'sending', to: r.status })),
+      );
+    });
     for (const r of rows) this.held.delete(r.id);
   }
 

@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import { loadHolidays } from '../schools/school-calendar.js';
 import {
   dayAmountFormula,
-  effectiveDateFor,
+  approvalEffectiveDate,
   feeOf,
   orderCharge,
   type DayAmount,
@@ -34,7 +34,7 @@ export async function quoteOrder(
   today: string,
 ): Promise<OrderQuotes> {
   const holidays = await loadHolidays(knex, period.school_id, period.starts_on, period.ends_on);
-  const effectiveOn = effectiveDateFor(today);
+  const effectiveOn = approvalEffectiveDate('order', today, period);
   const quote = (arrival: boolean, departure: boolean): Quote => {
     const fee = feeOf({ arrival, departure, arrival_fee: period.arrival_fee, departure_fee: period.departure_fee });
     const c = orderCharge(fee, period, effectiveOn, holidays);

@@ -97,10 +97,22 @@ export interface PeriodDates {
   starts_on: string;
   ends_on: string;
 }
+
+/**
+ * The day an approval made on Taipei day D takes effect: D+1 — except an order for a period still to come,
+ * which takes effect on the period's first day (it cannot send before). Stored on the request and the
+ * subscription, and said by every message (never "隔日" for such an order).
+ */
+export function approvalEffectiveDate(kind: RequestKind, approvedOn: string, period: PeriodDates): string {
+  const next = effectiveDateFor(approvedOn);
+  return kind === 'order' && period.starts_on > next ? period.starts_on : next;
+}
 export interface SubscriptionDates {
   status: SubscriptionStatus;
   effective_on: string | null;
   cancelled_on: string | null;
+  /** A rejected order: the teacher's reason, shown with 已退回 (optional: the dates alone decide the state). */
+  rejection_reason?: string | null;
 }
 
 export const isExpired = (period: PeriodDates, today: string): boolean => period.ends_on < today;
@@ -122,37 +134,77 @@ export function canCancel(sub: SubscriptionDates, period: PeriodDates, today: st
   return sub.status === 'active' && !isExpired(period, today);
 }
 
-export type DisplayKey = 'pending' | 'approved' | 'active' | 'cancel_pending' | 'cancelled' | 'rejected' | 'withdrawn' | 'expired';
+export type DisplayKey =
+  | 'pending'
+  | 'approved'
+  | 'active'
+  | 'cancel_pending'
+  | 'cancel_approved'
+  | 'cancelled'
+  | 'rejected'
+  | 'withdrawn'
+  | 'expired';
 export interface DisplayState {
   key: DisplayKey;
   label: string;
 }
 
+/**
+ * The words of every state, once (DESIGN §2, §3): pages, filters, CSV and reports take them from here.
+ * `approved` and `cancel_approved` are the short forms; a row says them with their date (approvedLabel,
+ * cancelApprovedLabel).
+ */
+export const STATE_LABELS: Record<DisplayKey, string> = {
+  pending: '審核中',
+  approved: '已核准',
+  active: '生效',
+  cancel_pending: '註銷審核中',
+  cancel_approved: '註銷已核准',
+  cancelled: '已註銷',
+  rejected: '已退回',
+  withdrawn: '已取消',
+  expired: '已到期',
+};
+
+/** 狀態 of a review request (訂購申請 / 註銷申請). */
+export const REQUEST_STATUS_LABELS: Record<RequestStatus, string> = { pending: '審核中', approved: '已核准', rejected: '已退回', withdrawn: '已取消' };
+
+export const REQUEST_KIND_LABELS: Record<RequestKind, string> = { order: '訂購申請', cancellation: '註銷申請' };
+
+/** An approved order (or, on 到離校簡訊註銷服務, an approved cancellation) and the day it takes effect. */
 export const approvedLabel = (date: string): string => `已核准，${date} 生效`;
+/** On 到離校簡訊訂購服務: a cancellation approved, still sending until `date`, the first day without SMS. */
+export const cancelApprovedLabel = (date: string): string => `註銷已核准，${date} 起停止`;
+
+/** An approval as the order list words it: an order `已核准，D 生效`, a cancellation `註銷已核准，D 起停止`. */
+export function approvalLabel(kind: RequestKind, effectiveOn: string): string {
+  return kind === 'order' ? approvedLabel(effectiveOn) : cancelApprovedLabel(effectiveOn);
+}
 
 /** 申請狀態 as the order list shows it on `today`. */
 export function displayState(sub: SubscriptionDates, period: PeriodDates, today: string): DisplayState {
+  const plain = (key: DisplayKey): DisplayState => ({ key, label: STATE_LABELS[key] });
   switch (sub.status) {
     case 'rejected':
-      return { key: 'rejected', label: '已退回' };
+      return { key: 'rejected', label: rejectedLabel(sub.rejection_reason ?? null) };
     case 'withdrawn':
-      return { key: 'withdrawn', label: '已取消' };
+      return plain('withdrawn');
     case 'cancelled':
       // A cancellation that takes effect only after the period's last day stopped nothing: the period ran out.
-      if (ranToPeriodEnd(sub, period) && isExpired(period, today)) return { key: 'expired', label: '已到期' };
+      if (ranToPeriodEnd(sub, period) && isExpired(period, today)) return plain('expired');
       if (sub.cancelled_on !== null && sub.cancelled_on > today && !isExpired(period, today))
-        return { key: 'approved', label: approvedLabel(sub.cancelled_on) };
-      return { key: 'cancelled', label: '已註銷' };
+        return { key: 'cancel_approved', label: cancelApprovedLabel(sub.cancelled_on) };
+      return plain('cancelled');
     default:
       break;
   }
-  if (isExpired(period, today)) return { key: 'expired', label: '已到期' };
-  if (sub.status === 'pending') return { key: 'pending', label: '審核中' };
-  if (sub.status === 'cancel_pending') return { key: 'cancel_pending', label: '註銷審核中' };
+  if (isExpired(period, today)) return plain('expired');
+  if (sub.status === 'pending') return plain('pending');
+  if (sub.status === 'cancel_pending') return plain('cancel_pending');
   // An approved order of a period still to come starts sending on the period's first day.
   const startsSending = sub.effective_on !== null && sub.effective_on > period.starts_on ? sub.effective_on : period.starts_on;
   if (startsSending > today) return { key: 'approved', label: approvedLabel(startsSending) };
-  return { key: 'active', label: '生效' };
+  return plain('active');
 }
 
 /** A cancelled subscription whose cancellation takes effect after its period's last day: it sent to the end. */
@@ -169,22 +221,55 @@ export type ReportKey = 'active' | 'pending' | 'cancel_pending' | 'cancelled' | 
  */
 export function reportState(sub: SubscriptionDates, period: PeriodDates, today: string): ReportKey {
   const key = displayState(sub, period, today).key;
-  return key === 'approved' ? 'active' : key;
+  return key === 'approved' || key === 'cancel_approved' ? 'active' : key;
 }
 
 /** 註銷狀態 of a cancellation request. */
 export function cancellationLabel(r: { status: RequestStatus; effective_on: string | null; decision_reason: string | null }): string {
   switch (r.status) {
-    case 'pending':
-      return '審核中';
     case 'approved':
-      return r.effective_on ? approvedLabel(r.effective_on) : '已核准';
+      return r.effective_on ? approvedLabel(r.effective_on) : REQUEST_STATUS_LABELS.approved;
     case 'rejected':
-      return r.decision_reason ? `已退回（${r.decision_reason}）` : '已退回';
+      return rejectedLabel(r.decision_reason);
+    case 'pending':
     case 'withdrawn':
-      return '已取消';
+      return REQUEST_STATUS_LABELS[r.status];
   }
 }
+
+/**
+ * What the parent's 首頁 says of a decision: `訂購申請已核准，D 生效`, `註銷申請已核准，D 起停止` (the refund is
+ * said beside it, as stored on the cancellation), `訂購申請已退回` / `註銷申請已退回` (the reason beside it).
+ */
+export function decisionLabel(kind: RequestKind, status: 'approved' | 'rejected', effectiveOn: string | null): string {
+  if (status === 'rejected') return `${REQUEST_KIND_LABELS[kind]}${STATE_LABELS.rejected}`;
+  if (!effectiveOn) return `${REQUEST_KIND_LABELS[kind]}${STATE_LABELS.approved}`;
+  return kind === 'order' ? `${REQUEST_KIND_LABELS.order}${approvedLabel(effectiveOn)}` : `${REQUEST_KIND_LABELS.cancellation}已核准，${effectiveOn} 起停止`;
+}
+
+/** A rejection with the teacher's reason, as both lists show it: `已退回（原因）`. */
+export function rejectedLabel(reason: string | null): string {
+  return reason ? `${STATE_LABELS.rejected}（${reason}）` : STATE_LABELS.rejected;
+}
+
+/**
+ * The 新狀態 of one transition in a request's history (申請紀錄): an approval is recorded as approved with its
+ * effective date — not as already in effect — and the other transitions by the state they led to.
+ */
+export function transitionLabel(e: { event: LifecycleEvent; to_status: SubscriptionStatus; request_kind: RequestKind | null; effective_on: string | null }): string {
+  if (e.event === 'approve' && e.request_kind && e.effective_on) return approvalLabel(e.request_kind, e.effective_on);
+  return SUBSCRIPTION_STATUS_LABELS[e.to_status];
+}
+
+/** The stored subscription status in words (the history's 原狀態). */
+export const SUBSCRIPTION_STATUS_LABELS: Record<SubscriptionStatus, string> = {
+  pending: STATE_LABELS.pending,
+  active: STATE_LABELS.active,
+  cancel_pending: STATE_LABELS.cancel_pending,
+  cancelled: STATE_LABELS.cancelled,
+  rejected: STATE_LABELS.rejected,
+  withdrawn: STATE_LABELS.withdrawn,
+};
 
 export interface FeeInput {
   arrival: boolean;

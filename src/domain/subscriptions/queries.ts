@@ -5,11 +5,14 @@
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleSchoolIds, visibleStudentIds } from '../scope.js';
+import { hasVerifiedPhoneSql } from '../phones/phone-service.js';
 import {
   cancellationLabel,
   canCancel,
   displayState,
   feeOf,
+  REQUEST_STATUS_LABELS,
+  STATE_LABELS,
   type DisplayState,
   type RequestStatus,
   type SubscriptionStatus,
@@ -17,23 +20,25 @@ import {
 
 export const PAGE_SIZE = 50;
 
+/** The 狀態 filter of 到離校簡訊訂購服務: one choice per 申請狀態 the list shows (lifecycle.displayState). */
 export const ORDER_STATUS_OPTIONS = [
-  ['pending', '審核中'],
-  ['active', '生效'],
-  ['approved', '已核准（隔日生效）'],
-  ['cancel_pending', '註銷審核中'],
-  ['cancelled', '已註銷'],
-  ['rejected', '已退回'],
-  ['withdrawn', '已取消'],
-  ['expired', '已到期'],
+  ['pending', STATE_LABELS.pending],
+  ['active', STATE_LABELS.active],
+  ['approved', `${STATE_LABELS.approved}（尚未生效）`],
+  ['cancel_pending', STATE_LABELS.cancel_pending],
+  ['cancel_approved', `${STATE_LABELS.cancel_approved}（尚未停止）`],
+  ['cancelled', STATE_LABELS.cancelled],
+  ['rejected', STATE_LABELS.rejected],
+  ['withdrawn', STATE_LABELS.withdrawn],
+  ['expired', STATE_LABELS.expired],
 ] as const;
 export type OrderStatusFilter = (typeof ORDER_STATUS_OPTIONS)[number][0];
 
 export const CANCELLATION_STATUS_OPTIONS = [
-  ['pending', '審核中'],
-  ['approved', '已核准'],
-  ['rejected', '已退回'],
-  ['withdrawn', '已取消'],
+  ['pending', REQUEST_STATUS_LABELS.pending],
+  ['approved', REQUEST_STATUS_LABELS.approved],
+  ['rejected', REQUEST_STATUS_LABELS.rejected],
+  ['withdrawn', REQUEST_STATUS_LABELS.withdrawn],
 ] as const;
 export type CancellationStatusFilter = (typeof CANCELLATION_STATUS_OPTIONS)[number][0];
 
@@ -124,6 +129,7 @@ export interface SubscriptionRow {
   departure_fee: number;
   open_request_id: number | null;
   open_request_kind: 'order' | 'cancellation' | null;
+  rejection_reason?: string | null;
   display: DisplayState;
   cancellable: boolean;
   fee: number;
@@ -154,10 +160,6 @@ export async function listSubscriptions(
   applyCommon(q, f);
   // The same rule as the 申請狀態 label (lifecycle.displayState), so a row is found under the state it shows.
   const startsSending = knex.raw('greatest(s.effective_on, p.starts_on)');
-  const approvedNotYetEffective = (w: Knex.QueryBuilder) =>
-    w
-      .where((c) => c.where('s.status', 'cancelled').where('s.cancelled_on', '>', today))
-      .orWhere((o) => o.where('s.status', 'active').where(startsSending, '>', today));
   switch (f.status) {
     case undefined:
       break;
@@ -177,7 +179,10 @@ export async function listSubscriptions(
       q.where('s.status', 'active').where('p.ends_on', '>=', today).where(startsSending, '<=', today);
       break;
     case 'approved':
-      q.where('p.ends_on', '>=', today).where(approvedNotYetEffective);
+      q.where('p.ends_on', '>=', today).where('s.status', 'active').where(startsSending, '>', today);
+      break;
+    case 'cancel_approved':
+      q.where('p.ends_on', '>=', today).where('s.status', 'cancelled').where('s.cancelled_on', '>', today);
       break;
     case 'cancelled':
       q.where('s.status', 'cancelled').where('s.cancelled_on', '<=', today).whereRaw('s.cancelled_on <= p.ends_on');
@@ -192,7 +197,15 @@ export async function listSubscriptions(
     .leftJoin('review_requests as r', function () {
       this.on('r.subscription_id', 's.id').andOnVal('r.status', 'pending');
     })
-    .select([...ROW_COLUMNS, 'r.id as open_request_id', 'r.kind as open_request_kind'])
+    .select([
+      ...ROW_COLUMNS,
+      'r.id as open_request_id',
+      'r.kind as open_request_kind',
+      // A rejected order shows the teacher's reason (its one order request).
+      knex.raw(
+        `case when s.status = 'rejected' then (select rr.decision_reason from review_requests rr where rr.subscription_id = s.id and rr.status = 'rejected' order by rr.id desc limit 1) end as rejection_reason`,
+      ),
+    ])
     .orderBy('s.id')
     .limit(PAGE_SIZE)
     .offset((f.page - 1) * PAGE_SIZE);
@@ -261,6 +274,8 @@ export async function listCancellations(
 export interface ReviewRow extends Omit<CancellationRow, 'label'> {
   kind: 'order' | 'cancellation';
   class_id: number;
+  /** No verified phone: an order's SMS could never arrive (審核 marks it 尚無已驗證手機). */
+  has_verified_phone: boolean;
 }
 
 /** 審核: pending orders and cancellations of the teacher's classes / the admin's school. */
@@ -284,6 +299,7 @@ export async function listPendingReviews(
       'r.status as request_status',
       'r.requested_by_name',
       'r.requested_on',
+      hasVerifiedPhoneSql(knex, 'st.id').wrap('', ' as has_verified_phone'),
     ])
     .orderBy('r.id')
     .limit(PAGE_SIZE)
@@ -317,11 +333,24 @@ export async function subscriptionHistory(knex: Knex, user: CurrentUser, subscri
     .orderBy('id')
     .limit(200)
     .select('id', 'kind', 'status', 'requested_by_name', 'requested_on', 'decided_at', 'decision_reason', 'effective_on', 'refund_amount', 'refund_paid_on');
-  const events = await knex('subscription_events')
-    .where('subscription_id', subscriptionId)
-    .orderBy('id')
+  const events = await knex('subscription_events as e')
+    .leftJoin('review_requests as er', 'er.id', 'e.request_id')
+    .where('e.subscription_id', subscriptionId)
+    .orderBy('e.id')
     .limit(500)
-    .select('id', 'request_id', 'event', 'from_status', 'to_status', 'actor_role', 'actor_name', 'reason', 'created_at');
+    .select(
+      'e.id',
+      'e.request_id',
+      'e.event',
+      'e.from_status',
+      'e.to_status',
+      'e.actor_role',
+      'e.actor_name',
+      'e.reason',
+      'e.created_at',
+      'er.kind as request_kind',
+      'er.effective_on',
+    );
   return { sub: { ...sub, display: displayState(sub, sub, today), fee: feeOf(sub) }, requests, events };
 }
 

@@ -12,11 +12,12 @@ import type { CurrentUser } from '../accounts/current-user.js';
 import { audit, type Actor } from '../audit.js';
 import { visibleStudentIds } from '../scope.js';
 import { loadHolidays } from '../schools/school-calendar.js';
+import { recordDecisionNotices } from './decision-notices.js';
 import {
   ALLOWED_ROLES,
   MESSAGES,
+  approvalEffectiveDate,
   decide,
-  effectiveDateFor,
   chargedOf,
   feeOf,
   isExpired,
@@ -258,20 +259,32 @@ export class SubscriptionService {
     return this.decideRequest(user, requestId, 'withdraw');
   }
 
-  /** 批次核准: each request in its own transaction; returns how many were approved and how many were not. */
-  async batchApprove(user: CurrentUser, requestIds: number[]): Promise<{ approved: number; skipped: number }> {
+  /**
+   * 批次核准: each request in its own transaction; returns how many were approved, how many were not, and how
+   * many of each kind take effect on each date (an order for a period still to come: the period's first day).
+   */
+  async batchApprove(
+    user: CurrentUser,
+    requestIds: number[],
+  ): Promise<{ approved: number; skipped: number; byDate: { kind: 'order' | 'cancellation'; effectiveOn: string; count: number }[] }> {
     let approved = 0;
     let skipped = 0;
+    const byDate = new Map<string, { kind: 'order' | 'cancellation'; effectiveOn: string; count: number }>();
     for (const id of [...new Set(requestIds)]) {
       try {
-        await this.approve(user, id);
+        const r = await this.approve(user, id);
         approved++;
+        const key = `${r.kind}/${r.effectiveOn}`;
+        const group = byDate.get(key) ?? { kind: r.kind, effectiveOn: r.effectiveOn as string, count: 0 };
+        group.count++;
+        byDate.set(key, group);
       } catch (err) {
         if (err instanceof DomainError) skipped++;
         else throw err;
       }
     }
-    return { approved, skipped };
+    const groups = [...byDate.values()].sort((a, b) => (a.kind === b.kind ? a.effectiveOn.localeCompare(b.effectiveOn) : a.kind === 'order' ? -1 : 1));
+    return { approved, skipped, byDate: groups };
   }
 
   private async decideRequest(
@@ -294,6 +307,7 @@ export class SubscriptionService {
           'r.status as request_status',
           'r.subscription_id',
           's.status',
+          's.student_id',
           's.arrival',
           's.departure',
           's.school_id',
@@ -310,7 +324,7 @@ export class SubscriptionService {
       if (row.request_status !== 'pending') throw new TransitionError(ALREADY_DECIDED, 'invalid');
       const d = decide(row.status, event, { role: user.role, related: true }, { expired: isExpired(row, today), reason });
       if (!d.ok) throw refusalError(d);
-      const effectiveOn = event === 'approve' ? effectiveDateFor(today) : null;
+      const effectiveOn = event === 'approve' ? approvalEffectiveDate(row.kind, today, row) : null;
       // The money of an approval, by school day (DESIGN §3): what the order is charged, or what the cancellation refunds.
       const money = event === 'approve' ? await this.approvalMoney(trx, row, effectiveOn as string) : undefined;
       const refund = money?.refund?.amount ?? null;
@@ -349,6 +363,8 @@ export class SubscriptionService {
         to: d.to,
         reason: event === 'reject' ? (reason ?? '').trim() : null,
       });
+      // Parents are told of a decision (首頁) until they dismiss it; their own 取消 needs no notice.
+      if (event !== 'withdraw') await recordDecisionNotices(trx, requestId, row.student_id as number, now);
       return { kind: row.kind, to: d.to, effectiveOn, refund, subscriptionId: row.subscription_id as number };
     });
   }
