@@ -1,8 +1,9 @@
 /**
- * `npm run admin -- <command> [options]` — the system administrator's commands (CSV import, service periods,
- * reader tokens, password resets, holidays, bureau announcements). `npm run admin -- --help` lists them; each
- * has `--help` and `--dry-run`. Uses the portal's settings (DATABASE_URL, or the embedded database in DATA_DIR:
- * stop the portal first, the embedded database has one owner at a time).
+ * `npm run admin -- <command> [options]` — the system administrator's commands (staff accounts and homeroom
+ * teachers, CSV import, service periods, reader tokens, password resets, holidays, bureau announcements).
+ * `npm run admin -- --help` lists them; each has `--help` and `--dry-run`. Uses the portal's settings
+ * (DATABASE_URL, or the embedded database in DATA_DIR: stop the portal first, the embedded database has one
+ * owner at a time).
  */
 import 'dotenv/config';
 import { loadConfig } from '../src/config.js';

@@ -4,7 +4,8 @@
  *   BENCH_DATABASE_URL             the city (e.g. demo:city --schools 150 --students-per-school 2000)      required
  *   BENCH_ONE_SCHOOL_DATABASE_URL  one school (demo:city --schools 1 …) for the city ÷ one-school growth     optional
  *
- * 1. an Express hello-world in its own process: the baseline;
+ * 1. an Express hello-world in its own process: the baseline (measured again after the page rows: on a shared
+ *    machine the ratios are only as good as the two agree; the load averages at both ends are printed);
  * 2. the portal in its own process, production mode (views cached, LOG_LEVEL=warn), on the city: every page row
  *    with autocannon (BENCH_CONNECTIONS, default 32; BENCH_SECONDS each, default 10) as a signed-in user of the
  *    city school with the highest id (sessions written into the session table: see bench/sessions.ts);
@@ -18,7 +19,7 @@
  * them on start) and, during the run, sessions and benchmark readers; today's swipes and SMS are removed again.
  */
 import 'dotenv/config';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { connect, type Database } from '../src/db/connection.js';
 import { load, type LoadResult } from './bench/load.js';
@@ -91,6 +92,8 @@ async function main(): Promise<void> {
   await baseline.stop();
   out(`baseline (Express hello-world, own process): ${base.rps.toFixed(0)} req/s, p50 ${base.p50} ms, p99 ${base.p99} ms`);
 
+  const load1 = loadavg()[0]!;
+
   // 2–3. The pages on the city, on one school, and with two processes.
   const rows: PageRow[] = [];
   const rss = await pagesOn(cityUrl, 'city', rows, 'city');
@@ -100,6 +103,14 @@ async function main(): Promise<void> {
   if (SKIP.has('cluster')) clusterNote = 'WEB_CONCURRENCY=2: skipped (BENCH_SKIP)';
   else if (!config.includes('WEB_CONCURRENCY')) clusterNote = 'WEB_CONCURRENCY=2: not measured — this portal has no WEB_CONCURRENCY setting yet';
   else await pagesOn(cityUrl, 'city, WEB_CONCURRENCY=2', rows, 'cluster', { WEB_CONCURRENCY: '2' });
+
+  // The baseline once more after the pages: on a shared machine the two differ, and the ratios are only as good
+  // as that difference (printed with the load averages at both ends).
+  const baselineAgain = await startBaseline();
+  const baseAfter = await load(`${baselineAgain.base}/`, { seconds: SECONDS, connections: CONNECTIONS });
+  await baselineAgain.stop();
+  const load2 = loadavg()[0]!;
+  out(`baseline again after the pages: ${baseAfter.rps.toFixed(0)} req/s (before: ${base.rps.toFixed(0)}); load average ${load1.toFixed(1)} → ${load2.toFixed(1)}`);
 
   // 4. Reader API, dispatcher, morning peak (on the city).
   const readers: ReaderResult[] = [];
@@ -147,7 +158,9 @@ async function main(): Promise<void> {
   }
 
   // The tables.
-  out(`\n### Pages (${CONNECTIONS} connections, ${SECONDS} s each; baseline ${base.rps.toFixed(0)} req/s)\n`);
+  out(
+    `\n### Pages (${CONNECTIONS} connections, ${SECONDS} s each; baseline ${base.rps.toFixed(0)} req/s, ${baseAfter.rps.toFixed(0)} after the pages; load average ${load1.toFixed(1)} → ${load2.toFixed(1)} on ${cpus().length} CPUs)\n`,
+  );
   const growth = rows.some((r) => r.one);
   const cluster = rows.some((r) => r.cluster);
   out(`| page | req/s | p50 ms | p99 ms | errors / non-2xx | ÷ baseline |${growth ? ' one school: req/s · p50 | city ÷ one-school p50 |' : ''}${cluster ? ' WEB_CONCURRENCY=2 req/s · p99 |' : ''}`);

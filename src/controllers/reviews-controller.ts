@@ -10,6 +10,8 @@ import { KIND_OPTIONS, PAGE_SIZE, filterOptions, listPendingReviews } from '../d
 import { visibleStudentIds } from '../domain/scope.js';
 import { ServiceInputError } from '../domain/subscriptions/subscription-service.js';
 import { pageHref, parseQuery, reviewListQuery } from './subscriptions-filters.js';
+import { waitingClassesWithoutTeacher } from '../domain/subscriptions/review-reminders.js';
+import { NO_TEACHER_WARNING } from '../domain/schools/class-teachers.js';
 import { renderRefusal, serviceOf } from './subscriptions-controller.js';
 
 /** GET /reviews */
@@ -21,6 +23,7 @@ export async function list(req: Request, res: Response): Promise<void> {
   const values: Partial<z.output<typeof reviewListQuery>> = parsed.ok ? parsed.value : {};
   const result = parsed.ok ? await listPendingReviews(db.knex, user, parsed.value) : { rows: [], total: 0, page: 1, from: 0, to: 0, lastPage: 1 };
   const hrefValues = { classId: values.classId, kind: values.kind } as Record<string, string | number | undefined>;
+  const noTeacherClasses = await waitingClassesWithoutTeacher(db.knex, user);
   res.status(parsed.ok ? 200 : 400).render('reviews/index', {
     title: '審核',
     values: hrefValues,
@@ -31,6 +34,9 @@ export async function list(req: Request, res: Response): Promise<void> {
     pageSize: PAGE_SIZE,
     pageLink: (n: number) => pageHref('/reviews', hrefValues, n),
     itemsLabel,
+    noTeacherClasses,
+    noTeacherIds: new Set(noTeacherClasses.map((c) => c.id)),
+    noTeacherWarning: NO_TEACHER_WARNING,
   });
 }
 

@@ -6,7 +6,7 @@ import { authenticate, normalizeLogin } from '../domain/accounts/sign-in.js';
 import { accountKey, expireAccountLock, lockedUntil } from '../domain/accounts/lockout.js';
 import { audit } from '../domain/audit.js';
 import { actorOf } from '../middleware/actor.js';
-import { findSchool, listDistricts, listLevels, listSchools } from '../domain/schools/school-directory.js';
+import { findSchool, listSchools, loginDirectory } from '../domain/schools/school-directory.js';
 import { safeNextPath } from '../middleware/auth.js';
 import { csrfField, fieldErrors, id, text } from '../validation.js';
 import { destroySession, establishSession } from './sign-in.js';
@@ -53,10 +53,7 @@ interface LoginValues {
 
 async function renderLogin(req: Request, res: Response, values: LoginValues, status = 200, errors: Record<string, string> = {}) {
   const { knex } = depsOf(req).db;
-  const [districts, levels] = await Promise.all([listDistricts(knex), listLevels(knex)]);
-  const districtId = values.districtId ?? districts[0]?.id;
-  const level = values.level ?? levels[0]?.code;
-  const schools = districtId !== undefined && level ? await listSchools(knex, districtId, level) : [];
+  const { districts, levels, schools, districtId, level } = await loginDirectory(knex, values);
   const pending = req.session?.pendingIdentityId;
   const pendingCard = pending !== undefined ? await identityName(knex, pending) : undefined;
   res.status(status).render('sessions/new', {

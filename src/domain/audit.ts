@@ -9,6 +9,7 @@ import type { Knex } from 'knex';
 
 /** Every action the log knows, named `thing.past_tense`. Adding an action is adding it here. */
 export const AUDIT_ACTIONS = [
+  'account.created',
   'account.disabled',
   'announcement.created',
   'announcement.updated',
@@ -20,6 +21,8 @@ export const AUDIT_ACTIONS = [
   'card.issued',
   'card.retired',
   'decision_notice.dismissed',
+  'class_teacher.assigned',
+  'class_teacher.removed',
   'dismissal_times.set',
   'figures.rebuilt',
   'holiday.added',

@@ -24,18 +24,6 @@ export function visibleStudentIds(knex: Knex, user: CurrentUser): Knex.QueryBuil
   }
 }
 
-/**
- * visibleStudentIds as a condition on a `students` row the query already joins (as `alias`): for the school
- * office its own `school_id`, for a teacher that and the subquery, for a parent the subquery. The office's
- * subquery (the school's students again) made the planner expect a handful of rows where there are thousands
- * (issue 14); the row's own column it estimates truly.
- */
-export function whereStudentVisible<Q extends Knex.QueryBuilder>(knex: Knex, q: Q, alias: string, user: CurrentUser): Q {
-  if (user.role !== 'parent') q.where(`${alias}.school_id`, user.schoolId);
-  if (user.role !== 'school_admin') q.whereIn(`${alias}.id`, visibleStudentIds(knex, user));
-  return q;
-}
-
 /** A subquery of the ids of the classes this staff member may see (none for a parent). */
 export function visibleClassIds(knex: Knex, user: CurrentUser): Knex.QueryBuilder {
   switch (user.role) {
@@ -56,6 +44,36 @@ export function visibleClassIds(knex: Knex, user: CurrentUser): Knex.QueryBuilde
 export function visibleSchoolIds(user: CurrentUser): number[] {
   if (user.role !== 'parent') return [user.schoolId];
   return [...new Set(user.children.map((c) => c.schoolId))];
+}
+
+/**
+ * The user's scope on a query of subscriptions (`alias`, default `s`): the subscriptions of the students this user
+ * may see, read through the (school_id, id) index. For a school office the school is the whole scope:
+ * subscriptions.school_id is always the student's school (a trigger fills it, and a student never changes school),
+ * so no semi-join on students is needed — the planner then estimates the school's rows from the index's
+ * statistics (a semi-join `student_id in (select id from students where school_id = ?)` it guesses at 6 rows, and
+ * plans loops over every school's periods for them).
+ */
+export function whereSubscriptionVisible(knex: Knex, q: Knex.QueryBuilder, user: CurrentUser, alias = 's'): Knex.QueryBuilder {
+  q.whereIn(`${alias}.school_id`, visibleSchoolIds(user));
+  if (user.role !== 'school_admin') q.whereIn(`${alias}.student_id`, visibleStudentIds(knex, user));
+  return q;
+}
+
+/**
+ * The user's scope on a query that reads `students` itself (`alias`, default `st`): the same students as
+ * visibleStudentIds, said on the row's own columns where the role allows — the office's school, the teacher's
+ * classes — so the planner sees one school's (or one class's) rows instead of a self-join it cannot estimate.
+ */
+export function whereStudentVisible(knex: Knex, q: Knex.QueryBuilder, user: CurrentUser, alias = 'st'): Knex.QueryBuilder {
+  switch (user.role) {
+    case 'school_admin':
+      return q.where(`${alias}.school_id`, user.schoolId);
+    case 'teacher':
+      return q.whereIn(`${alias}.class_id`, knex('class_teachers as vct').where('vct.account_id', user.accountId).select('vct.class_id'));
+    case 'parent':
+      return q.whereIn(`${alias}.id`, visibleStudentIds(knex, user));
+  }
 }
 
 export const isStaff = (user: CurrentUser | undefined): boolean =>

@@ -8,6 +8,7 @@ import * as periods from '../controllers/periods-controller.js';
 import * as refunds from '../controllers/refunds-controller.js';
 import * as payments from '../controllers/payments-controller.js';
 import * as decisionNotices from '../controllers/decision-notices-controller.js';
+import * as teachers from '../controllers/teachers-controller.js';
 
 /** 到離校簡訊服務: orders, cancellations, reviews, service periods, refunds. */
 export function smsRoutes(_deps: AppDeps): Router {
@@ -42,6 +43,7 @@ export function smsRoutes(_deps: AppDeps): Router {
   r.post('/sms/periods/:id', requireUser, admin, periods.update);
 
   r.post('/sms/refunds/:id/payment', requireUser, admin, refunds.markPaid);
+  r.get('/sms/teachers', requireUser, admin, teachers.index);
 
   // 繳費 and the printable pages (繳費通知單, 收據, 退費清單).
   r.get('/sms/payments', requireUser, admin, payments.index);

@@ -185,9 +185,9 @@ describe('npm run admin', () => {
     expect(await runAdmin(['import', '--school', '313601', '--file', file, '--passwords-out', out, '--year', '115'], real.ctx)).toBe(0);
     expect(real.out()).toContain('3 個新家長帳號的一次性密碼已寫入');
     const written = await readFile(out, 'utf8');
-    expect(written.startsWith('\uFEFF帳號(學號),學生姓名,家長姓名,一次性密碼')).toBe(true);
+    expect(written.startsWith('\uFEFF班級,座號,學生姓名,帳號,一次性密碼\r\n')).toBe(true);
     const [, firstLine] = written.replace(/^\uFEFF/, '').split('\r\n');
-    const [login, , , password] = firstLine!.split(',');
+    const [, , , login, password] = firstLine!.split(',');
     const acc = await knex()('accounts').where({ login }).first();
     expect(await verifyPassword(password!, acc.password_hash)).toBe(true);
     expect(real.out()).not.toContain(password!);

@@ -43,6 +43,10 @@ describe('demo:city', () => {
     expect(await n(`select count(*)::int as n from accounts where role = 'parent'`)).toBe(120);
     expect(await n(`select count(*)::int as n from cards`)).toBe(120);
     expect(await n(`select count(distinct password_hash)::int as n from accounts`)).toBe(1);
+    // Written school by school, as a city imports its rosters: each school's students have consecutive ids.
+    expect(
+      await n(`select count(*)::int as n from (select school_id from students group by school_id having max(id) - min(id) + 1 <> count(*)) x`),
+    ).toBe(0);
     expect(currentPeriod('2026-11-24')).toEqual({ name: '115學年度上學期', startsOn: '2026-08-31', endsOn: '2027-01-20' });
     expect(r.days).toHaveLength(20);
     expect(r.days.at(-1)).toBe('2026-11-23');

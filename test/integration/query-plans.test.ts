@@ -4,6 +4,10 @@
  * captured statement is EXPLAINed with its bindings, and no plan may read a city-wide table from end to end —
  * neither a Seq Scan nor an index walked without a condition (the primary key past every other school).
  *
+ * The city has 90 schools, so that one school is about 1/100 of every table as in Taipei (1/150): at 30 schools a
+ * whole table is a few dozen pages, and reading it can honestly cost the planner less than a school's index
+ * probes, which says nothing about the city. (scripts/bench/trace.ts shows the plans the real city gets.)
+ *
  * PostgreSQL server only (TEST_DATABASE_URL): the embedded database plans the same SQL, but building a city in
  * it takes too long for the suite; the test says so and is skipped there.
  */
@@ -62,7 +66,8 @@ describe.skipIf(!onServer)('query plans on a city-shaped database', () => {
 
   beforeAll(async () => {
     await resetDb();
-    const city = await buildCity(knex(), { schools: 30, studentsPerSchool: 120, days: 10, today: '2026-11-24', passwordHash: await passwordHash() });
+    // VACUUM ANALYZE, as the benchmark's city is (visibility maps set: index-only scans are priced as such).
+    const city = await buildCity(knex(), { schools: 90, studentsPerSchool: 120, days: 10, today: '2026-11-24', passwordHash: await passwordHash() });
     school = city.schoolIds[city.schoolIds.length - 1]!; // the highest ids: page 1 must not walk past the others
     const c = await knex()('classes').where('school_id', school).orderBy('id', 'desc').first('id');
     classId = c.id;
@@ -71,8 +76,8 @@ describe.skipIf(!onServer)('query plans on a city-shaped database', () => {
     parentLogin = st.student_number;
     const subs = Number((await knex()('subscriptions').where('school_id', school).count({ n: '*' }))[0]!.n);
     lastPage = Math.max(1, Math.ceil(subs / 50));
-    await knex().raw('analyze');
-  }, 180_000);
+    await knex().raw('vacuum analyze');
+  }, 300_000);
   afterAll(async () => {
     await t?.app.shutdown();
     await resetDb();
@@ -98,7 +103,11 @@ describe.skipIf(!onServer)('query plans on a city-shaped database', () => {
         if (!/^\s*(select|with)\b/i.test(q.sql)) continue;
         const res = await conn.query(`explain (format json) ${q.sql}`, q.bindings);
         const plan = (res.rows[0]?.['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan;
-        for (const p of check(plan)) problems.push(`${path}: ${p}\n    ${q.sql.slice(0, 400)}`);
+        const found = check(plan);
+        if (found.length === 0) continue;
+        // The plan in text as well: what the planner chose instead of the school's index, and why (its estimates).
+        const text = (await conn.query(`explain ${q.sql}`, q.bindings)).rows.map((r) => String(r['QUERY PLAN'])).join('\n      ');
+        for (const p of found) problems.push(`${path}: ${p}\n    ${q.sql.slice(0, 400)}\n      ${text}`);
       }
     } finally {
       await client.releaseConnection(conn);

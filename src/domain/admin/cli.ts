@@ -11,7 +11,8 @@ import { CardError, issueCard, normaliseCardUid, retireCard } from '../swipes/ca
 import { addDays, schoolYearOf, taipeiDate } from '../time.js';
 import { addHoliday, auditAdmin, createPeriod, postAnnouncement, resetPassword } from './commands.js';
 import { csvDocument } from '../csv.js';
-import { importRoster } from './import-roster.js';
+import { importRoster, PASSWORD_FILE_COLUMNS } from './import-roster.js';
+import { assignClassTeacher, createStaffAccount, disableStaffAccount } from './staff.js';
 import { AdminError, resolveSchool, UsageError } from './schools.js';
 import { buildCity, realDataProblem, type CityStep } from './demo-city.js';
 import { rebuildFiguresCommand } from './figures.js';
@@ -63,8 +64,11 @@ async function schoolOf(ctx: CliContext, v: Record<string, unknown>) {
 
 export const COMMANDS: Record<string, Command> = {
   import: {
-    summary: '從 CSV 匯入班級、學生、家長與家長帳號（先全部檢查；有錯則完全不匯入）',
-    usage: 'import --school <學校代碼> [--level <級別>] --file <CSV> [--year <學年度>] [--passwords-out <CSV>] [--dry-run]',
+    summary: '從 CSV 匯入班級、學生、家長與家長帳號，可選的「導師帳號」欄指派導師（先一次列出所有問題；有錯則完全不匯入）',
+    usage: 'import --school <學校代碼> [--level <級別>] --file <CSV> [--year <學年度>] [--passwords-out <CSV>] [--dry-run]\n\n' +
+      '  標題列：班級代碼,班級名稱,年級,學號,座號,學生姓名,家長姓名,關係[,導師帳號]\n' +
+      '  導師帳號（可省略）是本校的教師帳號（先以 staff:create 建立），同一班級的每一列須相同。\n' +
+      '  --passwords-out 寫出新家長帳號的一次性密碼檔（班級,座號,學生姓名,帳號,一次性密碼；依班級與座號排序，可印成發放單）。',
     example: 'npm run admin -- import --school 353607 --level elementary --file docs/examples/roster.csv --passwords-out passwords.csv',
     options: { ...common, ...school, file: { type: 'string' }, year: { type: 'string' }, 'passwords-out': { type: 'string' } },
     async run(ctx, v, dry) {
@@ -82,17 +86,81 @@ export const COMMANDS: Record<string, Command> = {
       const c = (x: { created: number; updated: number; unchanged: number }) => `新增 ${x.created}、更新 ${x.updated}、未變更 ${x.unchanged}`;
       ctx.out(`${prefix(dry)}${sc.name}（${sc.code}）${year} 學年度：讀取 ${r.rows} 列\n`);
       ctx.out(`  班級：${c(r.classes)}\n  學生：${c(r.students)}\n  家長與家長帳號：${c(r.guardians)}\n`);
+      if (r.teachers.assigned + r.teachers.unchanged > 0) ctx.out(`  導師：指派 ${r.teachers.assigned}、未變更 ${r.teachers.unchanged}\n`);
       if (r.accounts.length > 0) {
         const outFile = typeof v['passwords-out'] === 'string' ? v['passwords-out'] : undefined;
         if (outFile) {
-          const lines = [['帳號(學號)', '學生姓名', '家長姓名', '一次性密碼'], ...r.accounts.map((a) => [a.login, a.studentName, a.guardianName, a.password])];
+          const lines = [[...PASSWORD_FILE_COLUMNS], ...r.accounts.map((a) => [a.className, a.seat, a.studentName, a.login, a.password])];
           await writeFile(outFile, csvDocument(lines), { mode: 0o600, flag: 'wx' });
           ctx.out(`  ${r.accounts.length} 個新家長帳號的一次性密碼已寫入 ${outFile}（首次登入必須變更密碼；請妥善保管並於發放後刪除）\n`);
         } else {
           ctx.out(`  新家長帳號的一次性密碼（只顯示這一次，首次登入必須變更密碼）：\n`);
-          for (const a of r.accounts) ctx.out(`    ${a.login}\t${a.studentName}\t${a.guardianName}\t${a.password}\n`);
+          ctx.out(`    ${PASSWORD_FILE_COLUMNS.join('\t')}\n`);
+          for (const a of r.accounts) ctx.out(`    ${a.className}\t${a.seat}\t${a.studentName}\t${a.login}\t${a.password}\n`);
         }
       }
+      return 0;
+    },
+  },
+  'staff:create': {
+    summary: '建立教職員帳號：教師（teacher）或學校管理者（school_admin）；一次性密碼只顯示一次，首次登入必須變更',
+    usage: 'staff:create --school <學校代碼> [--level <級別>] --role teacher|school_admin --login <帳號> --name <姓名> [--dry-run]',
+    example: 'npm run admin -- staff:create --school 353607 --level elementary --role teacher --login t101 --name 陳老師',
+    options: { ...common, ...school, role: { type: 'string' }, login: { type: 'string' }, name: { type: 'string' } },
+    async run(ctx, v, dry) {
+      need(v, 'role', 'login', 'name');
+      const sc = await schoolOf(ctx, v);
+      const r = await createStaffAccount(await ctx.knex(), { schoolId: sc.id, role: str(v.role), login: str(v.login), name: str(v.name), now: ctx.now(), dryRun: dry });
+      const what = `${r.role === 'teacher' ? '教師' : '學校管理者'}帳號 ${r.login}（${r.name}）`;
+      if (dry) {
+        ctx.out(`${prefix(dry)}${sc.name}：將建立${what}\n`);
+        return 0;
+      }
+      ctx.out(`${sc.name}：已建立${what}\n`);
+      ctx.out(`一次性密碼（只顯示這一次，首次登入必須變更）：${r.password}\n`);
+      return 0;
+    },
+  },
+  'staff:disable': {
+    summary: '停用教職員帳號（無法再登入，登入中的工作階段立即結束；其班級顯示為尚無導師）',
+    usage: 'staff:disable --school <學校代碼> [--level <級別>] --login <帳號> [--dry-run]',
+    example: 'npm run admin -- staff:disable --school 353607 --level elementary --login t101',
+    options: { ...common, ...school, login: { type: 'string' } },
+    async run(ctx, v, dry) {
+      need(v, 'login');
+      const sc = await schoolOf(ctx, v);
+      const r = await disableStaffAccount(await ctx.knex(), { schoolId: sc.id, login: str(v.login), now: ctx.now(), dryRun: dry });
+      const who = `${str(v.login).trim()}（${r.name}）`;
+      const classes = r.classes > 0 ? `；其 ${r.classes} 個班級將顯示為尚無導師，請以 class:assign-teacher 指派新導師` : '';
+      ctx.out(dry ? `${prefix(dry)}${sc.name}：將停用帳號 ${who}${classes}\n` : `${sc.name}：已停用帳號 ${who}，結束 ${r.sessionsEnded} 個登入中的工作階段${classes}\n`);
+      return 0;
+    },
+  },
+  'class:assign-teacher': {
+    summary: '指派班級的導師（或以 --deputy 指派副導師，兩者都能審核）；取代原本的人選，--remove 則移除',
+    usage: 'class:assign-teacher --school <學校代碼> [--level <級別>] --class <班級代碼> (--teacher <教師帳號> | --remove) [--deputy] [--year <學年度>] [--dry-run]',
+    example: 'npm run admin -- class:assign-teacher --school 353607 --level elementary --class 101 --teacher t101',
+    options: { ...common, ...school, class: { type: 'string' }, teacher: { type: 'string' }, deputy: { type: 'boolean' }, remove: { type: 'boolean' }, year: { type: 'string' } },
+    async run(ctx, v, dry) {
+      need(v, 'class');
+      if (v.remove === true && v.teacher !== undefined) throw new UsageError('--teacher 與 --remove 只能擇一');
+      if (v.remove !== true) need(v, 'teacher');
+      const year = v.year === undefined ? schoolYearOf(taipeiDate(ctx.now())) : Number(v.year);
+      if (!Number.isInteger(year) || year < 100 || year > 200) throw new UsageError(`學年度有誤：${str(v.year)}`);
+      const sc = await schoolOf(ctx, v);
+      const r = await assignClassTeacher(await ctx.knex(), {
+        schoolId: sc.id,
+        schoolYear: year,
+        classCode: str(v.class),
+        login: typeof v.teacher === 'string' ? v.teacher : undefined,
+        deputy: v.deputy === true,
+        remove: v.remove === true,
+        dryRun: dry,
+      });
+      if (!r.changed) ctx.out(`${sc.name}：${r.className}的${r.roleLabel}已是 ${r.teacher}，未變更\n`);
+      else if (r.teacher === null) ctx.out(`${prefix(dry)}${sc.name}：${dry ? '將移除' : '已移除'}${r.className}的${r.roleLabel} ${r.previous}\n`);
+      else
+        ctx.out(`${prefix(dry)}${sc.name}：${r.className}的${r.roleLabel}${dry ? '將' : '已'}設為 ${r.teacher}${r.previous ? `（取代 ${r.previous}）` : ''}\n`);
       return 0;
     },
   },

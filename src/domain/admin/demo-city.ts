@@ -177,42 +177,47 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
        select 'school_admin', school_id, 'admin', short || '教務處', ?, false from city_school`,
       [o.passwordHash],
     );
+    // Students are written school by school, as a real city imports its rosters (one school's rows lie together
+    // on disk instead of on a page per student): ids drawn in (school, s) order, every per-student insert in id order.
     // Students: s = 0 … P-1 in class s % C at seat s / C + 1; 學號 <學年度><5 digits>. Each gets a guardian id,
     // a subscription plan (bucket: 0–39 active, 40–44 active with a pending cancellation, 45–47 pending order).
     await step(
       '_student plan',
       `create temp table city_student on commit drop as
        select nextval(pg_get_serial_sequence('students', 'id'))::int as id,
-              nextval(pg_get_serial_sequence('guardians', 'id'))::int as guardian_id,
-              cs.school_id, cc.id as class_id, s, ?::text || lpad((s + 1)::text, 5, '0') as number, s / ? + 1 as seat,
-              (?::text[])[1 + (s * 7 + cs.n) % ?] as surname,
-              (?::text[])[1 + (s * 13 + cs.n * 3) % ?] as given,
-              (?::text[])[1 + (s * 5 + cs.n) % ?] as adult,
-              (s * 7 + cs.n * 13) % 100 as bucket
-       from city_school cs cross join generate_series(0, ? - 1) as s
-       join city_class cc on cc.school_id = cs.school_id and cc.k = s % ?`,
+              nextval(pg_get_serial_sequence('guardians', 'id'))::int as guardian_id, x.*
+       from (
+         select cs.school_id, cc.id as class_id, s, ?::text || lpad((s + 1)::text, 5, '0') as number, s / ? + 1 as seat,
+                (?::text[])[1 + (s * 7 + cs.n) % ?] as surname,
+                (?::text[])[1 + (s * 13 + cs.n * 3) % ?] as given,
+                (?::text[])[1 + (s * 5 + cs.n) % ?] as adult,
+                (s * 7 + cs.n * 13) % 100 as bucket
+         from city_school cs cross join generate_series(0, ? - 1) as s
+         join city_class cc on cc.school_id = cs.school_id and cc.k = s % ?
+         order by cs.n, s
+       ) x`,
       [String(year), classesPerSchool, SURNAMES, SURNAMES.length, GIVEN, GIVEN.length, ADULT, ADULT.length, perSchool, classesPerSchool],
     );
     await trx.raw('analyze city_class');
     await trx.raw('analyze city_student');
     await step(
       '學生 students',
-      `insert into students (id, school_id, class_id, student_number, seat_number, name) select id, school_id, class_id, number, seat, surname || given from city_student`,
+      `insert into students (id, school_id, class_id, student_number, seat_number, name) select id, school_id, class_id, number, seat, surname || given from city_student order by id`,
     );
-    await step('家長 guardians', `insert into guardians (id, name) select guardian_id, surname || adult from city_student`);
+    await step('家長 guardians', `insert into guardians (id, name) select guardian_id, surname || adult from city_student order by guardian_id`);
     await step(
       '_guardian links',
-      `insert into guardian_students (guardian_id, student_id, relationship) select guardian_id, id, case when s % 2 = 0 then '母' else '父' end from city_student`,
+      `insert into guardian_students (guardian_id, student_id, relationship) select guardian_id, id, case when s % 2 = 0 then '母' else '父' end from city_student order by id`,
     );
     await step(
       '家長帳號 parent accounts',
       `insert into accounts (role, school_id, login, display_name, guardian_id, password_hash, must_change_password)
-       select 'parent', school_id, number, surname || adult, guardian_id, ?, false from city_student`,
+       select 'parent', school_id, number, surname || adult, guardian_id, ?, false from city_student order by id`,
       [o.passwordHash],
     );
     await step(
       '卡片 cards',
-      `insert into cards (card_uid, student_id, valid_from) select ? || lpad(id::text, 9, '0'), id, ?::date from city_student`,
+      `insert into cards (card_uid, student_id, valid_from) select ? || lpad(id::text, 9, '0'), id, ?::date from city_student order by id`,
       [CITY_CARD_PREFIX, `${year + 1911}-08-01`],
     );
     await step(

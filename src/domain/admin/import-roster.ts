@@ -1,12 +1,16 @@
 /**
- * CSV import of a school's classes, students, guardians and parent accounts. The whole file is validated first:
- * one bad row means nothing is imported, and every problem is listed with its line number. Re-importing the
+ * CSV import of a school's classes, students, guardians and parent accounts, and (with the optional 導師帳號
+ * column) each class's homeroom teacher. The whole file is checked first, in one pass — the format of each row,
+ * conflicts inside the file and conflicts with what the database holds — so every problem is listed at once with
+ * its line number, and one problem means nothing is imported. Re-importing the
  * same (or a corrected) file updates what exists, keyed by natural keys — class (school, 學年度, 班級代碼),
  * student (school, 學號), parent account (parent, school, login = 學號) — and never duplicates.
  */
 import type { Knex } from 'knex';
 import { hashOneTimePassword, oneTimePassword } from '../accounts/passwords.js';
 import { parseCsv } from './csv.js';
+import { auditAdmin } from './commands.js';
+import { activeTeachers, setClassTeacher, staffLoginProblem, teacherProblem } from './staff.js';
 
 /** The header of the file, in order (Chinese, as the school office sees it; English names accepted too). */
 export const COLUMNS = [
@@ -20,6 +24,12 @@ export const COLUMNS = [
   { zh: '關係', en: 'relationship' },
 ] as const;
 
+/** The optional last column: the 帳號 of the class's homeroom teacher (導師), a teacher account of the school. */
+export const TEACHER_COLUMN = { zh: '導師帳號', en: 'homeroom_teacher' } as const;
+
+/** The passwords file (one slip per new parent account, sorted by class and seat). */
+export const PASSWORD_FILE_COLUMNS = ['班級', '座號', '學生姓名', '帳號', '一次性密碼'] as const;
+
 export interface RosterRow {
   line: number;
   classCode: string;
@@ -30,6 +40,8 @@ export interface RosterRow {
   studentName: string;
   guardianName: string;
   relationship: string;
+  /** 導師帳號 ('' when the column is absent or the cell is blank). */
+  teacherLogin: string;
 }
 
 export interface ImportProblem {
@@ -39,6 +51,9 @@ export interface ImportProblem {
 
 export interface NewAccount {
   login: string;
+  classCode: string;
+  className: string;
+  seat: number;
   studentName: string;
   guardianName: string;
   password: string;
@@ -52,6 +67,8 @@ export interface ImportReport {
   classes: { created: number; updated: number; unchanged: number };
   students: { created: number; updated: number; unchanged: number };
   guardians: { created: number; updated: number; unchanged: number };
+  /** Homeroom teachers set from the 導師帳號 column (assigned: new or replaced). */
+  teachers: { assigned: number; unchanged: number };
   /** New parent accounts with their one-time passwords (empty in a dry run: nothing was created). */
   accounts: NewAccount[];
 }
@@ -71,21 +88,23 @@ export function validateRoster(text: string): { rows: RosterRow[]; problems: Imp
   const header = records.shift();
   if (!header) return { rows: [], problems: [{ line: 1, message: '檔案是空的' }] };
   const names = header.fields.map(clean);
-  const expectedZh = COLUMNS.map((c) => c.zh);
-  const expectedEn = COLUMNS.map((c) => c.en);
+  const expectedZh: string[] = COLUMNS.map((c) => c.zh);
+  const expectedEn: string[] = COLUMNS.map((c) => c.en);
   const same = (a: readonly string[]) => a.length === names.length && a.every((n, i) => n === names[i]);
-  if (!same(expectedZh) && !same(expectedEn)) {
-    return { rows: [], problems: [{ line: header.line, message: `標題列應為：${expectedZh.join(',')}` }] };
+  const withTeacher = same([...expectedZh, TEACHER_COLUMN.zh]) || same([...expectedEn, TEACHER_COLUMN.en]);
+  if (!withTeacher && !same(expectedZh) && !same(expectedEn)) {
+    return { rows: [], problems: [{ line: header.line, message: `標題列應為：${expectedZh.join(',')}（可再加一欄 ${TEACHER_COLUMN.zh}）` }] };
   }
+  const columnCount = COLUMNS.length + (withTeacher ? 1 : 0);
   if (records.length === 0) problems.push({ line: header.line + 1, message: '沒有資料列' });
   const rows: RosterRow[] = [];
   for (const r of records) {
     const p = (message: string) => problems.push({ line: r.line, message });
-    if (r.fields.length !== COLUMNS.length) {
-      p(`欄位數應為 ${COLUMNS.length}，此列有 ${r.fields.length} 欄`);
+    if (r.fields.length !== columnCount) {
+      p(`欄位數應為 ${columnCount}，此列有 ${r.fields.length} 欄`);
       continue;
     }
-    const [classCode, className, grade, studentNumber, seat, studentName, guardianName, relationship] = r.fields.map(clean) as string[];
+    const [classCode, className, grade, studentNumber, seat, studentName, guardianName, relationship, teacherLogin = ''] = r.fields.map(clean) as string[];
     const before = problems.length;
     if (!/^[0-9A-Za-z]{1,10}$/.test(classCode!)) p(`班級代碼「${classCode}」格式有誤（1 到 10 碼英數字，例如 401）`);
     if (!validName(className!, 30)) p('班級名稱必填，最多 30 個字');
@@ -95,6 +114,10 @@ export function validateRoster(text: string): { rows: RosterRow[]; problems: Imp
     if (!validName(studentName!, 50)) p('學生姓名必填，最多 50 個字');
     if (!validName(guardianName!, 50)) p('家長姓名必填，最多 50 個字');
     if (relationship!.length > 10 || CONTROL.test(relationship!)) p('關係最多 10 個字');
+    if (teacherLogin !== '') {
+      const bad = staffLoginProblem(teacherLogin);
+      if (bad) p(`導師${bad}`);
+    }
     if (problems.length > before) continue;
     rows.push({
       line: r.line,
@@ -106,12 +129,14 @@ export function validateRoster(text: string): { rows: RosterRow[]; problems: Imp
       studentName: studentName!,
       guardianName: guardianName!,
       relationship: relationship!,
+      teacherLogin,
     });
   }
   // Across rows: a 學號 once; a seat once per class; a class code always with the same name and grade.
   const byNumber = new Map<string, number>();
   const bySeat = new Map<string, number>();
   const classDef = new Map<string, { name: string; grade: number; line: number }>();
+  const classTeacher = new Map<string, { login: string; line: number }>();
   for (const r of rows) {
     const n = byNumber.get(r.studentNumber);
     if (n !== undefined) problems.push({ line: r.line, message: `學號 ${r.studentNumber} 重複（第 ${n} 行已出現）` });
@@ -124,14 +149,26 @@ export function validateRoster(text: string): { rows: RosterRow[]; problems: Imp
     if (!c) classDef.set(r.classCode, { name: r.className, grade: r.grade, line: r.line });
     else if (c.name !== r.className || c.grade !== r.grade)
       problems.push({ line: r.line, message: `班級 ${r.classCode} 的名稱或年級與第 ${c.line} 行不同` });
+    if (r.teacherLogin !== '') {
+      const t = classTeacher.get(r.classCode);
+      if (!t) classTeacher.set(r.classCode, { login: r.teacherLogin, line: r.line });
+      else if (t.login !== r.teacherLogin)
+        problems.push({ line: r.line, message: `班級 ${r.classCode} 的導師帳號 ${r.teacherLogin} 與第 ${t.line} 行的 ${t.login} 不同（一個班級只有一位導師）` });
+    }
   }
   problems.sort((a, b) => a.line - b.line);
   return { rows, problems };
 }
 
-/** Checks that need the database: a seat already taken by a student who is not in the file, a 學號 of another school's data. */
+/**
+ * Checks that need the database, run on every well-formed row (beside the format problems of the others): a
+ * seat already taken by a student who is not in the file; a 學號 that belongs to another student (the student's
+ * name and the guardian's name both differ from the database: one of them alone is a correction); a 導師帳號
+ * that is not an active teacher account of the school.
+ */
 async function databaseProblems(knex: Knex, schoolId: number, schoolYear: number, rows: RosterRow[]): Promise<ImportProblem[]> {
   const problems: ImportProblem[] = [];
+  if (rows.length === 0) return problems;
   const inFile = new Set(rows.map((r) => r.studentNumber));
   const taken = (await knex('students as st')
     .join('classes as c', 'c.id', 'st.class_id')
@@ -144,6 +181,29 @@ async function databaseProblems(knex: Knex, schoolId: number, schoolYear: number
     const who = occupant.get(`${r.classCode}/${r.seat}`);
     if (who && who !== r.studentNumber && !inFile.has(who))
       problems.push({ line: r.line, message: `班級 ${r.classCode} 座號 ${r.seat} 已由學號 ${who} 使用（該學生不在此檔案中）` });
+  }
+  const known = (await knex('students as st')
+    .leftJoin('accounts as a', (j) => j.on('a.login', 'st.student_number').andOn('a.school_id', 'st.school_id').andOnVal('a.role', 'parent'))
+    .leftJoin('guardians as g', 'g.id', 'a.guardian_id')
+    .where('st.school_id', schoolId)
+    .whereIn('st.student_number', [...inFile])
+    .select('st.student_number', 'st.name', 'g.name as guardian_name')) as { student_number: string; name: string; guardian_name: string | null }[];
+  const byNumber = new Map(known.map((k) => [k.student_number, k]));
+  for (const r of rows) {
+    const k = byNumber.get(r.studentNumber);
+    if (k && k.name !== r.studentName && (k.guardian_name === null || k.guardian_name !== r.guardianName))
+      problems.push({
+        line: r.line,
+        message: `學號 ${r.studentNumber} 已屬於另一位學生「${k.name}」${k.guardian_name ? `（家長 ${k.guardian_name}）` : ''}，與此列的學生姓名及家長姓名都不同`,
+      });
+  }
+  const logins = [...new Set(rows.map((r) => r.teacherLogin).filter((l) => l !== ''))];
+  const teachers = await activeTeachers(knex, schoolId, logins);
+  const why = new Map<string, string>();
+  for (const l of logins) if (!teachers.has(l)) why.set(l, (await teacherProblem(knex, schoolId, l)) ?? `帳號 ${l} 不是本校的教師帳號`);
+  for (const r of rows) {
+    const w = why.get(r.teacherLogin);
+    if (w) problems.push({ line: r.line, message: `導師帳號：${w}` });
   }
   return problems;
 }
@@ -208,11 +268,12 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
     classes: emptyCounts(),
     students: emptyCounts(),
     guardians: emptyCounts(),
+    teachers: { assigned: 0, unchanged: 0 },
     accounts: [],
   };
   const { rows, problems } = validateRoster(text);
   report.rows = rows.length;
-  const dbProblems = problems.length === 0 ? await databaseProblems(knex, o.schoolId, o.schoolYear, rows) : [];
+  const dbProblems = await databaseProblems(knex, o.schoolId, o.schoolYear, rows);
   report.problems = [...problems, ...dbProblems].sort((a, b) => a.line - b.line);
   if (report.problems.length > 0) return report;
 
@@ -247,6 +308,23 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
         const created = (await trx('classes').insert(newClasses).returning(['id', 'code'])) as { id: number; code: string }[];
         for (const c of created) classIds.set(c.code, c.id);
         report.classes.created += created.length;
+      }
+      // Homeroom teachers from the 導師帳號 column (checked above: active teachers of this school).
+      const teacherOf = new Map(rows.filter((r) => r.teacherLogin !== '').map((r) => [r.classCode, r.teacherLogin]));
+      const teacherIds = await activeTeachers(trx, o.schoolId, [...teacherOf.values()]);
+      for (const [code, login] of teacherOf) {
+        const accountId = teacherIds.get(login);
+        if (accountId === undefined) throw new Error(`teacher ${login} disappeared during the import`);
+        const r = await setClassTeacher(trx, classIds.get(code)!, accountId, 'homeroom');
+        if (r.changed) {
+          report.teachers.assigned++;
+          await auditAdmin(trx, 'class_teacher.assigned', {
+            schoolId: o.schoolId,
+            targetType: 'class',
+            targetId: classIds.get(code)!,
+            details: { role: 'homeroom', login, replacedAccountId: r.replaced ?? null, from: 'import' },
+          });
+        } else report.teachers.unchanged++;
       }
       // Students. Seats that move inside the file are first parked on free seats so that swaps work.
       const existing = new Map(
@@ -350,7 +428,16 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
         report.guardians.created += fresh.length;
         if (!o.dryRun)
           for (const r of fresh)
-            report.accounts.push({ login: r.studentNumber, studentName: r.studentName, guardianName: r.guardianName, password: issued.get(r.studentNumber)!.password });
+            report.accounts.push({
+              login: r.studentNumber,
+              classCode: r.classCode,
+              className: r.className,
+              seat: r.seat,
+              studentName: r.studentName,
+              guardianName: r.guardianName,
+              password: issued.get(r.studentNumber)!.password,
+            });
+        report.accounts.sort((a, b) => a.classCode.localeCompare(b.classCode, 'en', { numeric: true }) || a.seat - b.seat);
       }
       await trx('audit_log').insert({
         actor_account_id: null,
@@ -358,7 +445,7 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
         action: 'admin.import',
         target_type: 'school',
         target_id: String(o.schoolId),
-        details: JSON.stringify({ rows: rows.length, classes: report.classes, students: report.students, guardians: report.guardians }),
+        details: JSON.stringify({ rows: rows.length, classes: report.classes, students: report.students, guardians: report.guardians, teachers: report.teachers }),
       });
       if (o.dryRun) throw new DryRunRollback();
     });

@@ -64,7 +64,7 @@ export async function subscriptionsByClass(knex: Knex, user: CurrentUser, range:
       ends_on: string;
     }[]).map((p) => [p.id, p]),
   );
-  const rowsByPeriod = (await whereStudentVisible(knex, knex('subscriptions as s').join('students as st', 'st.id', 's.student_id'), 'st', user)
+  const rowsByPeriod = (await whereStudentVisible(knex, knex('subscriptions as s').join('students as st', 'st.id', 's.student_id'), user, 'st')
     .whereIn('s.school_id', visibleSchoolIds(user))
     .whereIn('s.period_id', [...periods.keys()])
     .groupBy('st.class_id', 's.status', 's.effective_on', 's.cancelled_on', 's.period_id')
@@ -338,7 +338,7 @@ async function recordedPerDay(knex: Knex, user: CurrentUser, range: Range): Prom
  * 未刷卡 is not absence: this measures card use.
  */
 export async function coveragePerDay(knex: Knex, user: CurrentUser, range: Range): Promise<Report> {
-  const byYear = (await whereStudentVisible(knex, knex('students as st').join('classes as c', 'c.id', 'st.class_id'), 'st', user)
+  const byYear = (await whereStudentVisible(knex, knex('students as st').join('classes as c', 'c.id', 'st.class_id'), user, 'st')
     .groupBy('c.school_year')
     .select('c.school_year', knex.raw('count(*)::int as n'))) as { school_year: number; n: number }[];
   const enrolledOn = (d: string) => byYear.find((y) => y.school_year === schoolYearOf(d))?.n ?? 0;

@@ -32,6 +32,11 @@ export function countSchoolDays(from: string, to: string, holidays: ReadonlySet<
   return n;
 }
 
+/** The school days after `after` up to and including `through` (0 when `through` is not after `after`). */
+export function schoolDaysAfter(after: string, through: string, holidays: ReadonlySet<string>): number {
+  return countSchoolDays(addDays(after, 1), through, holidays);
+}
+
 /** The name of the school's holiday on a date, if it is one. */
 export async function holidayOn(knex: Db, schoolId: number, date: string): Promise<string | undefined> {
   const row = await knex('school_holidays').where({ school_id: schoolId, holiday_on: date }).first('name');

@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { visibleClassIds, visibleSchoolIds, visibleStudentIds } from '../scope.js';
+import { visibleClassIds, visibleSchoolIds, visibleStudentIds, whereSubscriptionVisible } from '../scope.js';
 import { hasVerifiedPhoneSql } from '../phones/phone-service.js';
 import {
   cancellationLabel,
@@ -97,15 +97,30 @@ const ROW_COLUMNS = [
   'p.departure_fee',
 ];
 
+/**
+ * The subscriptions in the user's scope with what the filters read (the student, the period). The lists count
+ * on this alone and add the columns they only display (class, school) to the page of rows: a count does not
+ * join 1,000 rows to tables it does not read.
+ */
 function baseSubscriptions(knex: Knex, user: CurrentUser): Knex.QueryBuilder {
-  return knex('subscriptions as s')
-    .join('students as st', 'st.id', 's.student_id')
-    .join('classes as c', 'c.id', 'st.class_id')
-    .join('schools as sc', 'sc.id', 'st.school_id')
-    .join('service_periods as p', 'p.id', 's.period_id')
-    .whereIn('s.school_id', visibleSchoolIds(user))
-    .whereIn('s.student_id', visibleStudentIds(knex, user));
+  const q = knex('subscriptions as s').join('students as st', 'st.id', 's.student_id').join('service_periods as p', 'p.id', 's.period_id');
+  return whereSubscriptionVisible(knex, q, user);
 }
+
+/**
+ * The requests (`r`) of the subscriptions `s` already in `q`, by kind or state: looked up subscription by
+ * subscription (LATERAL, fenced by OFFSET 0 so it is not flattened), so a school's list reads its own requests
+ * through (subscription_id, kind) and never hashes every school's requests of that kind or state.
+ */
+function requestsOf(q: Knex.QueryBuilder, where: { kind?: 'order' | 'cancellation'; status?: RequestStatus }): Knex.QueryBuilder {
+  const [column, value] = where.kind !== undefined ? ['kind', where.kind] : ['status', where.status!];
+  // (Knex leaves out an OFFSET 0, hence the SQL by hand; the column is one of two names, the value a binding.)
+  return q.joinRaw(`cross join lateral (select r0.* from review_requests r0 where r0.subscription_id = s.id and r0.${column} = ? offset 0) as r`, [value]);
+}
+
+/** The page's rows: the class and school names beside the scoped, filtered subscriptions. */
+const withNames = (q: Knex.QueryBuilder): Knex.QueryBuilder =>
+  q.join('classes as c', 'c.id', 'st.class_id').join('schools as sc', 'sc.id', 'st.school_id');
 
 export interface SubscriptionRow {
   id: number;
@@ -149,6 +164,33 @@ function pageOf<T>(rows: T[], total: number, page: number): Page<T> {
   return { rows, total, page, from, to: from === 0 ? 0 : from + rows.length - 1, lastPage: Math.max(1, Math.ceil(total / PAGE_SIZE)) };
 }
 
+/**
+ * A list's total and its page in ONE round trip. `filtered` is the scoped, filtered query (counted); `ids` the
+ * page's ids from it (in the (school_id, id) index when only the school is asked); `row` one row by
+ * `page_id.id`, joined LATERAL so each of the 50 is a key look-up at any table size (never a hash over the
+ * city's rows). A page past the end still answers the total, on a row of nulls that is dropped. `orderBy`
+ * names the rows' output columns.
+ */
+async function countAndPage<T>(
+  knex: Knex,
+  filtered: Knex.QueryBuilder,
+  ids: Knex.QueryBuilder,
+  row: Knex.QueryBuilder,
+  orderBy: string,
+): Promise<{ total: number; rows: T[] }> {
+  const { rows } = await knex.raw<{ rows: (T & { list_total: string | number; list_row: boolean | null })[] }>(
+    `select t.list_total, pg.* from (?) as t
+       left join (select true as list_row, x.* from (?) as page_id cross join lateral (?) as x) as pg on true
+     order by ${orderBy.replace(/^(\w+)/, 'pg.$1')}`,
+    [filtered.clone().count({ list_total: '*' }), ids, row],
+  );
+  const total = Number(rows[0]?.list_total ?? 0);
+  return {
+    total,
+    rows: rows.filter((r) => r.list_row).map(({ list_total: _t, list_row: _r, ...rest }) => rest as unknown as T),
+  };
+}
+
 /** 到離校簡訊訂購服務: the subscriptions in the user's scope, 50 a page. */
 export async function listSubscriptions(
   knex: Knex,
@@ -190,10 +232,11 @@ export async function listSubscriptions(
     default:
       q.where('s.status', f.status);
   }
-  const countRow = await q.clone().count<{ count: string | number }[]>('* as count').first();
-  const total = Number(countRow?.count ?? 0);
-  const rows = await q
-    .clone()
+  // The page's ids in id order (found in the (school_id, id) index), then only their rows with the names.
+  const ids = q.clone().select('s.id').orderBy('s.id').limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE);
+  const row = withNames(knex('subscriptions as s').join('students as st', 'st.id', 's.student_id').join('service_periods as p', 'p.id', 's.period_id'))
+    .whereRaw('s.id = page_id.id')
+    .limit(1)
     .leftJoin('review_requests as r', function () {
       this.on('r.subscription_id', 's.id').andOnVal('r.status', 'pending');
     })
@@ -205,10 +248,8 @@ export async function listSubscriptions(
       knex.raw(
         `case when s.status = 'rejected' then (select rr.decision_reason from review_requests rr where rr.subscription_id = s.id and rr.status = 'rejected' order by rr.id desc limit 1) end as rejection_reason`,
       ),
-    ])
-    .orderBy('s.id')
-    .limit(PAGE_SIZE)
-    .offset((f.page - 1) * PAGE_SIZE);
+    ]);
+  const { total, rows } = await countAndPage<SubscriptionRow>(knex, q, ids, row, 'id');
   return pageOf(
     rows.map((r: SubscriptionRow) => ({
       ...r,
@@ -239,13 +280,18 @@ export async function listCancellations(
   user: CurrentUser,
   f: CommonFilters & { status?: CancellationStatusFilter | undefined },
 ): Promise<Page<CancellationRow>> {
-  const q = baseSubscriptions(knex, user).join('review_requests as r', 'r.subscription_id', 's.id').where('r.kind', 'cancellation');
+  const q = requestsOf(baseSubscriptions(knex, user), { kind: 'cancellation' });
   applyCommon(q, f);
   if (f.status) q.where('r.status', f.status);
-  const countRow = await q.clone().count<{ count: string | number }[]>('* as count').first();
-  const total = Number(countRow?.count ?? 0);
-  const rows = await q
-    .clone()
+  const ids = q.clone().select('r.id').orderBy('r.id', 'desc').limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE);
+  const row = withNames(
+    knex('review_requests as r')
+      .join('subscriptions as s', 's.id', 'r.subscription_id')
+      .join('students as st', 'st.id', 's.student_id')
+      .join('service_periods as p', 'p.id', 's.period_id'),
+  )
+    .whereRaw('r.id = page_id.id')
+    .limit(1)
     .select([
       ...ROW_COLUMNS,
       'r.id as request_id',
@@ -256,10 +302,8 @@ export async function listCancellations(
       'r.decision_reason',
       'r.refund_amount',
       'r.refund_paid_on',
-    ])
-    .orderBy('r.id', 'desc')
-    .limit(PAGE_SIZE)
-    .offset((f.page - 1) * PAGE_SIZE);
+    ]);
+  const { total, rows } = await countAndPage<CancellationRow>(knex, q, ids, row, 'request_id desc');
   return pageOf(
     rows.map((r: CancellationRow) => ({
       ...r,
@@ -284,13 +328,18 @@ export async function listPendingReviews(
   user: CurrentUser,
   f: { classId?: number | undefined; kind?: 'order' | 'cancellation' | undefined; page: number },
 ): Promise<Page<ReviewRow>> {
-  const q = baseSubscriptions(knex, user).join('review_requests as r', 'r.subscription_id', 's.id').where('r.status', 'pending');
+  const q = requestsOf(baseSubscriptions(knex, user), { status: 'pending' });
   if (f.classId !== undefined) q.where('st.class_id', f.classId);
   if (f.kind) q.where('r.kind', f.kind);
-  const countRow = await q.clone().count<{ count: string | number }[]>('* as count').first();
-  const total = Number(countRow?.count ?? 0);
-  const rows = await q
-    .clone()
+  const ids = q.clone().select('r.id').orderBy('r.id').limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE);
+  const row = withNames(
+    knex('review_requests as r')
+      .join('subscriptions as s', 's.id', 'r.subscription_id')
+      .join('students as st', 'st.id', 's.student_id')
+      .join('service_periods as p', 'p.id', 's.period_id'),
+  )
+    .whereRaw('r.id = page_id.id')
+    .limit(1)
     .select([
       ...ROW_COLUMNS,
       'st.class_id',
@@ -300,10 +349,8 @@ export async function listPendingReviews(
       'r.requested_by_name',
       'r.requested_on',
       hasVerifiedPhoneSql(knex, 'st.id').wrap('', ' as has_verified_phone'),
-    ])
-    .orderBy('r.id')
-    .limit(PAGE_SIZE)
-    .offset((f.page - 1) * PAGE_SIZE);
+    ]);
+  const { total, rows } = await countAndPage<ReviewRow>(knex, q, ids, row, 'request_id');
   return pageOf(
     rows.map((r: ReviewRow) => ({ ...r, fee: feeOf(r) })),
     total,
@@ -314,19 +361,14 @@ export async function listPendingReviews(
 /** How many requests wait for this staff member (the badge in the menu). */
 export async function pendingReviewCount(knex: Knex, user: CurrentUser): Promise<number> {
   if (user.role === 'parent') return 0;
-  const row = await knex('review_requests as r')
-    .join('subscriptions as s', 's.id', 'r.subscription_id')
-    .where('r.status', 'pending')
-    .whereIn('s.school_id', visibleSchoolIds(user))
-    .whereIn('s.student_id', visibleStudentIds(knex, user))
-    .count<{ count: string | number }[]>('* as count')
-    .first();
+  const q = requestsOf(whereSubscriptionVisible(knex, knex('subscriptions as s'), user), { status: 'pending' });
+  const row = await q.count<{ count: string | number }[]>('* as count').first();
   return Number(row?.count ?? 0);
 }
 
 /** One subscription (scoped) with its requests and its events, oldest first; undefined when not visible. */
 export async function subscriptionHistory(knex: Knex, user: CurrentUser, subscriptionId: number, today: string) {
-  const sub = (await baseSubscriptions(knex, user).where('s.id', subscriptionId).first(ROW_COLUMNS)) as SubscriptionRow | undefined;
+  const sub = (await withNames(baseSubscriptions(knex, user)).where('s.id', subscriptionId).first(ROW_COLUMNS)) as SubscriptionRow | undefined;
   if (!sub) return undefined;
   const requests = await knex('review_requests')
     .where('subscription_id', subscriptionId)
@@ -359,25 +401,34 @@ export async function filterOptions(knex: Knex, user: CurrentUser) {
   const classQuery =
     user.role === 'parent'
       ? knex('classes as c').whereIn('c.id', knex('students as fs').whereIn('fs.id', visibleStudentIds(knex, user)).select('fs.class_id'))
-      : knex('classes as c').whereIn('c.id', visibleClassIds(knex, user));
-  const classes = (await classQuery.orderBy(['c.school_year', 'c.code']).limit(500).select('c.id', 'c.name', 'c.code')) as {
-    id: number;
-    name: string;
-    code: string;
-  }[];
+      : knex('classes as c').whereIn('c.id', visibleClassIds(knex, user)).where('c.school_id', user.schoolId);
   const schoolIds = user.role === 'parent' ? [...new Set(user.children.map((c) => c.schoolId))] : [user.schoolId];
-  const periods = (await knex('service_periods')
-    .whereIn('school_id', schoolIds)
-    .orderBy('starts_on', 'desc')
-    .limit(200)
-    .select('id', 'name')) as { id: number; name: string }[];
   const schoolId = user.role === 'parent' ? (user.currentChild?.schoolId ?? user.schoolId) : user.schoolId;
-  const school = (await knex('schools as sc')
-    .join('districts as d', 'd.id', 'sc.district_id')
-    .join('school_levels as l', 'l.code', 'sc.level')
-    .where('sc.id', schoolId)
-    .first('sc.id', 'sc.name', 'd.name as district_name', 'l.name as level_name')) as
-    | { id: number; name: string; district_name: string; level_name: string }
-    | undefined;
-  return { classes, periods, school };
+  // The three lists in one round trip, each an ordered subquery aggregated to JSON in its own order.
+  const row = (await knex
+    .select({
+      classes: knex.raw(`(select coalesce(json_agg(x order by x.school_year, x.code), '[]') from (?) x)`, [
+        classQuery.orderBy(['c.school_year', 'c.code']).limit(500).select('c.id', 'c.name', 'c.code', 'c.school_year'),
+      ]),
+      periods: knex.raw(`(select coalesce(json_agg(x order by x.starts_on desc, x.id), '[]') from (?) x)`, [
+        knex('service_periods').whereIn('school_id', schoolIds).orderBy('starts_on', 'desc').limit(200).select('id', 'name', 'starts_on'),
+      ]),
+      school: knex.raw('(select row_to_json(x) from (?) x)', [
+        knex('schools as sc')
+          .join('districts as d', 'd.id', 'sc.district_id')
+          .join('school_levels as l', 'l.code', 'sc.level')
+          .where('sc.id', schoolId)
+          .select('sc.id', 'sc.name', 'd.name as district_name', 'l.name as level_name'),
+      ]),
+    })
+    .first()) as {
+    classes: { id: number; name: string; code: string }[];
+    periods: { id: number; name: string }[];
+    school: { id: number; name: string; district_name: string; level_name: string } | null;
+  };
+  return {
+    classes: row.classes.map((c) => ({ id: c.id, name: c.name, code: c.code })),
+    periods: row.periods.map((p) => ({ id: p.id, name: p.name })),
+    school: row.school ?? undefined,
+  };
 }
