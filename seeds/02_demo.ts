@@ -1,7 +1,8 @@
 /**
  * Demo data of DESIGN §8: two schools, their classes, teachers, office, students, parents, a service period,
- * 王小明's active subscription with its approved order and history, a verified phone, cards, a reader, the
- * swipes of the recent school days (one 補登, one 未刷卡), a Taipei Card identity and two announcements.
+ * 王小明's active subscription with its approved order, its history and its payment (收據號碼 1), a verified phone,
+ * cards, a reader, the swipes of the recent school days (one 補登, one 未刷卡), a Taipei Card identity and two
+ * announcements.
  *
  * Everything is relative to the app's today (ctx.clock) and idempotent: every row is looked up by its natural
  * key and inserted only when missing (or brought back to the demo values), so a second run changes nothing.
@@ -17,6 +18,8 @@ import { hashReaderToken, TOKEN_PREFIX_LENGTH } from '../src/domain/readers/read
 import { attendanceNoticeBody } from '../src/domain/sms/attendance-notices.js';
 import { countSmsChanges } from '../src/domain/reports/daily-figures.js';
 import { addDays, isWeekend, taipeiInstant } from '../src/domain/time.js';
+import { loadHolidays } from '../src/domain/schools/school-calendar.js';
+import { feeOf, orderCharge } from '../src/domain/subscriptions/lifecycle.js';
 
 export const DEMO_PASSWORD = 'demo-1234';
 
@@ -228,6 +231,30 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
     'subscription_events',
     { subscription_id: subscriptionId, request_id: requestId, event: 'approve' },
     { from_status: 'pending', to_status: 'active', actor_account_id: t401, actor_role: 'teacher', actor_name: '林老師', created_at: decidedAt },
+  );
+
+  // The order's charge as its approval fixed it (the whole fee: it took effect before the period's first day), and
+  // its payment at the school office on the day of the approval: 收據號碼 1 of 忠孝國小.
+  const charge = orderCharge(
+    feeOf({ arrival: true, departure: true, arrival_fee: PERIOD.arrival_fee, departure_fee: PERIOD.departure_fee }),
+    PERIOD,
+    effectiveOn,
+    await loadHolidays(knex, zhongxiao, PERIOD.starts_on, PERIOD.ends_on),
+  );
+  await knex('subscriptions')
+    .where({ id: subscriptionId })
+    .update({ charge_amount: charge.amount, charge_days: charge.days, charge_period_days: charge.periodDays });
+  await upsert(knex, 'payments', { subscription_id: subscriptionId }, {
+    school_id: zhongxiao,
+    receipt_number: 1,
+    paid_on: decidedOn,
+    amount: charge.amount,
+    recorded_by_account_id: accountIds.get('忠孝國小/admin') ?? null,
+  });
+  await knex.raw(
+    `insert into receipt_counters (school_id, last_number) values (?, 1)
+     on conflict (school_id) do update set last_number = greatest(receipt_counters.last_number, excluded.last_number)`,
+    [zhongxiao],
   );
 
   // 王小明's verified phone.

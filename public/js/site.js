@@ -80,7 +80,7 @@
   });
 })();
 
-// 新增申請: the total fee follows the chosen period and items (the server computes it again on 計算費用 / 送出申請).
+// 新增申請: the fee follows the chosen period and items (the server computes it again on 計算費用 / 送出申請).
 (function () {
   'use strict';
   var out = document.getElementById('fee-live');
@@ -94,13 +94,23 @@
     var arrival = document.getElementById('arrival');
     var departure = document.getElementById('departure');
     if (!period || !arrival || !departure) { out.hidden = true; return; }
-    var total = (arrival.checked ? Number(period.getAttribute('data-arrival-fee')) : 0) +
-      (departure.checked ? Number(period.getAttribute('data-departure-fee')) : 0);
-    out.textContent = '費用合計：NT$' + total.toLocaleString('en-US');
+    // The server wrote the charge of each choice of items on the period (lifecycle.orderCharge): no rule here.
+    var quote = period.getAttribute('data-quote-' + (arrival.checked ? '1' : '0') + (departure.checked ? '1' : '0'));
+    if (!quote) { out.hidden = true; return; }
+    out.textContent = '費用合計：' + quote;
     out.hidden = false;
   }
   document.querySelectorAll('input[name="periodId"], #arrival, #departure').forEach(function (el) {
     el.addEventListener('change', update);
   });
   update();
+})();
+
+// Printable pages (繳費通知單, 收據, 退費清單): a 列印 button; without JavaScript the browser's own print works.
+(function () {
+  'use strict';
+  document.querySelectorAll('button[data-print]').forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener('click', function () { window.print(); });
+  });
 })();

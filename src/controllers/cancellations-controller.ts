@@ -7,7 +7,8 @@ import { setFlash } from '../middleware/locals.js';
 import { csrfField, paramId } from '../validation.js';
 import { CANCELLATION_STATUS_OPTIONS, listCancellations } from '../domain/subscriptions/queries.js';
 import { cancellationListQuery, parseQuery } from './subscriptions-filters.js';
-import { renderRefusal, renderSmsList, serviceOf } from './subscriptions-controller.js';
+import { renderRefusal, renderSmsList, serviceOf, withMoney } from './subscriptions-controller.js';
+import { refundDaysOf } from '../domain/payments/payment-queries.js';
 
 /** GET /sms/cancellations — 到離校簡訊註銷服務 */
 export async function list(req: Request, res: Response): Promise<void> {
@@ -20,7 +21,11 @@ export async function list(req: Request, res: Response): Promise<void> {
     path: '/sms/cancellations',
     parsed,
     extraKeys: ['periodId'],
-    load: (value) => listCancellations(db.knex, user, value),
+    load: async (value) => {
+      const page = await withMoney(db.knex, await listCancellations(db.knex, user, value));
+      const days = await refundDaysOf(db.knex, page.rows.map((r) => r.request_id));
+      return { ...page, rows: page.rows.map((r) => ({ ...r, refundDays: days.get(r.request_id) })) };
+    },
     locals: { statusOptions: CANCELLATION_STATUS_OPTIONS, isAdmin: user.role === 'school_admin', today: clock.today() },
   });
 }

@@ -3,6 +3,7 @@
  * subscription's history. Writes go through SubscriptionService; reads carry the user's scope in SQL.
  */
 import type { NextFunction, Request, Response } from 'express';
+import type { Knex } from 'knex';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { HttpError, NotFoundError, statusOf } from '../http-errors.js';
@@ -15,11 +16,12 @@ import {
   approvalEffectiveDate,
   approvalLabel,
   effectiveDateFor,
-  feeOf,
   itemsLabel,
   ITEM_LABELS,
   transitionLabel,
 } from '../domain/subscriptions/lifecycle.js';
+import { itemsKey, quoteOrder, type Quote } from '../domain/subscriptions/fees.js';
+import { moneyOfSubscriptions, refundDaysOf, type OrderMoney } from '../domain/payments/payment-queries.js';
 import {
   APPLICANT_OPTIONS,
   ORDER_STATUS_OPTIONS,
@@ -124,9 +126,15 @@ export async function list(req: Request, res: Response): Promise<void> {
     title: '到離校簡訊訂購服務',
     path: '/sms/subscriptions',
     parsed,
-    load: (value) => listSubscriptions(db.knex, user, value, clock.today()),
+    load: async (value) => withMoney(db.knex, await listSubscriptions(db.knex, user, value, clock.today())),
     locals: { statusOptions: ORDER_STATUS_OPTIONS, itemsLabel },
   });
+}
+
+/** A list's rows with their money (應繳 with its school days, 繳費狀態), read for the page's subscriptions. */
+export async function withMoney<R extends { id: number }, P extends { rows: R[] }>(knex: Knex, page: P): Promise<P & { rows: (R & { money?: OrderMoney })[] }> {
+  const money = await moneyOfSubscriptions(knex, page.rows.map((r) => r.id));
+  return { ...page, rows: page.rows.map((r) => ({ ...r, money: money.get(r.id) })) };
 }
 
 const orderForm = z.strictObject({
@@ -144,9 +152,10 @@ async function orderChoices(req: Request) {
   const today = clock.today();
   const bySchool = new Map<number, Awaited<ReturnType<typeof orderablePeriods>>>();
   for (const schoolId of new Set(user.children.map((c) => c.schoolId))) bySchool.set(schoolId, await orderablePeriods(db.knex, schoolId, today));
-  const periods = [...bySchool.entries()].flatMap(([schoolId, ps]) =>
-    ps.map((p) => ({ ...p, schoolName: user.children.find((c) => c.schoolId === schoolId)?.schoolName ?? '' })),
-  );
+  const periods = [];
+  for (const [schoolId, ps] of bySchool.entries())
+    for (const p of ps)
+      periods.push({ ...p, schoolName: user.children.find((c) => c.schoolId === schoolId)?.schoolName ?? '', quotes: await quoteOrder(db.knex, p, today) });
   // Warn before ordering for a child whose SMS could not arrive: no verified phone yet.
   const unverified = await studentsWithoutVerifiedPhone(db.knex, user, user.children.map((c) => c.id));
   return { students: user.children, periods, multiSchool: bySchool.size > 1, withoutPhone: user.children.filter((c) => unverified.has(c.id)) };
@@ -159,7 +168,7 @@ function renderOrderForm(
   choices: Awaited<ReturnType<typeof orderChoices>>,
   values: { studentId?: number | undefined; periodId?: number | undefined; arrival: boolean; departure: boolean },
   errors: Record<string, string>,
-  preview?: { fee: number; studentName: string; periodName: string; items: string; firstDay: string | undefined },
+  preview?: { fee: number; studentName: string; periodName: string; items: string; quote: Quote; effectiveOn: string; endsOn: string; firstDay: string | undefined },
 ): void {
   res.status(status).render('sms/new', {
     title: '新增申請',
@@ -205,13 +214,15 @@ export async function create(req: Request, res: Response, next: NextFunction): P
   if (!period) errors.periodId = '請選擇此學生學校目前或下一期的簡訊服務';
   if (!values.arrival && !values.departure) errors.items = '請至少選擇一個申請項目（到校SMS 或 離校SMS）';
   if (Object.keys(errors).length > 0 || !student || !period) return renderOrderForm(req, res, 422, choices, values, errors);
-  const fee = feeOf({ ...values, arrival_fee: period.arrival_fee, departure_fee: period.departure_fee });
+  const quote = period.quotes.byItems[itemsKey(values)];
+  const fee = quote.amount;
   const items = itemsLabel(values);
   // A period that has not started: approved any day before it, the order takes effect on its first day.
   const today = depsOf(req).clock.today();
   const firstDay = approvalEffectiveDate('order', today, period) !== effectiveDateFor(today) ? period.starts_on : undefined;
   if (v.intent !== 'submit') {
-    return renderOrderForm(req, res, 200, choices, values, {}, { fee, studentName: student.name, periodName: period.name, items, firstDay });
+    const preview = { fee, studentName: student.name, periodName: period.name, items, quote, effectiveOn: period.quotes.effectiveOn, endsOn: period.ends_on, firstDay };
+    return renderOrderForm(req, res, 200, choices, values, {}, preview);
   }
   try {
     await serviceOf(req).order(user, { studentId: student.id, periodId: period.id, arrival: values.arrival, departure: values.departure });
@@ -259,9 +270,13 @@ export async function history(req: Request, res: Response): Promise<void> {
   const { db, clock } = depsOf(req);
   const h = await subscriptionHistory(db.knex, userOf(req), subscriptionId, clock.today());
   if (!h) throw new NotFoundError();
+  const money = (await moneyOfSubscriptions(db.knex, [h.sub.id])).get(h.sub.id);
+  const refundDays = await refundDaysOf(db.knex, h.requests.map((r: { id: number }) => r.id));
   res.render('sms/history', {
     title: '申請紀錄',
     sub: h.sub,
+    money,
+    refundDays,
     requests: h.requests,
     events: h.events,
     itemsLabel,

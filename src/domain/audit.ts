@@ -37,6 +37,7 @@ export const AUDIT_ACTIONS = [
   'password.change_failed',
   'password.changed',
   'password.reset',
+  'payment.recorded',
   'period.created',
   'period.updated',
   'phone.added',

@@ -6,6 +6,7 @@ import * as cancellations from '../controllers/cancellations-controller.js';
 import * as reviews from '../controllers/reviews-controller.js';
 import * as periods from '../controllers/periods-controller.js';
 import * as refunds from '../controllers/refunds-controller.js';
+import * as payments from '../controllers/payments-controller.js';
 import * as decisionNotices from '../controllers/decision-notices-controller.js';
 import * as teachers from '../controllers/teachers-controller.js';
 
@@ -43,5 +44,12 @@ export function smsRoutes(_deps: AppDeps): Router {
 
   r.post('/sms/refunds/:id/payment', requireUser, admin, refunds.markPaid);
   r.get('/sms/teachers', requireUser, admin, teachers.index);
+
+  // 繳費 and the printable pages (繳費通知單, 收據, 退費清單).
+  r.get('/sms/payments', requireUser, admin, payments.index);
+  r.post('/sms/payments', requireUser, admin, payments.create);
+  r.get('/sms/payments/notices', requireUser, staff, payments.notices);
+  r.get('/sms/payments/:id/receipt', requireUser, payments.receipt);
+  r.get('/sms/refunds', requireUser, admin, payments.refundList);
   return r;
 }

@@ -4,13 +4,14 @@
  *  1. the guide: a parent signs in, sees 出勤統計, 到離校簡訊服務 → 到離校簡訊訂購服務, 查詢, 註銷, 確認, reads
  *     註銷審核中!, opens 到離校簡訊註銷服務, sees 審核中, presses 取消;
  *  2. the class teacher approves a cancellation; the parent sees 已核准 with tomorrow's date and the refund; the
- *     next day the subscription shows 已註銷, and the school office marks the refund paid (退費完成);
+ *     next day the subscription shows 已註銷, and the school office marks the refund of the paid order (退費完成);
  *  3. a parent orders the service (新增申請) and the teacher approves it; the next day it is 生效.
  * Each run has its own portal (fresh database, demo data, a FixedClock on a Tuesday the test moves).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
-import { addDays, daysBetween } from '../../src/domain/time.js';
+import { addDays } from '../../src/domain/time.js';
+import { countSchoolDays, loadHolidays } from '../../src/domain/schools/school-calendar.js';
 import { startPortal, type Portal } from './support/portal.js';
 import { blocking, describeViolations, runAxe } from './support/axe.js';
 import { PARENT_CHEN, PARENT_WANG, SCHOOL_ADMIN, TEACHER_401, mainText, menu, screenshot, signIn, signOut } from './support/ui.js';
@@ -144,8 +145,10 @@ describe.each([
     expect(await row(teacher, '王小明').count()).toBe(0);
     await signOut(teacher);
 
-    // The refund: floor(fee × days from the effective date to the period's end, both included ÷ days of the period).
-    const refund = Math.floor((300 * (daysBetween(tomorrow, PERIOD_END) + 1)) / (daysBetween(PERIOD_START, PERIOD_END) + 1));
+    // The refund: floor(fee × S ÷ P), S the school days from the effective date to the period's end, P the period's.
+    const school = await portal.knex('schools').where({ name: '市立忠孝國小' }).first('id');
+    const holidays = await loadHolidays(portal.knex, school.id as number, PERIOD_START, PERIOD_END);
+    const refund = Math.floor((300 * countSchoolDays(tomorrow, PERIOD_END, holidays)) / countSchoolDays(PERIOD_START, PERIOD_END, holidays));
     const sub = await subscriptionOf(portal, '11301001');
     expect(sub).toMatchObject({ status: 'cancelled', cancelled_on: tomorrow });
     expect((await requestsOf(portal, sub.id)).at(-1)).toMatchObject({ kind: 'cancellation', status: 'approved', effective_on: tomorrow, refund_amount: refund });

@@ -135,6 +135,14 @@ describe('the demo seed (DESIGN §8)', () => {
       { event: 'order', from_status: null, to_status: 'pending' },
       { event: 'approve', from_status: 'pending', to_status: 'active' },
     ]);
+    // Charged the whole fee (it took effect before the period): 2026-08-31 … 2027-01-20 is 103 school days; paid
+    // at the school office the day it was approved, 收據號碼 1.
+    expect(sub).toMatchObject({ charge_amount: 300, charge_days: 103, charge_period_days: 103 });
+    const decidedOn = (await knex()('review_requests').where({ subscription_id: sub.id }).first(knex().raw("to_char(decided_at at time zone 'Asia/Taipei', 'YYYY-MM-DD') as d"))).d;
+    expect(await knex()('payments').select('subscription_id', 'receipt_number', 'amount', 'paid_on')).toEqual([
+      { subscription_id: sub.id, receipt_number: 1, amount: 300, paid_on: decidedOn },
+    ]);
+    expect(await knex()('receipt_counters').pluck('last_number')).toEqual([1]);
   });
 
   it('registers 王小明’s verified phone 0912345678 and links the development Taipei Card to 11301001', async () => {

@@ -5,6 +5,8 @@ import { createPeriod, createSubscription } from '../support/factories.js';
 import { createRequest, lifecycleSnapshot, smsWorld, userFor } from '../support/subscriptions-factories.js';
 import { SubscriptionService, TransitionError } from '../../src/domain/subscriptions/subscription-service.js';
 import { FixedClock } from '../../src/clock.js';
+import { recordPayments } from '../../src/domain/payments/payments.js';
+import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 
 const { app, clock } = buildTestApp();
 const knex = testDb().knex;
@@ -63,7 +65,8 @@ describe('teacher review: approved on D, effective on D+1', () => {
     expect(after.text).toContain('註銷申請已核准，2026-11-25 生效。');
     expect(after.text).toContain('目前沒有待審核的申請');
 
-    // 2026-08-31 … 2027-01-20 is 143 days; from 2026-11-25 to the end, 57 days: floor(300 × 57 / 143) = 119.
+    // 2026-08-31 (Mon) … 2027-01-20 (Wed) has P = 103 school days (20 whole weeks + Mon–Wed, no holiday); from Wed
+    // 2026-11-25 to the end S = 41 (Wed–Fri 3 + 7 whole weeks 35 + Mon–Wed 3): floor(300 × 41 ÷ 103) = 119.
     expect(await knex('review_requests').where({ id: requestId }).first('status', 'effective_on', 'refund_amount', 'decided_by_account_id')).toEqual({
       status: 'approved',
       effective_on: '2026-11-25',
@@ -188,13 +191,19 @@ describe('refunds: computed at approval, shown, marked paid by the school admin'
     const requestId = await createRequest(knex, w.subscriptionId);
     await new SubscriptionService(knex, clock).approve(await userFor(knex, w.teacher401), requestId);
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
-    const list = await admin.get('/sms/cancellations?status=approved');
-    expect(list.text).toContain(`action="/sms/refunds/${requestId}/payment"`);
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     expect((await postForm(teacher, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-24' })).status).toBe(404);
     const future = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-12-24' });
     expect(future.status).toBe(303);
     expect(await knex('review_requests').where({ id: requestId }).first('refund_paid_on')).toEqual({ refund_paid_on: null });
+    // Only for an order that was paid (繳費): first refused, then paid on 2026-11-20 and refunded on 2026-11-24.
+    const unpaid = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-24' });
+    expect(unpaid.status).toBe(409);
+    expect(unpaid.text).toContain('此訂購尚未繳費，無法標示退費完成');
+    expect(await knex('review_requests').where({ id: requestId }).first('refund_paid_on')).toEqual({ refund_paid_on: null });
+    await recordPayments(knex, clock, await userFor(knex, w.admin), { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-20' }, SCRIPT_ACTOR);
+    const list = await admin.get('/sms/cancellations?status=approved');
+    expect(list.text).toContain(`action="/sms/refunds/${requestId}/payment"`);
     const paid = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-24' });
     expect(paid.status).toBe(303);
     expect(await knex('review_requests').where({ id: requestId }).first('refund_paid_on', 'refund_paid_by_account_id')).toEqual({
@@ -204,7 +213,7 @@ describe('refunds: computed at approval, shown, marked paid by the school admin'
     const log = await knex('audit_log').where({ action: 'refund.paid' }).first();
     expect(log).toMatchObject({ actor_account_id: w.admin, target_type: 'review_request', target_id: String(requestId) });
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
-    expect(textOf((await parent.get('/sms/cancellations')).text)).toContain('退費 NT$119 退費完成 2026-11-24');
+    expect(textOf((await parent.get('/sms/cancellations')).text)).toContain('退費 NT$119（41 ÷ 103 個上學日） 已繳費 2026-11-20 收據號碼 000001 退費完成 2026-11-24');
     const twice = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-24' });
     expect(twice.status).toBe(409);
     expect(twice.text).toContain('此筆退費已標示為退費完成');

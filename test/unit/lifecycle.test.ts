@@ -15,7 +15,10 @@ import {
   effectiveDateFor,
   feeOf,
   isEffectiveOn,
+  orderCharge,
   refundAmount,
+  spanAmount,
+  dayAmountFormula,
   type LifecycleEvent,
   type SubscriptionStatus,
 } from '../../src/domain/subscriptions/lifecycle.js';
@@ -231,26 +234,58 @@ describe('申請狀態: one label for every status × date (到離校簡訊訂�
   });
 });
 
-describe('refunds', () => {
-  // 2026-08-31 … 2027-01-20: 143 days.
+describe('fees and refunds count school days (DESIGN §3)', () => {
+  // 2026-08-31 (Mon) … 2027-01-20 (Wed): 20 whole weeks (100 weekdays) + Mon–Wed of the last week = P 103 school
+  // days when the school has no holiday in it.
   const period = { starts_on: '2026-08-31', ends_on: '2027-01-20' };
+  const none = new Set<string>();
   const fee = feeOf({ arrival: true, departure: true, arrival_fee: 150, departure_fee: 150 });
+  const whole = { amount: 300, days: 103, periodDays: 103 };
+
+  it('spanAmount is floor(fee × S ÷ P), and 0 for a period without school days', () => {
+    expect(spanAmount(300, 48, 92)).toBe(156); // 300 × 48 = 14,400; ÷ 92 = 156.52 → 156
+    expect(spanAmount(300, 92, 92)).toBe(300);
+    expect(spanAmount(300, 0, 92)).toBe(0);
+    expect(spanAmount(300, 0, 0)).toBe(0);
+    expect(dayAmountFormula(300, { amount: 156, days: 48, periodDays: 92 })).toBe('NT$300 × 48 ÷ 92 個上學日 = NT$156');
+  });
 
   it.each([
-    ['before the period starts', '2026-08-01', 300],
-    ['on its first day', '2026-08-31', 300],
-    ['on its second day', '2026-09-01', Math.floor((300 * 142) / 143)],
-    ['in the middle', '2026-11-29', Math.floor((300 * 53) / 143)],
-    ['on its last day', '2027-01-20', Math.floor(300 / 143)],
-    ['after it ends', '2027-01-21', 0],
-  ])('effective %s (%s) → NT$%i', (_label, effectiveOn, expected) => {
-    expect(refundAmount(fee, period, effectiveOn)).toBe(expected);
+    // effective, S, amount (S = the school days from the effective date to 2027-01-20, both included)
+    ['before the period starts: the whole fee', '2026-08-01', 103, 300],
+    ['on its first day: the whole fee', '2026-08-31', 103, 300],
+    ['on its second day (Tue 09-01): S 102', '2026-09-01', 102, Math.floor((300 * 102) / 103)], // 297
+    ['on a Saturday (2026-11-28): counted from Mon 11-30, 7 whole weeks + Mon–Wed = S 38', '2026-11-28', 38, Math.floor((300 * 38) / 103)], // 110
+    ['on its last day (Wed 2027-01-20): S 1', '2027-01-20', 1, Math.floor(300 / 103)], // 2
+    ['after it ends: nothing', '2027-01-21', 0, 0],
+  ])('an order or a cancellation effective %s', (_label, effectiveOn, days, amount) => {
+    const charge = orderCharge(fee, period, effectiveOn, none);
+    expect(charge).toEqual({ amount, days, periodDays: 103 });
+    expect(refundAmount(fee, whole, period, effectiveOn, none)).toEqual({ amount, days, periodDays: 103 });
+  });
+
+  it('a holiday range leaves both counts: taking effect on the first day of the break or after it costs and refunds the same', () => {
+    // 寒假-like: 2027-01-11 (Mon) … 2027-01-15 (Fri), 5 weekdays: P = 103 − 5 = 98.
+    const holidays = new Set(['2027-01-11', '2027-01-12', '2027-01-13', '2027-01-14', '2027-01-15', '2027-01-16', '2027-01-17']);
+    // From Mon 01-11 (the break) or from Mon 01-18 (after it): 01-18, 01-19, 01-20 = S 3 → floor(300 × 3 ÷ 98) = 9.
+    const atBreak = refundAmount(fee, { amount: 300, days: 98, periodDays: 98 }, period, '2027-01-11', holidays);
+    const after = refundAmount(fee, { amount: 300, days: 98, periodDays: 98 }, period, '2027-01-18', holidays);
+    expect(atBreak).toEqual({ amount: 9, days: 3, periodDays: 98 });
+    expect(after).toEqual(atBreak);
+    expect(orderCharge(fee, period, '2027-01-11', holidays)).toEqual({ amount: 9, days: 3, periodDays: 98 });
+  });
+
+  it('a refund never exceeds what the order was charged, and before the start it is everything charged', () => {
+    const charged = { amount: 110, days: 38, periodDays: 103 };
+    expect(refundAmount(fee, charged, period, '2026-08-20', none)).toEqual(charged);
+    // from Tue 2026-12-01: Tue–Fri 4 + 6 whole weeks 30 + Mon–Wed 3 = S 37 → floor(300 × 37 ÷ 103) = 107 ≤ 110
+    expect(refundAmount(fee, charged, period, '2026-12-01', none)).toEqual({ amount: 107, days: 37, periodDays: 103 });
   });
 
   it('counts only the subscribed items', () => {
     expect(feeOf({ arrival: true, departure: false, arrival_fee: 150, departure_fee: 120 })).toBe(150);
     expect(feeOf({ arrival: false, departure: true, arrival_fee: 150, departure_fee: 120 })).toBe(120);
-    expect(refundAmount(150, period, '2026-11-29')).toBe(Math.floor((150 * 53) / 143));
+    expect(orderCharge(150, period, '2026-11-28', none).amount).toBe(Math.floor((150 * 38) / 103)); // 55
   });
 });
 

@@ -20,16 +20,21 @@ export async function loadHolidays(knex: Db, schoolId: number, from: string, to:
   return new Set(rows.map((r) => r.holiday_on));
 }
 
-/** Whether a date is a school day: a weekday that is not one of the school's holidays. */
+/** A school day: a weekday that is not a holiday of the school (the attendance grid's rule). */
 export function isSchoolDay(date: string, holidays: ReadonlySet<string>): boolean {
   return !isWeekend(date) && !holidays.has(date);
 }
 
+/** How many school days lie between two dates (both included); 0 when `to` is before `from`. */
+export function countSchoolDays(from: string, to: string, holidays: ReadonlySet<string>): number {
+  let n = 0;
+  for (let d = from, guard = 0; d <= to && guard < 40_000; d = addDays(d, 1), guard++) if (isSchoolDay(d, holidays)) n++;
+  return n;
+}
+
 /** The school days after `after` up to and including `through` (0 when `through` is not after `after`). */
 export function schoolDaysAfter(after: string, through: string, holidays: ReadonlySet<string>): number {
-  let n = 0;
-  for (let d = addDays(after, 1); d <= through; d = addDays(d, 1)) if (isSchoolDay(d, holidays)) n++;
-  return n;
+  return countSchoolDays(addDays(after, 1), through, holidays);
 }
 
 /** The name of the school's holiday on a date, if it is one. */

@@ -9,7 +9,8 @@
  *                          ├── reject ──► rejected
  *                          └── withdraw ► withdrawn
  */
-import { addDays, daysBetween } from '../time.js';
+import { addDays } from '../time.js';
+import { countSchoolDays } from '../schools/school-calendar.js';
 
 export const STATUSES = ['pending', 'active', 'cancel_pending', 'cancelled', 'rejected', 'withdrawn'] as const;
 export type SubscriptionStatus = (typeof STATUSES)[number];
@@ -282,16 +283,61 @@ export function feeOf(s: FeeInput): number {
   return (s.arrival ? s.arrival_fee : 0) + (s.departure ? s.departure_fee : 0);
 }
 
+/** The amount of a span and the school days it counts: S of the period's P. */
+export interface DayAmount {
+  amount: number;
+  days: number;
+  periodDays: number;
+}
+
+/** The amount for S school days of a period with P: floor(fee of the items × S ÷ P); 0 for a period without school days. */
+export function spanAmount(fee: number, days: number, periodDays: number): number {
+  return periodDays > 0 ? Math.floor((fee * days) / periodDays) : 0;
+}
+
 /**
- * 退費: floor(fee × days from the effective date to the period's end, both included ÷ days of the period);
- * the full fee if it takes effect on or before the period's first day, 0 after its last.
+ * What an order that takes effect on `effectiveOn` is charged (應繳): the whole fee from the period's first day
+ * or before; the amount for its remaining school days (from the effective date to the period's end) after the
+ * period started; 0 after it ended. `holidays`: the school's holidays over the period (school-calendar).
  */
-export function refundAmount(fee: number, period: PeriodDates, effectiveOn: string): number {
-  if (effectiveOn <= period.starts_on) return fee;
-  if (effectiveOn > period.ends_on) return 0;
-  const remaining = daysBetween(effectiveOn, period.ends_on) + 1;
-  const total = daysBetween(period.starts_on, period.ends_on) + 1;
-  return Math.floor((fee * remaining) / total);
+export function orderCharge(fee: number, period: PeriodDates, effectiveOn: string, holidays: ReadonlySet<string>): DayAmount {
+  const periodDays = countSchoolDays(period.starts_on, period.ends_on, holidays);
+  if (effectiveOn <= period.starts_on) return { amount: fee, days: periodDays, periodDays };
+  if (effectiveOn > period.ends_on) return { amount: 0, days: 0, periodDays };
+  const days = countSchoolDays(effectiveOn, period.ends_on, holidays);
+  return { amount: spanAmount(fee, days, periodDays), days, periodDays };
+}
+
+/**
+ * 退費 of a cancellation that takes effect on `effectiveOn`: the amount for the school days from that date to the
+ * period's end (never more than the order was charged); everything charged if it takes effect on or before the
+ * period's first day; 0 after its last day.
+ */
+export function refundAmount(fee: number, charged: DayAmount, period: PeriodDates, effectiveOn: string, holidays: ReadonlySet<string>): DayAmount {
+  if (effectiveOn <= period.starts_on) return { ...charged };
+  const periodDays = countSchoolDays(period.starts_on, period.ends_on, holidays);
+  if (effectiveOn > period.ends_on) return { amount: 0, days: 0, periodDays };
+  const days = countSchoolDays(effectiveOn, period.ends_on, holidays);
+  return { amount: Math.min(charged.amount, spanAmount(fee, days, periodDays)), days, periodDays };
+}
+
+export interface StoredCharge {
+  charge_amount: number | null;
+  charge_days: number | null;
+  charge_period_days: number | null;
+}
+
+/** What an approved order was charged: as stored at its approval, else (approved before charges were stored) the whole fee. */
+export function chargedOf(s: FeeInput & PeriodDates & StoredCharge, holidays: ReadonlySet<string>): DayAmount {
+  if (s.charge_amount !== null && s.charge_days !== null && s.charge_period_days !== null)
+    return { amount: s.charge_amount, days: s.charge_days, periodDays: s.charge_period_days };
+  return orderCharge(feeOf(s), s, s.starts_on, holidays);
+}
+
+/** The arithmetic as the pages show it: `NT$300 × 48 ÷ 92 個上學日 = NT$156`. */
+export function dayAmountFormula(fee: number, a: DayAmount): string {
+  const nt = (n: number) => `NT$${n.toLocaleString('en-US')}`;
+  return `${nt(fee)} × ${a.days} ÷ ${a.periodDays} 個上學日 = ${nt(a.amount)}`;
 }
 
 /** Periods a parent may order today: the current one (today inside it) and the ones still to come. */

@@ -11,16 +11,23 @@ import { DomainError, NotFoundError } from '../errors.js';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { audit, type Actor } from '../audit.js';
 import { visibleStudentIds } from '../scope.js';
+import { loadHolidays } from '../schools/school-calendar.js';
 import { recordDecisionNotices } from './decision-notices.js';
 import {
   ALLOWED_ROLES,
   MESSAGES,
   approvalEffectiveDate,
   decide,
+  chargedOf,
   feeOf,
   isExpired,
+  orderCharge,
   refundAmount,
+  type DayAmount,
   type Decision,
+  type FeeInput,
+  type PeriodDates,
+  type StoredCharge,
   type LifecycleEvent,
   type SubscriptionStatus,
 } from './lifecycle.js';
@@ -303,6 +310,10 @@ export class SubscriptionService {
           's.student_id',
           's.arrival',
           's.departure',
+          's.school_id',
+          's.charge_amount',
+          's.charge_days',
+          's.charge_period_days',
           'p.starts_on',
           'p.ends_on',
           'p.arrival_fee',
@@ -314,7 +325,9 @@ export class SubscriptionService {
       const d = decide(row.status, event, { role: user.role, related: true }, { expired: isExpired(row, today), reason });
       if (!d.ok) throw refusalError(d);
       const effectiveOn = event === 'approve' ? approvalEffectiveDate(row.kind, today, row) : null;
-      const refund = event === 'approve' && row.kind === 'cancellation' ? refundAmount(feeOf(row), row, effectiveOn as string) : null;
+      // The money of an approval, by school day (DESIGN §3): what the order is charged, or what the cancellation refunds.
+      const money = event === 'approve' ? await this.approvalMoney(trx, row, effectiveOn as string) : undefined;
+      const refund = money?.refund?.amount ?? null;
       const updated = await trx('review_requests')
         .where({ id: requestId, status: 'pending' })
         .whereIn('subscription_id', this.scopedSubscriptionIds(trx, user))
@@ -325,12 +338,16 @@ export class SubscriptionService {
           decision_reason: event === 'reject' ? (reason ?? '').trim() : null,
           effective_on: effectiveOn,
           refund_amount: refund,
+          refund_days: money?.refund?.days ?? null,
+          refund_period_days: money?.refund?.periodDays ?? null,
         })
         .returning('id');
       if (updated.length === 0) throw await this.lostRace(trx, user, 'request', requestId);
       await this.options.afterUpdate?.(event);
       const patch: Record<string, unknown> = { status: d.to, updated_at: now };
       if (event === 'approve' && row.kind === 'order') patch.effective_on = effectiveOn;
+      if (money?.charge)
+        Object.assign(patch, { charge_amount: money.charge.amount, charge_days: money.charge.days, charge_period_days: money.charge.periodDays });
       if (event === 'approve' && row.kind === 'cancellation') patch.cancelled_on = effectiveOn;
       const subUpdated = await trx('subscriptions')
         .where({ id: row.subscription_id, status: row.status })
@@ -352,27 +369,53 @@ export class SubscriptionService {
     });
   }
 
+  /**
+   * The money an approval fixes, counted on the school's calendar: an order's charge (應繳) from its effective
+   * date, or a cancellation's refund (退費) from its effective date against what the order was charged (the whole
+   * fee for an order approved before this rule stored its charge).
+   */
+  private async approvalMoney(
+    trx: Trx,
+    row: FeeInput & PeriodDates & StoredCharge & { kind: string; school_id: number },
+    effectiveOn: string,
+  ): Promise<{ charge?: DayAmount; refund?: DayAmount }> {
+    const holidays = await loadHolidays(trx, row.school_id, row.starts_on, row.ends_on);
+    const fee = feeOf(row);
+    if (row.kind === 'order') return { charge: orderCharge(fee, row, effectiveOn, holidays) };
+    const charged = chargedOf(row, holidays);
+    return { refund: refundAmount(fee, charged, row, effectiveOn, holidays) };
+  }
+
   /** 退費完成: a school admin marks an approved cancellation's refund as paid on a date (audited). */
   async markRefundPaid(user: CurrentUser, requestId: number, paidOn: string, actor: Actor): Promise<void> {
     if (user.role !== 'school_admin') throw new NotFoundError();
     const today = this.clock.today();
     if (paidOn > today) throw new ServiceInputError('paidOn', '退費日期不可晚於今天。');
     await this.knex.transaction(async (trx) => {
+      // Only for an order that was paid (繳費), and not before its payment date.
+      const paidBefore = trx('payments as pm')
+        .whereRaw('pm.subscription_id = review_requests.subscription_id')
+        .where('pm.paid_on', '<=', paidOn)
+        .select(trx.raw('1'));
       const updated = await trx('review_requests')
         .where({ id: requestId, kind: 'cancellation', status: 'approved' })
         .whereNull('refund_paid_on')
         .whereIn('subscription_id', this.scopedSubscriptionIds(trx, user))
+        .whereExists(paidBefore)
         .update({ refund_paid_on: paidOn, refund_paid_by_account_id: user.accountId })
         .returning(['id', 'refund_amount', 'subscription_id']);
       if (updated.length === 0) {
         const row = await trx('review_requests as r')
           .join('subscriptions as s', 's.id', 'r.subscription_id')
+          .leftJoin('payments as pm', 'pm.subscription_id', 's.id')
           .where('r.id', requestId)
           .whereIn('s.student_id', visibleStudentIds(trx, user))
-          .first('r.kind', 'r.status', 'r.refund_paid_on');
+          .first('r.kind', 'r.status', 'r.refund_paid_on', 'pm.paid_on');
         if (!row || row.kind !== 'cancellation') throw new NotFoundError();
         if (row.refund_paid_on) throw new TransitionError('此筆退費已標示為退費完成。', 'invalid');
-        throw new TransitionError('只有已核准的註銷申請可以標示退費完成。', 'invalid');
+        if (row.status !== 'approved') throw new TransitionError('只有已核准的註銷申請可以標示退費完成。', 'invalid');
+        if (!row.paid_on) throw new TransitionError('此訂購尚未繳費，無法標示退費完成：請先登錄繳費。', 'unpaid');
+        throw new ServiceInputError('paidOn', `退費日期不可早於繳費日期（${row.paid_on as string}）。`);
       }
       const u = updated[0] as { id: number; refund_amount: number | null; subscription_id: number };
       await audit(trx, actor, {
