@@ -1,6 +1,6 @@
 /**
  * `npm run seed` — load the reference data (12 districts, 4 levels, the 304 Taipei schools) and, unless
- * NODE_ENV=production (or SEED_DEMO=false), the demo data of DESIGN §8 relative to the app's today (APP_NOW).
+ * NODE_ENV=production (or SEED_DEMO=false), the demo data of the README's demo accounts relative to the app's today (APP_NOW).
  * `npm run seed -- --reference-only` skips the demo data. Both seeds are idempotent: running them again
  * changes nothing. Migrates first, so it works on an empty database. Uses the portal's settings (src/config.ts).
  */

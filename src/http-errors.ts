@@ -2,7 +2,7 @@
  * Errors a handler may throw, and the one mapping of the domain's refusals to HTTP statuses; the error middleware
  * turns each into its zh-TW page.
  */
-import { DomainError, type RefusalKind } from './domain/errors.js';
+import type { DomainError, RefusalKind } from './domain/errors.js';
 
 export { DomainError, NotFoundError } from './domain/errors.js';
 

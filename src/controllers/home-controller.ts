@@ -20,7 +20,7 @@ export async function index(req: Request, res: Response): Promise<void> {
   const { db, clock } = depsOf(req);
   const today = clock.today();
   const from = addDays(today, -(HOME_WINDOW_DAYS - 1));
-  // H6: latest announcements; for staff, pending reviews and today's SMS — read alongside the page's own data.
+  // Latest announcements; for staff, pending reviews and today's SMS — read alongside the page's own data.
   const extrasLoad = homeExtras(db.knex, user, clock.now(), today);
   if (user.role === 'parent') {
     // The current child was loaded with the user this request, through the parent's own links (the same scope

@@ -32,7 +32,7 @@ function parseRange(query: unknown, today: string): { range: Range; errors: Reco
 
 /** GET /reports — 統計報表: staff get the reports of their scope; a parent gets the child's month. */
 export async function index(req: Request, res: Response): Promise<void> {
-  const { db, clock, config } = depsOf(req);
+  const { db, clock } = depsOf(req);
   const user = userOf(req);
   const today = clock.today();
   if (user.role === 'parent') {

@@ -26,7 +26,7 @@ export async function seedReference(knex: Knex, clock: Clock, opts: { publicUrl?
   await (await load('01_reference')).seed(knex, { clock, publicUrl: opts.publicUrl ?? DEFAULT_PUBLIC_URL });
 }
 
-/** The demo data of DESIGN §8, relative to the clock's today. Idempotent. */
+/** The demo data of the README's demo accounts, relative to the clock's today. Idempotent. */
 export async function seedDemo(knex: Knex, clock: Clock, opts: { publicUrl?: string } = {}): Promise<void> {
   await (await load('02_demo')).seed(knex, { clock, publicUrl: opts.publicUrl ?? DEFAULT_PUBLIC_URL });
 }

@@ -1,6 +1,6 @@
 /**
  * The development Taipei Card identity provider (oidc-provider), mounted at /dev-idp when no real issuer is
- * configured and the app is not in production. It knows ONE demo identity (DESIGN §8) and has its own zh-TW
+ * configured and the app is not in production. It knows ONE demo identity (the README's demo accounts) and has its own zh-TW
  * sign-in page asking 手機號碼/電子郵件 and 密碼 (our EJS view: no inline script or style, unlike the defaults).
  */
 import { createHash, generateKeyPairSync, timingSafeEqual } from 'node:crypto';

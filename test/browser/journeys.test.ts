@@ -1,5 +1,5 @@
 /**
- * The journeys of DESIGN §3 and the parents' guide, clicked in Chromium as a person clicks them (fields by
+ * The journeys of docs/product.md and the parents' guide, clicked in Chromium as a person clicks them (fields by
  * their labels, buttons by their text), once with JavaScript and once without:
  *  1. the guide: a parent signs in, sees 出勤統計, 到離校簡訊服務 → 到離校簡訊訂購服務, 查詢, 註銷, 確認, reads
  *     註銷審核中!, opens 到離校簡訊註銷服務, sees 審核中, presses 取消;

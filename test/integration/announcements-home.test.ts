@@ -13,7 +13,7 @@ const ROLES = [
   { role: 'school_admin' as const, login: 'admin' },
 ];
 
-describe('首頁 additions (H6)', () => {
+describe('首頁: announcements, pending reviews and today\'s SMS', () => {
   it('shows the 5 latest announcements of the user’s school and the bureau, never another school’s', async () => {
     const w = await createSchoolWorld(knex());
     const other = await createSchoolWorld(knex(), { schoolName: '市立景美國中', district: '文山區' });

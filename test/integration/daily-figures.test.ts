@@ -1,5 +1,5 @@
 /**
- * Issue 14: the daily figures (daily_sms_figures, daily_attendance_figures) that 統計報表 and the staff 首頁 read
+ * The daily figures (daily_sms_figures, daily_attendance_figures) that 統計報表 and the staff 首頁 read
  * are kept by the writers themselves. After a mixed sequence through the real paths — reader batches (first
  * arrivals, departures, a double tap, a retried batch), a 補登 added, corrected and deleted, SMS sent, failed,
  * resent and delivered through the delivery-report callback, a message from 訊息發送服務, a swipe on a holiday —

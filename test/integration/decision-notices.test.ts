@@ -1,5 +1,5 @@
 /**
- * Parents are told (issue 11, DESIGN §3): each decision on their children's requests shows on 首頁 — 核准 with
+ * Parents are told (docs/product.md): each decision on their children's requests shows on 首頁 — 核准 with
  * the effective date (and a cancellation's refund as stored on it), 退回 with the teacher's reason — until
  * they dismiss it (知道了 / 全部知道了: POST forms with CSRF). Another family never sees or dismisses it.
  */

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 beforeEach(() => resetDb());
 
-describe('L1: secrets never reach the logs', () => {
+describe('secrets never reach the logs', () => {
   it('after failed and successful sign-ins the log has no password, captcha answer or session id', async () => {
     const w = await createSchoolWorld(testDb().knex);
     const agent = request.agent(app);

@@ -1,5 +1,5 @@
 /**
- * V1: no input gives a 500. Every GET and POST route of the pages, for every role, with junk in the path
+ * No input gives a 500. Every GET and POST route of the pages, for every role, with junk in the path
  * parameters, the query string and the form body (with a valid CSRF token, so the handlers themselves run).
  */
 import type { Agent } from 'supertest';
@@ -70,7 +70,7 @@ beforeAll(async () => {
   };
 });
 
-describe('V1: junk input never gives a 500', () => {
+describe('junk input never gives a 500', () => {
   it('lists a healthy number of page routes', () => {
     const routes = pageRoutes();
     expect(routes.filter(([m]) => m === 'get').length).toBeGreaterThan(25);

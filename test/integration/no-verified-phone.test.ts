@@ -1,5 +1,5 @@
 /**
- * Ordering for a student without a verified phone (issue 11): 新增申請 warns before the parent submits, with a
+ * Ordering for a student without a verified phone: 新增申請 warns before the parent submits, with a
  * link to 到離校簡訊註冊服務, and the teacher's 審核 list marks such orders 尚無已驗證手機.
  */
 import { describe, expect, it } from 'vitest';

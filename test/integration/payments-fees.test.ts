@@ -1,5 +1,5 @@
 /**
- * Fees and refunds count school days (DESIGN §3): what an order is charged and what a cancellation refunds, fixed
+ * Fees and refunds count school days (docs/product.md): what an order is charged and what a cancellation refunds, fixed
  * at approval from the effective date on the school's calendar (weekends and holidays — a 寒假 range — excluded),
  * and the same figure on the parent's, the teacher's and the office's pages. 新增申請 shows the arithmetic.
  *

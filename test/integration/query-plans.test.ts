@@ -1,5 +1,5 @@
 /**
- * Every page does one school's work (issue 14): on a city-shaped database (bulk SQL, ANALYZEd), each staff and
+ * Every page does one school's work: on a city-shaped database (bulk SQL, ANALYZEd), each staff and
  * parent page is requested as each role while the SQL it sends is captured (knex's `query` event); every
  * captured statement is EXPLAINed with its bindings, and no plan may read a city-wide table from end to end —
  * neither a Seq Scan nor an index walked without a condition (the primary key past every other school).

@@ -1,5 +1,5 @@
 /**
- * Issue 10 "Reports count what happened" and issue 14's "the same numbers as a recount from the raw rows":
+ * Reports count what happened, with the same numbers as a recount from the raw rows:
  * 各班訂購狀態 on D and D+1 of a cancellation, 已到期 vs 已註銷, 每日刷卡涵蓋率's denominator (students enrolled on
  * that day), and the SMS and coverage figures recounted from swipes, 補登 and outbox rows.
  */

@@ -24,7 +24,7 @@ function expectSecurityHeaders(res: request.Response) {
   expect(res.headers['x-powered-by']).toBeUndefined();
 }
 
-describe('C3: security headers on every kind of response', () => {
+describe('security headers on every kind of response', () => {
   it('the login page, a signed-in page, a 404 and a 403 all carry them', async () => {
     const w = await createSchoolWorld(testDb().knex);
     expectSecurityHeaders(await request(app).get('/login'));
@@ -37,7 +37,7 @@ describe('C3: security headers on every kind of response', () => {
   });
 });
 
-describe('C4: body limits', () => {
+describe('body limits', () => {
   it('a 1 MB form is refused with 413 and the zh-TW page', async () => {
     const res = await request(app).post('/login').type('form').send(`a=${'x'.repeat(1024 * 1024)}`);
     expect(res.status).toBe(413);
@@ -52,7 +52,7 @@ describe('C4: body limits', () => {
   });
 });
 
-describe('C1: cross-site requests', () => {
+describe('cross-site requests', () => {
   it('refuses a POST that the browser marks cross-site, before looking at anything else', async () => {
     const res = await request(app).post('/login').set('Sec-Fetch-Site', 'cross-site').type('form').send({ role: 'parent' });
     expect(res.status).toBe(403);

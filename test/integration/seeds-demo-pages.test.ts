@@ -20,7 +20,7 @@ afterAll(async () => {
   await closeTestDb();
 });
 
-describe('the demo accounts of DESIGN §8', () => {
+describe('the demo accounts of the README', () => {
   it.each([
     ['parent', '市立忠孝國小', '11301001'],
     ['parent', '市立忠孝國小', '11301002'],

@@ -71,7 +71,7 @@ describe('the reference seed', () => {
   });
 });
 
-describe('the demo seed (DESIGN §8)', () => {
+describe('the demo seed (the README demo accounts)', () => {
   it('creates every demo account with demo-1234, not forced to change it', async () => {
     const accounts = await knex()('accounts as a')
       .join('schools as s', 's.id', 'a.school_id')

@@ -1,5 +1,5 @@
 /**
- * Per-request overhead (issue 14): a page that changes nothing in the session writes nothing to the session
+ * Per-request overhead: a page that changes nothing in the session writes nothing to the session
  * store and sends no new cookie; activity is recorded at most once a minute, and the idle (30 min) and
  * absolute (12 h) timeouts still end the session. The user is loaded in one statement.
  */

@@ -1,5 +1,5 @@
 /**
- * Words that cannot be misread (issue 11, DESIGN §3): an approved order and an approved cancellation read
+ * Words that cannot be misread (docs/product.md): an approved order and an approved cancellation read
  * differently on 到離校簡訊訂購服務, and an order for a period still to come says the period's first day
  * everywhere — the row, the database, the 批次核准 message and 申請紀錄 — never "隔日".
  */

@@ -1,5 +1,5 @@
 /**
- * The reader API under a burst (issue 14): 32 readers posting 500-swipe batches at once. With the default
+ * The reader API under a burst: 32 readers posting 500-swipe batches at once. With the default
  * limits every batch is served; against a deliberately small pool and queue every batch gets 200 or 503 with
  * Retry-After in the API's error shape — never a hang, never a 500 — and only the 200s stored anything.
  */

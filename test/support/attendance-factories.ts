@@ -1,4 +1,4 @@
-/** Factories for cards, readers, swipes, manual entries and school holidays (H3). */
+/** Factories for cards, readers, swipes, manual entries and school holidays. */
 import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 import type { Knex } from 'knex';
 import { refreshDays } from '../../src/domain/attendance/days.js';

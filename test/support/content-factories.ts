@@ -1,4 +1,4 @@
-/** Factories for announcements, messages, reports (H6). */
+/** Factories for announcements, messages, reports. */
 import { refreshDays } from '../../src/domain/attendance/days.js';
 import { countSmsChanges } from '../../src/domain/reports/daily-figures.js';
 import type { Knex } from 'knex';

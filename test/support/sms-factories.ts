@@ -1,4 +1,4 @@
-/** Factories for registered phones and SMS outbox rows (H4). */
+/** Factories for registered phones and SMS outbox rows. */
 import type { Knex } from 'knex';
 import { countSmsChanges } from '../../src/domain/reports/daily-figures.js';
 

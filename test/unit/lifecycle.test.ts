@@ -234,7 +234,7 @@ describe('申請狀態: one label for every status × date (到離校簡訊訂�
   });
 });
 
-describe('fees and refunds count school days (DESIGN §3)', () => {
+describe('fees and refunds count school days (docs/product.md)', () => {
   // 2026-08-31 (Mon) … 2027-01-20 (Wed): 20 whole weeks (100 weekdays) + Mon–Wed of the last week = P 103 school
   // days when the school has no holiday in it.
   const period = { starts_on: '2026-08-31', ends_on: '2027-01-20' };

@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import type { Config } from '../../config.js';
 
-/** The one identity the development identity provider knows (DESIGN §8). */
+/** The one identity the development identity provider knows (the README's demo accounts). */
 export const DEV_IDP_SUBJECT = 'taipei-card-demo-0001';
 export const DEV_IDP_NAME = '王大明';
 export const DEV_IDP_LOGINS = ['0912345678', 'parent@example.com'] as const;

@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { myClasses, visibleClassIds, visibleStudentIds, whereStudentVisible, type ClassRef } from '../scope.js';
+import { visibleClassIds, visibleStudentIds, whereStudentVisible, type ClassRef } from '../scope.js';
 import { shortDate, weekdayName } from '../time.js';
 import { dismissalStartOn, loadDismissalStarts, loadHolidays } from '../schools/school-calendar.js';
 import { dayKey, loadDayRecords, loadDays, type StoredDay } from './days.js';

@@ -1,5 +1,5 @@
 /**
- * The attendance rules (DESIGN.md §4), as pure functions over one student's records of one Asia/Taipei day.
+ * The attendance rules (docs/product.md), as pure functions over one student's records of one Asia/Taipei day.
  *
  * - 到校時間 = the first record of the day: a card swipe or a manual arrival entry (補登).
  * - 離校時間 = the FIRST record that counts as a departure:

@@ -10,7 +10,7 @@ type Db = Knex | Knex.Transaction;
 export const CLASS_TEACHER_ROLES = ['homeroom', 'deputy'] as const;
 export type ClassTeacherRole = (typeof CLASS_TEACHER_ROLES)[number];
 
-/** The words (DESIGN §1: 導師 is the homeroom teacher). */
+/** The words (docs/product.md: 導師 is the homeroom teacher). */
 export const CLASS_TEACHER_LABELS: Record<ClassTeacherRole, string> = { homeroom: '導師', deputy: '副導師' };
 export const NO_TEACHER_WARNING = '此班級尚無導師';
 export const ACCOUNT_STATE_LABELS = { active: '使用中', disabled: '已停用' } as const;

@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import { countSmsChanges } from '../reports/daily-figures.js';
 import { taipeiInstant } from '../time.js';
+import { stripControlChars } from '../text.js';
 
 export type Direction = 'arrival' | 'departure';
 
@@ -30,7 +31,7 @@ const chars = (s: string) => Array.from(s);
 export function attendanceNoticeBody(name: string, direction: Direction, time: string): string {
   const tail = `已於${time}${direction === 'arrival' ? '到校' : '離校'}。`;
   const room = SMS_MAX_CHARS - chars(SMS_PREFIX).length - chars(tail).length;
-  const clean = name.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  const clean = stripControlChars(name).trim();
   const letters = chars(clean);
   const shown = letters.length <= room ? clean : `${letters.slice(0, room - 1).join('')}…`;
   return `${SMS_PREFIX}${shown}${tail}`;

@@ -112,7 +112,7 @@ interface OutcomeRow {
  * The dispatcher's statements run with sequential and bitmap scans, hash and merge joins off (for their own
  * transaction only). After a quiet night the statistics say the queue is empty; the planner then prefers a
  * bitmap scan of every due row plus a sort for the claim, and a hash join over a scan of the due index for
- * the outcomes — costs that grow with the queue, paid by every batch (issue 14: 15 SMS/s). Without those, the
+ * the outcomes — costs that grow with the queue, paid by every batch (measured at city scale: 15 SMS/s). Without those, the
  * only plans left walk `sms_outbox_due` in next_attempt_at order up to the limit, and join a batch to
  * `sms_outbox_pkey` row by row.
  */
@@ -123,7 +123,7 @@ export const KEY_LOOKUP_SETTINGS_SQL = `select set_config('enable_seqscan', 'off
  * Key lookups by primary key, fenced on the claim: one statement for a whole batch. The fence is the claim's
  * attempt and lease: `claimed_until` is set only by a claim (with status 'sending') and cleared by every other
  * write, so a row still carrying our lease and attempt is 'sending' under our claim. (A literal
- * `status = 'sending'` here would let the planner pick the partial due index, as issue 14 found.)
+ * `status = 'sending'` here would let the planner pick the partial due index, as measured at city scale.)
  */
 export const RECORD_SQL = `
 update sms_outbox as o set

@@ -30,6 +30,22 @@ export interface SmsLogRow {
   failureCode: string | null;
 }
 
+/** A row of the log's query, as PostgreSQL returns it. */
+interface RawLogRow {
+  id: string | number;
+  created_at: Date;
+  class_name: string | null;
+  student_name: string | null;
+  kind: string;
+  phone: string;
+  body: string;
+  status: string;
+  attempts: number;
+  sent_at: Date | null;
+  delivered_at: Date | null;
+  failure_code: string | null;
+}
+
 /**
  * A verification message's code is not for staff eyes: shown as ******, except with the development log
  * provider outside production (`showCodes`, providers/index.ts showsVerificationCodes), where no phone gets
@@ -104,7 +120,7 @@ export async function listSmsLog(
     .groupBy('o.status');
   const counts: Record<string, number> = Object.fromEntries(Object.keys(SMS_STATUS_LABELS).map((s) => [s, 0]));
   for (const r of byStatus as { status: string; n: number | string }[]) counts[r.status] = Number(r.n);
-  const rows: SmsLogRow[] = (raw as Record<string, any>[]).map((r) => ({
+  const rows: SmsLogRow[] = (raw as RawLogRow[]).map((r) => ({
     id: Number(r.id),
     createdAt: r.created_at,
     className: r.class_name ?? null,

@@ -1,5 +1,5 @@
 /**
- * Parents are told of every decision (DESIGN §3): an approval (with its effective date, and for a
+ * Parents are told of every decision (docs/product.md): an approval (with its effective date, and for a
  * cancellation the refund as stored on it) or a rejection (with the teacher's reason) shows on the parent's
  * 首頁 until they dismiss it. One notice per guardian of the student, written by the subscription service in
  * the decision's transaction; what it says is read from the request, so it is the figure every list shows.

@@ -1,5 +1,5 @@
 /**
- * The SMS subscription lifecycle (DESIGN §3) as pure functions: no database, no Express, no clock.
+ * The SMS subscription lifecycle (docs/product.md) as pure functions: no database, no Express, no clock.
  * Every date is a Taipei calendar date 'YYYY-MM-DD'; "today" is always passed in.
  *
  *             order                      cancel                       approve → effective next day
@@ -117,7 +117,7 @@ export interface SubscriptionDates {
 
 export const isExpired = (period: PeriodDates, today: string): boolean => period.ends_on < today;
 
-/** Does this subscription send SMS on `date`? (the storage contract of TEAM.md) */
+/** Does this subscription send SMS on `date`? (from the stored status and dates; nothing flips at night) */
 export function isEffectiveOn(sub: SubscriptionDates, period: PeriodDates, date: string): boolean {
   return (
     (sub.status === 'active' || sub.status === 'cancel_pending' || sub.status === 'cancelled') &&
@@ -150,7 +150,7 @@ export interface DisplayState {
 }
 
 /**
- * The words of every state, once (DESIGN §2, §3): pages, filters, CSV and reports take them from here.
+ * The words of every state, once (docs/product.md): pages, filters, CSV and reports take them from here.
  * `approved` and `cancel_approved` are the short forms; a row says them with their date (approvedLabel,
  * cancelApprovedLabel).
  */

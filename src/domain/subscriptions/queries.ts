@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { visibleClassIds, visibleSchoolIds, visibleStudentIds, whereSubscriptionVisible } from '../scope.js';
+import { visibleClassIds, visibleStudentIds, whereSubscriptionVisible } from '../scope.js';
 import { hasVerifiedPhoneSql } from '../phones/phone-service.js';
 import {
   cancellationLabel,

@@ -325,7 +325,7 @@ export class SubscriptionService {
       const d = decide(row.status, event, { role: user.role, related: true }, { expired: isExpired(row, today), reason });
       if (!d.ok) throw refusalError(d);
       const effectiveOn = event === 'approve' ? approvalEffectiveDate(row.kind, today, row) : null;
-      // The money of an approval, by school day (DESIGN §3): what the order is charged, or what the cancellation refunds.
+      // The money of an approval, by school day (docs/product.md): what the order is charged, or what the cancellation refunds.
       const money = event === 'approve' ? await this.approvalMoney(trx, row, effectiveOn as string) : undefined;
       const refund = money?.refund?.amount ?? null;
       const updated = await trx('review_requests')

@@ -1,4 +1,4 @@
-/** Extra states for the page-by-page checks, written as the subscription service stores them (TEAM.md contract). */
+/** Extra states for the page-by-page checks, written as the subscription service stores them. */
 import type { Knex } from 'knex';
 
 /** A pending order (新增申請 waiting for the teacher) for a student with no subscription, e.g. 陳小美 11301002. */

@@ -1,6 +1,6 @@
 /**
  * The real portal, in this test process: a fresh in-memory embedded PostgreSQL, migrated, with the reference
- * data and the demo data of DESIGN §8 (seeds/02_demo.ts, relative to the clock's today), the app from createApp()
+ * data and the demo data of the README demo accounts (seeds/02_demo.ts, relative to the clock's today), the app from createApp()
  * listening on 127.0.0.1, and a FixedClock the test moves between steps.
  */
 import { createServer, type Server } from 'node:http';
@@ -39,7 +39,7 @@ export async function startPortal(o: { now?: string } = {}): Promise<Portal> {
   await seedReference(db.knex, clock);
   if (await isEmpty(db.knex)) await seedDemo(db.knex, clock);
   if (!(await db.knex('accounts').where({ role: 'parent', login: '11301001' }).first('id'))) {
-    throw new Error('the demo seed did not create the parent account 11301001 (DESIGN §8)');
+    throw new Error('the demo seed did not create the parent account 11301001 (the README demo accounts)');
   }
 
   const server: Server = createServer();
