@@ -30,7 +30,7 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['guardian_id']);
     t.check("role in ('parent','teacher','school_admin')", [], 'accounts_role_check');
     t.check("(role = 'parent') = (guardian_id is not null)", [], 'accounts_guardian_check');
-    t.check("length(login) between 1 and 64", [], 'accounts_login_check');
+    t.check('length(login) between 1 and 64', [], 'accounts_login_check');
   });
 }
 

@@ -28,7 +28,11 @@ export async function up(knex: Knex): Promise<void> {
     t.check("status <> 'rejected' or length(decision_reason) > 0", [], 'review_requests_reason_check');
     t.check("status <> 'approved' or effective_on is not null", [], 'review_requests_effective_check');
     t.check('refund_amount is null or refund_amount >= 0', [], 'review_requests_refund_check');
-    t.check("refund_paid_on is null or (kind = 'cancellation' and status = 'approved')", [], 'review_requests_refund_paid_check');
+    t.check(
+      "refund_paid_on is null or (kind = 'cancellation' and status = 'approved')",
+      [],
+      'review_requests_refund_paid_check',
+    );
   });
   await knex.raw(
     `create unique index review_requests_one_open on review_requests (subscription_id) where status = 'pending'`,

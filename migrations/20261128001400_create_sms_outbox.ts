@@ -44,9 +44,7 @@ export async function up(knex: Knex): Promise<void> {
     t.check("phone ~ '^09[0-9]{8}$'", [], 'sms_outbox_phone_check');
     t.check('attempts >= 0', [], 'sms_outbox_attempts_check');
   });
-  await knex.raw(
-    "create index sms_outbox_due on sms_outbox (next_attempt_at) where status in ('queued','sending')",
-  );
+  await knex.raw("create index sms_outbox_due on sms_outbox (next_attempt_at) where status in ('queued','sending')");
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -40,7 +40,11 @@ export async function up(knex: Knex): Promise<void> {
     ).rows;
     if (keys.length === 0) break;
     // The daily figures refreshDays also keeps do not exist yet: 20261130100100_create_daily_figures fills them.
-    await refreshDays(knex, keys.map((k) => ({ studentId: k.student_id, date: k.day })), { departureMinMinutes, withoutFigures: true });
+    await refreshDays(
+      knex,
+      keys.map((k) => ({ studentId: k.student_id, date: k.day })),
+      { departureMinMinutes, withoutFigures: true },
+    );
     last = keys[keys.length - 1];
   }
 }

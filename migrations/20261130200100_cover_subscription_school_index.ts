@@ -14,9 +14,13 @@ import type { Knex } from 'knex';
  * kind through (status, kind). It replaces the plain (subscription_id) index (the foreign key's), which it serves.
  */
 export async function up(knex: Knex): Promise<void> {
-  await knex.raw('create index subscriptions_school_list on subscriptions (school_id, id) include (student_id, period_id, status)');
+  await knex.raw(
+    'create index subscriptions_school_list on subscriptions (school_id, id) include (student_id, period_id, status)',
+  );
   await knex.raw('drop index subscriptions_school_id');
-  await knex.raw('create index review_requests_subscription_kind on review_requests (subscription_id, kind) include (status, id)');
+  await knex.raw(
+    'create index review_requests_subscription_kind on review_requests (subscription_id, kind) include (status, id)',
+  );
   await knex.raw('drop index review_requests_subscription_id_index');
 }
 

@@ -17,7 +17,11 @@ async function main(ctx: ScriptContext): Promise<number> {
     return await runAdmin(process.argv.slice(2), {
       knex: async () => {
         if (!db) {
-          db = await openDatabase(loadConfig(process.env), undefined, `npm run admin -- ${process.argv[2] ?? ''}`.trim());
+          db = await openDatabase(
+            loadConfig(process.env),
+            undefined,
+            `npm run admin -- ${process.argv[2] ?? ''}`.trim(),
+          );
           const opened = db;
           ctx.closeOnInterrupt(() => opened.close());
         }
@@ -26,7 +30,8 @@ async function main(ctx: ScriptContext): Promise<number> {
       out: (t) => process.stdout.write(t),
       err: (t) => process.stderr.write(t),
       production: process.env.NODE_ENV === 'production',
-      now: () => (process.env.APP_NOW && process.env.NODE_ENV !== 'production' ? new Date(process.env.APP_NOW) : new Date()),
+      now: () =>
+        process.env.APP_NOW && process.env.NODE_ENV !== 'production' ? new Date(process.env.APP_NOW) : new Date(),
     });
   } finally {
     if (db) await db.close();

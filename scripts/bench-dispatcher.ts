@@ -69,7 +69,14 @@ async function worker(): Promise<void> {
   const concurrency = Number(process.env.BENCH_CONCURRENCY) || undefined;
   const deadline = Date.now() + Number(process.env.BENCH_MAX_SECONDS ?? 300) * 1000;
   const db = connect(databaseUrl, { dbPoolMax: 4, dbStatementTimeoutMs: 600_000 });
-  const d = new SmsDispatcher({ knex: db.knex, clock: new FixedClock(NOW), provider: new LogProvider(), maxAttempts: 5, batchSize, concurrency });
+  const d = new SmsDispatcher({
+    knex: db.knex,
+    clock: new FixedClock(NOW),
+    provider: new LogProvider(),
+    maxAttempts: 5,
+    batchSize,
+    concurrency,
+  });
   let sent = 0;
   let firstAt = 0;
   let lastAt = 0;
@@ -142,9 +149,14 @@ export async function benchDispatcher(o: DispatcherBenchOptions): Promise<Dispat
 }
 
 export function formatDispatcherBench(rows: DispatcherBenchRow[]): string {
-  const lines = ['| dispatcher (log provider) | messages | sent | seconds | SMS/s | sent twice | unsent |', '|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| dispatcher (log provider) | messages | sent | seconds | SMS/s | sent twice | unsent |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const r of rows) {
-    lines.push(`| ${r.processes} process${r.processes > 1 ? 'es' : ''} | ${r.messages} | ${r.sent} | ${r.seconds.toFixed(1)} | ${r.perSecond} | ${r.duplicates} | ${r.unsent} |`);
+    lines.push(
+      `| ${r.processes} process${r.processes > 1 ? 'es' : ''} | ${r.messages} | ${r.sent} | ${r.seconds.toFixed(1)} | ${r.perSecond} | ${r.duplicates} | ${r.unsent} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -161,7 +173,9 @@ if (process.argv.includes('--worker')) {
 } else if (isMain) {
   const databaseUrl = process.env.BENCH_DATABASE_URL;
   if (!databaseUrl) {
-    process.stderr.write('BENCH_DATABASE_URL=postgres://… is required (a disposable database: its sms_outbox is emptied)\n');
+    process.stderr.write(
+      'BENCH_DATABASE_URL=postgres://… is required (a disposable database: its sms_outbox is emptied)\n',
+    );
     process.exit(64);
   }
   const messages = Number(process.argv[2] ?? 50_000);

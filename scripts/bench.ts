@@ -38,7 +38,12 @@ const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
 const SMS = num('BENCH_SMS', 50_000);
 const PEAK_RATE = num('BENCH_PEAK_RATE', 300);
 const PEAK_SECONDS = num('BENCH_PEAK_SECONDS', 60);
-const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const SKIP = new Set(
+  (process.env.BENCH_SKIP ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
@@ -51,7 +56,13 @@ interface PageRow {
   note?: string;
 }
 
-async function pagesOn(url: string, label: string, rows: PageRow[], column: 'city' | 'one' | 'cluster', extraEnv: Record<string, string> = {}) {
+async function pagesOn(
+  url: string,
+  label: string,
+  rows: PageRow[],
+  column: 'city' | 'one' | 'cluster',
+  extraEnv: Record<string, string> = {},
+) {
   const db: Database = connect(url, { dbPoolMax: 2, dbStatementTimeoutMs: 60_000 });
   let portal: Proc | undefined;
   try {
@@ -62,8 +73,14 @@ async function pagesOn(url: string, label: string, rows: PageRow[], column: 'cit
       let row = rows.find((r) => r.name === t.name);
       if (!row) rows.push((row = { name: t.name, path: t.path }));
       try {
-        row[column] = await load(`${portal.base}${t.path}`, { seconds: SECONDS, connections: CONNECTIONS, cookie: t.role ? s.cookies[t.role] : undefined });
-        out(`  ${t.name}: ${row[column]!.rps.toFixed(0)} req/s, p50 ${row[column]!.p50} ms, p99 ${row[column]!.p99} ms`);
+        row[column] = await load(`${portal.base}${t.path}`, {
+          seconds: SECONDS,
+          connections: CONNECTIONS,
+          cookie: t.role ? s.cookies[t.role] : undefined,
+        });
+        out(
+          `  ${t.name}: ${row[column]!.rps.toFixed(0)} req/s, p50 ${row[column]!.p50} ms, p99 ${row[column]!.p99} ms`,
+        );
       } catch (e) {
         row.note = `${label}: ${(e as Error).message}`;
         out(`  ${t.name}: FAILED ${(e as Error).message}`);
@@ -79,18 +96,24 @@ async function pagesOn(url: string, label: string, rows: PageRow[], column: 'cit
 async function main(): Promise<void> {
   const cityUrl = process.env.BENCH_DATABASE_URL;
   if (!cityUrl) {
-    process.stderr.write('BENCH_DATABASE_URL is not set: build a city first, e.g.\n  DATABASE_URL=postgres://…/city npm run admin -- demo:city --schools 150 --students-per-school 2000\n  BENCH_DATABASE_URL=postgres://…/city npm run bench\n');
+    process.stderr.write(
+      'BENCH_DATABASE_URL is not set: build a city first, e.g.\n  DATABASE_URL=postgres://…/city npm run admin -- demo:city --schools 150 --students-per-school 2000\n  BENCH_DATABASE_URL=postgres://…/city npm run bench\n',
+    );
     process.exit(64);
   }
   const oneUrl = process.env.BENCH_ONE_SCHOOL_DATABASE_URL;
   const started = Date.now();
-  out(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GB; ${CONNECTIONS} connections, ${SECONDS} s per row\n`);
+  out(
+    `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GB; ${CONNECTIONS} connections, ${SECONDS} s per row\n`,
+  );
 
   // 1. Baseline, in its own process.
   const baseline = await startBaseline();
   const base = await load(`${baseline.base}/`, { seconds: SECONDS, connections: CONNECTIONS });
   await baseline.stop();
-  out(`baseline (Express hello-world, own process): ${base.rps.toFixed(0)} req/s, p50 ${base.p50} ms, p99 ${base.p99} ms`);
+  out(
+    `baseline (Express hello-world, own process): ${base.rps.toFixed(0)} req/s, p50 ${base.p50} ms, p99 ${base.p99} ms`,
+  );
 
   const load1 = loadavg()[0]!;
 
@@ -101,7 +124,8 @@ async function main(): Promise<void> {
   const config = await readFile(`${ROOT}/src/config.ts`, 'utf8');
   let clusterNote = '';
   if (SKIP.has('cluster')) clusterNote = 'WEB_CONCURRENCY=2: skipped (BENCH_SKIP)';
-  else if (!config.includes('WEB_CONCURRENCY')) clusterNote = 'WEB_CONCURRENCY=2: not measured — this portal has no WEB_CONCURRENCY setting yet';
+  else if (!config.includes('WEB_CONCURRENCY'))
+    clusterNote = 'WEB_CONCURRENCY=2: not measured — this portal has no WEB_CONCURRENCY setting yet';
   else await pagesOn(cityUrl, 'city, WEB_CONCURRENCY=2', rows, 'cluster', { WEB_CONCURRENCY: '2' });
 
   // The baseline once more after the pages: on a shared machine the two differ, and the ratios are only as good
@@ -110,7 +134,9 @@ async function main(): Promise<void> {
   const baseAfter = await load(`${baselineAgain.base}/`, { seconds: SECONDS, connections: CONNECTIONS });
   await baselineAgain.stop();
   const load2 = loadavg()[0]!;
-  out(`baseline again after the pages: ${baseAfter.rps.toFixed(0)} req/s (before: ${base.rps.toFixed(0)}); load average ${load1.toFixed(1)} → ${load2.toFixed(1)}`);
+  out(
+    `baseline again after the pages: ${baseAfter.rps.toFixed(0)} req/s (before: ${base.rps.toFixed(0)}); load average ${load1.toFixed(1)} → ${load2.toFixed(1)}`,
+  );
 
   // 4. Reader API, dispatcher, morning peak (on the city).
   const readers: ReaderResult[] = [];
@@ -125,7 +151,9 @@ async function main(): Promise<void> {
         for (const n of [1, 8, 32]) {
           readers.push(await readerRun(db.knex, portal.base, n, SECONDS));
           const r = readers.at(-1)!;
-          out(`reader API, ${n} readers: ${r.perSecond.toFixed(0)} swipes/s (${r.accepted}/${r.swipes} accepted, batch p99 ${ms(r.batchP99)} ms, ${r.smsQueued} SMS queued)`);
+          out(
+            `reader API, ${n} readers: ${r.perSecond.toFixed(0)} swipes/s (${r.accepted}/${r.swipes} accepted, batch p99 ${ms(r.batchP99)} ms, ${r.smsQueued} SMS queued)`,
+          );
         }
       } finally {
         await portal.stop();
@@ -135,10 +163,13 @@ async function main(): Promise<void> {
       for (const n of [1, 2]) {
         const procs: Proc[] = [];
         try {
-          for (let i = 0; i < n; i++) procs.push(await startPortal(cityUrl, { SMS_DISPATCHER: 'true', SMS_DISPATCH_INTERVAL_MS: '200' }));
+          for (let i = 0; i < n; i++)
+            procs.push(await startPortal(cityUrl, { SMS_DISPATCHER: 'true', SMS_DISPATCH_INTERVAL_MS: '200' }));
           dispatch.push(await drain(db.knex, s.schoolId, SMS, n, 900));
           const d = dispatch.at(-1)!;
-          out(`dispatcher, ${n} process(es): ${d.perSecond.toFixed(0)} SMS/s (${d.messages} in ${d.seconds.toFixed(1)} s, ${d.claimedTwice} claimed twice, ${d.left} left)`);
+          out(
+            `dispatcher, ${n} process(es): ${d.perSecond.toFixed(0)} SMS/s (${d.messages} in ${d.seconds.toFixed(1)} s, ${d.claimedTwice} claimed twice, ${d.left} left)`,
+          );
         } finally {
           await Promise.all(procs.map((p) => p.stop()));
         }
@@ -148,7 +179,9 @@ async function main(): Promise<void> {
       const portal = await startPortal(cityUrl, { SMS_DISPATCHER: 'true', SMS_DISPATCH_INTERVAL_MS: '500' });
       try {
         morning = await peak(db.knex, portal.base, PEAK_RATE, PEAK_SECONDS);
-        out(`morning peak: ${morning.perSecond.toFixed(0)} swipes/s for ${PEAK_SECONDS} s, swipe → provider p99 ${(morning.delayP99 / 1000).toFixed(1)} s`);
+        out(
+          `morning peak: ${morning.perSecond.toFixed(0)} swipes/s for ${PEAK_SECONDS} s, swipe → provider p99 ${(morning.delayP99 / 1000).toFixed(1)} s`,
+        );
       } finally {
         await portal.stop();
       }
@@ -163,17 +196,29 @@ async function main(): Promise<void> {
   );
   const growth = rows.some((r) => r.one);
   const cluster = rows.some((r) => r.cluster);
-  out(`| page | req/s | p50 ms | p99 ms | errors / non-2xx | ÷ baseline |${growth ? ' one school: req/s · p50 | city ÷ one-school p50 |' : ''}${cluster ? ' WEB_CONCURRENCY=2 req/s · p99 |' : ''}`);
+  out(
+    `| page | req/s | p50 ms | p99 ms | errors / non-2xx | ÷ baseline |${growth ? ' one school: req/s · p50 | city ÷ one-school p50 |' : ''}${cluster ? ' WEB_CONCURRENCY=2 req/s · p99 |' : ''}`,
+  );
   out(`|---|---:|---:|---:|---:|---:|${growth ? '---:|---:|' : ''}${cluster ? '---:|' : ''}`);
-  out(`| baseline: Express hello-world (own process) | ${base.rps.toFixed(0)} | ${base.p50} | ${base.p99} | ${base.errors} / ${base.non2xx} | 100 % |${growth ? ' | |' : ''}${cluster ? ' |' : ''}`);
+  out(
+    `| baseline: Express hello-world (own process) | ${base.rps.toFixed(0)} | ${base.p50} | ${base.p99} | ${base.errors} / ${base.non2xx} | 100 % |${growth ? ' | |' : ''}${cluster ? ' |' : ''}`,
+  );
   for (const r of rows) {
     const c = r.city;
-    const cells = c ? `${c.rps.toFixed(0)} | ${c.p50} | ${c.p99} | ${c.errors} / ${c.non2xx} | ${((100 * c.rps) / base.rps).toFixed(1)} %` : `— | — | — | — | —`;
-    const g = growth ? (r.one ? ` ${r.one.rps.toFixed(0)} · ${r.one.p50} | ${c ? `${(c.p50 / Math.max(r.one.p50, 0.5)).toFixed(1)}×` : '—'} |` : ' — | — |') : '';
+    const cells = c
+      ? `${c.rps.toFixed(0)} | ${c.p50} | ${c.p99} | ${c.errors} / ${c.non2xx} | ${((100 * c.rps) / base.rps).toFixed(1)} %`
+      : `— | — | — | — | —`;
+    const g = growth
+      ? r.one
+        ? ` ${r.one.rps.toFixed(0)} · ${r.one.p50} | ${c ? `${(c.p50 / Math.max(r.one.p50, 0.5)).toFixed(1)}×` : '—'} |`
+        : ' — | — |'
+      : '';
     const w = cluster ? (r.cluster ? ` ${r.cluster.rps.toFixed(0)} · ${r.cluster.p99} |` : ' — |') : '';
     out(`| ${r.name} | ${cells} |${g}${w}`);
   }
-  out(`\nPortal RSS (city, one process): ${rss.now} MB after the pages, peak ${rss.peak} MB.${clusterNote ? ` ${clusterNote}.` : ''}`);
+  out(
+    `\nPortal RSS (city, one process): ${rss.now} MB after the pages, peak ${rss.peak} MB.${clusterNote ? ` ${clusterNote}.` : ''}`,
+  );
   for (const r of rows.filter((x) => x.note)) out(`Note: ${r.name}: ${r.note}`);
 
   if (readers.length + dispatch.length > 0 || morning) {
@@ -181,11 +226,17 @@ async function main(): Promise<void> {
     out('| what | rate | detail |');
     out('|---|---:|---|');
     for (const r of readers)
-      out(`| reader API, ${r.readers} reader${r.readers > 1 ? 's' : ''} × 500-swipe batches | ${r.perSecond.toFixed(0)} swipes/s | ${r.accepted} of ${r.swipes} accepted, batch p50 ${ms(r.batchP50)} ms / p99 ${ms(r.batchP99)} ms, ${r.failedBatches} batches refused, ${r.smsQueued} SMS queued |`);
+      out(
+        `| reader API, ${r.readers} reader${r.readers > 1 ? 's' : ''} × 500-swipe batches | ${r.perSecond.toFixed(0)} swipes/s | ${r.accepted} of ${r.swipes} accepted, batch p50 ${ms(r.batchP50)} ms / p99 ${ms(r.batchP99)} ms, ${r.failedBatches} batches refused, ${r.smsQueued} SMS queued |`,
+      );
     for (const d of dispatch)
-      out(`| dispatcher, ${d.processes} process${d.processes > 1 ? 'es' : ''} (log provider) | ${d.perSecond.toFixed(0)} SMS/s | ${d.messages} sent in ${d.seconds.toFixed(1)} s, ${d.claimedTwice} claimed twice, ${d.left} left |`);
+      out(
+        `| dispatcher, ${d.processes} process${d.processes > 1 ? 'es' : ''} (log provider) | ${d.perSecond.toFixed(0)} SMS/s | ${d.messages} sent in ${d.seconds.toFixed(1)} s, ${d.claimedTwice} claimed twice, ${d.left} left |`,
+      );
     if (morning)
-      out(`| morning peak (${PEAK_RATE}/s asked, ${PEAK_SECONDS} s) | ${morning.perSecond.toFixed(0)} swipes/s | ${morning.sms} arrival SMS; swipe → provider p50 ${(morning.delayP50 / 1000).toFixed(1)} s, **p99 ${(morning.delayP99 / 1000).toFixed(1)} s**; ${morning.notSent} not sent after 120 s; ${morning.failedBatches} batches refused |`);
+      out(
+        `| morning peak (${PEAK_RATE}/s asked, ${PEAK_SECONDS} s) | ${morning.perSecond.toFixed(0)} swipes/s | ${morning.sms} arrival SMS; swipe → provider p50 ${(morning.delayP50 / 1000).toFixed(1)} s, **p99 ${(morning.delayP99 / 1000).toFixed(1)} s**; ${morning.notSent} not sent after 120 s; ${morning.failedBatches} batches refused |`,
+      );
   }
   out(`\nTotal ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }

@@ -31,12 +31,23 @@ async function main(ctx: ScriptContext): Promise<number> {
   try {
     if (arg === 'latest') {
       const names = await migrateLatest(db.knex);
-      process.stdout.write(names.length ? `Applied ${names.length} migration(s) on the ${where}:\n${names.map((n) => `  ${n}\n`).join('')}` : `Already up to date (${where}).\n`);
+      process.stdout.write(
+        names.length
+          ? `Applied ${names.length} migration(s) on the ${where}:\n${names.map((n) => `  ${n}\n`).join('')}`
+          : `Already up to date (${where}).\n`,
+      );
     } else if (arg === 'down') {
       const [, names] = (await db.knex.migrate.rollback(migrationConfig())) as [number, string[]];
-      process.stdout.write(names.length ? `Rolled back ${names.length} migration(s):\n${names.map((n) => `  ${n}\n`).join('')}` : 'Nothing to roll back.\n');
+      process.stdout.write(
+        names.length
+          ? `Rolled back ${names.length} migration(s):\n${names.map((n) => `  ${n}\n`).join('')}`
+          : 'Nothing to roll back.\n',
+      );
     } else if (arg === 'status') {
-      const [done, pending] = (await db.knex.migrate.list(migrationConfig())) as [{ name: string }[], { file: string }[] | string[]];
+      const [done, pending] = (await db.knex.migrate.list(migrationConfig())) as [
+        { name: string }[],
+        { file: string }[] | string[],
+      ];
       process.stdout.write(`Applied (${done.length}):\n${done.map((m) => `  ${m.name}\n`).join('')}`);
       const names = pending.map((p) => (typeof p === 'string' ? p : p.file));
       process.stdout.write(`Pending (${names.length}):\n${names.map((n) => `  ${n}\n`).join('')}`);

@@ -28,7 +28,9 @@ async function main(ctx: ScriptContext): Promise<number> {
     await seedReference(db.knex, clock, { publicUrl: config.publicUrl });
     process.stdout.write('Reference data: districts, levels and schools loaded.\n');
     if (args.includes('--reference-only') || config.isProduction || !config.seedDemo) {
-      process.stdout.write(`Demo data skipped (${config.isProduction ? 'NODE_ENV=production' : args.length ? '--reference-only' : 'SEED_DEMO=false'}).\n`);
+      process.stdout.write(
+        `Demo data skipped (${config.isProduction ? 'NODE_ENV=production' : args.length ? '--reference-only' : 'SEED_DEMO=false'}).\n`,
+      );
     } else {
       await seedDemo(db.knex, clock, { publicUrl: config.publicUrl });
       process.stdout.write(`Demo data loaded (today is ${clock.today()}); every demo password is demo-1234.\n`);

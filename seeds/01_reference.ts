@@ -4,7 +4,20 @@ import type { Knex } from 'knex';
 import { PROJECT_ROOT } from '../src/paths.js';
 
 /** Taipei's 12 districts, in the city's usual order. */
-export const DISTRICTS = ['中正區', '大同區', '中山區', '松山區', '大安區', '萬華區', '信義區', '士林區', '北投區', '內湖區', '南港區', '文山區'];
+export const DISTRICTS = [
+  '中正區',
+  '大同區',
+  '中山區',
+  '松山區',
+  '大安區',
+  '萬華區',
+  '信義區',
+  '士林區',
+  '北投區',
+  '內湖區',
+  '南港區',
+  '文山區',
+];
 
 export const LEVELS = [
   { code: 'elementary', name: '國小', sort_order: 1 },
@@ -22,7 +35,10 @@ export interface SchoolRow {
 
 /** seeds/data/taipei_schools.csv: `code,name,district,level`, UTF-8 (no quoted fields in this file). */
 export function readSchools(file = path.join(PROJECT_ROOT, 'seeds/data/taipei_schools.csv')): SchoolRow[] {
-  const lines = readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const lines = readFileSync(file, 'utf8')
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   const [header, ...rows] = lines;
   if (header?.trim() !== 'code,name,district,level') throw new Error(`unexpected header in ${file}: ${header}`);
   return rows.map((line, i) => {
@@ -48,6 +64,9 @@ export async function seed(knex: Knex): Promise<void> {
     return { code: s.code, level: s.level, name: s.name, district_id: districtId };
   });
   for (let i = 0; i < schools.length; i += 100) {
-    await knex('schools').insert(schools.slice(i, i + 100)).onConflict(['code', 'level']).merge(['name', 'district_id']);
+    await knex('schools')
+      .insert(schools.slice(i, i + 100))
+      .onConflict(['code', 'level'])
+      .merge(['name', 'district_id']);
   }
 }

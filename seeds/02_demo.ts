@@ -24,7 +24,13 @@ import { feeOf, orderCharge } from '../src/domain/subscriptions/lifecycle.js';
 export const DEMO_PASSWORD = 'demo-1234';
 
 const SCHOOL_YEAR = 115;
-const PERIOD = { name: '115學年度上學期', starts_on: '2026-08-31', ends_on: '2027-01-20', arrival_fee: 150, departure_fee: 150 };
+const PERIOD = {
+  name: '115學年度上學期',
+  starts_on: '2026-08-31',
+  ends_on: '2027-01-20',
+  arrival_fee: 150,
+  departure_fee: 150,
+};
 const CARD_VALID_FROM = '2026-08-01';
 
 interface DemoSchool {
@@ -66,13 +72,20 @@ const SCHOOLS: DemoSchool[] = [
 ];
 
 /** Upsert by a natural key: the id of the row matching `key`, inserted (key + values) when missing, else updated. */
-async function upsert(knex: Knex, table: string, key: Record<string, unknown>, values: Record<string, unknown> = {}): Promise<number> {
+async function upsert(
+  knex: Knex,
+  table: string,
+  key: Record<string, unknown>,
+  values: Record<string, unknown> = {},
+): Promise<number> {
   const found = await knex(table).where(key).first('id');
   if (found) {
     if (Object.keys(values).length > 0) await knex(table).where({ id: found.id }).update(values);
     return found.id as number;
   }
-  const [row] = await knex(table).insert({ ...key, ...values }).returning('id');
+  const [row] = await knex(table)
+    .insert({ ...key, ...values })
+    .returning('id');
   return row.id as number;
 }
 
@@ -125,19 +138,32 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
       .join('districts as d', 'd.id', 's.district_id')
       .where({ 's.name': s.name, 's.level': s.level, 'd.name': s.district })
       .first('s.id');
-    if (!school) throw new Error(`demo seed: ${s.name} (${s.district} ${s.level}) is missing: run the reference seed first`);
+    if (!school)
+      throw new Error(`demo seed: ${s.name} (${s.district} ${s.level}) is missing: run the reference seed first`);
     const schoolId = school.id as number;
     schoolIds.set(s.short, schoolId);
 
     const classIds = new Map<string, number>();
     for (const c of s.classes) {
-      const classId = await upsert(knex, 'classes', { school_id: schoolId, school_year: SCHOOL_YEAR, code: c.code }, { name: c.name, grade: c.grade });
+      const classId = await upsert(
+        knex,
+        'classes',
+        { school_id: schoolId, school_year: SCHOOL_YEAR, code: c.code },
+        { name: c.name, grade: c.grade },
+      );
       classIds.set(c.code, classId);
       const teacherId = await account('teacher', schoolId, c.teacher.login, c.teacher.name);
       accountIds.set(`${s.short}/${c.teacher.login}`, teacherId);
-      await knex('class_teachers').insert({ class_id: classId, account_id: teacherId }).onConflict(['class_id', 'account_id']).ignore();
+      await knex('class_teachers')
+        .insert({ class_id: classId, account_id: teacherId })
+        .onConflict(['class_id', 'account_id'])
+        .ignore();
     }
-    if (s.admin) accountIds.set(`${s.short}/${s.admin.login}`, await account('school_admin', schoolId, s.admin.login, s.admin.name));
+    if (s.admin)
+      accountIds.set(
+        `${s.short}/${s.admin.login}`,
+        await account('school_admin', schoolId, s.admin.login, s.admin.name),
+      );
 
     for (const st of s.students) {
       const classId = classIds.get(st.classCode)!;
@@ -150,7 +176,9 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
       studentIds.set(st.number, studentId);
       if (st.guardian) {
         // A parent account's login is the child's 學號; the guardian is found through it.
-        const existing = await knex('accounts').where({ role: 'parent', school_id: schoolId, login: st.number }).first('id', 'guardian_id');
+        const existing = await knex('accounts')
+          .where({ role: 'parent', school_id: schoolId, login: st.number })
+          .first('id', 'guardian_id');
         let guardianId = existing?.guardian_id as number | undefined;
         if (guardianId === undefined) {
           const [g] = await knex('guardians').insert({ name: st.guardian }).returning('id');
@@ -162,19 +190,32 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
           .insert({ guardian_id: guardianId, student_id: studentId, relationship: '家長' })
           .onConflict(['guardian_id', 'student_id'])
           .ignore();
-        accountIds.set(`${s.short}/${st.number}`, await account('parent', schoolId, st.number, st.guardian, guardianId));
+        accountIds.set(
+          `${s.short}/${st.number}`,
+          await account('parent', schoolId, st.number, st.guardian, guardianId),
+        );
       }
-      await upsert(knex, 'cards', { card_uid: `DEMO-${st.number}`, student_id: studentId }, { valid_from: CARD_VALID_FROM, valid_until: null });
+      await upsert(
+        knex,
+        'cards',
+        { card_uid: `DEMO-${st.number}`, student_id: studentId },
+        { valid_from: CARD_VALID_FROM, valid_until: null },
+      );
     }
 
     periodIds.set(
       s.short,
-      await upsert(knex, 'service_periods', { school_id: schoolId, name: PERIOD.name }, {
-        starts_on: PERIOD.starts_on,
-        ends_on: PERIOD.ends_on,
-        arrival_fee: PERIOD.arrival_fee,
-        departure_fee: PERIOD.departure_fee,
-      }),
+      await upsert(
+        knex,
+        'service_periods',
+        { school_id: schoolId, name: PERIOD.name },
+        {
+          starts_on: PERIOD.starts_on,
+          ends_on: PERIOD.ends_on,
+          arrival_fee: PERIOD.arrival_fee,
+          departure_fee: PERIOD.departure_fee,
+        },
+      ),
     );
   }
 
@@ -224,13 +265,27 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
     knex,
     'subscription_events',
     { subscription_id: subscriptionId, request_id: requestId, event: 'order' },
-    { from_status: null, to_status: 'pending', actor_account_id: null, actor_role: 'system', actor_name: '系統管理員', created_at: requestedAt },
+    {
+      from_status: null,
+      to_status: 'pending',
+      actor_account_id: null,
+      actor_role: 'system',
+      actor_name: '系統管理員',
+      created_at: requestedAt,
+    },
   );
   await upsert(
     knex,
     'subscription_events',
     { subscription_id: subscriptionId, request_id: requestId, event: 'approve' },
-    { from_status: 'pending', to_status: 'active', actor_account_id: t401, actor_role: 'teacher', actor_name: '林老師', created_at: decidedAt },
+    {
+      from_status: 'pending',
+      to_status: 'active',
+      actor_account_id: t401,
+      actor_role: 'teacher',
+      actor_name: '林老師',
+      created_at: decidedAt,
+    },
   );
 
   // The order's charge as its approval fixed it (the whole fee: it took effect before the period's first day), and
@@ -244,13 +299,18 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
   await knex('subscriptions')
     .where({ id: subscriptionId })
     .update({ charge_amount: charge.amount, charge_days: charge.days, charge_period_days: charge.periodDays });
-  await upsert(knex, 'payments', { subscription_id: subscriptionId }, {
-    school_id: zhongxiao,
-    receipt_number: 1,
-    paid_on: decidedOn,
-    amount: charge.amount,
-    recorded_by_account_id: accountIds.get('忠孝國小/admin') ?? null,
-  });
+  await upsert(
+    knex,
+    'payments',
+    { subscription_id: subscriptionId },
+    {
+      school_id: zhongxiao,
+      receipt_number: 1,
+      paid_on: decidedOn,
+      amount: charge.amount,
+      recorded_by_account_id: accountIds.get('忠孝國小/admin') ?? null,
+    },
+  );
   await knex.raw(
     `insert into receipt_counters (school_id, last_number) values (?, 1)
      on conflict (school_id) do update set last_number = greatest(receipt_counters.last_number, excluded.last_number)`,
@@ -258,13 +318,18 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
   );
 
   // 王小明's verified phone.
-  await upsert(knex, 'phones', { student_id: ming, number: '0912345678' }, {
-    registered_by_account_id: mingParent,
-    verified_at: taipeiInstant(appliedOn, '10:05'),
-    code_hash: null,
-    code_expires_at: null,
-    code_attempts: 0,
-  });
+  await upsert(
+    knex,
+    'phones',
+    { student_id: ming, number: '0912345678' },
+    {
+      registered_by_account_id: mingParent,
+      verified_at: taipeiInstant(appliedOn, '10:05'),
+      code_hash: null,
+      code_expires_at: null,
+      code_attempts: 0,
+    },
+  );
 
   // The development identity provider's one user (0912345678 / parent@example.com), already linked to 11301001.
   const identityId = await upsert(
@@ -273,7 +338,10 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
     { issuer: devIssuer({ publicUrl: ctx.publicUrl.replace(/\/+$/, '') }), subject: DEV_IDP_SUBJECT },
     { display_name: DEV_IDP_NAME },
   );
-  await knex('taipei_card_links').insert({ identity_id: identityId, account_id: mingParent }).onConflict(['identity_id', 'account_id']).ignore();
+  await knex('taipei_card_links')
+    .insert({ identity_id: identityId, account_id: mingParent })
+    .onConflict(['identity_id', 'account_id'])
+    .ignore();
 
   // A gate reader per school. Its token is random and not kept: create a usable one with the admin script.
   const readerIds = new Map<string, number>();
@@ -306,10 +374,24 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
   const meiMissingDay = pastDays[0];
   const swipeRows: Record<string, unknown>[] = [];
   const smsRows: Record<string, unknown>[] = [];
-  const addSwipe = (short: string, number: string, studentId: number | null, date: string, time: string, dir: 'a' | 'd' | 'x', cardUid?: string) => {
+  const addSwipe = (
+    short: string,
+    number: string,
+    studentId: number | null,
+    date: string,
+    time: string,
+    dir: 'a' | 'd' | 'x',
+    cardUid?: string,
+  ) => {
     const at = taipeiInstant(date, time);
     if (at.getTime() > now.getTime()) return;
-    if (studentId === ming && dir !== 'x' && date >= effectiveOn && date >= PERIOD.starts_on && date <= PERIOD.ends_on) {
+    if (
+      studentId === ming &&
+      dir !== 'x' &&
+      date >= effectiveOn &&
+      date >= PERIOD.starts_on &&
+      date <= PERIOD.ends_on
+    ) {
       const direction = dir === 'a' ? 'arrival' : 'departure';
       smsRows.push({
         school_id: zhongxiao,
@@ -355,7 +437,10 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
   // One swipe of a card nobody has (未對應刷卡), for the school office to resolve.
   if (pastDays[0]) addSwipe('忠孝國小', 'unknown', null, pastDays[0], '07:41', 'x', 'DEMO-UNKNOWN-0001');
   for (let i = 0; i < swipeRows.length; i += 200) {
-    await knex('swipes').insert(swipeRows.slice(i, i + 200)).onConflict(['reader_id', 'event_id']).ignore();
+    await knex('swipes')
+      .insert(swipeRows.slice(i, i + 200))
+      .onConflict(['reader_id', 'event_id'])
+      .ignore();
   }
   if (smsRows.length > 0) {
     // Counted in the school's daily figures in the same transaction, like every queued message.
@@ -364,10 +449,21 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
         .insert(smsRows)
         .onConflict('dedupe_key')
         .ignore()
-        .returning(['school_id', 'student_id', 'created_at', 'status'])) as { school_id: number; student_id: number; created_at: Date; status: string }[];
+        .returning(['school_id', 'student_id', 'created_at', 'status'])) as {
+        school_id: number;
+        student_id: number;
+        created_at: Date;
+        status: string;
+      }[];
       await countSmsChanges(
         trx,
-        inserted.map((r) => ({ schoolId: r.school_id, studentId: r.student_id, createdAt: r.created_at, from: null, to: r.status })),
+        inserted.map((r) => ({
+          schoolId: r.school_id,
+          studentId: r.student_id,
+          createdAt: r.created_at,
+          from: null,
+          to: r.status,
+        })),
       );
     });
   }
@@ -383,28 +479,45 @@ export async function seed(knex: Knex, ctx: SeedContext): Promise<void> {
   }
 
   // The computed days of every student-day with a record (as the reader API and 補登 keep them).
-  const keys = (await knex('swipes').whereNotNull('student_id').distinct('student_id', 'swipe_date')) as { student_id: number; swipe_date: string }[];
+  const keys = (await knex('swipes').whereNotNull('student_id').distinct('student_id', 'swipe_date')) as {
+    student_id: number;
+    swipe_date: string;
+  }[];
   if (mingManualDay) keys.push({ student_id: ming, swipe_date: mingManualDay });
-  await refreshDays(knex, keys.map((k) => ({ studentId: k.student_id, date: k.swipe_date })), { departureMinMinutes: 10 });
+  await refreshDays(
+    knex,
+    keys.map((k) => ({ studentId: k.student_id, date: k.swipe_date })),
+    { departureMinMinutes: 10 },
+  );
 
   // One announcement from the bureau (every school) and one from 忠孝國小.
-  await upsert(knex, 'announcements', { school_id: null, title: '到離校簡訊服務115學年度上學期開放申請' }, {
-    body:
-      '115學年度上學期到離校簡訊服務（2026-08-31~2027-01-20）開放家長申請，到校SMS、離校SMS各新臺幣150元。\n' +
-      '請由「到離校簡訊服務」→「到離校簡訊訂購服務」按「新增申請」，經導師審核後隔日生效。\n' +
-      '如有問題，請洽臺北市民當家熱線 1999 轉分機 8585。',
-    pinned: true,
-    author_account_id: null,
-    author_name: '臺北市政府教育局',
-    published_at: taipeiInstant(addDays(today, -20), '09:00'),
-  });
-  await upsert(knex, 'announcements', { school_id: zhongxiao, title: '請家長提醒學生每日進出校門刷卡' }, {
-    body:
-      '為使到離校簡訊正常通知，請提醒孩子每日到校及放學時於校門口讀卡機刷數位學生證。\n' +
-      '卡片遺失或損壞，請洽學校教務處補發。',
-    pinned: false,
-    author_account_id: accountIds.get('忠孝國小/admin') ?? null,
-    author_name: '忠孝國小教務處',
-    published_at: taipeiInstant(addDays(today, -2), '08:30'),
-  });
+  await upsert(
+    knex,
+    'announcements',
+    { school_id: null, title: '到離校簡訊服務115學年度上學期開放申請' },
+    {
+      body:
+        '115學年度上學期到離校簡訊服務（2026-08-31~2027-01-20）開放家長申請，到校SMS、離校SMS各新臺幣150元。\n' +
+        '請由「到離校簡訊服務」→「到離校簡訊訂購服務」按「新增申請」，經導師審核後隔日生效。\n' +
+        '如有問題，請洽臺北市民當家熱線 1999 轉分機 8585。',
+      pinned: true,
+      author_account_id: null,
+      author_name: '臺北市政府教育局',
+      published_at: taipeiInstant(addDays(today, -20), '09:00'),
+    },
+  );
+  await upsert(
+    knex,
+    'announcements',
+    { school_id: zhongxiao, title: '請家長提醒學生每日進出校門刷卡' },
+    {
+      body:
+        '為使到離校簡訊正常通知，請提醒孩子每日到校及放學時於校門口讀卡機刷數位學生證。\n' +
+        '卡片遺失或損壞，請洽學校教務處補發。',
+      pinned: false,
+      author_account_id: accountIds.get('忠孝國小/admin') ?? null,
+      author_name: '忠孝國小教務處',
+      published_at: taipeiInstant(addDays(today, -2), '08:30'),
+    },
+  );
 }

@@ -12,7 +12,6 @@ import { csrfProtection, sameOriginOnly, securityHeaders } from './middleware/se
 import { createLoginThrottle } from './middleware/throttle.js';
 import { mountApi, mountPages } from './routes/index.js';
 
-
 export interface App extends Express {
   /** Close what the app opened itself (the session store's pool). The database belongs to the caller. */
   shutdown(): Promise<void>;
@@ -44,13 +43,20 @@ export function createApp(deps: AppDeps): App {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/public/') === true },
       serializers: {
         // Only what is needed: no headers (cookies, authorization), no query strings (tokens, next=…).
-        req: (r: { id: string; method: string; url: string }) => ({ id: r.id, method: r.method, url: r.url.split('?')[0] }),
+        req: (r: { id: string; method: string; url: string }) => ({
+          id: r.id,
+          method: r.method,
+          url: r.url.split('?')[0],
+        }),
         res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }),
       },
     }),
   );
   app.use(securityHeaders(deps, deps.config.oidc.issuer ? [new URL(deps.config.oidc.issuer).origin] : []));
-  app.use('/public', express.static(path.join(PROJECT_ROOT, 'public'), { maxAge: deps.config.isProduction ? '1d' : 0, index: false }));
+  app.use(
+    '/public',
+    express.static(path.join(PROJECT_ROOT, 'public'), { maxAge: deps.config.isProduction ? '1d' : 0, index: false }),
+  );
 
   app.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ status: 'ok' });

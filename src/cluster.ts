@@ -22,7 +22,10 @@ async function runPrimary(): Promise<void> {
   const n = config.webConcurrency;
   if (n <= 1 || !config.databaseUrl) {
     if (n > 1)
-      logger.warn({ webConcurrency: n }, 'WEB_CONCURRENCY ignored: the embedded database runs inside one portal process (set DATABASE_URL for several)');
+      logger.warn(
+        { webConcurrency: n },
+        'WEB_CONCURRENCY ignored: the embedded database runs inside one portal process (set DATABASE_URL for several)',
+      );
     await import(serverEntry);
     return;
   }
@@ -85,6 +88,8 @@ async function runPrimary(): Promise<void> {
 }
 
 runPrimary().catch((err: unknown) => {
-  process.stderr.write(`The portal could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `The portal could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

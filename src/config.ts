@@ -33,7 +33,10 @@ const EnvSchema = z
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     TRUST_PROXY: int(0, 10).default(0),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-    CAPTCHA_FIXED_TEXT: z.string().regex(/^[A-Za-z0-9]{1,12}$/, 'letters and digits, at most 12').optional(),
+    CAPTCHA_FIXED_TEXT: z
+      .string()
+      .regex(/^[A-Za-z0-9]{1,12}$/, 'letters and digits, at most 12')
+      .optional(),
     APP_NOW: z.iso.datetime({ offset: true }).optional(),
     SEED_DEMO: bool.optional(),
     SMS_PROVIDER: z.enum(['log', 'mitake']).default('log'),
@@ -68,10 +71,18 @@ const EnvSchema = z
       if (env.APP_NOW !== undefined)
         ctx.addIssue({ code: 'custom', path: ['APP_NOW'], message: 'is refused in production' });
       if (env.OIDC_ISSUER === undefined)
-        ctx.addIssue({ code: 'custom', path: ['OIDC_ISSUER'], message: 'is required in production (the Taipei Card issuer)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['OIDC_ISSUER'],
+          message: 'is required in production (the Taipei Card issuer)',
+        });
     }
     if (env.DB_QUERY_TIMEOUT_MS !== undefined && env.DB_QUERY_TIMEOUT_MS <= env.DB_STATEMENT_TIMEOUT_MS)
-      ctx.addIssue({ code: 'custom', path: ['DB_QUERY_TIMEOUT_MS'], message: 'must be longer than DB_STATEMENT_TIMEOUT_MS (the server answers first while it is alive)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DB_QUERY_TIMEOUT_MS'],
+        message: 'must be longer than DB_STATEMENT_TIMEOUT_MS (the server answers first while it is alive)',
+      });
     if (env.OIDC_ISSUER !== undefined) {
       need('OIDC_CLIENT_ID', 'is required when OIDC_ISSUER is set');
       need('OIDC_CLIENT_SECRET', 'is required when OIDC_ISSUER is set');

@@ -23,6 +23,10 @@ export const REDACT_PATHS = [
 
 /** The app's logger; `destination` is for tests that read what was logged. */
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  const options = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { app: 'student-card-portal', pid: process.pid } };
+  const options = {
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { app: 'student-card-portal', pid: process.pid },
+  };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -29,7 +29,10 @@ export const text = (max: number, opts: { min?: number; multiline?: boolean; pro
         .string()
         .min(opts.min ?? 0, opts.min && opts.min > 0 ? '此欄位必填' : undefined)
         .max(max, `最多 ${max} 個字`)
-        .refine((v) => !hasControlChars(v, { multiline: true }) && (opts.multiline || !v.includes('\n')), '含有不允許的字元'),
+        .refine(
+          (v) => !hasControlChars(v, { multiline: true }) && (opts.multiline || !v.includes('\n')),
+          '含有不允許的字元',
+        ),
     );
 
 /** A positive database id given as a decimal string. */
@@ -47,7 +50,10 @@ export function paramId(req: Request, name = 'id'): number {
 }
 
 /** An optional filter value: '' or missing means "all". */
-export const optionalId = z.union([z.literal(''), id]).optional().transform((v) => (v === '' ? undefined : v));
+export const optionalId = z
+  .union([z.literal(''), id])
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
 
 export const date = z
   .string({ error: '日期格式有誤' })

@@ -9,10 +9,27 @@ export interface LoadResult {
   non2xx: number;
 }
 
-export async function load(url: string, o: { seconds: number; connections: number; cookie?: string | undefined }): Promise<LoadResult> {
+export async function load(
+  url: string,
+  o: { seconds: number; connections: number; cookie?: string | undefined },
+): Promise<LoadResult> {
   const probe = await fetch(url, { redirect: 'manual', headers: o.cookie ? { cookie: o.cookie } : {} });
-  if (probe.status !== 200) throw new Error(`GET ${url} answered ${probe.status}${probe.headers.get('location') ? ` → ${probe.headers.get('location')}` : ''}`);
+  if (probe.status !== 200)
+    throw new Error(
+      `GET ${url} answered ${probe.status}${probe.headers.get('location') ? ` → ${probe.headers.get('location')}` : ''}`,
+    );
   await probe.text();
-  const r = await autocannon({ url, connections: o.connections, duration: o.seconds, headers: o.cookie ? { cookie: o.cookie } : {} });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  const r = await autocannon({
+    url,
+    connections: o.connections,
+    duration: o.seconds,
+    headers: o.cookie ? { cookie: o.cookie } : {},
+  });
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+  };
 }

@@ -12,17 +12,42 @@ export interface Target {
 }
 
 /** The rows of the page table, in order (the baseline is measured apart, in its own process). */
-export const PAGES = (o: { lastPage: number; classId: number; day: string; month: { from: string; to: string } }): Target[] => [
+export const PAGES = (o: {
+  lastPage: number;
+  classId: number;
+  day: string;
+  month: { from: string; to: string };
+}): Target[] => [
   { key: 'login', name: 'login page 系統登入 (anonymous)', path: '/login' },
   { key: 'parent-home', name: 'parent 首頁', path: '/', role: 'parent' },
   { key: 'parent-account', name: 'parent 我的帳號', path: '/account', role: 'parent' },
-  { key: 'orders-1', name: 'school admin 到離校簡訊訂購服務, page 1', path: '/sms/subscriptions', role: 'school_admin' },
-  { key: 'orders-last', name: `school admin 到離校簡訊訂購服務, last page`, path: `/sms/subscriptions?page=${o.lastPage}`, role: 'school_admin' },
+  {
+    key: 'orders-1',
+    name: 'school admin 到離校簡訊訂購服務, page 1',
+    path: '/sms/subscriptions',
+    role: 'school_admin',
+  },
+  {
+    key: 'orders-last',
+    name: `school admin 到離校簡訊訂購服務, last page`,
+    path: `/sms/subscriptions?page=${o.lastPage}`,
+    role: 'school_admin',
+  },
   { key: 'cancellations', name: 'school admin 到離校簡訊註銷服務', path: '/sms/cancellations', role: 'school_admin' },
   { key: 'admin-home', name: 'school admin 首頁', path: '/', role: 'school_admin' },
   { key: 'reviews', name: 'teacher 審核', path: '/reviews', role: 'teacher' },
-  { key: 'attendance', name: 'teacher 出勤管理 (class, one day)', path: `/attendance?classId=${o.classId}&date=${o.day}`, role: 'teacher' },
-  { key: 'reports', name: 'school admin 統計報表 (one month)', path: `/reports?from=${o.month.from}&to=${o.month.to}`, role: 'school_admin' },
+  {
+    key: 'attendance',
+    name: 'teacher 出勤管理 (class, one day)',
+    path: `/attendance?classId=${o.classId}&date=${o.day}`,
+    role: 'teacher',
+  },
+  {
+    key: 'reports',
+    name: 'school admin 統計報表 (one month)',
+    path: `/reports?from=${o.month.from}&to=${o.month.to}`,
+    role: 'school_admin',
+  },
   { key: 'messages', name: 'teacher 訊息發送服務', path: '/messages', role: 'teacher' },
 ];
 
@@ -39,7 +64,12 @@ export interface Scene {
 export async function scene(knex: Knex): Promise<Scene> {
   const school = await knex('schools as s')
     .whereExists(knex('accounts as a').whereRaw('a.school_id = s.id').where('a.role', 'school_admin'))
-    .whereExists(knex('students as st').join('cards as cd', 'cd.student_id', 'st.id').whereRaw('st.school_id = s.id').where('cd.card_uid', 'like', 'CITY-%'))
+    .whereExists(
+      knex('students as st')
+        .join('cards as cd', 'cd.student_id', 'st.id')
+        .whereRaw('st.school_id = s.id')
+        .where('cd.card_uid', 'like', 'CITY-%'),
+    )
     .orderBy('s.id', 'desc')
     .first('s.id', 's.name');
   if (!school) throw new Error('no demo:city school in this database: run `npm run admin -- demo:city` on it first');
@@ -61,7 +91,13 @@ export async function scene(knex: Knex): Promise<Scene> {
     .orderBy('a.id')
     .first('a.id');
   const subs = Number(
-    (await knex('subscriptions as s').join('students as st', 'st.id', 's.student_id').where('st.school_id', school.id).count({ n: '*' }).first())?.n ?? 0,
+    (
+      await knex('subscriptions as s')
+        .join('students as st', 'st.id', 's.student_id')
+        .where('st.school_id', school.id)
+        .count({ n: '*' })
+        .first()
+    )?.n ?? 0,
   );
   const day = (await knex('swipes').where('school_id', school.id).max({ d: 'swipe_date' }).first())?.d as string;
   const students = Number((await knex('students').where('school_id', school.id).count({ n: '*' }).first())?.n ?? 0);
@@ -71,7 +107,12 @@ export async function scene(knex: Knex): Promise<Scene> {
     schoolName: school.name,
     students,
     cityStudents,
-    targets: PAGES({ lastPage: Math.max(1, Math.ceil(subs / PAGE_SIZE)), classId: teacher.class_id, day, month: monthRange(day) }),
+    targets: PAGES({
+      lastPage: Math.max(1, Math.ceil(subs / PAGE_SIZE)),
+      classId: teacher.class_id,
+      day,
+      month: monthRange(day),
+    }),
     cookies: {
       parent: await createSession(knex, parent.id),
       teacher: await createSession(knex, teacher.id),

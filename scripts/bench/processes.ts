@@ -50,7 +50,13 @@ async function memOf(pid: number): Promise<{ now: number; peak: number }> {
 }
 
 /** Start a TypeScript entry point under tsx with this environment; resolves once `readyPath` answers 200. */
-export async function startProcess(name: string, entry: string, env: Record<string, string>, readyPath = '/', fixedPort?: number): Promise<Proc> {
+export async function startProcess(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  readyPath = '/',
+  fixedPort?: number,
+): Promise<Proc> {
   const port = fixedPort ?? (await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,

@@ -38,13 +38,20 @@ export async function pupils(knex: Knex): Promise<Map<number, Pupil[]>> {
 /** Today's swipes, their SMS and attendance days, and the benchmark's readers: gone. */
 export async function cleanToday(knex: Knex): Promise<void> {
   const d = today();
-  await knex('sms_outbox').where('created_at', '>=', startOfTaipeiDay(d)).whereIn('kind', ['arrival', 'departure']).delete();
+  await knex('sms_outbox')
+    .where('created_at', '>=', startOfTaipeiDay(d))
+    .whereIn('kind', ['arrival', 'departure'])
+    .delete();
   await knex('swipes').where('swipe_date', d).delete();
-  if ((await knex.raw(`select to_regclass('attendance_days') is not null as ok`)).rows[0].ok) await knex('attendance_days').where('day', d).delete();
-  await knex('swipes').whereIn('reader_id', knex('card_readers').where('name', 'like', 'bench-%').select('id')).delete();
+  if ((await knex.raw(`select to_regclass('attendance_days') is not null as ok`)).rows[0].ok)
+    await knex('attendance_days').where('day', d).delete();
+  await knex('swipes')
+    .whereIn('reader_id', knex('card_readers').where('name', 'like', 'bench-%').select('id'))
+    .delete();
   await knex('card_readers').where('name', 'like', 'bench-%').delete();
   // Today's daily figures counted the rows just deleted: recount today from what is left.
-  if ((await knex.raw(`select to_regclass('daily_sms_figures') is not null as ok`)).rows[0].ok) await rebuildFigures(knex, { from: d, to: d });
+  if ((await knex.raw(`select to_regclass('daily_sms_figures') is not null as ok`)).rows[0].ok)
+    await rebuildFigures(knex, { from: d, to: d });
 }
 
 async function readersFor(knex: Knex, schools: number[], n: number): Promise<{ schoolId: number; token: string }[]> {
@@ -63,7 +70,9 @@ async function post(base: string, token: string, batch: Pupil[], tag: string) {
   const res = await fetch(`${base}/api/v1/swipes`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ swipes: batch.map((p) => ({ event_id: `${tag}-${p.studentId}`, card_uid: p.card, swiped_at: at })) }),
+    body: JSON.stringify({
+      swipes: batch.map((p) => ({ event_id: `${tag}-${p.studentId}`, card_uid: p.card, swiped_at: at })),
+    }),
   });
   const body = (await res.json().catch(() => ({}))) as { accepted?: number };
   return { ms: performance.now() - t, status: res.status, accepted: body.accepted ?? 0 };
@@ -113,9 +122,26 @@ export async function readerRun(knex: Knex, base: string, readers: number, secon
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
-  const sms = Number((await knex('sms_outbox').where('created_at', '>=', startOfTaipeiDay(today())).where('kind', 'arrival').count({ n: '*' }).first())?.n ?? 0);
+  const sms = Number(
+    (
+      await knex('sms_outbox')
+        .where('created_at', '>=', startOfTaipeiDay(today()))
+        .where('kind', 'arrival')
+        .count({ n: '*' })
+        .first()
+    )?.n ?? 0,
+  );
   await cleanToday(knex);
-  return { readers, swipes, accepted, perSecond: accepted / elapsed, batchP50: pct(lat, 50), batchP99: pct(lat, 99), failedBatches: failed, smsQueued: sms };
+  return {
+    readers,
+    swipes,
+    accepted,
+    perSecond: accepted / elapsed,
+    batchP50: pct(lat, 50),
+    batchP99: pct(lat, 99),
+    failedBatches: failed,
+    smsQueued: sms,
+  };
 }
 
 export interface DispatchResult {
@@ -128,7 +154,13 @@ export interface DispatchResult {
 }
 
 /** `count` queued messages, drained by the dispatcher(s) already running against this database. */
-export async function drain(knex: Knex, schoolId: number, count: number, processes: number, timeoutS: number): Promise<DispatchResult> {
+export async function drain(
+  knex: Knex,
+  schoolId: number,
+  count: number,
+  processes: number,
+  timeoutS: number,
+): Promise<DispatchResult> {
   const marker = `bench-${randomBytes(4).toString('hex')}`;
   const start = performance.now();
   await knex.raw(
@@ -139,10 +171,20 @@ export async function drain(knex: Knex, schoolId: number, count: number, process
   let left = count;
   while (left > 0 && performance.now() - start < timeoutS * 1000) {
     await new Promise((r) => setTimeout(r, 250));
-    left = Number((await knex('sms_outbox').where('body', marker).whereIn('status', ['queued', 'sending']).count({ n: '*' }).first())?.n ?? 0);
+    left = Number(
+      (
+        await knex('sms_outbox')
+          .where('body', marker)
+          .whereIn('status', ['queued', 'sending'])
+          .count({ n: '*' })
+          .first()
+      )?.n ?? 0,
+    );
   }
   const seconds = (performance.now() - start) / 1000;
-  const claimedTwice = Number((await knex('sms_outbox').where('body', marker).where('attempts', '>', 1).count({ n: '*' }).first())?.n ?? 0);
+  const claimedTwice = Number(
+    (await knex('sms_outbox').where('body', marker).where('attempts', '>', 1).count({ n: '*' }).first())?.n ?? 0,
+  );
   await knex('sms_outbox').where('body', marker).delete();
   return { processes, messages: count - left, seconds, perSecond: (count - left) / seconds, claimedTwice, left };
 }
@@ -179,7 +221,9 @@ export async function peak(knex: Knex, base: string, rate: number, seconds: numb
     const sends = rs.map((r) => {
       const batch = pool.get(r.schoolId)!.splice(0, per);
       swipes += batch.length;
-      return batch.length > 0 ? post(base, r.token, batch, tag).then((x) => void (x.status !== 200 && failed++)) : Promise.resolve();
+      return batch.length > 0
+        ? post(base, r.token, batch, tag).then((x) => void (x.status !== 200 && failed++))
+        : Promise.resolve();
     });
     inflight.push(Promise.all(sends).catch(() => void failed++));
   }
@@ -191,7 +235,14 @@ export async function peak(knex: Knex, base: string, rate: number, seconds: numb
   do {
     await new Promise((r) => setTimeout(r, 500));
     notSent = Number(
-      (await knex('sms_outbox').where('created_at', '>=', startOfTaipeiDay(d)).where('kind', 'arrival').whereIn('status', ['queued', 'sending']).count({ n: '*' }).first())?.n ?? 0,
+      (
+        await knex('sms_outbox')
+          .where('created_at', '>=', startOfTaipeiDay(d))
+          .where('kind', 'arrival')
+          .whereIn('status', ['queued', 'sending'])
+          .count({ n: '*' })
+          .first()
+      )?.n ?? 0,
     );
   } while (notSent > 0 && performance.now() - wait < 120_000);
   const delays = (
@@ -203,5 +254,14 @@ export async function peak(knex: Knex, base: string, rate: number, seconds: numb
     )) as { rows: { ms: string }[] }
   ).rows.map((r) => Number(r.ms));
   await cleanToday(knex);
-  return { seconds: elapsed, swipes, perSecond: swipes / elapsed, sms: delays.length, delayP50: pct(delays, 50), delayP99: pct(delays, 99), notSent, failedBatches: failed };
+  return {
+    seconds: elapsed,
+    swipes,
+    perSecond: swipes / elapsed,
+    sms: delays.length,
+    delayP50: pct(delays, 50),
+    delayP99: pct(delays, 99),
+    notSent,
+    failedBatches: failed,
+  };
 }

@@ -13,7 +13,14 @@ export async function createSession(knex: Knex, accountId: number, secret = SESS
   const sid = randomBytes(24).toString('base64url');
   const now = Date.now();
   const sess = {
-    cookie: { originalMaxAge: IDLE_TIMEOUT_MS, expires: new Date(now + IDLE_TIMEOUT_MS).toISOString(), secure: true, httpOnly: true, path: '/', sameSite: 'lax' },
+    cookie: {
+      originalMaxAge: IDLE_TIMEOUT_MS,
+      expires: new Date(now + IDLE_TIMEOUT_MS).toISOString(),
+      secure: true,
+      httpOnly: true,
+      path: '/',
+      sameSite: 'lax',
+    },
     accountId,
     signedInAt: now,
     lastSeenAt: now,

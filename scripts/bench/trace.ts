@@ -29,7 +29,8 @@ async function main() {
   const orig = pg.default.Client.prototype.query;
   (pg.default.Client.prototype as { query: unknown }).query = function (this: unknown, ...args: unknown[]) {
     const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
-    if (text && /"session"|session/.test(text) && !/knex/.test(text)) sessionQueries.push(text.replace(/\s+/g, ' ').slice(0, 100));
+    if (text && /"session"|session/.test(text) && !/knex/.test(text))
+      sessionQueries.push(text.replace(/\s+/g, ' ').slice(0, 100));
     return (orig as (...a: unknown[]) => unknown).apply(this, args);
   };
   try {
@@ -44,20 +45,33 @@ async function main() {
       };
       const cookie = t.role ? s.cookies[t.role] : undefined;
       // Warm once, then trace.
-      await request(app).get(t.path).set('cookie', cookie ?? '');
+      await request(app)
+        .get(t.path)
+        .set('cookie', cookie ?? '');
       sessionQueries.length = 0;
       db.knex.on('query', onQuery).on('query-response', onResponse);
       const t0 = performance.now();
-      const res = await request(app).get(t.path).set('cookie', cookie ?? '');
+      const res = await request(app)
+        .get(t.path)
+        .set('cookie', cookie ?? '');
       const total = performance.now() - t0;
       db.knex.off('query', onQuery).off('query-response', onResponse);
-      process.stdout.write(`\n## ${t.key} ${t.path} → ${res.status} in ${total.toFixed(1)} ms: ${captured.length} Knex statements, ${sessionQueries.length} session-store statements\n`);
+      process.stdout.write(
+        `\n## ${t.key} ${t.path} → ${res.status} in ${total.toFixed(1)} ms: ${captured.length} Knex statements, ${sessionQueries.length} session-store statements\n`,
+      );
       for (const q of sessionQueries) process.stdout.write(`   session: ${q}\n`);
       for (const c of captured) {
-        process.stdout.write(`- ${(c.ms ?? NaN).toFixed(1)} ms  ${full ? c.sql : c.sql.replace(/\s+/g, ' ').slice(0, 300)}\n    ${full ? JSON.stringify(c.bindings) : JSON.stringify(c.bindings).slice(0, 200)}\n`);
+        process.stdout.write(
+          `- ${(c.ms ?? NaN).toFixed(1)} ms  ${full ? c.sql : c.sql.replace(/\s+/g, ' ').slice(0, 300)}\n    ${full ? JSON.stringify(c.bindings) : JSON.stringify(c.bindings).slice(0, 200)}\n`,
+        );
         if (analyze && /^\s*(select|with)\b/i.test(c.sql)) {
-          const client = db.knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<void> };
-          const conn = (await client.acquireConnection()) as { query(sql: string, b: unknown[]): Promise<{ rows: Record<string, string>[] }> };
+          const client = db.knex.client as {
+            acquireConnection(): Promise<unknown>;
+            releaseConnection(c: unknown): Promise<void>;
+          };
+          const conn = (await client.acquireConnection()) as {
+            query(sql: string, b: unknown[]): Promise<{ rows: Record<string, string>[] }>;
+          };
           try {
             const r = await conn.query(`explain (analyze, buffers) ${c.sql}`, c.bindings);
             for (const row of r.rows) process.stdout.write(`      ${row['QUERY PLAN']}\n`);

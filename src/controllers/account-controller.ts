@@ -33,7 +33,9 @@ export function editPassword(req: Request, res: Response): void {
 }
 
 function renderPassword(req: Request, res: Response, status: number, errors: Record<string, string>) {
-  res.status(status).render('account/password', { title: '變更密碼', errors, mustChange: userOf(req).mustChangePassword });
+  res
+    .status(status)
+    .render('account/password', { title: '變更密碼', errors, mustChange: userOf(req).mustChangePassword });
 }
 
 // Passwords are taken exactly as typed: never trimmed or normalised. Lengths are checked by the rules below.
@@ -62,7 +64,11 @@ export async function updatePassword(req: Request, res: Response): Promise<void>
 
   const row = await knex('accounts').where({ id: user.accountId }).first('password_hash');
   if (!(await verifyPassword(f.currentPassword, row?.password_hash))) {
-    await audit(knex, actorOf(req), { action: 'password.change_failed', targetType: 'account', targetId: user.accountId });
+    await audit(knex, actorOf(req), {
+      action: 'password.change_failed',
+      targetType: 'account',
+      targetId: user.accountId,
+    });
     return renderPassword(req, res, 422, { currentPassword: '目前的密碼不正確' });
   }
   const hash = await hashPassword(f.newPassword);
@@ -107,7 +113,11 @@ export async function unlinkCard(req: Request, res: Response): Promise<void> {
   if (user.role !== 'parent' || !parsed.success) throw new NotFoundError();
   const removed = await unlinkIdentity(knex, parsed.data.identityId, user.accountId);
   if (!removed) throw new NotFoundError();
-  await audit(knex, actorOf(req), { action: 'taipei_card.unlinked', targetType: 'taipei_card_identity', targetId: parsed.data.identityId });
+  await audit(knex, actorOf(req), {
+    action: 'taipei_card.unlinked',
+    targetType: 'taipei_card_identity',
+    targetId: parsed.data.identityId,
+  });
   setFlash(req, 'success', '已取消臺北卡連結。');
   res.redirect(303, '/account');
 }

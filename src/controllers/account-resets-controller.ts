@@ -66,7 +66,14 @@ async function findResettable(knex: Knex, user: CurrentUser, accountId: number) 
     .orderBy('st.id')
     .first('a.id', 'a.login', 'a.school_id', 'a.display_name', 'st.name as student_name', 'st.class_id');
   if (!target) throw new NotFoundError();
-  return target as { id: number; login: string; school_id: number; display_name: string; student_name: string; class_id: number };
+  return target as {
+    id: number;
+    login: string;
+    school_id: number;
+    display_name: string;
+    student_name: string;
+    class_id: number;
+  };
 }
 
 /** GET /account/parent-passwords/:accountId/reset — the confirmation page (works without JavaScript). */

@@ -86,13 +86,19 @@ export async function create(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
   const parsed = AnnouncementForm.safeParse(req.body);
   if (!parsed.success)
-    return renderForm(res, { mode: 'new', values: fallbackValues(req.body), errors: fieldErrors(parsed.error), status: 422 });
+    return renderForm(res, {
+      mode: 'new',
+      values: fallbackValues(req.body),
+      errors: fieldErrors(parsed.error),
+      status: 422,
+    });
   const input = { title: parsed.data.title, body: parsed.data.body, pinned: parsed.data.pinned === '1' };
   let newId: number;
   try {
     newId = await createSchoolAnnouncement(db.knex, actorOf(req), user, input, clock.now());
   } catch (err) {
-    if (err instanceof AnnouncementError) return renderForm(res, { mode: 'new', values: fallbackValues(req.body), errors: err.errors, status: 422 });
+    if (err instanceof AnnouncementError)
+      return renderForm(res, { mode: 'new', values: fallbackValues(req.body), errors: err.errors, status: 422 });
     throw err;
   }
   setFlash(req, 'success', '公告已發布。');
@@ -115,13 +121,26 @@ export async function update(req: Request, res: Response): Promise<void> {
   if (!existing || existing.withdrawnAt) throw new NotFoundError();
   const parsed = AnnouncementForm.safeParse(req.body);
   if (!parsed.success)
-    return renderForm(res, { mode: 'edit', id: annId, values: fallbackValues(req.body), errors: fieldErrors(parsed.error), status: 422 });
+    return renderForm(res, {
+      mode: 'edit',
+      id: annId,
+      values: fallbackValues(req.body),
+      errors: fieldErrors(parsed.error),
+      status: 422,
+    });
   const input = { title: parsed.data.title, body: parsed.data.body, pinned: parsed.data.pinned === '1' };
   let ok: boolean;
   try {
     ok = await updateSchoolAnnouncement(db.knex, actorOf(req), user, annId, input, clock.now());
   } catch (err) {
-    if (err instanceof AnnouncementError) return renderForm(res, { mode: 'edit', id: annId, values: fallbackValues(req.body), errors: err.errors, status: 422 });
+    if (err instanceof AnnouncementError)
+      return renderForm(res, {
+        mode: 'edit',
+        id: annId,
+        values: fallbackValues(req.body),
+        errors: err.errors,
+        status: 422,
+      });
     throw err;
   }
   if (!ok) throw new NotFoundError();

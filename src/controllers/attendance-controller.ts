@@ -30,7 +30,6 @@ import { HOME_WINDOW_DAYS } from './home-controller.js';
 /** The longest range a page or an export covers. */
 export const MAX_RANGE_DAYS = 366;
 
-
 const ParentQuery = z.strictObject({ from: date.optional(), to: date.optional() });
 const StaffQuery = z.strictObject({ classId: optionalId, date: date.optional() });
 const ExportQuery = z.strictObject({ classId: id, date: date.optional(), from: date.optional(), to: date.optional() });
@@ -41,14 +40,22 @@ const directionField = z.enum(['arrival', 'departure'], { error: '請選擇到�
 const ManualEntryForm = z.strictObject({
   ...csrfField,
   classId: id,
-  studentId: z.string({ error: '請選擇學生' }).regex(/^[1-9]\d{0,9}$/, '請選擇學生').transform(Number),
+  studentId: z
+    .string({ error: '請選擇學生' })
+    .regex(/^[1-9]\d{0,9}$/, '請選擇學生')
+    .transform(Number),
   date,
   time: timeField,
   direction: directionField,
   reason: text(200, { min: 1, prose: true }),
 });
 
-const CorrectionForm = z.strictObject({ ...csrfField, time: timeField, direction: directionField, reason: text(200, { min: 1, prose: true }) });
+const CorrectionForm = z.strictObject({
+  ...csrfField,
+  time: timeField,
+  direction: directionField,
+  reason: text(200, { min: 1, prose: true }),
+});
 const DeletionForm = z.strictObject({ ...csrfField, reason: text(200, { min: 1, prose: true }) });
 
 function ruleOptions(req: Request) {
@@ -124,7 +131,15 @@ async function staffView(req: Request, res: Response, user: CurrentUser, extra: 
   const entries = view ? await manualEntriesOfClass(db.knex, user, view.cls.id, day, day) : [];
   const rows = view?.rows ?? [];
   const holiday = view ? await holidayOn(db.knex, user.schoolId, day) : undefined;
-  const details = view ? await dayDetails(db.knex, user.schoolId, view.students.map((s) => s.id), day, ruleOptions(req)) : new Map();
+  const details = view
+    ? await dayDetails(
+        db.knex,
+        user.schoolId,
+        view.students.map((s) => s.id),
+        day,
+        ruleOptions(req),
+      )
+    : new Map();
   const status = extra.status ?? (Object.keys(queryErrors).length > 0 ? 400 : 200);
   res.status(status).render('attendance/class-day', {
     title: '出勤管理',
@@ -154,7 +169,13 @@ export async function createManualEntry(req: Request, res: Response): Promise<vo
   const { db, clock } = depsOf(req);
   const body = (req.body ?? {}) as Record<string, unknown>;
   const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).slice(0, 400) : '');
-  const values = { studentId: str('studentId'), date: str('date'), time: str('time'), direction: str('direction'), reason: str('reason') };
+  const values = {
+    studentId: str('studentId'),
+    date: str('date'),
+    time: str('time'),
+    direction: str('direction'),
+    reason: str('reason'),
+  };
   const classIdParsed = id.safeParse(body.classId);
   if (!classIdParsed.success) throw new NotFoundError();
   const classId = classIdParsed.data;
@@ -194,7 +215,13 @@ type VisibleEntry = NonNullable<Awaited<ReturnType<typeof visibleManualEntry>>>;
 function renderEntry(
   res: Response,
   entry: VisibleEntry,
-  o: { status?: number; errors?: Record<string, string>; values?: Record<string, string>; deleteErrors?: Record<string, string>; deleteValues?: Record<string, string> } = {},
+  o: {
+    status?: number;
+    errors?: Record<string, string>;
+    values?: Record<string, string>;
+    deleteErrors?: Record<string, string>;
+    deleteValues?: Record<string, string>;
+  } = {},
 ): void {
   res.status(o.status ?? 200).render('attendance/manual-entry', {
     title: '更正補登',
@@ -234,12 +261,17 @@ export async function correctEntry(req: Request, res: Response): Promise<void> {
     if (entry.date === clock.today() && c.time > taipeiTime(clock.now())) errors.time = '不可補登未來的時間';
     else if (c.time === entry.time && c.direction === entry.direction) errors._form = '時間與類別都沒有變更';
   }
-  if (!parsed.success || Object.keys(errors).length > 0) return renderEntry(res, entry, { status: 422, errors, values });
+  if (!parsed.success || Object.keys(errors).length > 0)
+    return renderEntry(res, entry, { status: 422, errors, values });
   const c = parsed.data;
   const done = await correctManualEntry(db.knex, user, entry.id, c, ruleOptions(req), actorOf(req));
   if (!done) throw new NotFoundError();
   req.log.info({ entryId: entry.id, studentId: entry.studentId }, 'manual entry corrected');
-  setFlash(req, 'success', `已更正 ${entry.studentName} 的補登：${c.direction === 'arrival' ? '到校' : '離校'} ${entry.date} ${c.time}`);
+  setFlash(
+    req,
+    'success',
+    `已更正 ${entry.studentName} 的補登：${c.direction === 'arrival' ? '到校' : '離校'} ${entry.date} ${c.time}`,
+  );
   res.redirect(303, backToDay(entry));
 }
 
@@ -257,7 +289,11 @@ export async function deleteEntry(req: Request, res: Response): Promise<void> {
   const done = await deleteManualEntry(db.knex, user, entry.id, parsed.data.reason, ruleOptions(req), actorOf(req));
   if (!done) throw new NotFoundError();
   req.log.info({ entryId: entry.id, studentId: entry.studentId }, 'manual entry deleted');
-  setFlash(req, 'success', `已刪除 ${entry.studentName} 的補登（${entry.direction === 'arrival' ? '到校' : '離校'} ${entry.date} ${entry.time}）`);
+  setFlash(
+    req,
+    'success',
+    `已刪除 ${entry.studentName} 的補登（${entry.direction === 'arrival' ? '到校' : '離校'} ${entry.date} ${entry.time}）`,
+  );
   res.redirect(303, backToDay(entry));
 }
 
@@ -277,7 +313,16 @@ export async function exportCsv(req: Request, res: Response): Promise<void> {
   const view = await classDays(db.knex, user, q.classId, from, to);
   if (!view) throw new NotFoundError();
   const header = ['日期', '星期', '班級', '座號', '學號', '姓名', '到校時間', '離校時間'];
-  const line = (r: DayViewRow) => [r.date, r.label.split(' ')[0] ?? '', r.className, r.seat, r.studentNumber, r.name, r.arrival, r.departure];
+  const line = (r: DayViewRow) => [
+    r.date,
+    r.label.split(' ')[0] ?? '',
+    r.className,
+    r.seat,
+    r.studentNumber,
+    r.name,
+    r.arrival,
+    r.departure,
+  ];
   const body = csvDocument([header, ...view.rows.map(line)], { quoteAll: true });
   await audit(db.knex, actorOf(req), {
     action: 'attendance.export',

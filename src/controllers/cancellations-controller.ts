@@ -23,7 +23,10 @@ export async function list(req: Request, res: Response): Promise<void> {
     extraKeys: ['periodId'],
     load: async (value) => {
       const page = await withMoney(db.knex, await listCancellations(db.knex, user, value));
-      const days = await refundDaysOf(db.knex, page.rows.map((r) => r.request_id));
+      const days = await refundDaysOf(
+        db.knex,
+        page.rows.map((r) => r.request_id),
+      );
       return { ...page, rows: page.rows.map((r) => ({ ...r, refundDays: days.get(r.request_id) })) };
     },
     locals: { statusOptions: CANCELLATION_STATUS_OPTIONS, isAdmin: user.role === 'school_admin', today: clock.today() },

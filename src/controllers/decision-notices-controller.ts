@@ -13,7 +13,8 @@ const dismissAll = z.strictObject({ ...csrfField, upTo: id });
 /** POST /sms/decision-notices/:id/dismissal — 知道了 (one notice). */
 export async function dismiss(req: Request, res: Response): Promise<void> {
   const noticeId = paramId(req);
-  if (!bodyOnlyCsrf.safeParse({ ...(req.body as Record<string, unknown>) }).success) throw new HttpError(422, '表單含有不允許的欄位，請回到頁面重新操作。');
+  if (!bodyOnlyCsrf.safeParse({ ...(req.body as Record<string, unknown>) }).success)
+    throw new HttpError(422, '表單含有不允許的欄位，請回到頁面重新操作。');
   const { db, clock } = depsOf(req);
   const r = await dismissDecisionNotices(db.knex, userOf(req), { noticeId }, clock.now(), actorOf(req));
   if (r === 'not_found') throw new NotFoundError();

@@ -40,7 +40,14 @@ interface ComposeState {
   body: string;
 }
 
-async function renderStaff(req: Request, res: Response, state: ComposeState, pageNo = 1, errors: Record<string, string> = {}, status = 200) {
+async function renderStaff(
+  req: Request,
+  res: Response,
+  state: ComposeState,
+  pageNo = 1,
+  errors: Record<string, string> = {},
+  status = 200,
+) {
   const { knex } = depsOf(req).db;
   const user = userOf(req);
   const classes = await myClasses(knex, user);
@@ -78,7 +85,12 @@ export async function index(req: Request, res: Response): Promise<void> {
   await renderStaff(
     req,
     res,
-    { classId: query.classId, audience: query.classId ? 'class' : user.role === 'school_admin' ? 'school' : 'class', studentIds: [], body: '' },
+    {
+      classId: query.classId,
+      audience: query.classId ? 'class' : user.role === 'school_admin' ? 'school' : 'class',
+      studentIds: [],
+      body: '',
+    },
     query.page ?? 1,
   );
 }
@@ -107,7 +119,10 @@ export async function create(req: Request, res: Response): Promise<void> {
     audience = { kind: 'school' };
   } else {
     if (f.classId === undefined) return renderStaff(req, res, state, 1, { classId: '請選擇班級' }, 422);
-    audience = f.audience === 'class' ? { kind: 'class', classId: f.classId } : { kind: 'students', classId: f.classId, studentIds };
+    audience =
+      f.audience === 'class'
+        ? { kind: 'class', classId: f.classId }
+        : { kind: 'students', classId: f.classId, studentIds };
     if (audience.kind === 'students' && studentIds.length === 0)
       return renderStaff(req, res, state, 1, { studentIds: '請勾選至少一位學生，或改選「全班家長」' }, 422);
   }
@@ -121,7 +136,14 @@ export async function create(req: Request, res: Response): Promise<void> {
         throw new NotFoundError();
       case 'rate_limited':
         req.log.info({ event: 'message.rate_limited' }, 'message rate limit');
-        return renderStaff(req, res, state, 1, { _form: `每個帳號每小時最多發送 ${MESSAGES_PER_HOUR} 則訊息，請稍後再試。` }, 429);
+        return renderStaff(
+          req,
+          res,
+          state,
+          1,
+          { _form: `每個帳號每小時最多發送 ${MESSAGES_PER_HOUR} 則訊息，請稍後再試。` },
+          429,
+        );
       case 'no_recipients':
         return renderStaff(req, res, state, 1, { _form: '所選學生的家長都沒有已驗證的手機號碼，訊息未發送。' }, 422);
       case 'too_long':
@@ -130,7 +152,11 @@ export async function create(req: Request, res: Response): Promise<void> {
     }
   }
   req.log.info({ event: 'message.sent', messageId: result.messageId, recipients: result.recipients }, 'message queued');
-  setFlash(req, 'success', `訊息已送出，將發送給 ${result.students} 位學生的家長（共 ${result.recipients} 個已驗證手機號碼）。`);
+  setFlash(
+    req,
+    'success',
+    `訊息已送出，將發送給 ${result.students} 位學生的家長（共 ${result.recipients} 個已驗證手機號碼）。`,
+  );
   res.redirect(303, `/messages/${result.messageId}`);
 }
 
@@ -140,4 +166,3 @@ export async function show(req: Request, res: Response): Promise<void> {
   if (!m) throw new NotFoundError();
   res.render('messages/show', { title: '訊息發送狀態', m, statusLabels: SMS_STATUS_LABELS, failureWords });
 }
-

@@ -8,7 +8,14 @@ import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { createPeriod, dateOrderProblem, FEE_MESSAGE, PeriodError, periodsOf, updatePeriod } from '../domain/subscriptions/service-periods.js';
+import {
+  createPeriod,
+  dateOrderProblem,
+  FEE_MESSAGE,
+  PeriodError,
+  periodsOf,
+  updatePeriod,
+} from '../domain/subscriptions/service-periods.js';
 import { actorOf } from '../middleware/actor.js';
 import { csrfField, date, fieldErrors, paramId, text } from '../validation.js';
 
@@ -41,10 +48,22 @@ function formErrors(body: unknown, error: z.ZodError): Record<string, string> {
 function typedValues(body: unknown): PeriodValues {
   const b = (body ?? {}) as Record<string, unknown>;
   const s = (k: keyof PeriodValues) => (typeof b[k] === 'string' ? (b[k] as string).slice(0, 240) : '');
-  return { name: s('name'), startsOn: s('startsOn'), endsOn: s('endsOn'), arrivalFee: s('arrivalFee'), departureFee: s('departureFee') };
+  return {
+    name: s('name'),
+    startsOn: s('startsOn'),
+    endsOn: s('endsOn'),
+    arrivalFee: s('arrivalFee'),
+    departureFee: s('departureFee'),
+  };
 }
 
-async function renderList(req: Request, res: Response, status: number, values: PeriodValues, errors: Record<string, string>) {
+async function renderList(
+  req: Request,
+  res: Response,
+  status: number,
+  values: PeriodValues,
+  errors: Record<string, string>,
+) {
   const user = userOf(req);
   const { db } = depsOf(req);
   res.status(status).render('periods/index', {
@@ -92,7 +111,13 @@ export async function edit(req: Request, res: Response): Promise<void> {
   res.render('periods/edit', {
     title: '編輯簡訊服務期間',
     period: p,
-    values: { name: p.name, startsOn: p.starts_on, endsOn: p.ends_on, arrivalFee: String(p.arrival_fee), departureFee: String(p.departure_fee) },
+    values: {
+      name: p.name,
+      startsOn: p.starts_on,
+      endsOn: p.ends_on,
+      arrivalFee: String(p.arrival_fee),
+      departureFee: String(p.departure_fee),
+    },
     errors: {},
   });
 }
@@ -103,7 +128,9 @@ export async function update(req: Request, res: Response): Promise<void> {
   const { db } = depsOf(req);
   const p = await loadPeriod(req);
   const again = (status: number, errors: Record<string, string>) =>
-    res.status(status).render('periods/edit', { title: '編輯簡訊服務期間', period: p, values: typedValues(req.body), errors });
+    res
+      .status(status)
+      .render('periods/edit', { title: '編輯簡訊服務期間', period: p, values: typedValues(req.body), errors });
   const parsed = periodForm.safeParse({ ...(req.body as Record<string, unknown>) });
   if (!parsed.success) return again(422, formErrors(req.body, parsed.error));
   const { _csrf: _, ...v } = parsed.data;

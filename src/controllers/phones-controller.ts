@@ -43,7 +43,11 @@ async function renderParent(
 ): Promise<void> {
   const user = userOf(req);
   const { db, clock } = depsOf(req);
-  const phones = await phonesByStudent(db.knex, user, user.children.map((c) => c.id));
+  const phones = await phonesByStudent(
+    db.knex,
+    user,
+    user.children.map((c) => c.id),
+  );
   const now = clock.now().getTime();
   const children = user.children.map((c) => ({
     id: c.id,
@@ -81,7 +85,10 @@ async function renderStaff(req: Request, res: Response, user: CurrentUser): Prom
     : [];
   const phones = students.length
     ? await knex('phones as p')
-        .whereIn('p.student_id', students.map((s) => s.id as number))
+        .whereIn(
+          'p.student_id',
+          students.map((s) => s.id as number),
+        )
         .whereIn('p.student_id', visibleStudentIds(knex, user))
         .orderBy(['p.student_id', 'p.id'])
         .select('p.student_id', 'p.number', 'p.verified_at')
@@ -111,7 +118,8 @@ const addSchema = z.strictObject({ ...csrfField, studentId: id, number: z.string
 export async function create(req: Request, res: Response): Promise<void> {
   const parsed = addSchema.safeParse(body(req));
   if (!parsed.success) {
-    const sid = typeof req.body?.studentId === 'string' && /^\d{1,9}$/.test(req.body.studentId) ? req.body.studentId : '';
+    const sid =
+      typeof req.body?.studentId === 'string' && /^\d{1,9}$/.test(req.body.studentId) ? req.body.studentId : '';
     if (!sid) throw new HttpError(422, '表單內容有誤，請回到頁面重新操作。');
     return renderParent(req, res, 422, { [`add-${sid}`]: '請輸入台灣手機號碼，例如 0912-345-678' });
   }
@@ -121,7 +129,13 @@ export async function create(req: Request, res: Response): Promise<void> {
   if (!result) throw new NotFoundError();
   if (!result.ok) {
     const status = result.error.kind === 'wait' ? 429 : 422;
-    return renderParent(req, res, status, { [`add-${studentId}`]: result.error.message }, { [`add-${studentId}`]: number.slice(0, 40) });
+    return renderParent(
+      req,
+      res,
+      status,
+      { [`add-${studentId}`]: result.error.message },
+      { [`add-${studentId}`]: number.slice(0, 40) },
+    );
   }
   await audit(c.knex, actorOf(req), {
     action: 'phone.added',
@@ -130,7 +144,11 @@ export async function create(req: Request, res: Response): Promise<void> {
     details: { studentId, number: maskPhone(result.value.number) },
   });
   req.log.info({ phoneId: result.value.id, studentId }, 'phone registered; verification code queued');
-  setFlash(req, 'success', `已新增 ${formatPhone(result.value.number)}，驗證碼已用簡訊傳送到這支手機，請在 10 分鐘內輸入驗證碼完成驗證。`);
+  setFlash(
+    req,
+    'success',
+    `已新增 ${formatPhone(result.value.number)}，驗證碼已用簡訊傳送到這支手機，請在 10 分鐘內輸入驗證碼完成驗證。`,
+  );
   res.redirect(303, '/sms/phones');
 }
 
@@ -151,7 +169,12 @@ export async function verify(req: Request, res: Response): Promise<void> {
     req.log.info({ phoneId: pid, reason: result.error.kind }, 'phone verification refused');
     return renderParent(req, res, 422, { [`phone-${pid}`]: result.error.message });
   }
-  await audit(c.knex, actorOf(req), { action: 'phone.verified', targetType: 'phone', targetId: pid, details: { number: maskPhone(result.value.number) } });
+  await audit(c.knex, actorOf(req), {
+    action: 'phone.verified',
+    targetType: 'phone',
+    targetId: pid,
+    details: { number: maskPhone(result.value.number) },
+  });
   setFlash(req, 'success', `${formatPhone(result.value.number)} 已完成驗證，之後會收到到離校簡訊。`);
   res.redirect(303, '/sms/phones');
 }
@@ -172,7 +195,12 @@ export async function resend(req: Request, res: Response): Promise<void> {
     }
     return renderParent(req, res, 429, { [`phone-${pid}`]: result.error.message });
   }
-  await audit(c.knex, actorOf(req), { action: 'phone.code_sent', targetType: 'phone', targetId: pid, details: { number: maskPhone(result.value.number) } });
+  await audit(c.knex, actorOf(req), {
+    action: 'phone.code_sent',
+    targetType: 'phone',
+    targetId: pid,
+    details: { number: maskPhone(result.value.number) },
+  });
   setFlash(req, 'success', `新的驗證碼已傳送到 ${formatPhone(result.value.number)}，請在 10 分鐘內輸入。`);
   res.redirect(303, '/sms/phones');
 }

@@ -3,7 +3,14 @@ import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { earliestMonth, monthCalendar } from '../domain/reports/calendar.js';
 import { layoutChart } from '../domain/reports/chart.js';
-import { buildAllReports, buildReport, rangeProblem, REPORT_KEYS, reportCsv, type Range } from '../domain/reports/reports.js';
+import {
+  buildAllReports,
+  buildReport,
+  rangeProblem,
+  REPORT_KEYS,
+  reportCsv,
+  type Range,
+} from '../domain/reports/reports.js';
 import { addDays } from '../domain/time.js';
 import { NotFoundError } from '../http-errors.js';
 import { date, fieldErrors } from '../validation.js';
@@ -76,6 +83,9 @@ export async function csv(req: Request, res: Response): Promise<void> {
   res
     .status(200)
     .type('text/csv; charset=utf-8')
-    .set('Content-Disposition', `attachment; filename="${key}-${range.from}-${range.to}.csv"; filename*=UTF-8''${encodeURIComponent(`${report.title}-${range.from}-${range.to}.csv`)}`)
+    .set(
+      'Content-Disposition',
+      `attachment; filename="${key}-${range.from}-${range.to}.csv"; filename*=UTF-8''${encodeURIComponent(`${report.title}-${range.from}-${range.to}.csv`)}`,
+    )
     .send(reportCsv(report));
 }

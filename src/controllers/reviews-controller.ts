@@ -21,7 +21,9 @@ export async function list(req: Request, res: Response): Promise<void> {
   const parsed = parseQuery(reviewListQuery, req);
   const options = await filterOptions(db.knex, user);
   const values: Partial<z.output<typeof reviewListQuery>> = parsed.ok ? parsed.value : {};
-  const result = parsed.ok ? await listPendingReviews(db.knex, user, parsed.value) : { rows: [], total: 0, page: 1, from: 0, to: 0, lastPage: 1 };
+  const result = parsed.ok
+    ? await listPendingReviews(db.knex, user, parsed.value)
+    : { rows: [], total: 0, page: 1, from: 0, to: 0, lastPage: 1 };
   const hrefValues = { classId: values.classId, kind: values.kind } as Record<string, string | number | undefined>;
   const noTeacherClasses = await waitingClassesWithoutTeacher(db.knex, user);
   res.status(parsed.ok ? 200 : 400).render('reviews/index', {
@@ -60,7 +62,8 @@ export async function approve(req: Request, res: Response, next: NextFunction): 
 async function loadPending(req: Request, requestId: number) {
   const user = userOf(req);
   const { db } = depsOf(req);
-  const row = await db.knex('review_requests as r')
+  const row = await db
+    .knex('review_requests as r')
     .join('subscriptions as s', 's.id', 'r.subscription_id')
     .join('students as st', 'st.id', 's.student_id')
     .join('classes as c', 'c.id', 'st.class_id')
@@ -105,7 +108,9 @@ export async function reject(req: Request, res: Response, next: NextFunction): P
     const request = await loadPending(req, requestId);
     const errors = fieldErrors(parsed.error);
     if (errors.reason === '此欄位必填') errors.reason = '退回時請填寫原因。';
-    return res.status(422).render('reviews/reject', { title: '退回申請', request, values: { reason: typed }, errors, itemsLabel });
+    return res
+      .status(422)
+      .render('reviews/reject', { title: '退回申請', request, values: { reason: typed }, errors, itemsLabel });
   }
   let r;
   try {
@@ -113,7 +118,13 @@ export async function reject(req: Request, res: Response, next: NextFunction): P
   } catch (err) {
     if (err instanceof ServiceInputError) {
       const request = await loadPending(req, requestId);
-      return res.status(422).render('reviews/reject', { title: '退回申請', request, values: { reason: typed }, errors: { reason: err.message }, itemsLabel });
+      return res.status(422).render('reviews/reject', {
+        title: '退回申請',
+        request,
+        values: { reason: typed },
+        errors: { reason: err.message },
+        itemsLabel,
+      });
     }
     return renderRefusal(err, res, next, '/reviews');
   }

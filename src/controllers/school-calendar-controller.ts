@@ -59,7 +59,10 @@ async function render(req: Request, res: Response, s: RenderState = {}): Promise
   const { db, clock } = depsOf(req);
   const today = clock.today();
   const from = schoolYearStart(today);
-  const [ranges, starts] = await Promise.all([holidayRanges(db.knex, user.schoolId, from), dismissalStartsOf(db.knex, user.schoolId)]);
+  const [ranges, starts] = await Promise.all([
+    holidayRanges(db.knex, user.schoolId, from),
+    dismissalStartsOf(db.knex, user.schoolId),
+  ]);
   res.status(s.status ?? 200).render('attendance/calendar', {
     title: '學校行事曆',
     schoolYear: schoolYearOf(today),
@@ -69,12 +72,14 @@ async function render(req: Request, res: Response, s: RenderState = {}): Promise
     holidayErrors: s.holidayErrors ?? {},
     holidayValues: s.holidayValues ?? { name: '', from: '', to: '' },
     dismissalErrors: s.dismissalErrors ?? {},
-    dismissalValues: s.dismissalValues ?? Object.fromEntries(WEEKDAY_FIELDS.map((w) => [w.field, starts.get(w.weekday) ?? ''])),
+    dismissalValues:
+      s.dismissalValues ?? Object.fromEntries(WEEKDAY_FIELDS.map((w) => [w.field, starts.get(w.weekday) ?? ''])),
   });
 }
 
 const bodyOf = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
-const typed = (body: Record<string, unknown>, k: string) => (typeof body[k] === 'string' ? (body[k] as string).slice(0, 200) : '');
+const typed = (body: Record<string, unknown>, k: string) =>
+  typeof body[k] === 'string' ? (body[k] as string).slice(0, 200) : '';
 
 /** GET /attendance/calendar */
 export async function show(req: Request, res: Response): Promise<void> {
@@ -88,11 +93,16 @@ export async function createHoliday(req: Request, res: Response): Promise<void> 
   const body = bodyOf(req);
   const holidayValues = { name: typed(body, 'name'), from: typed(body, 'from'), to: typed(body, 'to') };
   const parsed = HolidayForm.safeParse(body);
-  if (!parsed.success) return render(req, res, { status: 422, holidayErrors: fieldErrors(parsed.error), holidayValues });
+  if (!parsed.success)
+    return render(req, res, { status: 422, holidayErrors: fieldErrors(parsed.error), holidayValues });
   const h = parsed.data;
   const to = h.to || h.from;
   try {
-    await addHolidayRange(db.knex, { schoolIds: [user.schoolId], from: h.from, to, name: h.name, byAccountId: user.accountId }, actorOf(req));
+    await addHolidayRange(
+      db.knex,
+      { schoolIds: [user.schoolId], from: h.from, to, name: h.name, byAccountId: user.accountId },
+      actorOf(req),
+    );
   } catch (e) {
     if (!(e instanceof CalendarError)) throw e;
     return render(req, res, { status: 422, holidayErrors: { [e.field ?? '_form']: e.message }, holidayValues });
@@ -119,7 +129,11 @@ export async function removeHoliday(req: Request, res: Response): Promise<void> 
     req.log.warn({ rangeId }, 'scope refusal: holiday range');
     throw new NotFoundError();
   }
-  setFlash(req, 'success', `已刪除假日「${removed.name}」${removed.from === removed.to ? removed.from : `${removed.from}~${removed.to}`}`);
+  setFlash(
+    req,
+    'success',
+    `已刪除假日「${removed.name}」${removed.from === removed.to ? removed.from : `${removed.from}~${removed.to}`}`,
+  );
   res.redirect(303, '/attendance/calendar');
 }
 
@@ -130,9 +144,16 @@ export async function updateDismissalTimes(req: Request, res: Response): Promise
   const body = bodyOf(req);
   const dismissalValues = Object.fromEntries(WEEKDAY_FIELDS.map((w) => [w.field, typed(body, w.field).slice(0, 20)]));
   const parsed = DismissalForm.safeParse(body);
-  if (!parsed.success) return render(req, res, { status: 422, dismissalErrors: fieldErrors(parsed.error), dismissalValues });
-  const starts = new Map(WEEKDAY_FIELDS.map((w) => [w.weekday, parsed.data[w.field as keyof typeof parsed.data] as string]));
-  const changes = await setDismissalStarts(db.knex, { schoolId: user.schoolId, starts, byAccountId: user.accountId }, actorOf(req));
+  if (!parsed.success)
+    return render(req, res, { status: 422, dismissalErrors: fieldErrors(parsed.error), dismissalValues });
+  const starts = new Map(
+    WEEKDAY_FIELDS.map((w) => [w.weekday, parsed.data[w.field as keyof typeof parsed.data] as string]),
+  );
+  const changes = await setDismissalStarts(
+    db.knex,
+    { schoolId: user.schoolId, starts, byAccountId: user.accountId },
+    actorOf(req),
+  );
   setFlash(
     req,
     'success',

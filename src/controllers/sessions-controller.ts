@@ -51,7 +51,13 @@ interface LoginValues {
   next: string;
 }
 
-async function renderLogin(req: Request, res: Response, values: LoginValues, status = 200, errors: Record<string, string> = {}) {
+async function renderLogin(
+  req: Request,
+  res: Response,
+  values: LoginValues,
+  status = 200,
+  errors: Record<string, string> = {},
+) {
   const { knex } = depsOf(req).db;
   const { districts, levels, schools, districtId, level } = await loginDirectory(knex, values);
   const pending = req.session?.pendingIdentityId;
@@ -160,7 +166,12 @@ export async function createSession(req: Request, res: Response): Promise<void> 
   // The lock of the account, from whatever address: its counter in the throttle, and the row's locked_until.
   let verdict = await throttle.check(keys);
   const until = verdict.locked ? undefined : await lockedUntil(knex, who, now);
-  if (until) verdict = { locked: true, scope: 'account', minutes: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000)) };
+  if (until)
+    verdict = {
+      locked: true,
+      scope: 'account',
+      minutes: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000)),
+    };
   if (verdict.locked) {
     req.log.warn({ event: 'login.locked_refused', scope: verdict.scope }, 'login refused: locked');
     await audit(knex, actorOf(req), {
@@ -261,9 +272,7 @@ export async function destroy(req: Request, res: Response): Promise<void> {
 
 /** GET /api/schools?districtId=&level= — the 學校 list for the login page's script. */
 export async function schoolsJson(req: Request, res: Response): Promise<void> {
-  const q = z
-    .strictObject({ districtId: id, level: z.enum(LEVELS) })
-    .safeParse(req.query);
+  const q = z.strictObject({ districtId: id, level: z.enum(LEVELS) }).safeParse(req.query);
   if (!q.success) {
     res.status(400).json({ error: { status: 400, message: '請提供行政區與級別' } });
     return;

@@ -9,7 +9,12 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { depsOf } from '../deps.js';
 import { countSmsChanges } from '../domain/reports/daily-figures.js';
-import { MITAKE_DELIVERED, MITAKE_STATUS, MITAKE_UNDELIVERABLE, mitakeFailureCode } from '../domain/sms/providers/mitake-provider.js';
+import {
+  MITAKE_DELIVERED,
+  MITAKE_STATUS,
+  MITAKE_UNDELIVERABLE,
+  mitakeFailureCode,
+} from '../domain/sms/providers/mitake-provider.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -36,7 +41,10 @@ export async function mitakeCallback(req: Request, res: Response): Promise<void>
   }
   let updated = 0;
   const report = MITAKE_DELIVERED.has(statuscode)
-    ? { from: ['sent', 'sending', 'failed'], set: { status: 'delivered', delivered_at: clock.now(), claimed_until: null } }
+    ? {
+        from: ['sent', 'sending', 'failed'],
+        set: { status: 'delivered', delivered_at: clock.now(), claimed_until: null },
+      }
     : MITAKE_UNDELIVERABLE.has(statuscode)
       ? {
           from: ['sent', 'sending'],
@@ -51,7 +59,13 @@ export async function mitakeCallback(req: Request, res: Response): Promise<void>
   if (report) {
     updated = await db.knex.transaction(async (trx) => {
       // The rows as they were (locked), so the school's daily figures move each from its old state to the new.
-      const rows: { id: number; status: string; school_id: number | null; student_id: number | null; created_at: Date }[] = await trx('sms_outbox')
+      const rows: {
+        id: number;
+        status: string;
+        school_id: number | null;
+        student_id: number | null;
+        created_at: Date;
+      }[] = await trx('sms_outbox')
         .where({ provider: 'mitake', provider_message_id: msgid })
         .whereIn('status', report.from)
         .forUpdate()
@@ -65,7 +79,13 @@ export async function mitakeCallback(req: Request, res: Response): Promise<void>
         .update(report.set);
       await countSmsChanges(
         trx,
-        rows.map((r) => ({ schoolId: r.school_id, studentId: r.student_id, createdAt: r.created_at, from: r.status, to: report.set.status })),
+        rows.map((r) => ({
+          schoolId: r.school_id,
+          studentId: r.student_id,
+          createdAt: r.created_at,
+          from: r.status,
+          to: report.set.status,
+        })),
       );
       return rows.length;
     });

@@ -40,7 +40,12 @@ export async function index(req: Request, res: Response): Promise<void> {
     status: parsed.success ? parsed.data.status : undefined,
   };
   const result = parsed.success
-    ? await listSmsLog(knex, user, { ...values, page: parsed.data.page ?? 1 }, { showCodes: showsVerificationCodes(depsOf(req).config) })
+    ? await listSmsLog(
+        knex,
+        user,
+        { ...values, page: parsed.data.page ?? 1 },
+        { showCodes: showsVerificationCodes(depsOf(req).config) },
+      )
     : { rows: [], total: 0, page: 1, from: 0, to: 0, lastPage: 1, counts: {} as Record<string, number> };
   const pageLink = (n: number) => {
     const p = new URLSearchParams({ date: values.date });
@@ -57,7 +62,11 @@ export async function index(req: Request, res: Response): Promise<void> {
     statusLabels: SMS_STATUS_LABELS,
     kindLabels: SMS_KIND_LABELS,
     // Masked before the template: whole numbers never reach a staff page.
-    rows: result.rows.map((r) => ({ ...r, phone: maskPhone(r.phone), failureWords: r.failureCode || r.status === 'failed' ? failureWords(r.failureCode) : null })),
+    rows: result.rows.map((r) => ({
+      ...r,
+      phone: maskPhone(r.phone),
+      failureWords: r.failureCode || r.status === 'failed' ? failureWords(r.failureCode) : null,
+    })),
     canResend: user.role === 'school_admin',
     showsCodes: showsVerificationCodes(depsOf(req).config),
     counts: result.counts,

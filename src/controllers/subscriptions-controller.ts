@@ -100,7 +100,10 @@ export async function renderSmsList<V extends { notice?: keyof typeof NOTICES | 
   const hrefValues = Object.fromEntries(
     [...FILTER_KEYS, ...(o.extraKeys ?? [])].map((k) => [k, values[k] as string | number | undefined]),
   );
-  const [options, result] = await Promise.all([filterOptions(depsOf(req).db.knex, user), o.parsed.ok ? o.load(o.parsed.value) : EMPTY_PAGE]);
+  const [options, result] = await Promise.all([
+    filterOptions(depsOf(req).db.knex, user),
+    o.parsed.ok ? o.load(o.parsed.value) : EMPTY_PAGE,
+  ]);
   res.status(o.parsed.ok ? 200 : 400).render(o.view, {
     title: o.title,
     values: hrefValues,
@@ -132,8 +135,14 @@ export async function list(req: Request, res: Response): Promise<void> {
 }
 
 /** A list's rows with their money (應繳 with its school days, 繳費狀態), read for the page's subscriptions. */
-export async function withMoney<R extends { id: number }, P extends { rows: R[] }>(knex: Knex, page: P): Promise<P & { rows: (R & { money?: OrderMoney })[] }> {
-  const money = await moneyOfSubscriptions(knex, page.rows.map((r) => r.id));
+export async function withMoney<R extends { id: number }, P extends { rows: R[] }>(
+  knex: Knex,
+  page: P,
+): Promise<P & { rows: (R & { money?: OrderMoney })[] }> {
+  const money = await moneyOfSubscriptions(
+    knex,
+    page.rows.map((r) => r.id),
+  );
   return { ...page, rows: page.rows.map((r) => ({ ...r, money: money.get(r.id) })) };
 }
 
@@ -151,14 +160,28 @@ async function orderChoices(req: Request) {
   const { db, clock } = depsOf(req);
   const today = clock.today();
   const bySchool = new Map<number, Awaited<ReturnType<typeof orderablePeriods>>>();
-  for (const schoolId of new Set(user.children.map((c) => c.schoolId))) bySchool.set(schoolId, await orderablePeriods(db.knex, schoolId, today));
+  for (const schoolId of new Set(user.children.map((c) => c.schoolId)))
+    bySchool.set(schoolId, await orderablePeriods(db.knex, schoolId, today));
   const periods = [];
   for (const [schoolId, ps] of bySchool.entries())
     for (const p of ps)
-      periods.push({ ...p, schoolName: user.children.find((c) => c.schoolId === schoolId)?.schoolName ?? '', quotes: await quoteOrder(db.knex, p, today) });
+      periods.push({
+        ...p,
+        schoolName: user.children.find((c) => c.schoolId === schoolId)?.schoolName ?? '',
+        quotes: await quoteOrder(db.knex, p, today),
+      });
   // Warn before ordering for a child whose SMS could not arrive: no verified phone yet.
-  const unverified = await studentsWithoutVerifiedPhone(db.knex, user, user.children.map((c) => c.id));
-  return { students: user.children, periods, multiSchool: bySchool.size > 1, withoutPhone: user.children.filter((c) => unverified.has(c.id)) };
+  const unverified = await studentsWithoutVerifiedPhone(
+    db.knex,
+    user,
+    user.children.map((c) => c.id),
+  );
+  return {
+    students: user.children,
+    periods,
+    multiSchool: bySchool.size > 1,
+    withoutPhone: user.children.filter((c) => unverified.has(c.id)),
+  };
 }
 
 function renderOrderForm(
@@ -168,7 +191,16 @@ function renderOrderForm(
   choices: Awaited<ReturnType<typeof orderChoices>>,
   values: { studentId?: number | undefined; periodId?: number | undefined; arrival: boolean; departure: boolean },
   errors: Record<string, string>,
-  preview?: { fee: number; studentName: string; periodName: string; items: string; quote: Quote; effectiveOn: string; endsOn: string; firstDay: string | undefined },
+  preview?: {
+    fee: number;
+    studentName: string;
+    periodName: string;
+    items: string;
+    quote: Quote;
+    effectiveOn: string;
+    endsOn: string;
+    firstDay: string | undefined;
+  },
 ): void {
   res.status(status).render('sms/new', {
     title: '新增申請',
@@ -185,7 +217,14 @@ export async function newForm(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
   const choices = await orderChoices(req);
   const current = choices.periods.find((p) => p.school_id === user.currentChild?.schoolId) ?? choices.periods[0];
-  renderOrderForm(req, res, 200, choices, { studentId: user.currentChild?.id, periodId: current?.id, arrival: true, departure: true }, {});
+  renderOrderForm(
+    req,
+    res,
+    200,
+    choices,
+    { studentId: user.currentChild?.id, periodId: current?.id, arrival: true, departure: true },
+    {},
+  );
 }
 
 /** POST /sms/subscriptions — 新增申請: preview the fee, or submit the order. */
@@ -201,34 +240,62 @@ export async function create(req: Request, res: Response, next: NextFunction): P
       res,
       422,
       choices,
-      { studentId: num(body.studentId), periodId: num(body.periodId), arrival: body.arrival === '1', departure: body.departure === '1' },
+      {
+        studentId: num(body.studentId),
+        periodId: num(body.periodId),
+        arrival: body.arrival === '1',
+        departure: body.departure === '1',
+      },
       fieldErrors(parsed.error),
     );
   }
   const v = parsed.data;
-  const values = { studentId: v.studentId, periodId: v.periodId === '' ? undefined : v.periodId, arrival: v.arrival === '1', departure: v.departure === '1' };
+  const values = {
+    studentId: v.studentId,
+    periodId: v.periodId === '' ? undefined : v.periodId,
+    arrival: v.arrival === '1',
+    departure: v.departure === '1',
+  };
   const student = choices.students.find((s) => s.id === v.studentId);
   const period = choices.periods.find((p) => p.id === values.periodId && student && p.school_id === student.schoolId);
   const errors: Record<string, string> = {};
   if (!student) errors.studentId = '請選擇學生';
   if (!period) errors.periodId = '請選擇此學生學校目前或下一期的簡訊服務';
   if (!values.arrival && !values.departure) errors.items = '請至少選擇一個申請項目（到校SMS 或 離校SMS）';
-  if (Object.keys(errors).length > 0 || !student || !period) return renderOrderForm(req, res, 422, choices, values, errors);
+  if (Object.keys(errors).length > 0 || !student || !period)
+    return renderOrderForm(req, res, 422, choices, values, errors);
   const quote = period.quotes.byItems[itemsKey(values)];
   const fee = quote.amount;
   const items = itemsLabel(values);
   // A period that has not started: approved any day before it, the order takes effect on its first day.
   const today = depsOf(req).clock.today();
-  const firstDay = approvalEffectiveDate('order', today, period) !== effectiveDateFor(today) ? period.starts_on : undefined;
+  const firstDay =
+    approvalEffectiveDate('order', today, period) !== effectiveDateFor(today) ? period.starts_on : undefined;
   if (v.intent !== 'submit') {
-    const preview = { fee, studentName: student.name, periodName: period.name, items, quote, effectiveOn: period.quotes.effectiveOn, endsOn: period.ends_on, firstDay };
+    const preview = {
+      fee,
+      studentName: student.name,
+      periodName: period.name,
+      items,
+      quote,
+      effectiveOn: period.quotes.effectiveOn,
+      endsOn: period.ends_on,
+      firstDay,
+    };
     return renderOrderForm(req, res, 200, choices, values, {}, preview);
   }
   try {
-    await serviceOf(req).order(user, { studentId: student.id, periodId: period.id, arrival: values.arrival, departure: values.departure });
+    await serviceOf(req).order(user, {
+      studentId: student.id,
+      periodId: period.id,
+      arrival: values.arrival,
+      departure: values.departure,
+    });
   } catch (err) {
-    if (err instanceof ServiceInputError) return renderOrderForm(req, res, 422, choices, values, { [err.field]: err.message });
-    if (err instanceof TransitionError) return renderOrderForm(req, res, statusOf(err), choices, values, { _form: err.message });
+    if (err instanceof ServiceInputError)
+      return renderOrderForm(req, res, 422, choices, values, { [err.field]: err.message });
+    if (err instanceof TransitionError)
+      return renderOrderForm(req, res, statusOf(err), choices, values, { _form: err.message });
     return next(err);
   }
   setFlash(
@@ -262,7 +329,13 @@ export async function cancel(req: Request, res: Response, next: NextFunction): P
   res.redirect(303, '/sms/cancellations?notice=pending-review');
 }
 
-const EVENT_LABELS: Record<string, string> = { order: '新增申請', approve: '核准', reject: '退回', cancel: '註銷', withdraw: '取消' };
+const EVENT_LABELS: Record<string, string> = {
+  order: '新增申請',
+  approve: '核准',
+  reject: '退回',
+  cancel: '註銷',
+  withdraw: '取消',
+};
 
 /** GET /sms/subscriptions/:id/history — every request and transition of one subscription. */
 export async function history(req: Request, res: Response): Promise<void> {
@@ -271,7 +344,10 @@ export async function history(req: Request, res: Response): Promise<void> {
   const h = await subscriptionHistory(db.knex, userOf(req), subscriptionId, clock.today());
   if (!h) throw new NotFoundError();
   const money = (await moneyOfSubscriptions(db.knex, [h.sub.id])).get(h.sub.id);
-  const refundDays = await refundDaysOf(db.knex, h.requests.map((r: { id: number }) => r.id));
+  const refundDays = await refundDaysOf(
+    db.knex,
+    h.requests.map((r: { id: number }) => r.id),
+  );
   res.render('sms/history', {
     title: '申請紀錄',
     sub: h.sub,

@@ -14,7 +14,9 @@ import {
 
 const choice = <T extends readonly (readonly [string, string])[]>(options: T, message: string) =>
   z
-    .union([z.literal(''), z.enum(options.map(([v]) => v) as [T[number][0], ...T[number][0][]], { error: message })], { error: message })
+    .union([z.literal(''), z.enum(options.map(([v]) => v) as [T[number][0], ...T[number][0][]], { error: message })], {
+      error: message,
+    })
     .optional()
     .transform((v) => (v === '' ? undefined : v));
 
@@ -82,14 +84,21 @@ export function parseQuery<S extends z.ZodType>(
   const parsed = schema.safeParse({ ...(req.query as Record<string, unknown>) });
   if (parsed.success) return { ok: true, value: parsed.data };
   const errors = fieldErrors(parsed.error);
-  const parts = Object.entries(errors).map(([k, m]) => (k === '_form' ? '查詢含有不允許的條件' : `${FIELD_LABELS[k] ?? '查詢條件'}：${m}`));
+  const parts = Object.entries(errors).map(([k, m]) =>
+    k === '_form' ? '查詢含有不允許的條件' : `${FIELD_LABELS[k] ?? '查詢條件'}：${m}`,
+  );
   return { ok: false, message: `查詢條件有誤（${parts.join('；')}），請重新選擇後再按「查詢」。` };
 }
 
 /** The query string of a list page for the paging links, built from validated values only. */
-export function pageHref(path: string, values: Record<string, string | number | undefined>, pageNumber: number): string {
+export function pageHref(
+  path: string,
+  values: Record<string, string | number | undefined>,
+  pageNumber: number,
+): string {
   const qs = new URLSearchParams();
-  for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== '' && k !== 'page' && k !== 'notice') qs.set(k, String(v));
+  for (const [k, v] of Object.entries(values))
+    if (v !== undefined && v !== '' && k !== 'page' && k !== 'notice') qs.set(k, String(v));
   qs.set('page', String(pageNumber));
   return `${path}?${qs.toString()}`;
 }

@@ -17,7 +17,10 @@ import { authenticateReader, type Reader } from '../domain/readers/reader-tokens
 import { checkBatch, ingestSwipes } from '../domain/swipes/ingest.js';
 
 export function apiError(res: Response, status: number, code: string, message: string, details?: unknown): void {
-  res.status(status).set('Cache-Control', 'no-store').json({ error: { status, code, message, ...(details ? { details } : {}) } });
+  res
+    .status(status)
+    .set('Cache-Control', 'no-store')
+    .json({ error: { status, code, message, ...(details ? { details } : {}) } });
 }
 
 /**
@@ -26,9 +29,16 @@ export function apiError(res: Response, status: number, code: string, message: s
  */
 export function readerBodyErrors(err: unknown, _req: Request, res: Response, next: NextFunction): void {
   const e = err as { status?: unknown; type?: unknown };
-  if (typeof e?.status !== 'number' || typeof e.type !== 'string' || e.status < 400 || e.status >= 500) return next(err);
+  if (typeof e?.status !== 'number' || typeof e.type !== 'string' || e.status < 400 || e.status >= 500)
+    return next(err);
   if (e.status === 413) return apiError(res, 413, 'batch_too_large', 'the body is over 256 kB; nothing was stored');
-  if (e.status === 415) return apiError(res, 415, 'unsupported_media_type', 'send the batch as UTF-8 application/json without a content encoding; nothing was stored');
+  if (e.status === 415)
+    return apiError(
+      res,
+      415,
+      'unsupported_media_type',
+      'send the batch as UTF-8 application/json without a content encoding; nothing was stored',
+    );
   apiError(res, 400, 'malformed', 'the body is not valid JSON; nothing was stored');
 }
 

@@ -15,14 +15,18 @@ import { CARD_UID_RE, CardError, cardsOfStudent, issueCard, retireSchoolCard } f
 import { visibleStudentIds } from '../domain/scope.js';
 
 const ListQuery = z.strictObject({ page });
-const ResolutionForm = z.discriminatedUnion('action', [
-  z.strictObject({
-    ...csrfField,
-    action: z.literal('assign'),
-    studentNumber: text(16, { min: 1 }).pipe(z.string().regex(/^[0-9A-Za-z]{1,16}$/, '學號格式有誤')),
-  }),
-  z.strictObject({ ...csrfField, action: z.literal('ignore'), studentNumber: z.string().max(64).optional() }),
-], { error: '請選擇處理方式' });
+const ResolutionForm = z.discriminatedUnion(
+  'action',
+  [
+    z.strictObject({
+      ...csrfField,
+      action: z.literal('assign'),
+      studentNumber: text(16, { min: 1 }).pipe(z.string().regex(/^[0-9A-Za-z]{1,16}$/, '學號格式有誤')),
+    }),
+    z.strictObject({ ...csrfField, action: z.literal('ignore'), studentNumber: z.string().max(64).optional() }),
+  ],
+  { error: '請選擇處理方式' },
+);
 
 async function render(
   req: Request,
@@ -144,7 +148,9 @@ async function renderCards(
     title: '卡片管理',
     lookup: typeof req.query.studentNumber === 'string' ? req.query.studentNumber.slice(0, 32) : (studentNumber ?? ''),
     lookupError,
-    student: student ? { name: student.name, studentNumber: student.student_number, className: student.class_name } : undefined,
+    student: student
+      ? { name: student.name, studentNumber: student.student_number, className: student.class_name }
+      : undefined,
     cards,
     today,
     errors: o.errors ?? {},
@@ -175,8 +181,17 @@ export async function issue(req: Request, res: Response): Promise<void> {
     return renderCards(req, res, { status: 422, studentNumber: sn.data, errors: fieldErrors(parsed.error), values });
   }
   try {
-    const { cardId } = await issueCard(db.knex, { studentId: student.id, cardUid: parsed.data.cardUid, validFrom: parsed.data.validFrom });
-    await audit(db.knex, actorOf(req), { action: 'card.issued', targetType: 'student', targetId: student.id, details: { cardId } });
+    const { cardId } = await issueCard(db.knex, {
+      studentId: student.id,
+      cardUid: parsed.data.cardUid,
+      validFrom: parsed.data.validFrom,
+    });
+    await audit(db.knex, actorOf(req), {
+      action: 'card.issued',
+      targetType: 'student',
+      targetId: student.id,
+      details: { cardId },
+    });
   } catch (err) {
     if (!(err instanceof CardError)) throw err;
     const message = /another student/.test(err.message)
@@ -199,7 +214,11 @@ export async function retire(req: Request, res: Response): Promise<void> {
   if (!parsed.success) {
     const sn = STUDENT_NUMBER.safeParse((req.body as Record<string, unknown> | undefined)?.studentNumber);
     if (!sn.success) throw new NotFoundError();
-    return renderCards(req, res, { status: 422, studentNumber: sn.data, errors: { retire: fieldErrors(parsed.error).fromDate ?? '輸入的資料有誤' } });
+    return renderCards(req, res, {
+      status: 422,
+      studentNumber: sn.data,
+      errors: { retire: fieldErrors(parsed.error).fromDate ?? '輸入的資料有誤' },
+    });
   }
   const student = await studentByNumber(req, parsed.data.studentNumber);
   if (!student) throw new NotFoundError();
@@ -210,7 +229,12 @@ export async function retire(req: Request, res: Response): Promise<void> {
     fromDate: parsed.data.fromDate,
   });
   if (!ok) throw new NotFoundError();
-  await audit(db.knex, actorOf(req), { action: 'card.retired', targetType: 'card', targetId: parsed.data.cardId, details: { from: parsed.data.fromDate } });
+  await audit(db.knex, actorOf(req), {
+    action: 'card.retired',
+    targetType: 'card',
+    targetId: parsed.data.cardId,
+    details: { from: parsed.data.fromDate },
+  });
   setFlash(req, 'success', `已停用卡片（${parsed.data.fromDate} 起失效）`);
   res.redirect(303, `/swipes/cards?studentNumber=${encodeURIComponent(parsed.data.studentNumber)}`);
 }

@@ -94,8 +94,14 @@ export function taipeiCardHandlers(deps: AppDeps): TaipeiCardHandlers {
     delete req.session.oidc;
     const now = deps.clock.now();
     if (!pending || now.getTime() - pending.startedAt > OIDC_FLOW_TTL_MS) {
-      req.log.warn({ event: 'taipei_card.callback_refused', reason: pending ? 'expired' : 'no pending sign-in' }, 'callback refused');
-      await audit(knex, actorOf(req), { action: 'login.failed', details: { method: 'taipei_card', reason: pending ? 'expired' : 'no_state' } });
+      req.log.warn(
+        { event: 'taipei_card.callback_refused', reason: pending ? 'expired' : 'no pending sign-in' },
+        'callback refused',
+      );
+      await audit(knex, actorOf(req), {
+        action: 'login.failed',
+        details: { method: 'taipei_card', reason: pending ? 'expired' : 'no_state' },
+      });
       throw new HttpError(400, FAILED);
     }
     let claims: client.IDToken | undefined;
@@ -118,7 +124,10 @@ export function taipeiCardHandlers(deps: AppDeps): TaipeiCardHandlers {
       }
     } catch (err) {
       req.log.warn({ event: 'taipei_card.callback_refused', err: (err as Error).message }, 'callback refused');
-      await audit(knex, actorOf(req), { action: 'login.failed', details: { method: 'taipei_card', reason: 'callback_invalid' } });
+      await audit(knex, actorOf(req), {
+        action: 'login.failed',
+        details: { method: 'taipei_card', reason: 'callback_invalid' },
+      });
       throw new HttpError(400, FAILED);
     }
     if (!claims?.sub || !claims.iss) throw new HttpError(400, FAILED);
@@ -128,7 +137,11 @@ export function taipeiCardHandlers(deps: AppDeps): TaipeiCardHandlers {
     // A signed-in parent who asked to link (from 我的帳號).
     if (req.user?.role === 'parent') {
       await linkIdentity(knex, identityId, req.user.accountId);
-      await audit(knex, actorOf(req), { action: 'taipei_card.linked', targetType: 'taipei_card_identity', targetId: identityId });
+      await audit(knex, actorOf(req), {
+        action: 'taipei_card.linked',
+        targetType: 'taipei_card_identity',
+        targetId: identityId,
+      });
       setFlash(req, 'success', '已連結臺北卡，下次可直接使用臺北卡登入。');
       return res.redirect(303, '/account');
     }
@@ -138,7 +151,11 @@ export function taipeiCardHandlers(deps: AppDeps): TaipeiCardHandlers {
     if (first === undefined) {
       // Seen for the first time: the parent signs in once with a student-number account, which links it.
       req.session.pendingIdentityId = identityId;
-      await audit(knex, actorOf(req), { action: 'taipei_card.first_seen', targetType: 'taipei_card_identity', targetId: identityId });
+      await audit(knex, actorOf(req), {
+        action: 'taipei_card.first_seen',
+        targetType: 'taipei_card_identity',
+        targetId: identityId,
+      });
       const next = pending.next && pending.next !== '/' ? `&next=${encodeURIComponent(pending.next)}` : '';
       return res.redirect(303, `/login?role=parent${next}`);
     }

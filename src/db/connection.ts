@@ -96,12 +96,7 @@ export async function openDatabase(
   return connect(url, config, embedded, logger);
 }
 
-export function connect(
-  url: string,
-  config: DbSettings,
-  embedded?: EmbeddedPostgres,
-  logger?: LogSink,
-): Database {
+export function connect(url: string, config: DbSettings, embedded?: EmbeddedPostgres, logger?: LogSink): Database {
   const knex = knexFactory(knexConfig(url, { ...config, logger }));
   let closed: Promise<void> | undefined;
   return {

@@ -20,7 +20,9 @@ interface SeedModule {
 export const DEFAULT_PUBLIC_URL = 'http://localhost:3000';
 
 const load = async (name: string) =>
-  (await import(pathToFileURL(path.join(CODE_ROOT, 'seeds', `${name}.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`)).href)) as SeedModule;
+  (await import(
+    pathToFileURL(path.join(CODE_ROOT, 'seeds', `${name}.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`)).href
+  )) as SeedModule;
 
 export async function seedReference(knex: Knex, clock: Clock, opts: { publicUrl?: string } = {}): Promise<void> {
   await (await load('01_reference')).seed(knex, { clock, publicUrl: opts.publicUrl ?? DEFAULT_PUBLIC_URL });

@@ -22,7 +22,10 @@ import {
 let signingKey: Record<string, unknown> | undefined;
 function devSigningKey(): Record<string, unknown> {
   signingKey ??= {
-    ...(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }) as Record<string, unknown>),
+    ...(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }) as Record<
+      string,
+      unknown
+    >),
     kid: 'dev-idp-1',
     use: 'sig',
     alg: 'RS256',
@@ -45,7 +48,10 @@ export function devIdpAuthenticate(login: string, password: string): string | un
 }
 
 function errorPage(res: Response, status: number, message: string) {
-  res.status(status).set('Cache-Control', 'no-store').render('sessions/dev-idp-error', { title: '臺北卡登入', message });
+  res
+    .status(status)
+    .set('Cache-Control', 'no-store')
+    .render('sessions/dev-idp-error', { title: '臺北卡登入', message });
 }
 
 /** Build the provider and its interaction pages; mount the returned router at the site root (before sessions). */
@@ -70,14 +76,26 @@ export function devIdentityProvider(deps: AppDeps): Router {
     scopes: ['openid', 'profile'],
     features: { devInteractions: { enabled: false } },
     pkce: { required: () => true },
-    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${DEV_IDP_PATH}/interaction/${interaction.uid}` },
+    interactions: {
+      url: (_ctx: unknown, interaction: { uid: string }) => `${DEV_IDP_PATH}/interaction/${interaction.uid}`,
+    },
     async findAccount(_ctx: unknown, sub: string) {
       if (sub !== DEV_IDP_SUBJECT) return undefined;
       return { accountId: sub, claims: async () => ({ sub, name: DEV_IDP_NAME }) };
     },
     // The portal is this provider's only (first-party) client: no consent screen.
     async loadExistingGrant(ctx: {
-      oidc: { client: { clientId: string }; session: { accountId?: string; grantIdFor(id: string, v?: string): string | undefined }; result?: { consent?: { grantId?: string } }; provider: { Grant: { new (o: object): { addOIDCScope(s: string): void; save(): Promise<string> }; find(id: string): Promise<unknown> } } };
+      oidc: {
+        client: { clientId: string };
+        session: { accountId?: string; grantIdFor(id: string, v?: string): string | undefined };
+        result?: { consent?: { grantId?: string } };
+        provider: {
+          Grant: {
+            new (o: object): { addOIDCScope(s: string): void; save(): Promise<string> };
+            find(id: string): Promise<unknown>;
+          };
+        };
+      };
     }) {
       const { oidc } = ctx;
       const grantId = oidc.result?.consent?.grantId ?? oidc.session.grantIdFor(oidc.client.clientId);
@@ -100,11 +118,11 @@ export function devIdentityProvider(deps: AppDeps): Router {
   const r = Router();
   const form = express.urlencoded({ extended: false, limit: '10kb', parameterLimit: 20 });
   const wrap =
-    (fn: (req: Request, res: Response) => Promise<void>) =>
-    (req: Request, res: Response, next: NextFunction) =>
+    (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) =>
       fn(req, res).catch((err: unknown) => {
         const name = (err as { name?: string })?.name;
-        if (name === 'SessionNotFound' || name === 'InvalidRequest') return errorPage(res, 400, '登入要求已逾時，請回到入口網重新操作。');
+        if (name === 'SessionNotFound' || name === 'InvalidRequest')
+          return errorPage(res, 400, '登入要求已逾時，請回到入口網重新操作。');
         next(err);
       });
 
@@ -137,7 +155,12 @@ export function devIdentityProvider(deps: AppDeps): Router {
       const sub = devIdpAuthenticate(login, password);
       if (!sub) {
         res.status(422).set('Cache-Control', 'no-store');
-        return res.render('sessions/dev-idp-login', { title: '臺北卡登入', uid: d.uid, login, error: '手機號碼/電子郵件或密碼錯誤' });
+        return res.render('sessions/dev-idp-login', {
+          title: '臺北卡登入',
+          uid: d.uid,
+          login,
+          error: '手機號碼/電子郵件或密碼錯誤',
+        });
       }
       await provider.interactionFinished(req, res, { login: { accountId: sub } }, { mergeWithLastSubmission: false });
     }),

@@ -70,7 +70,13 @@ export interface Actor {
 }
 
 /** The system administrator's scripts: no account, no address. */
-export const SCRIPT_ACTOR: Actor = Object.freeze({ accountId: null, schoolId: null, ip: null, requestId: null, via: 'admin script' });
+export const SCRIPT_ACTOR: Actor = Object.freeze({
+  accountId: null,
+  schoolId: null,
+  ip: null,
+  requestId: null,
+  via: 'admin script',
+});
 
 export interface AuditEntry {
   action: AuditAction;

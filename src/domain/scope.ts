@@ -54,7 +54,12 @@ export function visibleSchoolIds(user: CurrentUser): number[] {
  * statistics (a semi-join `student_id in (select id from students where school_id = ?)` it guesses at 6 rows, and
  * plans loops over every school's periods for them).
  */
-export function whereSubscriptionVisible(knex: Knex, q: Knex.QueryBuilder, user: CurrentUser, alias = 's'): Knex.QueryBuilder {
+export function whereSubscriptionVisible(
+  knex: Knex,
+  q: Knex.QueryBuilder,
+  user: CurrentUser,
+  alias = 's',
+): Knex.QueryBuilder {
   q.whereIn(`${alias}.school_id`, visibleSchoolIds(user));
   if (user.role !== 'school_admin') q.whereIn(`${alias}.student_id`, visibleStudentIds(knex, user));
   return q;
@@ -65,12 +70,20 @@ export function whereSubscriptionVisible(knex: Knex, q: Knex.QueryBuilder, user:
  * visibleStudentIds, said on the row's own columns where the role allows — the office's school, the teacher's
  * classes — so the planner sees one school's (or one class's) rows instead of a self-join it cannot estimate.
  */
-export function whereStudentVisible(knex: Knex, q: Knex.QueryBuilder, user: CurrentUser, alias = 'st'): Knex.QueryBuilder {
+export function whereStudentVisible(
+  knex: Knex,
+  q: Knex.QueryBuilder,
+  user: CurrentUser,
+  alias = 'st',
+): Knex.QueryBuilder {
   switch (user.role) {
     case 'school_admin':
       return q.where(`${alias}.school_id`, user.schoolId);
     case 'teacher':
-      return q.whereIn(`${alias}.class_id`, knex('class_teachers as vct').where('vct.account_id', user.accountId).select('vct.class_id'));
+      return q.whereIn(
+        `${alias}.class_id`,
+        knex('class_teachers as vct').where('vct.account_id', user.accountId).select('vct.class_id'),
+      );
     case 'parent':
       return q.whereIn(`${alias}.id`, visibleStudentIds(knex, user));
   }

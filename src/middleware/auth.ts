@@ -16,8 +16,7 @@ export async function loadUser(req: Request, res: Response, next: NextFunction):
   if (!s?.accountId) return next();
   const { clock, db, logger } = depsOf(req);
   const now = clock.now().getTime();
-  const expired =
-    now - (s.lastSeenAt ?? 0) > IDLE_TIMEOUT_MS || now - (s.signedInAt ?? 0) > ABSOLUTE_TIMEOUT_MS;
+  const expired = now - (s.lastSeenAt ?? 0) > IDLE_TIMEOUT_MS || now - (s.signedInAt ?? 0) > ABSOLUTE_TIMEOUT_MS;
   const user = expired
     ? undefined
     : await loadCurrentUser(db.knex, {

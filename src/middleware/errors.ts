@@ -23,10 +23,15 @@ function isDatabaseDown(err: unknown): boolean {
   const e = err as { code?: string; message?: string; name?: string };
   if (!e) return false;
   if (e.name === 'KnexTimeoutError') return true;
-  if (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001', '08003', '57014'].includes(e.code))
+  if (
+    typeof e.code === 'string' &&
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001', '08003', '57014'].includes(e.code)
+  )
     return true;
   // `timeout expired` is pg's own connect deadline (connectionTimeoutMillis) on a server that accepts but never answers.
-  return /Connection terminated|timeout exceeded when trying to connect|timeout expired|connect ECONNREFUSED|Query read timeout/i.test(e.message ?? '');
+  return /Connection terminated|timeout exceeded when trying to connect|timeout expired|connect ECONNREFUSED|Query read timeout/i.test(
+    e.message ?? '',
+  );
 }
 
 /** Every error ends on a zh-TW page with the right status; a stack trace only in development. */

@@ -11,7 +11,12 @@ import type { Request } from 'express';
 import pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppDeps } from '../deps.js';
-import { ACCOUNT_LOCK_PREFIX, FAILURE_WINDOW_S, LOCK_AFTER_FAILURES, LOCK_MINUTES } from '../domain/accounts/lockout.js';
+import {
+  ACCOUNT_LOCK_PREFIX,
+  FAILURE_WINDOW_S,
+  LOCK_AFTER_FAILURES,
+  LOCK_MINUTES,
+} from '../domain/accounts/lockout.js';
 
 const LOCK_S = LOCK_MINUTES * 60;
 export const ACCOUNT_POINTS = 100;
@@ -84,8 +89,10 @@ export function createLoginThrottle(deps: AppDeps): LoginThrottle {
     const pair = await consecutive.get(k.account);
     const acc = await account.get(k.account);
     const addr = await ip.get(k.ip);
-    if (pair && over(pair, LOCK_AFTER_FAILURES)) return { locked: true, scope: 'account', minutes: minutesOf(pair.msBeforeNext) };
-    if (acc && over(acc, ACCOUNT_POINTS)) return { locked: true, scope: 'account', minutes: minutesOf(acc.msBeforeNext) };
+    if (pair && over(pair, LOCK_AFTER_FAILURES))
+      return { locked: true, scope: 'account', minutes: minutesOf(pair.msBeforeNext) };
+    if (acc && over(acc, ACCOUNT_POINTS))
+      return { locked: true, scope: 'account', minutes: minutesOf(acc.msBeforeNext) };
     if (addr && over(addr, IP_POINTS)) return { locked: true, scope: 'ip', minutes: minutesOf(addr.msBeforeNext) };
     return { locked: false };
   }
@@ -108,7 +115,8 @@ export function createLoginThrottle(deps: AppDeps): LoginThrottle {
       await consecutive.block(k.account, LOCK_S);
       return { locked: true, scope: 'account', minutes: LOCK_S / 60 };
     }
-    if (acc.consumedPoints >= ACCOUNT_POINTS) return { locked: true, scope: 'account', minutes: minutesOf(acc.msBeforeNext) };
+    if (acc.consumedPoints >= ACCOUNT_POINTS)
+      return { locked: true, scope: 'account', minutes: minutesOf(acc.msBeforeNext) };
     if (addr.consumedPoints >= IP_POINTS) return { locked: true, scope: 'ip', minutes: minutesOf(addr.msBeforeNext) };
     return { locked: false, failures: pair.consumedPoints };
   }

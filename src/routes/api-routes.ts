@@ -16,7 +16,12 @@ export function apiRoutes(deps: AppDeps): Router {
     onBusy: (req, res, why) => {
       req.log?.warn({ why, readerId: (res.locals.reader as { id?: number } | undefined)?.id }, 'swipe batch shed');
       res.set('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
-      apiError(res, 503, 'busy', `the portal is busy: nothing was stored, send the batch again in ${BUSY_RETRY_AFTER_SECONDS} seconds`);
+      apiError(
+        res,
+        503,
+        'busy',
+        `the portal is busy: nothing was stored, send the batch again in ${BUSY_RETRY_AFTER_SECONDS} seconds`,
+      );
     },
   });
   // The token is checked before the body is even parsed.

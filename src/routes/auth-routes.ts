@@ -18,7 +18,17 @@ export function authRoutes(deps: AppDeps): Router {
   r.post('/account/current-student', requireUser, requireRole('parent'), account.switchStudent);
   r.post('/account/taipei-card/unlink', requireUser, requireRole('parent'), account.unlinkCard);
   r.get('/account/parent-passwords', requireUser, requireRole('teacher', 'school_admin'), resets.index);
-  r.get('/account/parent-passwords/:accountId/reset', requireUser, requireRole('teacher', 'school_admin'), resets.confirm);
-  r.post('/account/parent-passwords/:accountId/reset', requireUser, requireRole('teacher', 'school_admin'), resets.reset);
+  r.get(
+    '/account/parent-passwords/:accountId/reset',
+    requireUser,
+    requireRole('teacher', 'school_admin'),
+    resets.confirm,
+  );
+  r.post(
+    '/account/parent-passwords/:accountId/reset',
+    requireUser,
+    requireRole('teacher', 'school_admin'),
+    resets.reset,
+  );
   return r;
 }

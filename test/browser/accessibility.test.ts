@@ -22,15 +22,19 @@ afterAll(async () => {
 
 /** Fields without a name a screen reader can read (label, aria-label, aria-labelledby). */
 async function unlabelledFields(page: Page): Promise<string[]> {
-  return page.locator('input:not([type=hidden]):not([type=submit]):not([type=button]), select, textarea').evaluateAll((els) =>
-    els
-      .filter((el) => {
-        const f = el as HTMLInputElement;
-        const byLabel = f.labels !== null && Array.from(f.labels).some((l) => (l.textContent ?? '').trim() !== '');
-        return !byLabel && !f.getAttribute('aria-label') && !f.getAttribute('aria-labelledby') && !f.getAttribute('title');
-      })
-      .map((el) => el.outerHTML.slice(0, 160)),
-  );
+  return page
+    .locator('input:not([type=hidden]):not([type=submit]):not([type=button]), select, textarea')
+    .evaluateAll((els) =>
+      els
+        .filter((el) => {
+          const f = el as HTMLInputElement;
+          const byLabel = f.labels !== null && Array.from(f.labels).some((l) => (l.textContent ?? '').trim() !== '');
+          return (
+            !byLabel && !f.getAttribute('aria-label') && !f.getAttribute('aria-labelledby') && !f.getAttribute('title')
+          );
+        })
+        .map((el) => el.outerHTML.slice(0, 160)),
+    );
 }
 
 async function auditPage(page: Page, where: string): Promise<string[]> {
@@ -39,9 +43,13 @@ async function auditPage(page: Page, where: string): Promise<string[]> {
   if (v.length > 0) problems.push(describeViolations(where, v));
   for (const f of await unlabelledFields(page)) problems.push(`${where}: field without a label: ${f}`);
   // A field's error message is tied to the field (aria-describedby), so a screen reader reads it with the field.
-  const untied = await page.locator('.field-error[id]').evaluateAll((els) =>
-    els.filter((e) => !document.querySelector(`[aria-describedby~="${e.id}"]`)).map((e) => `${e.id}: ${e.textContent?.trim()}`),
-  );
+  const untied = await page
+    .locator('.field-error[id]')
+    .evaluateAll((els) =>
+      els
+        .filter((e) => !document.querySelector(`[aria-describedby~="${e.id}"]`))
+        .map((e) => `${e.id}: ${e.textContent?.trim()}`),
+    );
   for (const u of untied) problems.push(`${where}: error message not tied to its field: ${u}`);
   const lang = await page.evaluate(() => document.documentElement.lang);
   if (lang !== 'zh-Hant-TW') problems.push(`${where}: lang="${lang}"`);
@@ -81,7 +89,9 @@ describe('accessibility of the sign-in page', () => {
       const after = await page.locator('img#captcha-image').getAttribute('src');
       expect(after, `JavaScript ${javaScriptEnabled ? 'on' : 'off'}`).not.toBe(before);
       // The image really is an image (the SVG loads) and the new one still answers the fixed text.
-      const loaded = await page.locator('img#captcha-image').evaluate((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0);
+      const loaded = await page
+        .locator('img#captcha-image')
+        .evaluate((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0);
       expect(loaded).toBe(true);
     }
   });
@@ -114,7 +124,13 @@ describe('accessibility of forms showing their errors', () => {
     const problems: string[] = [];
     // 李小華's parent (市立景美國中) has no subscription: 新增申請 without choosing an item.
     const parent = await (await portal.context()).newPage();
-    await signIn(parent, { role: '家長', district: '文山區', level: '國中', school: '市立景美國中', account: '11201001' });
+    await signIn(parent, {
+      role: '家長',
+      district: '文山區',
+      level: '國中',
+      school: '市立景美國中',
+      account: '11201001',
+    });
     await parent.goto('/sms/subscriptions/new');
     await parent.getByLabel('到校SMS', { exact: true }).uncheck();
     await parent.getByLabel('離校SMS', { exact: true }).uncheck();
@@ -132,7 +148,10 @@ describe('accessibility of forms showing their errors', () => {
     const teacher = await (await portal.context()).newPage();
     await signIn(teacher, TEACHER_401);
     await teacher.goto('/reviews');
-    await Promise.all([teacher.waitForEvent('load'), teacher.locator('main tbody tr').filter({ hasText: '陳小美' }).getByRole('link', { name: '退回' }).click()]);
+    await Promise.all([
+      teacher.waitForEvent('load'),
+      teacher.locator('main tbody tr').filter({ hasText: '陳小美' }).getByRole('link', { name: '退回' }).click(),
+    ]);
     await Promise.all([teacher.waitForEvent('load'), teacher.getByRole('button', { name: '退回' }).click()]);
     expect(await teacher.getByLabel(/退回原因/).getAttribute('aria-invalid')).toBe('true');
     problems.push(...(await auditPage(teacher, '/reviews/:id/rejection (errors)')));

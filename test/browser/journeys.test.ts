@@ -14,7 +14,17 @@ import { addDays } from '../../src/domain/time.js';
 import { countSchoolDays, loadHolidays } from '../../src/domain/schools/school-calendar.js';
 import { startPortal, type Portal } from './support/portal.js';
 import { blocking, describeViolations, runAxe } from './support/axe.js';
-import { PARENT_CHEN, PARENT_WANG, SCHOOL_ADMIN, TEACHER_401, mainText, menu, screenshot, signIn, signOut } from './support/ui.js';
+import {
+  PARENT_CHEN,
+  PARENT_WANG,
+  SCHOOL_ADMIN,
+  TEACHER_401,
+  mainText,
+  menu,
+  screenshot,
+  signIn,
+  signOut,
+} from './support/ui.js';
 
 const PERIOD_START = '2026-08-31';
 const PERIOD_END = '2027-01-20';
@@ -35,7 +45,8 @@ async function openSms(page: Page, item: string): Promise<void> {
 const row = (page: Page, name: string) => page.locator('main tbody tr').filter({ hasText: name });
 
 async function subscriptionOf(portal: Portal, studentNumber: string) {
-  return portal.knex('subscriptions as s')
+  return portal
+    .knex('subscriptions as s')
     .join('students as st', 'st.id', 's.student_id')
     .where('st.student_number', studentNumber)
     .orderBy('s.id', 'desc')
@@ -43,7 +54,11 @@ async function subscriptionOf(portal: Portal, studentNumber: string) {
 }
 
 async function requestsOf(portal: Portal, subscriptionId: number) {
-  return portal.knex('review_requests').where({ subscription_id: subscriptionId }).orderBy('id').select('kind', 'status', 'effective_on', 'refund_amount');
+  return portal
+    .knex('review_requests')
+    .where({ subscription_id: subscriptionId })
+    .orderBy('id')
+    .select('kind', 'status', 'effective_on', 'refund_amount');
 }
 
 describe.each([
@@ -72,7 +87,13 @@ describe.each([
 
   it('0. a parent of another school signs in: the 學校 list follows 行政區 and 級別', async () => {
     const page = await newPage();
-    await signIn(page, { role: '家長', district: '文山區', level: '國中', school: '市立景美國中', account: '11201001' });
+    await signIn(page, {
+      role: '家長',
+      district: '文山區',
+      level: '國中',
+      school: '市立景美國中',
+      account: '11201001',
+    });
     expect(await page.locator('header').innerText()).toContain('李小華');
     await signOut(page);
   });
@@ -89,7 +110,16 @@ describe.each([
     const mine = row(page, '王小明');
     expect(await mine.count()).toBe(1);
     const rowText = await mine.innerText();
-    for (const t of ['市立忠孝國小', '四年一班', '11301001', '115學年度上學期', `${PERIOD_START}~${PERIOD_END}`, '到校SMS', '離校SMS', '生效']) {
+    for (const t of [
+      '市立忠孝國小',
+      '四年一班',
+      '11301001',
+      '115學年度上學期',
+      `${PERIOD_START}~${PERIOD_END}`,
+      '到校SMS',
+      '離校SMS',
+      '生效',
+    ]) {
       expect(rowText).toContain(t);
     }
     expect(await mainText(page)).toMatch(/頁數：1.*總筆數：1/);
@@ -98,7 +128,9 @@ describe.each([
     await go(page, mine.getByRole('link', { name: '註銷' }));
     await go(page, page.getByRole('button', { name: '確認' }));
     const notice = page.getByRole('alert').filter({ hasText: '註銷審核中!' });
-    expect(await notice.innerText()).toContain('簡訊訂購申請/註銷申請需經過學校老師審核，審核後隔日生效，請提醒學校老師審核，以確保訂購申請/註銷申請生效');
+    expect(await notice.innerText()).toContain(
+      '簡訊訂購申請/註銷申請需經過學校老師審核，審核後隔日生效，請提醒學校老師審核，以確保訂購申請/註銷申請生效',
+    );
     await shot(page, 'cancel-notice');
     const sub = await subscriptionOf(portal, '11301001');
     expect(sub.status).toBe('cancel_pending');
@@ -121,7 +153,7 @@ describe.each([
     await signOut(page);
   });
 
-  it('2. the class teacher approves a cancellation: 已核准 with tomorrow\'s date and the refund, 已註銷 the next day, 退費完成', async () => {
+  it("2. the class teacher approves a cancellation: 已核准 with tomorrow's date and the refund, 已註銷 the next day, 退費完成", async () => {
     const today = portal.clock.today();
     const tomorrow = addDays(today, 1);
     const parent = await newPage();
@@ -148,16 +180,24 @@ describe.each([
     // The refund: floor(fee × S ÷ P), S the school days from the effective date to the period's end, P the period's.
     const school = await portal.knex('schools').where({ name: '市立忠孝國小' }).first('id');
     const holidays = await loadHolidays(portal.knex, school.id as number, PERIOD_START, PERIOD_END);
-    const refund = Math.floor((300 * countSchoolDays(tomorrow, PERIOD_END, holidays)) / countSchoolDays(PERIOD_START, PERIOD_END, holidays));
+    const refund = Math.floor(
+      (300 * countSchoolDays(tomorrow, PERIOD_END, holidays)) / countSchoolDays(PERIOD_START, PERIOD_END, holidays),
+    );
     const sub = await subscriptionOf(portal, '11301001');
     expect(sub).toMatchObject({ status: 'cancelled', cancelled_on: tomorrow });
-    expect((await requestsOf(portal, sub.id)).at(-1)).toMatchObject({ kind: 'cancellation', status: 'approved', effective_on: tomorrow, refund_amount: refund });
+    expect((await requestsOf(portal, sub.id)).at(-1)).toMatchObject({
+      kind: 'cancellation',
+      status: 'approved',
+      effective_on: tomorrow,
+      refund_amount: refund,
+    });
 
     await signIn(parent, PARENT_WANG);
     // 首頁 tells the parent of the decision, with the date and the refund, until they dismiss it.
     const decisions = parent.getByRole('region', { name: '申請審核結果' });
     expect(await decisions.innerText()).toContain(`註銷申請已核准，${tomorrow} 起停止，退費 NT$${refund}`);
-    if (javaScriptEnabled) expect(describeViolations('/ (parent, decision notice)', blocking(await runAxe(parent)))).toBe('');
+    if (javaScriptEnabled)
+      expect(describeViolations('/ (parent, decision notice)', blocking(await runAxe(parent)))).toBe('');
     await shot(parent, 'home-decision-notice');
     await go(parent, decisions.getByRole('button', { name: /^知道了/ }));
     expect(await parent.getByRole('region', { name: '申請審核結果' }).count()).toBe(0);
@@ -188,12 +228,20 @@ describe.each([
     await openSms(office, '到離校簡訊註銷服務');
     const toPay = row(office, '王小明').filter({ hasText: '已核准' });
     expect(await toPay.getByLabel('退費日期').inputValue()).toBe(tomorrow);
-    if (javaScriptEnabled) expect(describeViolations('/sms/cancellations (admin)', blocking(await runAxe(office)))).toBe('');
+    if (javaScriptEnabled)
+      expect(describeViolations('/sms/cancellations (admin)', blocking(await runAxe(office)))).toBe('');
     await go(office, toPay.getByRole('button', { name: '退費完成' }));
     expect(await mainText(office)).toContain(`已標示退費完成（${tomorrow}）`);
     expect(await row(office, '王小明').filter({ hasText: '已核准' }).innerText()).toContain(`退費完成 ${tomorrow}`);
     expect((await requestsOf(portal, sub.id)).at(-1)).toMatchObject({ refund_amount: refund });
-    expect((await portal.knex('review_requests').where({ subscription_id: sub.id, kind: 'cancellation', status: 'approved' }).first('refund_paid_on')).refund_paid_on).toBe(tomorrow);
+    expect(
+      (
+        await portal
+          .knex('review_requests')
+          .where({ subscription_id: sub.id, kind: 'cancellation', status: 'approved' })
+          .first('refund_paid_on')
+      ).refund_paid_on,
+    ).toBe(tomorrow);
     await signOut(office);
   });
 

@@ -31,7 +31,7 @@ async function focusVisible(page: Page): Promise<boolean> {
 }
 
 describe('keyboard only', () => {
-  it('completes the guide\'s journey 1 with Tab, arrows, typing and Enter', async () => {
+  it("completes the guide's journey 1 with Tab, arrows, typing and Enter", async () => {
     const page = await (await portal.context()).newPage();
     const dialogs: string[] = [];
     page.on('dialog', (d) => {
@@ -95,7 +95,7 @@ describe('keyboard only', () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
   });
 
-  it('pressing Enter in the 驗證碼 field signs in (the form\'s default action is 登入)', async () => {
+  it("pressing Enter in the 驗證碼 field signs in (the form's default action is 登入)", async () => {
     const page = await (await portal.context()).newPage();
     await page.goto('/login');
     await page.getByLabel('學校', { exact: true }).selectOption({ label: '市立忠孝國小' });

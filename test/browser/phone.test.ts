@@ -64,10 +64,20 @@ async function phoneProblems(page: Page, where: string): Promise<string[]> {
         // A checkbox or radio counts with its label (the label is the target a finger presses).
         if ((t as HTMLInputElement).labels?.[0] && ['checkbox', 'radio'].includes((t as HTMLInputElement).type)) {
           const l = (t as HTMLInputElement).labels![0]!.getBoundingClientRect();
-          r = new DOMRect(Math.min(r.x, l.x), Math.min(r.y, l.y), Math.max(r.right, l.right) - Math.min(r.x, l.x), Math.max(r.bottom, l.bottom) - Math.min(r.y, l.y));
+          r = new DOMRect(
+            Math.min(r.x, l.x),
+            Math.min(r.y, l.y),
+            Math.max(r.right, l.right) - Math.min(r.x, l.x),
+            Math.max(r.bottom, l.bottom) - Math.min(r.y, l.y),
+          );
         }
         if (r.height < minTap - 0.5 || r.width < minTap - 0.5) {
-          const name = ((t as HTMLElement).innerText || t.getAttribute('aria-label') || (t as HTMLInputElement).value || t.outerHTML.slice(0, 60)).trim();
+          const name = (
+            (t as HTMLElement).innerText ||
+            t.getAttribute('aria-label') ||
+            (t as HTMLInputElement).value ||
+            t.outerHTML.slice(0, 60)
+          ).trim();
           problems.push(`${where}: tap target "${name}" is ${Math.round(r.width)}×${Math.round(r.height)} px`);
         }
       }
@@ -84,7 +94,8 @@ async function phoneProblems(page: Page, where: string): Promise<string[]> {
           box = box.parentElement;
         }
         const fits = table.getBoundingClientRect().right <= vw + 1;
-        if (!stacked && !scrollsInBox && !fits) problems.push(`${where}: a table is wider than the screen and neither stacks nor scrolls in its own box`);
+        if (!stacked && !scrollsInBox && !fits)
+          problems.push(`${where}: a table is wider than the screen and neither stacks nor scrolls in its own box`);
       }
       return problems;
     },
@@ -115,7 +126,8 @@ describe('on a phone (375 × 812)', () => {
     for (const path of pages) {
       await page.goto(path);
       problems.push(...(await phoneProblems(page, `${who.account} ${path}`)));
-      if (SHOOT.includes(path)) await screenshot(page, `phone-${who.account}${path === '/' ? '-home' : path.replace(/[^\w]+/g, '-')}`);
+      if (SHOOT.includes(path))
+        await screenshot(page, `phone-${who.account}${path === '/' ? '-home' : path.replace(/[^\w]+/g, '-')}`);
     }
     expect(problems.join('\n')).toBe('');
   });

@@ -20,9 +20,13 @@ const attendanceNav = (page: Page) => page.getByRole('navigation', { name: '出�
 
 /** The grid's rows as `label|到校時間|離校時間`. */
 async function gridRows(page: Page): Promise<string[]> {
-  return page
-    .locator('main table tbody tr')
-    .evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('th, td')).map((c) => (c.textContent ?? '').trim()).join('|')));
+  return page.locator('main table tbody tr').evaluateAll((trs) =>
+    trs.map((tr) =>
+      Array.from(tr.querySelectorAll('th, td'))
+        .map((c) => (c.textContent ?? '').trim())
+        .join('|'),
+    ),
+  );
 }
 
 describe.each([
@@ -56,7 +60,13 @@ describe.each([
     expect((await listed.innerText()).replace(/\s+/g, ' ')).toContain('2027-01-21~2027-02-10 21');
     if (javaScriptEnabled) await screenshot(office, 'school-calendar');
     const school = await portal.knex('schools').where({ name: '市立忠孝國小' }).first('id');
-    expect(await portal.knex('school_holiday_ranges').where({ school_id: school.id, name: '寒假' }).count({ n: '*' }).first()).toEqual({ n: 1 });
+    expect(
+      await portal
+        .knex('school_holiday_ranges')
+        .where({ school_id: school.id, name: '寒假' })
+        .count({ n: '*' })
+        .first(),
+    ).toEqual({ n: 1 });
 
     // The class day view on a day of the break: 假日, not 未刷卡.
     await go(office, attendanceNav(office).getByRole('link', { name: '班級出勤' }));
@@ -77,7 +87,13 @@ describe.each([
     await parent.getByLabel('結束日期', { exact: true }).fill('2027-02-12');
     await go(parent, parent.getByRole('button', { name: '查詢' }));
     const rows = await gridRows(parent);
-    expect(rows.map((r) => r.split('|')[0])).toEqual(['星期一 01-18', '星期二 01-19', '星期三 01-20', '星期四 02-11', '星期五 02-12']);
+    expect(rows.map((r) => r.split('|')[0])).toEqual([
+      '星期一 01-18',
+      '星期二 01-19',
+      '星期三 01-20',
+      '星期四 02-11',
+      '星期五 02-12',
+    ]);
     expect(await mainText(parent)).toContain('統計時間:2027-01-18~2027-02-12');
     await signOut(parent);
 
@@ -87,7 +103,9 @@ describe.each([
     expect(await mainText(office)).toContain('確定要刪除假日 寒假（2027-01-21~2027-02-10，共 21 天）嗎？');
     await go(office, office.getByRole('button', { name: '確認刪除' }));
     expect(await mainText(office)).toContain('已刪除假日「寒假」2027-01-21~2027-02-10');
-    expect(await portal.knex('school_holiday_ranges').where({ name: '寒假' }).count({ n: '*' }).first()).toEqual({ n: 0 });
+    expect(await portal.knex('school_holiday_ranges').where({ name: '寒假' }).count({ n: '*' }).first()).toEqual({
+      n: 0,
+    });
     await signOut(office);
   });
 });

@@ -33,10 +33,16 @@ function cli() {
 }
 
 const HEADER = '班級代碼,班級名稱,年級,學號,座號,學生姓名,家長姓名,關係';
-const CLEAN = [HEADER, '401,四年一班,4,11301101,11,林小安,林大安,父', '401,四年一班,4,11301102,12,黃小芸,黃美玲,母', '402,四年二班,4,11302101,21,吳小傑,吳志明,'].join('\r\n');
+const CLEAN = [
+  HEADER,
+  '401,四年一班,4,11301101,11,林小安,林大安,父',
+  '401,四年一班,4,11301102,12,黃小芸,黃美玲,母',
+  '402,四年二班,4,11302101,21,吳小傑,吳志明,',
+].join('\r\n');
 
 async function counts() {
-  const n = async (t: string, where: Record<string, unknown> = {}) => Number((await knex()(t).where(where).count({ n: '*' }).first())?.n);
+  const n = async (t: string, where: Record<string, unknown> = {}) =>
+    Number((await knex()(t).where(where).count({ n: '*' }).first())?.n);
   return {
     classes: await n('classes'),
     students: await n('students'),
@@ -65,12 +71,19 @@ describe('CSV import', () => {
     expect(await counts()).toEqual({ classes: 2, students: 3, guardians: 3, parents: 3, links: 3 });
     expect(r.accounts.map((a) => a.login)).toEqual(['11301101', '11301102', '11302101']);
     const acc = await knex()('accounts').where({ login: '11301101' }).first();
-    expect(acc).toMatchObject({ role: 'parent', school_id: schoolId, display_name: '林大安', must_change_password: true });
+    expect(acc).toMatchObject({
+      role: 'parent',
+      school_id: schoolId,
+      display_name: '林大安',
+      must_change_password: true,
+    });
     expect(acc.password_hash).toBe(`plain:${r.accounts[0]!.password}`);
     expect(r.accounts[0]!.password).toMatch(/^.{10}$/);
     const st = await knex()('students').where({ student_number: '11302101' }).first();
     expect(st).toMatchObject({ name: '吳小傑', seat_number: 21 });
-    expect(await knex()('audit_log').where({ action: 'admin.import' }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
+    expect(await knex()('audit_log').where({ action: 'admin.import' }).count({ n: '*' }).first()).toMatchObject({
+      n: 1,
+    });
   });
 
   it('refuses a file with bad rows: nothing imported, every problem listed with its line number', async () => {
@@ -128,7 +141,14 @@ describe('CSV import', () => {
       { student_number: '11302101', seat_number: 21, name: '吳小杰' },
       { student_number: '11302102', seat_number: 22, name: '周小周' },
     ]);
-    expect((await knex()('guardians').join('accounts', 'accounts.guardian_id', 'guardians.id').where('accounts.login', '11301102').first('guardians.name')).name).toBe('黃美鈴');
+    expect(
+      (
+        await knex()('guardians')
+          .join('accounts', 'accounts.guardian_id', 'guardians.id')
+          .where('accounts.login', '11301102')
+          .first('guardians.name')
+      ).name,
+    ).toBe('黃美鈴');
     // Existing accounts keep their password.
     expect((await knex()('accounts').where({ login: '11301101' }).first()).password_hash).toBe(hashBefore);
     expect(first.accounts).toHaveLength(3);
@@ -137,7 +157,11 @@ describe('CSV import', () => {
   it('refuses a seat held by a student not in the file', async () => {
     const w = await createSchoolWorld(knex());
     await knex()('schools').where({ id: w.schoolId }).update({ code: '313601' });
-    const r = await importRoster(knex(), [HEADER, '401,四年一班,4,11309999,1,新同學,新家長,'].join('\n'), { schoolId: w.schoolId, schoolYear: 115, hash: fastHash });
+    const r = await importRoster(knex(), [HEADER, '401,四年一班,4,11309999,1,新同學,新家長,'].join('\n'), {
+      schoolId: w.schoolId,
+      schoolYear: 115,
+      hash: fastHash,
+    });
     expect(r.ok).toBe(false);
     expect(r.problems).toEqual([{ line: 2, message: '班級 401 座號 1 已由學號 11301001 使用（該學生不在此檔案中）' }]);
   });
@@ -156,9 +180,27 @@ describe('npm run admin', () => {
   it('prints help without opening the database; unknown commands and options are usage errors', async () => {
     const c = cli();
     expect(await runAdmin(['--help'], c.ctx)).toBe(0);
-    for (const name of ['import', 'period:create', 'reader:create', 'reader:revoke', 'reader:direction', 'password:reset', 'holiday:add', 'announcement:post'])
+    for (const name of [
+      'import',
+      'period:create',
+      'reader:create',
+      'reader:revoke',
+      'reader:direction',
+      'password:reset',
+      'holiday:add',
+      'announcement:post',
+    ])
       expect(c.out()).toContain(name);
-    for (const name of ['import', 'period:create', 'reader:create', 'reader:revoke', 'reader:direction', 'password:reset', 'holiday:add', 'announcement:post']) {
+    for (const name of [
+      'import',
+      'period:create',
+      'reader:create',
+      'reader:revoke',
+      'reader:direction',
+      'password:reset',
+      'holiday:add',
+      'announcement:post',
+    ]) {
       const h = cli();
       expect(await runAdmin([name, '--help'], h.ctx)).toBe(0);
       expect(h.out()).toContain('usage: npm run admin -- ');
@@ -182,7 +224,12 @@ describe('npm run admin', () => {
 
     const out = path.join(path.dirname(file), 'passwords.csv');
     const real = cli();
-    expect(await runAdmin(['import', '--school', '313601', '--file', file, '--passwords-out', out, '--year', '115'], real.ctx)).toBe(0);
+    expect(
+      await runAdmin(
+        ['import', '--school', '313601', '--file', file, '--passwords-out', out, '--year', '115'],
+        real.ctx,
+      ),
+    ).toBe(0);
     expect(real.out()).toContain('3 個新家長帳號的一次性密碼已寫入');
     const written = await readFile(out, 'utf8');
     expect(written.startsWith('\uFEFF班級,座號,學生姓名,帳號,一次性密碼\r\n')).toBe(true);
@@ -202,22 +249,64 @@ describe('npm run admin', () => {
     const schoolId = await createSchool(knex(), { code: '313601', name: '市立忠孝國小' });
     const other = await createSchool(knex(), { code: '413601', name: '市立景美國中', level: 'junior_high' });
     const p = cli();
-    const args = ['period:create', '--school', '313601', '--name', '115學年度下學期', '--starts', '2027-02-11', '--ends', '2027-06-30', '--arrival-fee', '150', '--departure-fee', '120'];
+    const args = [
+      'period:create',
+      '--school',
+      '313601',
+      '--name',
+      '115學年度下學期',
+      '--starts',
+      '2027-02-11',
+      '--ends',
+      '2027-06-30',
+      '--arrival-fee',
+      '150',
+      '--departure-fee',
+      '120',
+    ];
     expect(await runAdmin([...args, '--dry-run'], p.ctx)).toBe(0);
     expect(await knex()('service_periods').count({ n: '*' }).first()).toMatchObject({ n: 0 });
     expect(await runAdmin(args, p.ctx)).toBe(0);
-    expect(await knex()('service_periods').first()).toMatchObject({ school_id: schoolId, name: '115學年度下學期', starts_on: '2027-02-11', ends_on: '2027-06-30', arrival_fee: 150, departure_fee: 120 });
+    expect(await knex()('service_periods').first()).toMatchObject({
+      school_id: schoolId,
+      name: '115學年度下學期',
+      starts_on: '2027-02-11',
+      ends_on: '2027-06-30',
+      arrival_fee: 150,
+      departure_fee: 120,
+    });
     const dup = cli();
     expect(await runAdmin(args, dup.ctx)).toBe(65);
     expect(dup.err()).toContain('已有名為');
     const badDate = cli();
-    expect(await runAdmin(['period:create', '--school', '313601', '--name', 'x', '--starts', '2027-02-30', '--ends', '2027-06-30', '--arrival-fee', '1', '--departure-fee', '1'], badDate.ctx)).toBe(65);
+    expect(
+      await runAdmin(
+        [
+          'period:create',
+          '--school',
+          '313601',
+          '--name',
+          'x',
+          '--starts',
+          '2027-02-30',
+          '--ends',
+          '2027-06-30',
+          '--arrival-fee',
+          '1',
+          '--departure-fee',
+          '1',
+        ],
+        badDate.ctx,
+      ),
+    ).toBe(65);
     expect(badDate.err()).toContain('不是有效的日期');
 
     const h = cli();
     expect(await runAdmin(['holiday:add', '--all', '--date', '2026-12-25', '--name', '行憲紀念日'], h.ctx)).toBe(0);
     expect(h.out()).toContain('所有學校（2 所）');
-    expect(await runAdmin(['holiday:add', '--school', '313601', '--date', '2026-12-25', '--name', '聖誕節'], h.ctx)).toBe(0);
+    expect(
+      await runAdmin(['holiday:add', '--school', '313601', '--date', '2026-12-25', '--name', '聖誕節'], h.ctx),
+    ).toBe(0);
     const hol = await knex()('school_holidays').orderBy('school_id').select('school_id', 'name');
     expect(hol).toEqual([
       { school_id: schoolId, name: '聖誕節' },
@@ -225,12 +314,29 @@ describe('npm run admin', () => {
     ]);
 
     const a = cli();
-    expect(await runAdmin(['announcement:post', '--title', '系統維護', '--body', '12/1 晚間維護\n請見 https://example.org', '--pinned'], a.ctx)).toBe(0);
-    expect(await knex()('announcements').first()).toMatchObject({ school_id: null, title: '系統維護', pinned: true, author_name: '臺北市政府教育局' });
+    expect(
+      await runAdmin(
+        ['announcement:post', '--title', '系統維護', '--body', '12/1 晚間維護\n請見 https://example.org', '--pinned'],
+        a.ctx,
+      ),
+    ).toBe(0);
+    expect(await knex()('announcements').first()).toMatchObject({
+      school_id: null,
+      title: '系統維護',
+      pinned: true,
+      author_name: '臺北市政府教育局',
+    });
     // The same text rule as the office's page: Chinese punctuation stays as typed (NFC, not NFKC).
     const punct = cli();
-    expect(await runAdmin(['announcement:post', '--title', '寒假通知（重要）', '--body', '寒假期間：不發送簡訊，請家長留意。'], punct.ctx)).toBe(0);
-    expect(await knex()('announcements').where({ title: '寒假通知（重要）' }).first()).toMatchObject({ body: '寒假期間：不發送簡訊，請家長留意。' });
+    expect(
+      await runAdmin(
+        ['announcement:post', '--title', '寒假通知（重要）', '--body', '寒假期間：不發送簡訊，請家長留意。'],
+        punct.ctx,
+      ),
+    ).toBe(0);
+    expect(await knex()('announcements').where({ title: '寒假通知（重要）' }).first()).toMatchObject({
+      body: '寒假期間：不發送簡訊，請家長留意。',
+    });
     const empty = cli();
     expect(await runAdmin(['announcement:post', '--title', '空白', '--body', '   '], empty.ctx)).toBe(65);
     expect(empty.err()).toContain('內容必填');
@@ -250,7 +356,15 @@ describe('npm run admin', () => {
     const missing = cli();
     expect(await runAdmin(['reader:revoke', '--school', '313601', '--name', '正門'], missing.ctx)).toBe(65);
     const actions = await knex()('audit_log').orderBy('id').pluck('action');
-    expect(actions).toEqual(['period.created', 'holiday.added', 'holiday.added', 'announcement.created', 'announcement.created', 'reader.created', 'reader.revoked']);
+    expect(actions).toEqual([
+      'period.created',
+      'holiday.added',
+      'holiday.added',
+      'announcement.created',
+      'announcement.created',
+      'reader.created',
+      'reader.revoked',
+    ]);
   });
 
   it('holiday:add takes a range with --from/--to through addHolidayRange; a dry run and bad input write nothing', async () => {
@@ -258,7 +372,9 @@ describe('npm run admin', () => {
     const range = ['holiday:add', '--school', '313601', '--from', '2027-01-21', '--to', '2027-02-10', '--name', '寒假'];
     const dry = cli();
     expect(await runAdmin([...range, '--dry-run'], dry.ctx)).toBe(0);
-    expect(dry.out()).toContain('[dry run，未寫入] 市立忠孝國小：2027-01-21~2027-02-10（21 天） 寒假，新增 1、更新名稱 0');
+    expect(dry.out()).toContain(
+      '[dry run，未寫入] 市立忠孝國小：2027-01-21~2027-02-10（21 天） 寒假，新增 1、更新名稱 0',
+    );
     expect(await knex()('school_holiday_ranges').count({ n: '*' }).first()).toEqual({ n: 0 });
     expect(await knex()('audit_log').count({ n: '*' }).first()).toEqual({ n: 0 });
 
@@ -278,7 +394,11 @@ describe('npm run admin', () => {
       [['--from', '2027-03-10', '--to', '2027-03-01', '--name', '春假'], 65, '結束日期不可早於開始日期'],
       [['--from', '2027-03-01', '--to', '2028-03-10', '--name', '長假'], 65, '一個假期最多 366 天'],
       [['--from', '2027-03-01', '--name', '春假'], 64, '缺少參數：--to'],
-      [['--date', '2027-03-01', '--from', '2027-03-01', '--to', '2027-03-02', '--name', '春假'], 64, '--date 與 --from/--to 只能擇一'],
+      [
+        ['--date', '2027-03-01', '--from', '2027-03-01', '--to', '2027-03-02', '--name', '春假'],
+        64,
+        '--date 與 --from/--to 只能擇一',
+      ],
       [['--from', '2027-02-30', '--to', '2027-03-02', '--name', '春假'], 65, '不是有效的日期'],
     ];
     for (const [args, code, message] of cases) {
@@ -295,29 +415,44 @@ describe('npm run admin', () => {
     const c = cli();
     expect(await runAdmin(['reader:create', '--school', '313601', '--name', '正門'], c.ctx)).toBe(0);
     expect(c.out()).toContain('方向 both（進出）');
-    expect(await runAdmin(['reader:create', '--school', '313601', '--name', '側門出口', '--direction', 'out'], c.ctx)).toBe(0);
+    expect(
+      await runAdmin(['reader:create', '--school', '313601', '--name', '側門出口', '--direction', 'out'], c.ctx),
+    ).toBe(0);
     expect(await knex()('card_readers').orderBy('id').select('name', 'direction')).toEqual([
       { name: '正門', direction: 'both' },
       { name: '側門出口', direction: 'out' },
     ]);
 
     const bad = cli();
-    expect(await runAdmin(['reader:create', '--school', '313601', '--name', '後門', '--direction', 'sideways'], bad.ctx)).toBe(64);
+    expect(
+      await runAdmin(['reader:create', '--school', '313601', '--name', '後門', '--direction', 'sideways'], bad.ctx),
+    ).toBe(64);
     expect(bad.err()).toContain('刷卡機方向應為 in（進校）、out（離校）、both（進出）');
     expect(bad.opened()).toBe(false);
-    expect(await runAdmin(['reader:direction', '--school', '313601', '--name', '正門', '--direction', 'IN'], bad.ctx)).toBe(64);
+    expect(
+      await runAdmin(['reader:direction', '--school', '313601', '--name', '正門', '--direction', 'IN'], bad.ctx),
+    ).toBe(64);
     expect(await runAdmin(['reader:direction', '--school', '313601', '--name', '正門'], bad.ctx)).toBe(64);
-    expect(await runAdmin(['reader:direction', '--school', '313601', '--name', '後門', '--direction', 'in'], bad.ctx)).toBe(65);
+    expect(
+      await runAdmin(['reader:direction', '--school', '313601', '--name', '後門', '--direction', 'in'], bad.ctx),
+    ).toBe(65);
     expect(bad.err()).toContain('沒有使用中、名為「後門」的刷卡機');
     expect(await knex()('card_readers').count({ n: '*' }).first()).toEqual({ n: 2 });
 
     const dry = cli();
-    expect(await runAdmin(['reader:direction', '--school', '313601', '--name', '正門', '--direction', 'in', '--dry-run'], dry.ctx)).toBe(0);
+    expect(
+      await runAdmin(
+        ['reader:direction', '--school', '313601', '--name', '正門', '--direction', 'in', '--dry-run'],
+        dry.ctx,
+      ),
+    ).toBe(0);
     expect(dry.out()).toContain('將把刷卡機「正門」的方向由 both（進出） 改為 in（進校）');
     expect((await knex()('card_readers').where({ name: '正門' }).first()).direction).toBe('both');
 
     const ch = cli();
-    expect(await runAdmin(['reader:direction', '--school', '313601', '--name', '正門', '--direction', 'in'], ch.ctx)).toBe(0);
+    expect(
+      await runAdmin(['reader:direction', '--school', '313601', '--name', '正門', '--direction', 'in'], ch.ctx),
+    ).toBe(0);
     expect(ch.out()).toContain('方向已由 both（進出） 改為 in（進校）');
     expect((await knex()('card_readers').where({ name: '正門' }).first()).direction).toBe('in');
     const logs = await knex()('audit_log').orderBy('id').select('action', 'details');
@@ -331,26 +466,62 @@ describe('npm run admin', () => {
     const cls = await createClass(knex(), schoolId);
     const st = await createStudent(knex(), cls, { studentNumber: '11301001', name: '王小明' });
     const dry = cli();
-    expect(await runAdmin(['card:issue', '--school', '313601', '--student', '11301001', '--card', 'aa11', '--from', '2026-09-01', '--dry-run'], dry.ctx)).toBe(0);
+    expect(
+      await runAdmin(
+        [
+          'card:issue',
+          '--school',
+          '313601',
+          '--student',
+          '11301001',
+          '--card',
+          'aa11',
+          '--from',
+          '2026-09-01',
+          '--dry-run',
+        ],
+        dry.ctx,
+      ),
+    ).toBe(0);
     expect(await knex()('cards').count('* as n').first()).toEqual({ n: 0 });
     const first = cli();
-    expect(await runAdmin(['card:issue', '--school', '313601', '--student', '11301001', '--card', 'aa11', '--from', '2026-09-01'], first.ctx)).toBe(0);
+    expect(
+      await runAdmin(
+        ['card:issue', '--school', '313601', '--student', '11301001', '--card', 'aa11', '--from', '2026-09-01'],
+        first.ctx,
+      ),
+    ).toBe(0);
     const second = cli();
-    expect(await runAdmin(['card:issue', '--school', '313601', '--student', '１１３０１００１', '--card', 'BB22', '--from', '2026-11-20'], second.ctx)).toBe(0);
+    expect(
+      await runAdmin(
+        ['card:issue', '--school', '313601', '--student', '１１３０１００１', '--card', 'BB22', '--from', '2026-11-20'],
+        second.ctx,
+      ),
+    ).toBe(0);
     expect(second.out()).toContain('結束舊卡 1 張');
     expect(await knex()('cards').orderBy('id').select('card_uid', 'student_id', 'valid_from', 'valid_until')).toEqual([
       { card_uid: 'AA11', student_id: st, valid_from: '2026-09-01', valid_until: '2026-11-19' },
       { card_uid: 'BB22', student_id: st, valid_from: '2026-11-20', valid_until: null },
     ]);
     const unknown = cli();
-    expect(await runAdmin(['card:issue', '--school', '313601', '--student', '99999999', '--card', 'CC33'], unknown.ctx)).toBe(65);
+    expect(
+      await runAdmin(['card:issue', '--school', '313601', '--student', '99999999', '--card', 'CC33'], unknown.ctx),
+    ).toBe(65);
     expect(unknown.err()).toContain('沒有學號 99999999 的學生');
     const retire = cli();
-    expect(await runAdmin(['card:retire', '--school', '313601', '--card', 'bb22', '--last-date', '2026-11-23'], retire.ctx)).toBe(0);
-    expect(await knex()('cards').where({ card_uid: 'BB22' }).first('valid_until')).toEqual({ valid_until: '2026-11-23' });
+    expect(
+      await runAdmin(['card:retire', '--school', '313601', '--card', 'bb22', '--last-date', '2026-11-23'], retire.ctx),
+    ).toBe(0);
+    expect(await knex()('cards').where({ card_uid: 'BB22' }).first('valid_until')).toEqual({
+      valid_until: '2026-11-23',
+    });
     const again = cli();
     expect(await runAdmin(['card:retire', '--school', '313601', '--card', 'BB22'], again.ctx)).toBe(65);
-    expect(await knex()('audit_log').orderBy('id').pluck('action')).toEqual(['card.issued', 'card.issued', 'card.retired']);
+    expect(await knex()('audit_log').orderBy('id').pluck('action')).toEqual([
+      'card.issued',
+      'card.issued',
+      'card.retired',
+    ]);
   });
 
   it('password:reset prints a one-time password once, sets must-change and ends sessions; audited', async () => {
@@ -358,13 +529,26 @@ describe('npm run admin', () => {
     const cls = await createClass(knex(), schoolId);
     const st = await createStudent(knex(), cls, { studentNumber: '11301001' });
     const parent = await createParent(knex(), [st]);
-    await knex()('accounts').where({ id: parent.accountId }).update({ failed_logins: 5, locked_until: new Date('2026-11-24T02:00:00Z') });
-    await knex()('session').insert({ sid: 'abc', sess: JSON.stringify({ accountId: parent.accountId }), expire: new Date('2026-11-25T00:00:00Z') });
+    await knex()('accounts')
+      .where({ id: parent.accountId })
+      .update({ failed_logins: 5, locked_until: new Date('2026-11-24T02:00:00Z') });
+    await knex()('session').insert({
+      sid: 'abc',
+      sess: JSON.stringify({ accountId: parent.accountId }),
+      expire: new Date('2026-11-25T00:00:00Z'),
+    });
     const dry = cli();
-    expect(await runAdmin(['password:reset', '--school', '313601', '--role', 'parent', '--login', '11301001', '--dry-run'], dry.ctx)).toBe(0);
+    expect(
+      await runAdmin(
+        ['password:reset', '--school', '313601', '--role', 'parent', '--login', '11301001', '--dry-run'],
+        dry.ctx,
+      ),
+    ).toBe(0);
     expect((await knex()('accounts').where({ id: parent.accountId }).first()).must_change_password).toBe(false);
     const c = cli();
-    expect(await runAdmin(['password:reset', '--school', '313601', '--role', 'parent', '--login', '11301001'], c.ctx)).toBe(0);
+    expect(
+      await runAdmin(['password:reset', '--school', '313601', '--role', 'parent', '--login', '11301001'], c.ctx),
+    ).toBe(0);
     const pw = /一次性密碼（只顯示這一次，首次登入必須變更）：(\S+)/.exec(c.out())?.[1];
     expect(pw).toBeDefined();
     const acc = await knex()('accounts').where({ id: parent.accountId }).first();
@@ -374,7 +558,9 @@ describe('npm run admin', () => {
     const log = await knex()('audit_log').where({ action: 'password.reset' }).first();
     expect(JSON.stringify(log.details)).not.toContain(pw!);
     const none = cli();
-    expect(await runAdmin(['password:reset', '--school', '313601', '--role', 'teacher', '--login', 'nobody'], none.ctx)).toBe(65);
+    expect(
+      await runAdmin(['password:reset', '--school', '313601', '--role', 'teacher', '--login', 'nobody'], none.ctx),
+    ).toBe(65);
     expect(none.err()).toContain('找不到帳號');
     const miss = cli();
     expect(await runAdmin(['password:reset', '--school', '313601'], miss.ctx)).toBe(64);

@@ -13,13 +13,21 @@ const ROLES = [
   { role: 'school_admin' as const, login: 'admin' },
 ];
 
-describe('首頁: announcements, pending reviews and today\'s SMS', () => {
+describe("首頁: announcements, pending reviews and today's SMS", () => {
   it('shows the 5 latest announcements of the user’s school and the bureau, never another school’s', async () => {
     const w = await createSchoolWorld(knex());
     const other = await createSchoolWorld(knex(), { schoolName: '市立景美國中', district: '文山區' });
     for (let i = 1; i <= 6; i++)
-      await createAnnouncement(knex(), { schoolId: i % 2 ? w.schoolId : null, title: `近期公告${i}`, publishedAt: `2026-11-1${i}T01:00:00Z` });
-    await createAnnouncement(knex(), { schoolId: other.schoolId, title: '景美的公告', publishedAt: '2026-11-23T01:00:00Z' });
+      await createAnnouncement(knex(), {
+        schoolId: i % 2 ? w.schoolId : null,
+        title: `近期公告${i}`,
+        publishedAt: `2026-11-1${i}T01:00:00Z`,
+      });
+    await createAnnouncement(knex(), {
+      schoolId: other.schoolId,
+      title: '景美的公告',
+      publishedAt: '2026-11-23T01:00:00Z',
+    });
     for (const who of ROLES) {
       const agent = await signedIn(app, { ...who, schoolId: w.schoolId });
       const home = await agent.get('/');
@@ -41,10 +49,30 @@ describe('首頁: announcements, pending reviews and today\'s SMS', () => {
     await createRequest(knex(), s1, { kind: 'order', requestedOn: '2026-11-23' });
     await createRequest(knex(), s2, { kind: 'order', requestedOn: '2026-11-23' });
     // Today in Taipei is 2026-11-24 (the clock is 09:00 +08:00).
-    await createOutbox(knex(), { schoolId: w.schoolId, studentId: w.student, status: 'delivered', createdAt: '2026-11-23T23:40:00Z' });
-    await createOutbox(knex(), { schoolId: w.schoolId, studentId: w.student, status: 'failed', createdAt: '2026-11-24T00:10:00Z' });
-    await createOutbox(knex(), { schoolId: w.schoolId, studentId: hua, status: 'sent', createdAt: '2026-11-24T00:20:00Z' });
-    await createOutbox(knex(), { schoolId: w.schoolId, studentId: w.student, status: 'delivered', createdAt: '2026-11-23T15:00:00Z' }); // yesterday 23:00
+    await createOutbox(knex(), {
+      schoolId: w.schoolId,
+      studentId: w.student,
+      status: 'delivered',
+      createdAt: '2026-11-23T23:40:00Z',
+    });
+    await createOutbox(knex(), {
+      schoolId: w.schoolId,
+      studentId: w.student,
+      status: 'failed',
+      createdAt: '2026-11-24T00:10:00Z',
+    });
+    await createOutbox(knex(), {
+      schoolId: w.schoolId,
+      studentId: hua,
+      status: 'sent',
+      createdAt: '2026-11-24T00:20:00Z',
+    });
+    await createOutbox(knex(), {
+      schoolId: w.schoolId,
+      studentId: w.student,
+      status: 'delivered',
+      createdAt: '2026-11-23T15:00:00Z',
+    }); // yesterday 23:00
 
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     const t = (await teacher.get('/')).text;
@@ -88,7 +116,8 @@ describe('menu items of H6', () => {
     };
     for (const who of ROLES) {
       const agent = await signedIn(app, { ...who, schoolId: w.schoolId });
-      for (const path of forbidden[who.role] ?? []) expect((await agent.get(path)).status, `${who.role} ${path}`).toBe(404);
+      for (const path of forbidden[who.role] ?? [])
+        expect((await agent.get(path)).status, `${who.role} ${path}`).toBe(404);
     }
     const anonymous = await (await import('supertest')).default(app).get('/reports');
     expect(anonymous.status).toBe(303);

@@ -18,10 +18,23 @@ describe('公告資訊服務', () => {
   it('shows the bureau and own school announcements, pinned first then newest, never another school', async () => {
     const { a, b } = await twoSchools();
     await createAnnouncement(knex(), { schoolId: null, title: '教育局公告', publishedAt: '2026-11-10T01:00:00Z' });
-    await createAnnouncement(knex(), { schoolId: a.schoolId, title: '忠孝新公告', publishedAt: '2026-11-22T01:00:00Z' });
-    await createAnnouncement(knex(), { schoolId: a.schoolId, title: '忠孝置頂', pinned: true, publishedAt: '2026-11-01T01:00:00Z' });
+    await createAnnouncement(knex(), {
+      schoolId: a.schoolId,
+      title: '忠孝新公告',
+      publishedAt: '2026-11-22T01:00:00Z',
+    });
+    await createAnnouncement(knex(), {
+      schoolId: a.schoolId,
+      title: '忠孝置頂',
+      pinned: true,
+      publishedAt: '2026-11-01T01:00:00Z',
+    });
     const otherId = await createAnnouncement(knex(), { schoolId: b.schoolId, title: '景美祕密公告' });
-    await createAnnouncement(knex(), { schoolId: a.schoolId, title: '已撤回公告', withdrawnAt: '2026-11-21T01:00:00Z' });
+    await createAnnouncement(knex(), {
+      schoolId: a.schoolId,
+      title: '已撤回公告',
+      withdrawnAt: '2026-11-21T01:00:00Z',
+    });
     await createAnnouncement(knex(), { schoolId: a.schoolId, title: '未來公告', publishedAt: '2026-12-30T01:00:00Z' });
 
     for (const who of [
@@ -60,7 +73,11 @@ describe('公告資訊服務', () => {
   it('pages the list', async () => {
     const { a } = await twoSchools();
     for (let i = 1; i <= 25; i++)
-      await createAnnouncement(knex(), { schoolId: a.schoolId, title: `第${i}號公告`, publishedAt: `2026-10-${String(i).padStart(2, '0')}T00:00:00Z` });
+      await createAnnouncement(knex(), {
+        schoolId: a.schoolId,
+        title: `第${i}號公告`,
+        publishedAt: `2026-10-${String(i).padStart(2, '0')}T00:00:00Z`,
+      });
     const agent = await signedIn(app, { schoolId: a.schoolId, login: '11301001' });
     const p1 = await agent.get('/announcements');
     expect(p1.text).toContain('總筆數：25');
@@ -108,7 +125,11 @@ describe('公告資訊服務', () => {
   it('a school admin writes, edits and withdraws the school’s announcements; audited', async () => {
     const { a } = await twoSchools();
     const agent = await signedIn(app, { role: 'school_admin', schoolId: a.schoolId, login: 'admin' });
-    const created = await postForm(agent, '/announcements/new', '/announcements', { title: '運動會', body: '第一行\n第二行', pinned: '1' });
+    const created = await postForm(agent, '/announcements/new', '/announcements', {
+      title: '運動會',
+      body: '第一行\n第二行',
+      pinned: '1',
+    });
     expect(created.status).toBe(303);
     const row = await knex()('announcements').first();
     expect(row).toMatchObject({ school_id: a.schoolId, title: '運動會', body: '第一行\n第二行', pinned: true });
@@ -117,13 +138,23 @@ describe('公告資訊服務', () => {
     const bad = await postForm(agent, '/announcements/new', '/announcements', { title: '', body: 'x' });
     expect(bad.status).toBe(422);
     expect(bad.text).toContain('此欄位必填');
-    const extra = await postForm(agent, '/announcements/new', '/announcements', { title: 't', body: 'x', school_id: '999' });
+    const extra = await postForm(agent, '/announcements/new', '/announcements', {
+      title: 't',
+      body: 'x',
+      school_id: '999',
+    });
     expect(extra.status).toBe(422);
     expect(await knex()('announcements').count({ n: '*' }).first()).toMatchObject({ n: 1 });
 
-    const edited = await postForm(agent, `/announcements/${row.id}/edit`, `/announcements/${row.id}/edit`, { title: '運動會(改期)', body: '改到下週' });
+    const edited = await postForm(agent, `/announcements/${row.id}/edit`, `/announcements/${row.id}/edit`, {
+      title: '運動會(改期)',
+      body: '改到下週',
+    });
     expect(edited.status).toBe(303);
-    expect(await knex()('announcements').where({ id: row.id }).first()).toMatchObject({ title: '運動會(改期)', pinned: false });
+    expect(await knex()('announcements').where({ id: row.id }).first()).toMatchObject({
+      title: '運動會(改期)',
+      pinned: false,
+    });
 
     const withdrawn = await postForm(agent, `/announcements/${row.id}`, `/announcements/${row.id}/withdraw`, {});
     expect(withdrawn.status).toBe(303);
@@ -141,7 +172,9 @@ describe('公告資訊服務', () => {
     const agent = await signedIn(app, { role: 'school_admin', schoolId: a.schoolId, login: 'admin' });
     for (const id of [other, bureau]) {
       expect((await agent.get(`/announcements/${id}/edit`)).status).toBe(404);
-      expect((await postForm(agent, '/announcements/new', `/announcements/${id}/edit`, { title: 'x', body: 'y' })).status).toBe(404);
+      expect(
+        (await postForm(agent, '/announcements/new', `/announcements/${id}/edit`, { title: 'x', body: 'y' })).status,
+      ).toBe(404);
       expect((await postForm(agent, '/announcements/new', `/announcements/${id}/withdraw`, {})).status).toBe(404);
     }
     const rows = await knex()('announcements').orderBy('id').select('title', 'withdrawn_at');

@@ -21,7 +21,8 @@ function gridRows(html: string): string[][] {
 /** Rows of the staff day view: [姓名, 到校時間, 離校時間]. */
 function dayRows(html: string): string[][] {
   const out: string[][] = [];
-  const re = /<td data-label="姓名">([^<]*)<\/td>\s*<td data-label="到校時間"[^>]*>([^<]*)<\/td>\s*<td data-label="離校時間"[^>]*>([^<]*)<\/td>/g;
+  const re =
+    /<td data-label="姓名">([^<]*)<\/td>\s*<td data-label="到校時間"[^>]*>([^<]*)<\/td>\s*<td data-label="離校時間"[^>]*>([^<]*)<\/td>/g;
   for (let m = re.exec(html); m; m = re.exec(html)) out.push([m[1]!, m[2]!, m[3]!]);
   return out;
 }
@@ -31,19 +32,31 @@ function detailOf(html: string, name: string): string[] {
   const at = html.indexOf(`<span class="visually-hidden">（${name}）</span></summary>`);
   if (at < 0) return [];
   const list = html.slice(at, html.indexOf('</ul>', at));
-  return [...list.matchAll(/<li class="record[^"]*">([\s\S]*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '').trim());
+  return [...list.matchAll(/<li class="record[^"]*">([\s\S]*?)<\/li>/g)].map((m) =>
+    m[1]!.replace(/<[^>]+>/g, '').trim(),
+  );
 }
 
 const state = async () => ({
-  entries: await knex('manual_entries').orderBy('id').select('id', 'entry_time', 'direction', 'reason', 'updated_by_account_id'),
-  days: await knex('attendance_days').orderBy(['student_id', 'day']).select('student_id', 'day', 'arrival_time', 'arrival_manual', 'departure_time'),
+  entries: await knex('manual_entries')
+    .orderBy('id')
+    .select('id', 'entry_time', 'direction', 'reason', 'updated_by_account_id'),
+  days: await knex('attendance_days')
+    .orderBy(['student_id', 'day'])
+    .select('student_id', 'day', 'arrival_time', 'arrival_manual', 'departure_time'),
   audit: await knex('audit_log').where('action', 'like', 'attendance.manual_entry%').orderBy('id').pluck('action'),
 });
 
 async function world() {
   const w = await createSchoolWorld(knex);
   // A mistyped 補登: 07:05 for 08:05.
-  const entry = await createManualEntry(knex, { studentId: w.student, date: DAY, time: '07:05', direction: 'arrival', by: w.teacher401 });
+  const entry = await createManualEntry(knex, {
+    studentId: w.student,
+    date: DAY,
+    time: '07:05',
+    direction: 'arrival',
+    by: w.teacher401,
+  });
   return { ...w, entry };
 }
 
@@ -60,20 +73,38 @@ describe('correcting and deleting a 補登', () => {
     expect(form.text).toContain('<h1 id="page-heading">更正補登</h1>');
     expect(form.text).toContain('name="time" value="07:05"');
 
-    const res = await postForm(agent, `/attendance/manual-entries/${w.entry}`, `/attendance/manual-entries/${w.entry}/correction`, {
-      time: '08:05',
-      direction: 'arrival',
-      reason: '輸入錯誤，應為 08:05',
-    });
+    const res = await postForm(
+      agent,
+      `/attendance/manual-entries/${w.entry}`,
+      `/attendance/manual-entries/${w.entry}/correction`,
+      {
+        time: '08:05',
+        direction: 'arrival',
+        reason: '輸入錯誤，應為 08:05',
+      },
+    );
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe(`/attendance?classId=${w.class401}&date=${DAY}`);
 
     const row = await knex('manual_entries').where({ id: w.entry }).first();
-    expect(row).toMatchObject({ entry_time: '08:05', direction: 'arrival', reason: '忘記帶卡', updated_by_account_id: w.teacher401 });
+    expect(row).toMatchObject({
+      entry_time: '08:05',
+      direction: 'arrival',
+      reason: '忘記帶卡',
+      updated_by_account_id: w.teacher401,
+    });
     expect(row.updated_at).not.toBeNull();
-    expect(await knex('attendance_days').where({ student_id: w.student, day: DAY }).first()).toMatchObject({ arrival_time: '08:05', arrival_manual: true });
+    expect(await knex('attendance_days').where({ student_id: w.student, day: DAY }).first()).toMatchObject({
+      arrival_time: '08:05',
+      arrival_manual: true,
+    });
     const log = await knex('audit_log').where({ action: 'attendance.manual_entry_corrected' }).first();
-    expect(log).toMatchObject({ actor_account_id: w.teacher401, school_id: w.schoolId, target_type: 'manual_entry', target_id: String(w.entry) });
+    expect(log).toMatchObject({
+      actor_account_id: w.teacher401,
+      school_id: w.schoolId,
+      target_type: 'manual_entry',
+      target_id: String(w.entry),
+    });
     expect(log.details).toEqual({
       studentId: w.student,
       date: DAY,
@@ -98,11 +129,16 @@ describe('correcting and deleting a 補登', () => {
     const { readerId } = await createReaderToken(knex, w.schoolId);
     await createSwipe(knex, { readerId, schoolId: w.schoolId, studentId: w.student, at: `${DAY}T07:40` });
     const agent = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
-    const res = await postForm(agent, `/attendance/manual-entries/${w.entry}`, `/attendance/manual-entries/${w.entry}/correction`, {
-      time: '15:30',
-      direction: 'departure',
-      reason: '應為離校',
-    });
+    const res = await postForm(
+      agent,
+      `/attendance/manual-entries/${w.entry}`,
+      `/attendance/manual-entries/${w.entry}/correction`,
+      {
+        time: '15:30',
+        direction: 'departure',
+        reason: '應為離校',
+      },
+    );
     expect(res.status).toBe(303);
     expect(await knex('attendance_days').where({ student_id: w.student, day: DAY }).first()).toMatchObject({
       arrival_time: '07:40',
@@ -116,9 +152,14 @@ describe('correcting and deleting a 補登', () => {
   it('the teacher deletes one with a reason: gone from every page, the day recomputed, the old values audited', async () => {
     const w = await world();
     const agent = await teacher(w.schoolId);
-    const res = await postForm(agent, `/attendance/manual-entries/${w.entry}`, `/attendance/manual-entries/${w.entry}/deletion`, {
-      reason: '重複登錄',
-    });
+    const res = await postForm(
+      agent,
+      `/attendance/manual-entries/${w.entry}`,
+      `/attendance/manual-entries/${w.entry}/deletion`,
+      {
+        reason: '重複登錄',
+      },
+    );
     expect(res.status).toBe(303);
     expect(await knex('manual_entries').count({ n: '*' }).first()).toEqual({ n: 0 });
     expect(await knex('attendance_days').count({ n: '*' }).first()).toEqual({ n: 0 });
@@ -149,38 +190,73 @@ describe('correcting and deleting a 補登', () => {
     for (const agent of [other, parent]) {
       expect((await agent.get(`/attendance/manual-entries/${w.entry}`)).status).toBe(404);
       expect(
-        (await postForm(agent, '/attendance', `/attendance/manual-entries/${w.entry}/correction`, { time: '08:05', direction: 'arrival', reason: 'x' }))
+        (
+          await postForm(agent, '/attendance', `/attendance/manual-entries/${w.entry}/correction`, {
+            time: '08:05',
+            direction: 'arrival',
+            reason: 'x',
+          })
+        ).status,
+      ).toBe(404);
+      expect(
+        (await postForm(agent, '/attendance', `/attendance/manual-entries/${w.entry}/deletion`, { reason: 'x' }))
           .status,
       ).toBe(404);
-      expect((await postForm(agent, '/attendance', `/attendance/manual-entries/${w.entry}/deletion`, { reason: 'x' })).status).toBe(404);
     }
-    expect((await postForm(other, '/attendance', '/attendance/manual-entries/abc/deletion', { reason: 'x' })).status).toBe(404);
-    expect((await postForm(other, '/attendance', '/attendance/manual-entries/99999/deletion', { reason: 'x' })).status).toBe(404);
+    expect(
+      (await postForm(other, '/attendance', '/attendance/manual-entries/abc/deletion', { reason: 'x' })).status,
+    ).toBe(404);
+    expect(
+      (await postForm(other, '/attendance', '/attendance/manual-entries/99999/deletion', { reason: 'x' })).status,
+    ).toBe(404);
     expect(await state()).toEqual(before);
   });
 
   it.each([
-    ['a time not HH:mm', { time: '8:5', direction: 'arrival', reason: '更正' }, '時間格式應為 HH:mm，例如 09:11', '8:5'],
+    [
+      'a time not HH:mm',
+      { time: '8:5', direction: 'arrival', reason: '更正' },
+      '時間格式應為 HH:mm，例如 09:11',
+      '8:5',
+    ],
     ['no reason', { time: '08:05', direction: 'arrival', reason: ' ' }, '此欄位必填', '08:05'],
-    ['a time later than now (today)', { time: '17:30', direction: 'arrival', reason: '更正' }, '不可補登未來的時間', '17:30'],
+    [
+      'a time later than now (today)',
+      { time: '17:30', direction: 'arrival', reason: '更正' },
+      '不可補登未來的時間',
+      '17:30',
+    ],
     ['no change at all', { time: '07:05', direction: 'arrival', reason: '更正' }, '時間與類別都沒有變更', '07:05'],
     ['an unknown direction', { time: '08:05', direction: 'sideways', reason: '更正' }, '請選擇到校或離校', '08:05'],
-  ])('refuses a correction with %s: 422, a zh-TW message, what was typed kept, nothing changes', async (_what, fields, message, typed) => {
-    const w = await world();
-    const agent = await teacher(w.schoolId);
-    const before = await state();
-    const res = await postForm(agent, `/attendance/manual-entries/${w.entry}`, `/attendance/manual-entries/${w.entry}/correction`, fields);
-    expect(res.status).toBe(422);
-    expect(res.text).toContain(message);
-    expect(res.text).toContain(`name="time" value="${typed}"`);
-    expect(await state()).toEqual(before);
-  });
+  ])(
+    'refuses a correction with %s: 422, a zh-TW message, what was typed kept, nothing changes',
+    async (_what, fields, message, typed) => {
+      const w = await world();
+      const agent = await teacher(w.schoolId);
+      const before = await state();
+      const res = await postForm(
+        agent,
+        `/attendance/manual-entries/${w.entry}`,
+        `/attendance/manual-entries/${w.entry}/correction`,
+        fields,
+      );
+      expect(res.status).toBe(422);
+      expect(res.text).toContain(message);
+      expect(res.text).toContain(`name="time" value="${typed}"`);
+      expect(await state()).toEqual(before);
+    },
+  );
 
   it('refuses a deletion without a reason (422) and keeps the entry', async () => {
     const w = await world();
     const agent = await teacher(w.schoolId);
     const before = await state();
-    const res = await postForm(agent, `/attendance/manual-entries/${w.entry}`, `/attendance/manual-entries/${w.entry}/deletion`, { reason: '' });
+    const res = await postForm(
+      agent,
+      `/attendance/manual-entries/${w.entry}`,
+      `/attendance/manual-entries/${w.entry}/deletion`,
+      { reason: '' },
+    );
     expect(res.status).toBe(422);
     expect(res.text).toContain('此欄位必填');
     expect(await state()).toEqual(before);
@@ -192,7 +268,8 @@ describe("the day's detail on the teacher's class day view", () => {
     const w = await createSchoolWorld(knex);
     const gate = await createReaderToken(knex, w.schoolId, '正門', 'both');
     const side = await createReaderToken(knex, w.schoolId, '側門', 'in');
-    const swipe = (readerId: number, studentId: number, at: string) => createSwipe(knex, { readerId, schoolId: w.schoolId, studentId, at: `${DAY}T${at}` });
+    const swipe = (readerId: number, studentId: number, at: string) =>
+      createSwipe(knex, { readerId, schoolId: w.schoolId, studentId, at: `${DAY}T${at}` });
     await swipe(gate.readerId, w.student, '07:35');
     await swipe(gate.readerId, w.student, '07:50'); // a second morning tap: kept, not a departure
     await swipe(side.readerId, w.student, '16:00'); // an in reader: never a departure

@@ -31,7 +31,8 @@ function dayRows(html: string): string[][] {
 async function world() {
   const w = await createSchoolWorld(knex);
   const { readerId } = await createReaderToken(knex, w.schoolId);
-  const swipe = (studentId: number | null, at: string) => createSwipe(knex, { readerId, schoolId: w.schoolId, studentId, at });
+  const swipe = (studentId: number | null, at: string) =>
+    createSwipe(knex, { readerId, schoolId: w.schoolId, studentId, at });
   return { ...w, readerId, swipe };
 }
 
@@ -41,7 +42,13 @@ async function craftedWeek() {
   await createHoliday(knex, w.schoolId, '2026-11-20');
   await w.swipe(w.student, '2026-11-18T07:42');
   await w.swipe(w.student, '2026-11-18T16:05');
-  await createManualEntry(knex, { studentId: w.student, date: '2026-11-19', time: '09:11', direction: 'arrival', by: w.teacher401 });
+  await createManualEntry(knex, {
+    studentId: w.student,
+    date: '2026-11-19',
+    time: '09:11',
+    direction: 'arrival',
+    by: w.teacher401,
+  });
   await w.swipe(w.student, '2026-11-21T09:00'); // a Saturday with a record
   await w.swipe(w.student, '2026-11-23T07:40');
   await w.swipe(w.student, '2026-11-23T07:45'); // within 10 minutes: not a departure
@@ -68,7 +75,7 @@ describe('首頁 出勤統計 (parent)', () => {
     expect(res.text).not.toMatch(/缺席|曠課/);
   });
 
-  it('shows a weekday holiday only when it has a record, and no other student\'s records', async () => {
+  it("shows a weekday holiday only when it has a record, and no other student's records", async () => {
     const w = await world();
     await createHoliday(knex, w.schoolId, '2026-11-20');
     await createHoliday(knex, w.schoolId, '2026-11-23');
@@ -92,7 +99,13 @@ describe('出勤管理 (parent)', () => {
     expect(week.text).toContain('name="from" value="2026-11-18"');
     // The same rows as 首頁's 出勤統計.
     expect(gridRows(week.text)).toEqual(gridRows((await agent.get('/')).text));
-    expect(gridRows(week.text).map((r) => r[0])).toEqual(['星期三 11-18', '星期四 11-19', '星期六 11-21', '星期一 11-23', '星期二 11-24']);
+    expect(gridRows(week.text).map((r) => r[0])).toEqual([
+      '星期三 11-18',
+      '星期四 11-19',
+      '星期六 11-21',
+      '星期一 11-23',
+      '星期二 11-24',
+    ]);
 
     const month = await agent.get('/attendance?from=2026-11-01&to=2026-11-24');
     const rows = gridRows(month.text);
@@ -187,9 +200,23 @@ describe('出勤管理 (teacher)', () => {
     });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe(`/attendance?classId=${w.class401}&date=2026-11-24`);
-    const rows = await knex('manual_entries').select('student_id', 'entry_date', 'entry_time', 'direction', 'reason', 'entered_by_account_id');
+    const rows = await knex('manual_entries').select(
+      'student_id',
+      'entry_date',
+      'entry_time',
+      'direction',
+      'reason',
+      'entered_by_account_id',
+    );
     expect(rows).toEqual([
-      { student_id: w.student, entry_date: '2026-11-24', entry_time: '09:11', direction: 'arrival', reason: '忘記帶卡', entered_by_account_id: w.teacher401 },
+      {
+        student_id: w.student,
+        entry_date: '2026-11-24',
+        entry_time: '09:11',
+        direction: 'arrival',
+        reason: '忘記帶卡',
+        entered_by_account_id: w.teacher401,
+      },
     ]);
     const page = await agent.get(res.headers.location!);
     expect(page.text).toContain('已補登到校 2026-11-24 09:11');
@@ -203,7 +230,14 @@ describe('出勤管理 (teacher)', () => {
   it('re-renders the form with messages on bad input and writes nothing', async () => {
     const w = await world();
     const agent = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    const base = { classId: String(w.class401), studentId: String(w.student), date: '2026-11-24', time: '09:11', direction: 'arrival', reason: '忘記帶卡' };
+    const base = {
+      classId: String(w.class401),
+      studentId: String(w.student),
+      date: '2026-11-24',
+      time: '09:11',
+      direction: 'arrival',
+      reason: '忘記帶卡',
+    };
     const cases: [Record<string, string | string[]>, string][] = [
       [{ ...base, reason: '   ' }, '此欄位必填'],
       [{ ...base, time: '9:11' }, '時間格式應為 HH:mm'],
@@ -231,9 +265,19 @@ describe('出勤管理 (teacher)', () => {
     const w = await world();
     const other = await createStudent(knex, w.class402, { name: '張小強' });
     const agent = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    const fields = { classId: String(w.class401), studentId: String(other), date: '2026-11-24', time: '09:11', direction: 'arrival', reason: '忘記帶卡' };
+    const fields = {
+      classId: String(w.class401),
+      studentId: String(other),
+      date: '2026-11-24',
+      time: '09:11',
+      direction: 'arrival',
+      reason: '忘記帶卡',
+    };
     expect((await postForm(agent, '/attendance', '/attendance/manual-entries', fields)).status).toBe(404);
-    expect((await postForm(agent, '/attendance', '/attendance/manual-entries', { ...fields, classId: String(w.class402) })).status).toBe(404);
+    expect(
+      (await postForm(agent, '/attendance', '/attendance/manual-entries', { ...fields, classId: String(w.class402) }))
+        .status,
+    ).toBe(404);
     // The student of another school, even through an admin.
     const far = await createSchoolWorld(knex, { schoolName: '市立仁愛國小' });
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
@@ -249,7 +293,16 @@ describe('出勤管理 (teacher)', () => {
   it('answers junk query values with 400 or 404, never 500', async () => {
     const w = await world();
     const agent = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    for (const q of ['classId[a]=1', 'classId=1&classId=2', 'date=%00', 'date=2026-11-24%00', 'classId=99999999999', 'classId=-1', 'date=２０２６-１１-２４', 'x=1']) {
+    for (const q of [
+      'classId[a]=1',
+      'classId=1&classId=2',
+      'date=%00',
+      'date=2026-11-24%00',
+      'classId=99999999999',
+      'classId=-1',
+      'date=２０２６-１１-２４',
+      'x=1',
+    ]) {
       const res = await agent.get(`/attendance?${q}`);
       expect(res.status, q).toBe(400);
       expect(res.text).toContain('查詢條件有誤');
@@ -277,14 +330,19 @@ describe('出勤管理 (teacher)', () => {
     const li = await createStudent(knex, w.class401, { name: '=李小華', studentNumber: '11301002', seat: 2 });
     await createManualEntry(knex, { studentId: li, date: '2026-11-24', time: '09:11', direction: 'arrival' });
     const agent = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    const res = await agent.get(`/attendance/export.csv?classId=${w.class401}&date=2026-11-24`).buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const res = await agent
+      .get(`/attendance/export.csv?classId=${w.class401}&date=2026-11-24`)
+      .buffer(true)
+      .parse((r, cb) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
-    expect(res.headers['content-disposition']).toMatch(/^attachment; filename="attendance-\d+-2026-11-24_2026-11-24\.csv"$/);
+    expect(res.headers['content-disposition']).toMatch(
+      /^attachment; filename="attendance-\d+-2026-11-24_2026-11-24\.csv"$/,
+    );
     const bytes = res.body as Buffer;
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = bytes.toString('utf8').slice(1).trimEnd().split('\r\n');
@@ -300,7 +358,10 @@ describe('出勤管理 (teacher)', () => {
     const agent = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     const res = await agent.get(`/attendance/export.csv?classId=${w.class401}&from=2026-11-18&to=2026-11-24`);
     expect(res.status).toBe(200);
-    const lines = res.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    const lines = res.text
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 1).concat(l.split(',').slice(6)).join(','))).toEqual([
       '"2026-11-18","07:42","16:05"',
       '"2026-11-19","補登 09:11","未刷卡"',
@@ -308,7 +369,9 @@ describe('出勤管理 (teacher)', () => {
       '"2026-11-23","07:40","未刷卡"',
       '"2026-11-24","未刷卡","未刷卡"',
     ]);
-    expect((await agent.get(`/attendance/export.csv?classId=${w.class401}&from=2026-11-24&to=2026-11-18`)).status).toBe(400);
+    expect((await agent.get(`/attendance/export.csv?classId=${w.class401}&from=2026-11-24&to=2026-11-18`)).status).toBe(
+      400,
+    );
     const bad = await agent.get(`/attendance/export.csv?classId=abc`);
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('匯出條件有誤');
@@ -322,7 +385,9 @@ describe('出勤管理 (teacher)', () => {
     const res = await agent.get('/');
     expect(res.status).toBe(200);
     expect(res.text).toContain('今日出勤（2026-11-24）');
-    expect(res.text).toMatch(/<td data-label="班級">四年一班<\/td>\s*<td data-label="學生數">2<\/td>\s*<td data-label="已到校">1<\/td>\s*<td data-label="未刷卡">1<\/td>/);
+    expect(res.text).toMatch(
+      /<td data-label="班級">四年一班<\/td>\s*<td data-label="學生數">2<\/td>\s*<td data-label="已到校">1<\/td>\s*<td data-label="未刷卡">1<\/td>/,
+    );
     expect(res.text).not.toContain('四年二班');
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     expect((await admin.get('/')).text).toContain('四年二班');

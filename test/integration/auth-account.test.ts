@@ -5,12 +5,22 @@ import type { Agent } from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { csrfFrom, getCsrf, locationOf, login, postForm, signedIn, useTestApp } from '../support/app.js';
-import { createParent, createSchool, createSchoolWorld, createClass, createStaff, createStudent, PASSWORD } from '../support/factories.js';
+import {
+  createParent,
+  createSchool,
+  createSchoolWorld,
+  createClass,
+  createStaff,
+  createStudent,
+  PASSWORD,
+} from '../support/factories.js';
 
 const { app } = useTestApp();
 
-const changePassword = (agent: Agent, fields: Record<string, string>) => postForm(agent, '/account/password', '/account/password', fields);
-const hashOf = async (accountId: number) => (await testDb().knex('accounts').where({ id: accountId }).first('password_hash')).password_hash as string;
+const changePassword = (agent: Agent, fields: Record<string, string>) =>
+  postForm(agent, '/account/password', '/account/password', fields);
+const hashOf = async (accountId: number) =>
+  (await testDb().knex('accounts').where({ id: accountId }).first('password_hash')).password_hash as string;
 
 describe('a school-issued password', () => {
   it('forces 變更密碼 before anything else, until it is changed', async () => {
@@ -28,18 +38,27 @@ describe('a school-issued password', () => {
     expect(page.text).toContain('請先設定您自己的新密碼');
     expect(page.text).toContain('<label for="currentPassword">目前的密碼</label>');
     // The child switcher is a POST elsewhere: also refused until the password is changed.
-    const sw = await agent.post('/account/current-student').type('form').send({ _csrf: csrfFrom(page.text), studentId: String(w.student) });
+    const sw = await agent
+      .post('/account/current-student')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), studentId: String(w.student) });
     expect(sw.status).toBe(303);
     expect(sw.headers.location).toBe('/account/password');
 
-    const res = await changePassword(agent, { currentPassword: PASSWORD, newPassword: 'my-new-pass-1', confirmPassword: 'my-new-pass-1' });
+    const res = await changePassword(agent, {
+      currentPassword: PASSWORD,
+      newPassword: 'my-new-pass-1',
+      confirmPassword: 'my-new-pass-1',
+    });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/account');
     const account = await agent.get('/account');
     expect(account.status).toBe(200);
     expect(account.text).toContain('密碼已變更');
     expect((await agent.get('/')).status).toBe(200);
-    expect(await knex('accounts').where({ id: w.parent.accountId }).first('must_change_password')).toEqual({ must_change_password: false });
+    expect(await knex('accounts').where({ id: w.parent.accountId }).first('must_change_password')).toEqual({
+      must_change_password: false,
+    });
   });
 });
 
@@ -55,9 +74,18 @@ describe('變更密碼', () => {
       [{ currentPassword: PASSWORD, newPassword: '密碼'.repeat(13), confirmPassword: '密碼'.repeat(13) }, '新密碼過長'],
       [{ currentPassword: PASSWORD, newPassword: PASSWORD, confirmPassword: PASSWORD }, '新密碼不可與目前的密碼相同'],
       [{ currentPassword: PASSWORD, newPassword: 'abcdefgh1', confirmPassword: 'abcdefgh2' }, '兩次輸入的新密碼不相同'],
-      [{ currentPassword: PASSWORD, newPassword: 'abc\u0000defgh', confirmPassword: 'abc\u0000defgh' }, '新密碼含有不允許的字元'],
-      [{ currentPassword: [PASSWORD, PASSWORD], newPassword: 'abcdefgh1', confirmPassword: 'abcdefgh1' }, '請輸入目前的密碼'],
-      [{ currentPassword: PASSWORD, newPassword: 'abcdefgh1', confirmPassword: 'abcdefgh1', role: 'school_admin' }, '表單含有不允許的欄位'],
+      [
+        { currentPassword: PASSWORD, newPassword: 'abc\u0000defgh', confirmPassword: 'abc\u0000defgh' },
+        '新密碼含有不允許的字元',
+      ],
+      [
+        { currentPassword: [PASSWORD, PASSWORD], newPassword: 'abcdefgh1', confirmPassword: 'abcdefgh1' },
+        '請輸入目前的密碼',
+      ],
+      [
+        { currentPassword: PASSWORD, newPassword: 'abcdefgh1', confirmPassword: 'abcdefgh1', role: 'school_admin' },
+        '表單含有不允許的欄位',
+      ],
       [{ currentPassword: '', newPassword: '', confirmPassword: '' }, '請輸入目前的密碼'],
     ];
     for (const [fields, message] of cases) {
@@ -67,7 +95,11 @@ describe('變更密碼', () => {
     }
     expect(await hashOf(w.parent.accountId)).toBe(before);
     // Exactly 72 bytes is accepted.
-    const ok = await changePassword(agent, { currentPassword: PASSWORD, newPassword: 'b'.repeat(72), confirmPassword: 'b'.repeat(72) });
+    const ok = await changePassword(agent, {
+      currentPassword: PASSWORD,
+      newPassword: 'b'.repeat(72),
+      confirmPassword: 'b'.repeat(72),
+    });
     expect(ok.status).toBe(303);
     expect(await bcrypt.compare('b'.repeat(72), await hashOf(w.parent.accountId))).toBe(true);
   });
@@ -76,11 +108,17 @@ describe('變更密碼', () => {
     const knex = testDb().knex;
     const w = await createSchoolWorld(knex);
     const other = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
-    const otherFamily = await createParent(knex, [await createStudent(knex, w.class401, { studentNumber: '11301002', seat: 2 })]);
+    const otherFamily = await createParent(knex, [
+      await createStudent(knex, w.class401, { studentNumber: '11301002', seat: 2 }),
+    ]);
     const unrelated = await signedIn(app, { schoolId: w.schoolId, login: otherFamily.login });
     const agent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
     const before = await knex('session').pluck('sid');
-    const res = await changePassword(agent, { currentPassword: PASSWORD, newPassword: 'brand-new-pass', confirmPassword: 'brand-new-pass' });
+    const res = await changePassword(agent, {
+      currentPassword: PASSWORD,
+      newPassword: 'brand-new-pass',
+      confirmPassword: 'brand-new-pass',
+    });
     expect(res.status).toBe(303);
     const sid = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('sid='));
     expect(sid).toBeDefined();
@@ -94,7 +132,9 @@ describe('變更密碼', () => {
     expect(JSON.stringify(entry)).not.toContain('brand-new-pass');
     // The new password works, the old one does not.
     expect((await login(request.agent(app), { schoolId: w.schoolId, login: '11301001' })).status).toBe(422);
-    expect((await login(request.agent(app), { schoolId: w.schoolId, login: '11301001', password: 'brand-new-pass' })).status).toBe(303);
+    expect(
+      (await login(request.agent(app), { schoolId: w.schoolId, login: '11301001', password: 'brand-new-pass' })).status,
+    ).toBe(303);
   });
 });
 
@@ -115,15 +155,24 @@ describe('我的帳號 and the child switcher', () => {
     expect(page.text).not.toContain('$2b$');
 
     const token = csrfFrom(page.text);
-    const sw = await agent.post('/account/current-student').type('form').send({ _csrf: token, studentId: String(sibling), next: '/account' });
+    const sw = await agent
+      .post('/account/current-student')
+      .type('form')
+      .send({ _csrf: token, studentId: String(sibling), next: '/account' });
     expect(sw.status).toBe(303);
     expect(sw.headers.location).toBe('/account');
     expect((await agent.get('/')).text).toMatch(/<option value="\d+" selected>王小華/);
     for (const studentId of [String(stranger), '999999', 'abc', '']) {
-      const res = await agent.post('/account/current-student').type('form').send({ _csrf: token, studentId, next: '/' });
+      const res = await agent
+        .post('/account/current-student')
+        .type('form')
+        .send({ _csrf: token, studentId, next: '/' });
       expect(res.status, studentId).toBe(404);
     }
-    const evil = await agent.post('/account/current-student').type('form').send({ _csrf: token, studentId: String(w.student), next: '//evil.example' });
+    const evil = await agent
+      .post('/account/current-student')
+      .type('form')
+      .send({ _csrf: token, studentId: String(w.student), next: '//evil.example' });
     expect(evil.headers.location).toBe('/');
   });
 });
@@ -171,12 +220,18 @@ describe('家長密碼重設', () => {
     const again = await teacher.get(locationOf(res));
     expect(again.text).not.toContain(otp!);
 
-    const account = await knex('accounts').where({ id: w.parent.accountId }).first('password_hash', 'must_change_password');
+    const account = await knex('accounts')
+      .where({ id: w.parent.accountId })
+      .first('password_hash', 'must_change_password');
     expect(account.password_hash).not.toBe(before);
     expect(account.must_change_password).toBe(true);
     expect((await parentSession.get('/')).status).toBe(303); // the parent's session ended
     const entry = await knex('audit_log').where({ action: 'password.reset' }).first();
-    expect(entry).toMatchObject({ actor_account_id: w.teacher401, target_type: 'account', target_id: String(w.parent.accountId) });
+    expect(entry).toMatchObject({
+      actor_account_id: w.teacher401,
+      target_type: 'account',
+      target_id: String(w.parent.accountId),
+    });
     expect(JSON.stringify(entry)).not.toContain(otp!);
 
     // The parent signs in with it and must change it first.
@@ -186,25 +241,33 @@ describe('家長密碼重設', () => {
     expect((await parent.get('/')).headers.location).toBe('/account/password');
   });
 
-  it('answers 404 for another class\'s parent, a non-parent account, or a parent user, and changes nothing', async () => {
+  it("answers 404 for another class's parent, a non-parent account, or a parent user, and changes nothing", async () => {
     const knex = testDb().knex;
     const w = await world();
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     const token = await getCsrf(teacher, '/account/parent-passwords');
     const before = await hashOf(w.p402.accountId);
     for (const target of [w.p402.accountId, w.teacher402, w.admin, 999999]) {
-      const res = await teacher.post(`/account/parent-passwords/${target}/reset`).type('form').send({ _csrf: token, confirmed: 'yes' });
+      const res = await teacher
+        .post(`/account/parent-passwords/${target}/reset`)
+        .type('form')
+        .send({ _csrf: token, confirmed: 'yes' });
       expect(res.status, String(target)).toBe(404);
     }
     expect((await teacher.get(`/account/parent-passwords?classId=${w.class402}`)).status).toBe(404);
     expect((await teacher.get(`/account/parent-passwords/${w.p402.accountId}/reset`)).status).toBe(404);
-    expect((await teacher.post('/account/parent-passwords/abc/reset').type('form').send({ _csrf: token })).status).toBe(404);
+    expect((await teacher.post('/account/parent-passwords/abc/reset').type('form').send({ _csrf: token })).status).toBe(
+      404,
+    );
     expect(await hashOf(w.p402.accountId)).toBe(before);
 
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
     expect((await parent.get('/account/parent-passwords')).status).toBe(404);
     const ptoken = await getCsrf(parent, '/account');
-    expect((await parent.post(`/account/parent-passwords/${w.p402.accountId}/reset`).type('form').send({ _csrf: ptoken })).status).toBe(404);
+    expect(
+      (await parent.post(`/account/parent-passwords/${w.p402.accountId}/reset`).type('form').send({ _csrf: ptoken }))
+        .status,
+    ).toBe(404);
     expect(await hashOf(w.p402.accountId)).toBe(before);
     expect(await knex('audit_log').where({ action: 'password.reset' }).count({ n: '*' }).first()).toEqual({ n: 0 });
   });
@@ -228,7 +291,9 @@ describe('家長密碼重設', () => {
     expect((await admin.get(`/account/parent-passwords?classId=${otherClass}`)).status).toBe(404);
     const before = await hashOf(far.accountId);
     const token = await getCsrf(admin, '/account');
-    expect((await admin.post(`/account/parent-passwords/${far.accountId}/reset`).type('form').send({ _csrf: token })).status).toBe(404);
+    expect(
+      (await admin.post(`/account/parent-passwords/${far.accountId}/reset`).type('form').send({ _csrf: token })).status,
+    ).toBe(404);
     expect(await hashOf(far.accountId)).toBe(before);
   });
 });

@@ -6,7 +6,16 @@ import { seedReference } from '../../src/db/seed.js';
 import { hashPassword } from '../../src/domain/accounts/passwords.js';
 import { CAPTCHA_TTL_MS } from '../../src/domain/accounts/captcha.js';
 import { testDb } from '../support/db.js';
-import { buildTestApp, CAPTCHA, csrfFrom, DEFAULT_NOW, getCsrf, locationOf, signedIn, useTestApp } from '../support/app.js';
+import {
+  buildTestApp,
+  CAPTCHA,
+  csrfFrom,
+  DEFAULT_NOW,
+  getCsrf,
+  locationOf,
+  signedIn,
+  useTestApp,
+} from '../support/app.js';
 import { createSchool, createSchoolWorld, PASSWORD } from '../support/factories.js';
 
 const { app, clock } = useTestApp();
@@ -39,10 +48,18 @@ describe('sessions', () => {
     const before = sidOf(page);
     expect(before).toBeDefined();
     await agent.get('/login/captcha');
-    const res = await agent.post('/login').type('form').send({
-      _csrf: csrfFrom(page.text), intent: 'login', role: 'parent', schoolId: String(w.schoolId),
-      account: '11301001', password: PASSWORD, captcha: CAPTCHA,
-    });
+    const res = await agent
+      .post('/login')
+      .type('form')
+      .send({
+        _csrf: csrfFrom(page.text),
+        intent: 'login',
+        role: 'parent',
+        schoolId: String(w.schoolId),
+        account: '11301001',
+        password: PASSWORD,
+        captcha: CAPTCHA,
+      });
     expect(res.status).toBe(303);
     const after = sidOf(res);
     expect(after).toBeDefined();
@@ -62,13 +79,22 @@ describe('sessions', () => {
     const home = await agent.get('/');
     const cookie = (home.request as unknown as { cookies: string }).cookies;
     expect((await agent.get('/logout')).status).toBe(404);
-    const out = await agent.post('/logout').type('form').send({ _csrf: csrfFrom(home.text) });
+    const out = await agent
+      .post('/logout')
+      .type('form')
+      .send({ _csrf: csrfFrom(home.text) });
     expect(out.status).toBe(303);
     expect(out.headers.location).toBe('/login');
     expect(await isAnonymous(agent)).toBe(true);
     const replay = await request(app).get('/').set('Cookie', cookie);
     expect(replay.status).toBe(303);
-    expect(await testDb().knex('audit_log').where({ action: 'logout', actor_account_id: w.parent.accountId }).count({ n: '*' }).first()).toEqual({ n: 1 });
+    expect(
+      await testDb()
+        .knex('audit_log')
+        .where({ action: 'logout', actor_account_id: w.parent.accountId })
+        .count({ n: '*' })
+        .first(),
+    ).toEqual({ n: 1 });
   });
 
   it('ends a session idle for 30 minutes and one alive for 12 hours (the clock moved)', async () => {
@@ -94,13 +120,26 @@ describe('the captcha', () => {
   it('is spent by a failed try: reusing it is refused even with the right password', async () => {
     const w = await createSchoolWorld(testDb().knex);
     const agent = request.agent(app);
-    const failed = await postLogin(agent, { schoolId: String(w.schoolId), account: '11301001', password: PASSWORD, captcha: 'WRONG' });
+    const failed = await postLogin(agent, {
+      schoolId: String(w.schoolId),
+      account: '11301001',
+      password: PASSWORD,
+      captcha: 'WRONG',
+    });
     expect(failed.status).toBe(422);
     expect(failed.text).toContain('驗證碼錯誤');
-    const again = await agent.post('/login').type('form').send({
-      _csrf: csrfFrom(failed.text), intent: 'login', role: 'parent', schoolId: String(w.schoolId),
-      account: '11301001', password: PASSWORD, captcha: CAPTCHA,
-    });
+    const again = await agent
+      .post('/login')
+      .type('form')
+      .send({
+        _csrf: csrfFrom(failed.text),
+        intent: 'login',
+        role: 'parent',
+        schoolId: String(w.schoolId),
+        account: '11301001',
+        password: PASSWORD,
+        captcha: CAPTCHA,
+      });
     expect(again.status).toBe(422);
     expect(again.text).toContain('驗證碼錯誤');
     expect(await isAnonymous(agent)).toBe(true);
@@ -109,12 +148,24 @@ describe('the captcha', () => {
   it('is spent by a failed password too', async () => {
     const w = await createSchoolWorld(testDb().knex);
     const agent = request.agent(app);
-    const failed = await postLogin(agent, { schoolId: String(w.schoolId), account: '11301001', password: 'wrong-pass' });
-    expect(failed.text).toContain('帳號或密碼錯誤');
-    const again = await agent.post('/login').type('form').send({
-      _csrf: csrfFrom(failed.text), intent: 'login', role: 'parent', schoolId: String(w.schoolId),
-      account: '11301001', password: PASSWORD, captcha: CAPTCHA,
+    const failed = await postLogin(agent, {
+      schoolId: String(w.schoolId),
+      account: '11301001',
+      password: 'wrong-pass',
     });
+    expect(failed.text).toContain('帳號或密碼錯誤');
+    const again = await agent
+      .post('/login')
+      .type('form')
+      .send({
+        _csrf: csrfFrom(failed.text),
+        intent: 'login',
+        role: 'parent',
+        schoolId: String(w.schoolId),
+        account: '11301001',
+        password: PASSWORD,
+        captcha: CAPTCHA,
+      });
     expect(again.text).toContain('驗證碼錯誤');
   });
 
@@ -123,7 +174,15 @@ describe('the captcha', () => {
     const agent = request.agent(app);
     const token = await getCsrf(agent, '/login');
     await agent.get('/login/captcha').expect(200);
-    const form = { _csrf: token, intent: 'login', role: 'parent', schoolId: String(w.schoolId), account: '11301001', password: PASSWORD, captcha: CAPTCHA };
+    const form = {
+      _csrf: token,
+      intent: 'login',
+      role: 'parent',
+      schoolId: String(w.schoolId),
+      account: '11301001',
+      password: PASSWORD,
+      captcha: CAPTCHA,
+    };
     const answers = await Promise.all(Array.from({ length: 8 }, () => agent.post('/login').type('form').send(form)));
     expect(answers.filter((r) => r.status === 303)).toHaveLength(1);
     const refused = answers.filter((r) => r.status !== 303);
@@ -132,12 +191,18 @@ describe('the captcha', () => {
       expect(r.status).toBe(422);
       expect(r.text).toContain('驗證碼錯誤');
     }
-    expect(await testDb().knex('audit_log').where({ action: 'login.succeeded' }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
+    expect(
+      await testDb().knex('audit_log').where({ action: 'login.succeeded' }).count({ n: '*' }).first(),
+    ).toMatchObject({ n: 1 });
   });
 
   it('refuses a login with no captcha in the session', async () => {
     const w = await createSchoolWorld(testDb().knex);
-    const res = await postLogin(request.agent(app), { schoolId: String(w.schoolId), account: '11301001', password: PASSWORD }, { noCaptcha: true });
+    const res = await postLogin(
+      request.agent(app),
+      { schoolId: String(w.schoolId), account: '11301001', password: PASSWORD },
+      { noCaptcha: true },
+    );
     expect(res.status).toBe(422);
     expect(res.text).toContain('驗證碼錯誤');
   });
@@ -148,9 +213,18 @@ describe('the captcha', () => {
     const token = await getCsrf(agent, '/login');
     await agent.get('/login/captcha');
     clock.advance(CAPTCHA_TTL_MS + 1000);
-    const res = await agent.post('/login').type('form').send({
-      _csrf: token, intent: 'login', role: 'parent', schoolId: String(w.schoolId), account: '11301001', password: PASSWORD, captcha: CAPTCHA,
-    });
+    const res = await agent
+      .post('/login')
+      .type('form')
+      .send({
+        _csrf: token,
+        intent: 'login',
+        role: 'parent',
+        schoolId: String(w.schoolId),
+        account: '11301001',
+        password: PASSWORD,
+        captcha: CAPTCHA,
+      });
     expect(res.status).toBe(422);
     expect(res.text).toContain('驗證碼錯誤');
   });
@@ -183,10 +257,15 @@ describe('failures say nothing about which part was wrong', () => {
     expect(await knex('audit_log').where({ action: 'login.failed' }).count({ n: '*' }).first()).toEqual({ n: 3 });
   });
 
-  it('refuses a parent\'s credentials with 身分別 教師 (role is a lookup key, not a privilege)', async () => {
+  it("refuses a parent's credentials with 身分別 教師 (role is a lookup key, not a privilege)", async () => {
     const w = await createSchoolWorld(testDb().knex);
     for (const role of ['teacher', 'school_admin']) {
-      const res = await postLogin(request.agent(app), { role, schoolId: String(w.schoolId), account: '11301001', password: PASSWORD });
+      const res = await postLogin(request.agent(app), {
+        role,
+        schoolId: String(w.schoolId),
+        account: '11301001',
+        password: PASSWORD,
+      });
       expect(res.status).toBe(422);
       expect(res.text).toContain('帳號或密碼錯誤');
     }
@@ -212,7 +291,12 @@ describe('next', () => {
       ['/account', '/account'],
     ];
     for (const [next, expected] of cases) {
-      const res = await postLogin(request.agent(app), { schoolId: String(w.schoolId), account: '11301001', password: PASSWORD, next });
+      const res = await postLogin(request.agent(app), {
+        schoolId: String(w.schoolId),
+        account: '11301001',
+        password: PASSWORD,
+        next,
+      });
       expect(res.status).toBe(303);
       expect(res.headers.location).toBe(expected);
     }
@@ -241,7 +325,9 @@ describe('bad input gives a clear message, never a 500', () => {
     for (const c of cases) {
       const res = await postLogin(request.agent(app), c);
       expect(res.status, JSON.stringify(c).slice(0, 80)).toBe(422);
-      expect(res.text).toMatch(/帳號或密碼錯誤|格式有誤|最多 \d+ 個字|含有不允許的字元|請選擇|請輸入|表單含有不允許的欄位|密碼過長/);
+      expect(res.text).toMatch(
+        /帳號或密碼錯誤|格式有誤|最多 \d+ 個字|含有不允許的字元|請選擇|請輸入|表單含有不允許的欄位|密碼過長/,
+      );
     }
     const arr = await postLogin(request.agent(app), { schoolId: school, account: ['a', 'b'], password: PASSWORD });
     expect(arr.text).toContain('格式有誤');
@@ -249,9 +335,17 @@ describe('bad input gives a clear message, never a 500', () => {
 
   it('normalises full-width digits in 學號 by NFKC (one documented rule)', async () => {
     const w = await createSchoolWorld(testDb().knex);
-    const res = await postLogin(request.agent(app), { schoolId: String(w.schoolId), account: '１１３０１００１', password: PASSWORD });
+    const res = await postLogin(request.agent(app), {
+      schoolId: String(w.schoolId),
+      account: '１１３０１００１',
+      password: PASSWORD,
+    });
     expect(res.status).toBe(303);
-    const spaced = await postLogin(request.agent(app), { schoolId: String(w.schoolId), account: '  11301001 ', password: PASSWORD });
+    const spaced = await postLogin(request.agent(app), {
+      schoolId: String(w.schoolId),
+      account: '  11301001 ',
+      password: PASSWORD,
+    });
     expect(spaced.status).toBe(303);
   });
 
@@ -259,10 +353,19 @@ describe('bad input gives a clear message, never a 500', () => {
     const knex = testDb().knex;
     const w = await createSchoolWorld(knex);
     const exact = 'a'.repeat(71) + 'X';
-    await knex('accounts').where({ id: w.parent.accountId }).update({ password_hash: await hashPassword(exact) });
-    expect((await postLogin(request.agent(app), { schoolId: String(w.schoolId), account: '11301001', password: exact })).status).toBe(303);
+    await knex('accounts')
+      .where({ id: w.parent.accountId })
+      .update({ password_hash: await hashPassword(exact) });
+    expect(
+      (await postLogin(request.agent(app), { schoolId: String(w.schoolId), account: '11301001', password: exact }))
+        .status,
+    ).toBe(303);
     for (const longer of [exact + 'Y', 'a'.repeat(71) + 'X' + 'a'.repeat(100)]) {
-      const res = await postLogin(request.agent(app), { schoolId: String(w.schoolId), account: '11301001', password: longer });
+      const res = await postLogin(request.agent(app), {
+        schoolId: String(w.schoolId),
+        account: '11301001',
+        password: longer,
+      });
       expect(res.status).toBe(422);
       expect(res.text).toContain('帳號或密碼錯誤');
     }
@@ -275,10 +378,20 @@ describe('bad input gives a clear message, never a 500', () => {
     const district = await knex('districts').where({ name: '文山區' }).first('id');
     const agent = request.agent(app);
     const token = await getCsrf(agent, '/login');
-    const res = await agent.post('/login').type('form').send({
-      _csrf: token, intent: 'reload', role: 'parent', districtId: String(district.id),
-      level: 'junior_high', schoolId: '', account: '11201001', password: 'secret-x', captcha: '',
-    });
+    const res = await agent
+      .post('/login')
+      .type('form')
+      .send({
+        _csrf: token,
+        intent: 'reload',
+        role: 'parent',
+        districtId: String(district.id),
+        level: 'junior_high',
+        schoolId: '',
+        account: '11201001',
+        password: 'secret-x',
+        captcha: '',
+      });
     expect(res.status).toBe(200);
     expect(res.text).toContain(`<option value="${other}">市立景美國中</option>`);
     expect(res.text).toContain('value="11201001"');
@@ -298,14 +411,22 @@ describe('GET /api/schools', () => {
       for (const level of levels) {
         const res = await request(app).get(`/api/schools?districtId=${d.id}&level=${level}`);
         expect(res.status).toBe(200);
-        const expected = await knex('schools').where({ district_id: d.id, level }).orderBy([{ column: 'name' }, { column: 'id' }]).select('id', 'name');
+        const expected = await knex('schools')
+          .where({ district_id: d.id, level })
+          .orderBy([{ column: 'name' }, { column: 'id' }])
+          .select('id', 'name');
         expect(res.body.schools).toEqual(expected);
         total += res.body.schools.length;
       }
     }
     expect(total).toBe(Number((await knex('schools').count({ n: '*' }).first())!.n));
     expect(total).toBeGreaterThan(0);
-    for (const bad of ['districtId=abc&level=elementary', 'districtId=1&level=college', 'districtId=1&districtId=2&level=elementary', '']) {
+    for (const bad of [
+      'districtId=abc&level=elementary',
+      'districtId=1&level=college',
+      'districtId=1&districtId=2&level=elementary',
+      '',
+    ]) {
       const res = await request(app).get(`/api/schools?${bad}`);
       expect(res.status).toBe(400);
       expect(res.body.error.message).toBe('請提供行政區與級別');
@@ -316,7 +437,11 @@ describe('GET /api/schools', () => {
 describe('CSRF', () => {
   /** Every POST route the pages router has (the machine APIs before the CSRF middleware use bearer tokens). */
   function postRoutes(): string[] {
-    type Layer = { name?: string; route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
+    type Layer = {
+      name?: string;
+      route?: { path: string; methods: Record<string, boolean> };
+      handle?: { stack?: Layer[] };
+    };
     const stack = (app as unknown as { router: { stack: Layer[] } }).router.stack;
     const csrfAt = stack.findIndex((l) => l.name === 'csrfProtection');
     expect(csrfAt).toBeGreaterThan(0);
@@ -334,7 +459,14 @@ describe('CSRF', () => {
   it('refuses every POST without a token, with a foreign one, with an array, and cross-site', async () => {
     const w = await createSchoolWorld(testDb().knex);
     const routes = postRoutes();
-    for (const must of ['/login', '/logout', '/account/password', '/account/current-student', '/auth/taipei-card', '/account/parent-passwords/1/reset']) {
+    for (const must of [
+      '/login',
+      '/logout',
+      '/account/password',
+      '/account/current-student',
+      '/auth/taipei-card',
+      '/account/parent-passwords/1/reset',
+    ]) {
       expect(routes).toContain(must);
     }
     const agent = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
@@ -344,12 +476,18 @@ describe('CSRF', () => {
       const none = await agent.post(path).type('form').send({ studentId: '1' });
       expect(none.status, `${path} without a token`).toBe(403);
       expect((await agent.post(path).type('form').send({ _csrf: foreign })).status, `${path} foreign token`).toBe(403);
-      expect((await agent.post(path).type('form').send(`_csrf=${own}&_csrf=${own}`)).status, `${path} array token`).toBe(403);
+      expect(
+        (await agent.post(path).type('form').send(`_csrf=${own}&_csrf=${own}`)).status,
+        `${path} array token`,
+      ).toBe(403);
       const cross = await agent.post(path).set('Sec-Fetch-Site', 'cross-site').type('form').send({ _csrf: own });
       expect(cross.status, `${path} cross-site`).toBe(403);
     }
     // The same anonymous: the login form itself is protected.
-    const anon = await request(app).post('/login').type('form').send({ role: 'parent', account: '11301001', password: PASSWORD });
+    const anon = await request(app)
+      .post('/login')
+      .type('form')
+      .send({ role: 'parent', account: '11301001', password: PASSWORD });
     expect(anon.status).toBe(403);
     expect(await isAnonymous(agent)).toBe(false);
   });

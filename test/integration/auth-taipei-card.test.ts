@@ -45,7 +45,10 @@ const pathOf = (location: string) => {
 /** Start 臺北卡登入 from the login page; returns the provider's authorization URL. */
 async function startCardSignIn(agent: Agent, from = '/login'): Promise<string> {
   const page = await agent.get(from);
-  const res = await agent.post('/auth/taipei-card').type('form').send({ _csrf: csrfFrom(page.text), next: '/' });
+  const res = await agent
+    .post('/auth/taipei-card')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), next: '/' });
   expect(res.status).toBe(303);
   expect(res.headers.location).toContain('/dev-idp/auth?');
   const url = new URL(locationOf(res), base);
@@ -76,12 +79,14 @@ async function throughProvider(agent: Agent, authPath: string, creds = { login: 
 }
 
 describe('臺北卡登入 with the development identity provider', () => {
-  it('an unlink takes effect at once in a card session: the other family\'s child disappears, and unlinking the signed-in account ends it', async () => {
+  it("an unlink takes effect at once in a card session: the other family's child disappears, and unlinking the signed-in account ends it", async () => {
     const knex = testDb().knex;
     const w = await createSchoolWorld(knex);
     const other = await createStudent(knex, w.class402, { name: '陳小美', studentNumber: '11301002', seat: 2 });
     const pB = await createParent(knex, [other], { name: '陳媽媽' });
-    const [ident] = await knex('taipei_card_identities').insert({ issuer: devIssuer(t.config), subject: DEV_IDP_SUBJECT }).returning('id');
+    const [ident] = await knex('taipei_card_identities')
+      .insert({ issuer: devIssuer(t.config), subject: DEV_IDP_SUBJECT })
+      .returning('id');
     await knex('taipei_card_links').insert([
       { identity_id: ident.id, account_id: w.parent.accountId },
       { identity_id: ident.id, account_id: pB.accountId },
@@ -95,7 +100,14 @@ describe('臺北卡登入 with the development identity provider', () => {
     const b = request.agent(base);
     expect((await login(b, { schoolId: w.schoolId, login: '11301002' })).status).toBe(303);
     const page = await b.get('/account');
-    expect((await b.post('/account/taipei-card/unlink').type('form').send({ _csrf: csrfFrom(page.text), identityId: String(ident.id) })).status).toBe(303);
+    expect(
+      (
+        await b
+          .post('/account/taipei-card/unlink')
+          .type('form')
+          .send({ _csrf: csrfFrom(page.text), identityId: String(ident.id) })
+      ).status,
+    ).toBe(303);
     const after = await card.get('/sms/phones');
     expect(after.status).toBe(200);
     expect(after.text).toContain('王小明');
@@ -138,7 +150,11 @@ describe('臺北卡登入 with the development identity provider', () => {
     ]);
     expect(await knex('audit_log').where({ action: 'taipei_card.linked' }).count({ n: '*' }).first()).toEqual({ n: 1 });
     const logoutPage = await agent.get('/');
-    await agent.post('/logout').type('form').send({ _csrf: csrfFrom(logoutPage.text) }).expect(303);
+    await agent
+      .post('/logout')
+      .type('form')
+      .send({ _csrf: csrfFrom(logoutPage.text) })
+      .expect(303);
 
     // Later: a second card sign-in opens the linked children directly (a fresh browser, signing in at the provider again).
     const other = request.agent(base);
@@ -152,7 +168,7 @@ describe('臺北卡登入 with the development identity provider', () => {
     expect(audit.details).toMatchObject({ method: 'taipei_card', accountIds: [w.parent.accountId] });
   });
 
-  it('opens every linked account\'s children, with the switcher', async () => {
+  it("opens every linked account's children, with the switcher", async () => {
     const knex = testDb().knex;
     const w = await createSchoolWorld(knex);
     const sibling = await createStudent(knex, w.class402, { name: '王小華', studentNumber: '11301009', seat: 9 });
@@ -173,7 +189,7 @@ describe('臺北卡登入 with the development identity provider', () => {
     expect(home.text).toContain('name="studentId"');
   });
 
-  it('refuses a replayed callback and another browser\'s state', async () => {
+  it("refuses a replayed callback and another browser's state", async () => {
     const knex = testDb().knex;
     const w = await createSchoolWorld(knex);
     const [identity] = await knex('taipei_card_identities')
@@ -206,7 +222,9 @@ describe('臺北卡登入 with the development identity provider', () => {
   it('refuses a sign-in that took longer than 10 minutes, and one cancelled at the provider', async () => {
     const knex = testDb().knex;
     const w = await createSchoolWorld(knex);
-    const [identity] = await knex('taipei_card_identities').insert({ issuer: devIssuer(t.config), subject: DEV_IDP_SUBJECT }).returning('id');
+    const [identity] = await knex('taipei_card_identities')
+      .insert({ issuer: devIssuer(t.config), subject: DEV_IDP_SUBJECT })
+      .returning('id');
     await knex('taipei_card_links').insert({ identity_id: identity.id, account_id: w.parent.accountId });
     const slow = request.agent(base);
     const callback = await throughProvider(slow, await startCardSignIn(slow));

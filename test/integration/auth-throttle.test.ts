@@ -41,7 +41,9 @@ describe('login throttling', () => {
       expect(res.text).toMatch(LOCKED);
       expect(res.text).not.toContain('帳號或密碼錯誤');
     }
-    const account = await knex('accounts').where({ id: w.parent.accountId }).first('failed_logins', 'locked_until', 'last_login_at');
+    const account = await knex('accounts')
+      .where({ id: w.parent.accountId })
+      .first('failed_logins', 'locked_until', 'last_login_at');
     expect(account.failed_logins).toBe(ACCOUNT_IP_POINTS);
     expect(account.locked_until).not.toBeNull();
     expect(account.last_login_at).toBeNull();
@@ -55,7 +57,9 @@ describe('login throttling', () => {
 
     // Another account is not affected.
     await knex('accounts').where({ id: w.teacher401 }).first();
-    expect((await login(request.agent(second.app), { role: 'teacher', schoolId: w.schoolId, login: 't401' })).status).toBe(303);
+    expect(
+      (await login(request.agent(second.app), { role: 'teacher', schoolId: w.schoolId, login: 't401' })).status,
+    ).toBe(303);
 
     // After the lock expires, a success lifts it (and the counter starts again from zero).
     await knex('rate_limits').update({ expire: Date.now() - 1000 });
@@ -64,7 +68,9 @@ describe('login throttling', () => {
     second.clock.advance(16 * 60_000);
     const ok = await login(request.agent(second.app), c);
     expect(ok.status).toBe(303);
-    expect(await knex('rate_limits').where('key', 'like', 'login_fail_account_consecutive:%').count({ n: '*' }).first()).toEqual({ n: 0 });
+    expect(
+      await knex('rate_limits').where('key', 'like', 'login_fail_account_consecutive:%').count({ n: '*' }).first(),
+    ).toEqual({ n: 0 });
     const after = await knex('accounts').where({ id: w.parent.accountId }).first('failed_logins', 'locked_until');
     expect(after).toEqual({ failed_logins: 0, locked_until: null });
     // The end of the lock by time is audited, once.
@@ -96,49 +102,76 @@ describe('login throttling', () => {
   });
 
   // (some twenty sign-ins with bcrypt and the growing failure delay: slow on a busy machine)
-  it('locks the account whatever the address: 5 failures from one address, the right password from another is refused', { timeout: 120_000 }, async () => {
-    const knex = testDb().knex;
-    const w = await createSchoolWorld(knex);
-    const proxied = buildTestApp({ env: { TRUST_PROXY: '1' } });
-    try {
-      const from = async (ip: string, password: string) => {
-        const agent = request.agent(proxied.app);
-        const token = await getCsrf(agent, '/login');
-        await agent.get('/login/captcha').set('X-Forwarded-For', ip).expect(200);
-        return agent.post('/login').set('X-Forwarded-For', ip).type('form').send({
-          _csrf: token, intent: 'login', role: 'parent', schoolId: String(w.schoolId), account: '11301001', password, captcha: CAPTCHA,
+  it(
+    'locks the account whatever the address: 5 failures from one address, the right password from another is refused',
+    { timeout: 120_000 },
+    async () => {
+      const knex = testDb().knex;
+      const w = await createSchoolWorld(knex);
+      const proxied = buildTestApp({ env: { TRUST_PROXY: '1' } });
+      try {
+        const from = async (ip: string, password: string) => {
+          const agent = request.agent(proxied.app);
+          const token = await getCsrf(agent, '/login');
+          await agent.get('/login/captcha').set('X-Forwarded-For', ip).expect(200);
+          return agent
+            .post('/login')
+            .set('X-Forwarded-For', ip)
+            .type('form')
+            .send({
+              _csrf: token,
+              intent: 'login',
+              role: 'parent',
+              schoolId: String(w.schoolId),
+              account: '11301001',
+              password,
+              captcha: CAPTCHA,
+            });
+        };
+        for (let i = 1; i <= ACCOUNT_IP_POINTS; i++) await from('203.0.113.7', `wrong-${i}`);
+        const other = await from('198.51.100.9', PASSWORD);
+        expect(other.status).toBe(429);
+        expect(other.text).toMatch(LOCKED);
+        expect(other.text).not.toContain('帳號或密碼錯誤');
+        expect(await knex('accounts').where({ id: w.parent.accountId }).first('last_login_at')).toEqual({
+          last_login_at: null,
         });
-      };
-      for (let i = 1; i <= ACCOUNT_IP_POINTS; i++) await from('203.0.113.7', `wrong-${i}`);
-      const other = await from('198.51.100.9', PASSWORD);
-      expect(other.status).toBe(429);
-      expect(other.text).toMatch(LOCKED);
-      expect(other.text).not.toContain('帳號或密碼錯誤');
-      expect(await knex('accounts').where({ id: w.parent.accountId }).first('last_login_at')).toEqual({ last_login_at: null });
-      // Failures spread over addresses count together too (the fifth from a fifth address locks).
-      await knex('rate_limits').del();
-      await knex('accounts').update({ locked_until: null, failed_logins: 0 });
-      for (let i = 1; i < ACCOUNT_IP_POINTS; i++) expect((await from(`192.0.2.${i}`, 'wrong')).status).toBe(422);
-      expect((await from('192.0.2.99', 'wrong')).status).toBe(429);
-      expect((await from('192.0.2.100', PASSWORD)).status).toBe(429);
-      // A password reset by the system administrator ends the lock, audited.
-      const { resetPassword } = await import('../../src/domain/admin/commands.js');
-      const reset = await resetPassword(knex, { schoolId: w.schoolId, role: 'parent', login: '11301001', now: proxied.clock.now() });
-      expect(await knex('rate_limits').where('key', 'like', 'login_fail_account_consecutive:%').count({ n: '*' }).first()).toEqual({ n: 0 });
-      const unlocked = await knex('audit_log').where({ action: 'login.unlocked' }).select('details');
-      expect(unlocked).toHaveLength(1);
-      expect(JSON.stringify(unlocked[0].details)).toContain('password_reset');
-      expect((await from('192.0.2.100', reset.password!)).status).toBe(303);
-    } finally {
-      await proxied.app.shutdown();
-    }
-  });
+        // Failures spread over addresses count together too (the fifth from a fifth address locks).
+        await knex('rate_limits').del();
+        await knex('accounts').update({ locked_until: null, failed_logins: 0 });
+        for (let i = 1; i < ACCOUNT_IP_POINTS; i++) expect((await from(`192.0.2.${i}`, 'wrong')).status).toBe(422);
+        expect((await from('192.0.2.99', 'wrong')).status).toBe(429);
+        expect((await from('192.0.2.100', PASSWORD)).status).toBe(429);
+        // A password reset by the system administrator ends the lock, audited.
+        const { resetPassword } = await import('../../src/domain/admin/commands.js');
+        const reset = await resetPassword(knex, {
+          schoolId: w.schoolId,
+          role: 'parent',
+          login: '11301001',
+          now: proxied.clock.now(),
+        });
+        expect(
+          await knex('rate_limits').where('key', 'like', 'login_fail_account_consecutive:%').count({ n: '*' }).first(),
+        ).toEqual({ n: 0 });
+        const unlocked = await knex('audit_log').where({ action: 'login.unlocked' }).select('details');
+        expect(unlocked).toHaveLength(1);
+        expect(JSON.stringify(unlocked[0].details)).toContain('password_reset');
+        expect((await from('192.0.2.100', reset.password!)).status).toBe(303);
+      } finally {
+        await proxied.app.shutdown();
+      }
+    },
+  );
 
   it('limits failures per IP across accounts', async () => {
     const knex = testDb().knex;
     const w = await createSchoolWorld(knex);
     // Simulate an IP that already failed IP_POINTS times this hour (as if from many accounts).
-    await knex('rate_limits').insert({ key: 'login_fail_ip:127.0.0.1', points: IP_POINTS, expire: Date.now() + 3600_000 });
+    await knex('rate_limits').insert({
+      key: 'login_fail_ip:127.0.0.1',
+      points: IP_POINTS,
+      expire: Date.now() + 3600_000,
+    });
     const res = await login(request.agent(first.app), { schoolId: w.schoolId, login: '11301001' });
     expect(res.status).toBe(429);
     expect(res.text).toContain('此網路位址登入失敗次數過多');

@@ -36,14 +36,21 @@ class Gateway implements SmsProvider {
   readonly name = 'mitake';
   failing = new Set<string>();
   async send(sms: OutgoingSms): Promise<SendResult> {
-    if (this.failing.has(sms.phone)) return { ok: false, error: 'HTTP 200 statuscode=e', permanent: true, code: 'invalid_number' };
+    if (this.failing.has(sms.phone))
+      return { ok: false, error: 'HTTP 200 statuscode=e', permanent: true, code: 'invalid_number' };
     return { ok: true, providerMessageId: `m-${sms.id}` };
   }
 }
 
-const swipe = (event_id: string, card_uid: string, taipei: string) => ({ event_id, card_uid, swiped_at: `${taipei}:00+08:00` });
-const post = (token: string, swipes: unknown[]) => request(app).post('/api/v1/swipes').set('Authorization', `Bearer ${token}`).send({ swipes });
-const callback = (msgid: string, statuscode: string) => request(app).get(`/api/v1/sms/mitake/callback?token=${TOKEN}&msgid=${msgid}&statuscode=${statuscode}`);
+const swipe = (event_id: string, card_uid: string, taipei: string) => ({
+  event_id,
+  card_uid,
+  swiped_at: `${taipei}:00+08:00`,
+});
+const post = (token: string, swipes: unknown[]) =>
+  request(app).post('/api/v1/swipes').set('Authorization', `Bearer ${token}`).send({ swipes });
+const callback = (msgid: string, statuscode: string) =>
+  request(app).get(`/api/v1/sms/mitake/callback?token=${TOKEN}&msgid=${msgid}&statuscode=${statuscode}`);
 const at = (iso: string) => clock.set(iso);
 
 /** The mixed sequence, through the paths the portal uses. Days: Mon 11-23, Tue 11-24 (a holiday), Wed 11-25. */
@@ -72,9 +79,19 @@ async function scenario() {
 
   // Monday morning: first arrivals, a double tap (kept, no SMS), then the same batch again (a reader's retry).
   at('2026-11-22T23:50:00Z');
-  const morning = [swipe('m1', 'AA01', '2026-11-23T07:40'), swipe('m2', 'AA02', '2026-11-23T07:41'), swipe('m3', 'AA03', '2026-11-23T07:42'), swipe('m4', 'AA01', '2026-11-23T07:43')];
+  const morning = [
+    swipe('m1', 'AA01', '2026-11-23T07:40'),
+    swipe('m2', 'AA02', '2026-11-23T07:41'),
+    swipe('m3', 'AA03', '2026-11-23T07:42'),
+    swipe('m4', 'AA01', '2026-11-23T07:43'),
+  ];
   expect((await post(token, morning)).status).toBe(200);
-  expect((await post(token, morning)).body.results.map((r: { status: string }) => r.status)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate']);
+  expect((await post(token, morning)).body.results.map((r: { status: string }) => r.status)).toEqual([
+    'duplicate',
+    'duplicate',
+    'duplicate',
+    'duplicate',
+  ]);
   expect((await post(otherToken, [swipe('o1', 'BB01', '2026-11-23T07:45')])).status).toBe(200);
   // The dispatcher: 王小明's arrival goes out, 李小華's number is refused for good; the other school's goes out.
   expect(await dispatcher.runOnce()).toMatchObject({ sent: 2, failed: 1 });
@@ -91,21 +108,54 @@ async function scenario() {
   expect((await callback(`m-${arrivalHua.id}`, '5')).status).toBe(200);
   // A 補登 for 林小強 (no card): added as an arrival, corrected to a departure, then deleted.
   at('2026-11-23T02:00:00Z');
-  const entry = await addManualEntry(knex(), teacher, { studentId: qiang, date: '2026-11-23', time: '08:10', direction: 'arrival', reason: '忘記帶卡' }, RULES, SCRIPT_ACTOR);
+  const entry = await addManualEntry(
+    knex(),
+    teacher,
+    { studentId: qiang, date: '2026-11-23', time: '08:10', direction: 'arrival', reason: '忘記帶卡' },
+    RULES,
+    SCRIPT_ACTOR,
+  );
   expect(entry).toBeDefined();
-  expect(await correctManualEntry(knex(), teacher, entry!, { time: '15:00', direction: 'departure', reason: '時間記錯' }, RULES, SCRIPT_ACTOR)).toBeDefined();
+  expect(
+    await correctManualEntry(
+      knex(),
+      teacher,
+      entry!,
+      { time: '15:00', direction: 'departure', reason: '時間記錯' },
+      RULES,
+      SCRIPT_ACTOR,
+    ),
+  ).toBeDefined();
   expect(await deleteManualEntry(knex(), teacher, entry!, '登錄錯學生', RULES, SCRIPT_ACTOR)).toBeDefined();
   // 訊息發送服務: the teacher writes to class 401 (王小明's verified phone).
-  expect(await sendMessage(knex(), teacher, { kind: 'class', classId: w.class401 }, '明天校外教學，請準時到校。', clock.now())).toMatchObject({ ok: true, recipients: 1 });
+  expect(
+    await sendMessage(
+      knex(),
+      teacher,
+      { kind: 'class', classId: w.class401 },
+      '明天校外教學，請準時到校。',
+      clock.now(),
+    ),
+  ).toMatchObject({ ok: true, recipients: 1 });
   // Monday afternoon: departures (the message is still queued: the dispatcher does not run again today).
   at('2026-11-23T08:06:00Z');
-  expect((await post(token, [swipe('a1', 'AA01', '2026-11-23T16:05'), swipe('a2', 'AA03', '2026-11-23T16:05')])).status).toBe(200);
+  expect(
+    (await post(token, [swipe('a1', 'AA01', '2026-11-23T16:05'), swipe('a2', 'AA03', '2026-11-23T16:05')])).status,
+  ).toBe(200);
   // Tuesday is a holiday: 陳小美 still taps her card.
   at('2026-11-24T01:00:00Z');
   expect((await post(token, [swipe('h1', 'AA02', '2026-11-24T09:00')])).status).toBe(200);
   // Wednesday: a 補登 arrival for 王小明 who forgot his card (no SMS), his departure by card.
   at('2026-11-25T01:00:00Z');
-  expect(await addManualEntry(knex(), teacher, { studentId: w.student, date: '2026-11-25', time: '08:05', direction: 'arrival', reason: '忘記帶卡' }, RULES, SCRIPT_ACTOR)).toBeDefined();
+  expect(
+    await addManualEntry(
+      knex(),
+      teacher,
+      { studentId: w.student, date: '2026-11-25', time: '08:05', direction: 'arrival', reason: '忘記帶卡' },
+      RULES,
+      SCRIPT_ACTOR,
+    ),
+  ).toBeDefined();
   at('2026-11-25T08:10:00Z');
   expect((await post(token, [swipe('w1', 'AA01', '2026-11-25T16:08')])).status).toBe(200);
   return { w, other, qiang };
@@ -114,16 +164,24 @@ async function scenario() {
 /** The figures as stored, without rows of zeros (a day whose only record was deleted). */
 async function storedFigures(schoolId?: number) {
   const q = (t: string) => (schoolId === undefined ? knex()(t) : knex()(t).where('school_id', schoolId));
-  const sms = (await q('daily_sms_figures').orderBy(['school_id', 'day']).select('school_id', 'day', 'queued', 'sent', 'delivered', 'failed')) as Record<string, number | string>[];
-  const att = (await q('daily_attendance_figures').orderBy(['school_id', 'day']).select('school_id', 'day', 'recorded', 'arrived', 'departed')) as Record<string, number | string>[];
-  const nonZero = (r: Record<string, number | string>) => Object.entries(r).some(([k, v]) => k !== 'school_id' && k !== 'day' && v !== 0);
+  const sms = (await q('daily_sms_figures')
+    .orderBy(['school_id', 'day'])
+    .select('school_id', 'day', 'queued', 'sent', 'delivered', 'failed')) as Record<string, number | string>[];
+  const att = (await q('daily_attendance_figures')
+    .orderBy(['school_id', 'day'])
+    .select('school_id', 'day', 'recorded', 'arrived', 'departed')) as Record<string, number | string>[];
+  const nonZero = (r: Record<string, number | string>) =>
+    Object.entries(r).some(([k, v]) => k !== 'school_id' && k !== 'day' && v !== 0);
   return { sms: sms.filter(nonZero), attendance: att.filter(nonZero) };
 }
 
 /** The figures recounted here, one raw row at a time. */
 async function recount(db: Knex, schoolId: number) {
   const sms = new Map<string, { queued: number; sent: number; delivered: number; failed: number }>();
-  const outbox = (await db('sms_outbox').where('school_id', schoolId).whereNotNull('student_id').select('status', 'created_at')) as { status: string; created_at: Date }[];
+  const outbox = (await db('sms_outbox')
+    .where('school_id', schoolId)
+    .whereNotNull('student_id')
+    .select('status', 'created_at')) as { status: string; created_at: Date }[];
   for (const o of outbox) {
     const d = taipeiDate(new Date(o.created_at));
     const f = sms.get(d) ?? { queued: 0, sent: 0, delivered: 0, failed: 0 };
@@ -133,14 +191,26 @@ async function recount(db: Knex, schoolId: number) {
   // Students with a record (a swipe of theirs or a 補登) per day; of them with an arrival / a departure as stored.
   const records = new Map<string, Set<number>>();
   const add = (d: string, s: number) => records.set(d, (records.get(d) ?? new Set()).add(s));
-  for (const s of (await db('swipes').where('school_id', schoolId).whereNotNull('student_id').select('student_id', 'swipe_date')) as { student_id: number; swipe_date: string }[])
+  for (const s of (await db('swipes')
+    .where('school_id', schoolId)
+    .whereNotNull('student_id')
+    .select('student_id', 'swipe_date')) as { student_id: number; swipe_date: string }[])
     add(s.swipe_date, s.student_id);
-  for (const m of (await db('manual_entries as m').join('students as st', 'st.id', 'm.student_id').where('st.school_id', schoolId).select('m.student_id', 'm.entry_date')) as {
+  for (const m of (await db('manual_entries as m')
+    .join('students as st', 'st.id', 'm.student_id')
+    .where('st.school_id', schoolId)
+    .select('m.student_id', 'm.entry_date')) as {
     student_id: number;
     entry_date: string;
   }[])
     add(m.entry_date, m.student_id);
-  const days = (await db('attendance_days').where('school_id', schoolId).select('day', 'arrival_time', 'departure_time')) as { day: string; arrival_time: string | null; departure_time: string | null }[];
+  const days = (await db('attendance_days')
+    .where('school_id', schoolId)
+    .select('day', 'arrival_time', 'departure_time')) as {
+    day: string;
+    arrival_time: string | null;
+    departure_time: string | null;
+  }[];
   const attendance = new Map<string, { recorded: number; arrived: number; departed: number }>();
   for (const [d, set] of records) attendance.set(d, { recorded: set.size, arrived: 0, departed: 0 });
   for (const r of days) {
@@ -148,7 +218,8 @@ async function recount(db: Knex, schoolId: number) {
     if (r.arrival_time) f.arrived += 1;
     if (r.departure_time) f.departed += 1;
   }
-  const sorted = <T>(m: Map<string, T>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([day, v]) => ({ school_id: schoolId, day, ...v }));
+  const sorted = <T>(m: Map<string, T>) =>
+    [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([day, v]) => ({ school_id: schoolId, day, ...v }));
   return { sms: sorted(sms), attendance: sorted(attendance) };
 }
 
@@ -156,7 +227,9 @@ function pageRows(html: string, key: string): string[][] {
   const m = new RegExp(`<table[^>]*data-report="${key}"[^>]*>([\\s\\S]*?)</table>`).exec(html);
   if (!m?.[1]) throw new Error(`no table ${key}`);
   const body = m[1].replace(/<thead>[\s\S]*?<\/thead>/, '');
-  return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) => [...(r[1] ?? '').matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => (c[1] ?? '').trim()));
+  return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) =>
+    [...(r[1] ?? '').matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => (c[1] ?? '').trim()),
+  );
 }
 const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
@@ -183,7 +256,14 @@ describe('daily figures kept by the writers', () => {
     expect(page.status).toBe(200);
     const smsRows = pageRows(page.text, 'sms');
     const monday = mine.sms.find((r) => r.day === '2026-11-23')!;
-    expect(smsRows[0]).toEqual(['2026-11-23', '星期一', String(monday.sent + monday.delivered), String(monday.delivered), String(monday.failed), String(monday.queued)]);
+    expect(smsRows[0]).toEqual([
+      '2026-11-23',
+      '星期一',
+      String(monday.sent + monday.delivered),
+      String(monday.delivered),
+      String(monday.failed),
+      String(monday.queued),
+    ]);
     expect(smsRows[1]).toEqual(['2026-11-24', '星期二', '0', '0', '0', '0']);
     const coverage = pageRows(page.text, 'coverage');
     // 4 students enrolled; the holiday shows because 陳小美 has a record on it.
@@ -193,11 +273,16 @@ describe('daily figures kept by the writers', () => {
       ['2026-11-25', '星期三', '1', '4', '25.0%'],
     ]);
     const csv = (await office.get('/reports/sms.csv?from=2026-11-23&to=2026-11-25')).text;
-    expect(csv).toContain(`2026-11-23,星期一,${monday.sent + monday.delivered},${monday.delivered},${monday.failed},${monday.queued}`);
+    expect(csv).toContain(
+      `2026-11-23,星期一,${monday.sent + monday.delivered},${monday.delivered},${monday.failed},${monday.queued}`,
+    );
     // A teacher's classes are counted from their rows: 401 has 王小明's messages only.
     const t401 = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     const teacherRows = pageRows((await t401.get('/reports?from=2026-11-23&to=2026-11-23')).text, 'sms');
-    const ming = (await knex()('sms_outbox').where({ student_id: w.student }).where('created_at', '<', '2026-11-23T16:00:00Z').select('status')) as { status: string }[];
+    const ming = (await knex()('sms_outbox')
+      .where({ student_id: w.student })
+      .where('created_at', '<', '2026-11-23T16:00:00Z')
+      .select('status')) as { status: string }[];
     expect(teacherRows[0]).toEqual([
       '2026-11-23',
       '星期一',
@@ -211,8 +296,12 @@ describe('daily figures kept by the writers', () => {
     const home = text((await office.get('/')).text);
     expect(home).toContain('今日簡訊：已發送 0 則、發送失敗 0 則、待發送 1 則');
     at('2026-11-23T09:00:00Z'); // back to Monday evening
-    const monHome = text((await (await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' })).get('/')).text);
-    expect(monHome).toContain(`今日簡訊：已發送 ${monday.sent + monday.delivered} 則、發送失敗 ${monday.failed} 則、待發送 ${monday.queued} 則`);
+    const monHome = text(
+      (await (await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' })).get('/')).text,
+    );
+    expect(monHome).toContain(
+      `今日簡訊：已發送 ${monday.sent + monday.delivered} 則、發送失敗 ${monday.failed} 則、待發送 ${monday.queued} 則`,
+    );
   });
 
   it('the migration’s backfill gives the same figures as the live updates', async () => {
@@ -233,7 +322,11 @@ describe('daily figures under concurrency', () => {
     for (const [k, w] of schools.entries()) {
       const uids: string[] = [];
       for (let i = 0; i < 24; i++) {
-        const st = await createStudent(knex(), w.class402, { name: `學生${i}`, studentNumber: `1139${k}${String(i).padStart(3, '0')}`, seat: 10 + i });
+        const st = await createStudent(knex(), w.class402, {
+          name: `學生${i}`,
+          studentNumber: `1139${k}${String(i).padStart(3, '0')}`,
+          seat: 10 + i,
+        });
         await createSubscription(knex(), st, w.periodId, {});
         await createPhone(knex(), st, `09${k}${String(1000000 + i).slice(1)}1`.slice(0, 10));
         const uid = `C${k}X${i}`;
@@ -241,11 +334,16 @@ describe('daily figures under concurrency', () => {
         uids.push(uid);
       }
       cards.push(uids);
-      tokens.push([(await createReaderToken(knex(), w.schoolId, '正門')).token, (await createReaderToken(knex(), w.schoolId, '側門')).token]);
+      tokens.push([
+        (await createReaderToken(knex(), w.schoolId, '正門')).token,
+        (await createReaderToken(knex(), w.schoolId, '側門')).token,
+      ]);
     }
     at('2026-11-23T08:06:00Z'); // Monday 16:06: the arrivals (07:40) are late (no SMS), the departures are not
     const gateway = new Gateway();
-    const dispatchers = [0, 1].map(() => new SmsDispatcher({ knex: knex(), clock, provider: gateway, maxAttempts: 3, batchSize: 5 }));
+    const dispatchers = [0, 1].map(
+      () => new SmsDispatcher({ knex: knex(), clock, provider: gateway, maxAttempts: 3, batchSize: 5 }),
+    );
     // Each reader posts 3 batches: every student of its half taps in the morning (a late upload) and at 16:05,
     // and some tap twice; both readers of a school post the overlapping double taps at once.
     const posts: Promise<unknown>[] = [];
@@ -254,9 +352,18 @@ describe('daily figures under concurrency', () => {
         const mine = uids.filter((_, i) => i % 2 === r);
         posts.push(
           (async () => {
-            await post(token, mine.map((u) => swipe(`am-${u}`, u, '2026-11-23T07:40')));
-            await post(token, mine.map((u) => swipe(`pm-${u}`, u, '2026-11-23T16:05')));
-            await post(token, uids.slice(0, 6).map((u) => swipe(`again-${r}-${u}`, u, '2026-11-23T16:06')));
+            await post(
+              token,
+              mine.map((u) => swipe(`am-${u}`, u, '2026-11-23T07:40')),
+            );
+            await post(
+              token,
+              mine.map((u) => swipe(`pm-${u}`, u, '2026-11-23T16:05')),
+            );
+            await post(
+              token,
+              uids.slice(0, 6).map((u) => swipe(`again-${r}-${u}`, u, '2026-11-23T16:06')),
+            );
           })(),
         );
       }
@@ -277,7 +384,12 @@ describe('daily figures under concurrency', () => {
 function cli() {
   const out: string[] = [];
   const err: string[] = [];
-  const ctx: CliContext = { knex: async () => knex(), out: (t) => out.push(t), err: (t) => err.push(t), now: () => clock.now() };
+  const ctx: CliContext = {
+    knex: async () => knex(),
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    now: () => clock.now(),
+  };
   return { ctx, out: () => out.join(''), err: () => err.join('') };
 }
 
@@ -308,7 +420,9 @@ describe('npm run admin -- figures:rebuild', () => {
     // One day range only; --all for every school.
     await knex()('daily_sms_figures').where({ school_id: other.schoolId }).update({ queued: 9 });
     const ranged = cli();
-    expect(await runAdmin(['figures:rebuild', '--all', '--from', '2026-11-23', '--to', '2026-11-23'], ranged.ctx)).toBe(0);
+    expect(await runAdmin(['figures:rebuild', '--all', '--from', '2026-11-23', '--to', '2026-11-23'], ranged.ctx)).toBe(
+      0,
+    );
     expect(ranged.out()).toContain('所有學校');
     expect(await figureDrift(knex(), other.schoolId)).toEqual({ sms: 0, attendance: 0 });
   });
@@ -322,8 +436,16 @@ describe('npm run admin -- figures:rebuild', () => {
       [['figures:rebuild'], 64, '請指定 --school <學校代碼> 或 --all'],
       [['figures:rebuild', '--all', '--school', code], 64, '--all 與 --school 只能擇一'],
       [['figures:rebuild', '--school', code, '--from', '2026-11-23'], 64, '--from 與 --to 必須一起指定'],
-      [['figures:rebuild', '--school', code, '--from', '2026-11-31', '--to', '2026-12-01'], 65, '「2026-11-31」不是有效的日期'],
-      [['figures:rebuild', '--school', code, '--from', '2026-11-25', '--to', '2026-11-23'], 65, '開始日期不可晚於結束日期'],
+      [
+        ['figures:rebuild', '--school', code, '--from', '2026-11-31', '--to', '2026-12-01'],
+        65,
+        '「2026-11-31」不是有效的日期',
+      ],
+      [
+        ['figures:rebuild', '--school', code, '--from', '2026-11-25', '--to', '2026-11-23'],
+        65,
+        '開始日期不可晚於結束日期',
+      ],
       [['figures:rebuild', '--school', '999999'], 65, '找不到學校代碼 999999'],
     ];
     for (const [argv, exit, message] of cases) {

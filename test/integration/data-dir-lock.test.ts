@@ -26,10 +26,17 @@ describe('the DATA_DIR owner lock', () => {
   it('dies with its process: after kill -9 of the holder the next owner gets it', { timeout: 30_000 }, async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '-e', `import('./src/db/data-dir-lock.ts').then(async (m) => { await m.lockDataDir(${JSON.stringify(dir)}, 'a test holder'); console.log('locked'); setInterval(() => {}, 1000); })`],
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import('./src/db/data-dir-lock.ts').then(async (m) => { await m.lockDataDir(${JSON.stringify(dir)}, 'a test holder'); console.log('locked'); setInterval(() => {}, 1000); })`,
+      ],
       { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve()));
+    await new Promise<void>((resolve) =>
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve()),
+    );
     const err = (await lockDataDir(dir, 'the portal').catch((e: unknown) => e)) as DataDirLockedError;
     expect(err).toBeInstanceOf(DataDirLockedError);
     expect(err.holder).toMatchObject({ pid: child.pid, owner: 'a test holder' });

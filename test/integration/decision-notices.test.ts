@@ -12,19 +12,32 @@ import { createRequest, smsWorld } from '../support/subscriptions-factories.js';
 const { app, clock } = useTestApp(); // Tuesday 2026-11-24 09:00 in Taipei
 const knex = testDb().knex;
 const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
-const noticesOf = (html: string) => textOf(/<section class="panel home-decisions"[\s\S]*?<\/section>/.exec(html)?.[0] ?? '');
+const noticesOf = (html: string) =>
+  textOf(/<section class="panel home-decisions"[\s\S]*?<\/section>/.exec(html)?.[0] ?? '');
 
 async function decided() {
   const w = await smsWorld(knex);
   // 王小明's cancellation, approved by his teacher: effective 2026-11-25.
   const cancelReq = await createRequest(knex, w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });
   // 陳小美's order, rejected with a reason.
-  const orderSub = await createSubscription(knex, w.otherChild, w.periodId, { status: 'pending', effectiveOn: null, applicantName: '陳媽媽', appliedOn: '2026-11-24' });
+  const orderSub = await createSubscription(knex, w.otherChild, w.periodId, {
+    status: 'pending',
+    effectiveOn: null,
+    applicantName: '陳媽媽',
+    appliedOn: '2026-11-24',
+  });
   const orderReq = await createRequest(knex, orderSub, { kind: 'order', requestedOn: '2026-11-24', byName: '陳媽媽' });
   const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
   expect((await postForm(teacher, '/reviews', `/reviews/${cancelReq}/approval`, {})).status).toBe(303);
-  expect((await postForm(teacher, `/reviews/${orderReq}/rejection/new`, `/reviews/${orderReq}/rejection`, { reason: '請先到註冊服務登記手機' })).status).toBe(303);
-  const refund = (await knex('review_requests').where({ id: cancelReq }).first('refund_amount')).refund_amount as number;
+  expect(
+    (
+      await postForm(teacher, `/reviews/${orderReq}/rejection/new`, `/reviews/${orderReq}/rejection`, {
+        reason: '請先到註冊服務登記手機',
+      })
+    ).status,
+  ).toBe(303);
+  const refund = (await knex('review_requests').where({ id: cancelReq }).first('refund_amount'))
+    .refund_amount as number;
   const noticeOf = async (requestId: number, guardianId: number) =>
     (await knex('decision_notices').where({ request_id: requestId, guardian_id: guardianId }).first('id')).id as number;
   return { w, teacher, cancelReq, orderReq, orderSub, refund, noticeOf };
@@ -36,13 +49,17 @@ describe('首頁: the parent is told of each decision until they dismiss it', ()
     const wang = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
     const wangHome = noticesOf((await wang.get('/')).text);
     expect(wangHome).toContain('申請審核結果');
-    expect(wangHome).toContain(`王小明 115學年度上學期（到校SMS 離校SMS）： 註銷申請已核准，2026-11-25 起停止 ，退費 NT$${refund}`);
+    expect(wangHome).toContain(
+      `王小明 115學年度上學期（到校SMS 離校SMS）： 註銷申請已核准，2026-11-25 起停止 ，退費 NT$${refund}`,
+    );
     expect(wangHome).not.toContain('陳小美');
     expect(wangHome).not.toContain('請先到註冊服務登記手機');
 
     const chen = await signedIn(app, { schoolId: w.schoolId, login: '11301002' });
     const chenHome = noticesOf((await chen.get('/')).text);
-    expect(chenHome).toContain('陳小美 115學年度上學期（到校SMS 離校SMS）： 訂購申請已退回 ，原因：請先到註冊服務登記手機');
+    expect(chenHome).toContain(
+      '陳小美 115學年度上學期（到校SMS 離校SMS）： 訂購申請已退回 ，原因：請先到註冊服務登記手機',
+    );
     expect(chenHome).not.toContain('王小明');
 
     // Staff 首頁 has no such section; a parent with no decision neither.
@@ -54,8 +71,20 @@ describe('首頁: the parent is told of each decision until they dismiss it', ()
 
   it('an approved order says its effective date: the first day of a period still to come', async () => {
     const w = await smsWorld(knex);
-    const next = await createPeriod(knex, w.schoolId, { name: '115學年度下學期', startsOn: '2027-02-11', endsOn: '2027-06-30', arrivalFee: 150, departureFee: 150 });
-    const sub = await createSubscription(knex, w.otherChild, next, { status: 'pending', effectiveOn: null, arrival: true, departure: false, appliedOn: '2026-11-24' });
+    const next = await createPeriod(knex, w.schoolId, {
+      name: '115學年度下學期',
+      startsOn: '2027-02-11',
+      endsOn: '2027-06-30',
+      arrivalFee: 150,
+      departureFee: 150,
+    });
+    const sub = await createSubscription(knex, w.otherChild, next, {
+      status: 'pending',
+      effectiveOn: null,
+      arrival: true,
+      departure: false,
+      appliedOn: '2026-11-24',
+    });
     const req = await createRequest(knex, sub, { kind: 'order', requestedOn: '2026-11-24' });
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     expect((await postForm(admin, '/reviews', `/reviews/${req}/approval`, {})).status).toBe(303);
@@ -70,7 +99,9 @@ describe('首頁: the parent is told of each decision until they dismiss it', ()
     // A second guardian of 王小明, with an account of their own.
     const mother = await createParent(knex, [w.student], { name: '王媽媽', login: 'wangmom' });
     // The second guardian was added after the decision: only the first guardian was told of it.
-    expect(await knex('decision_notices').where({ request_id: cancelReq }).pluck('guardian_id')).toEqual([w.parent.guardianId]);
+    expect(await knex('decision_notices').where({ request_id: cancelReq }).pluck('guardian_id')).toEqual([
+      w.parent.guardianId,
+    ]);
 
     const wang = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
     const noticeId = await noticeOf(cancelReq, w.parent.guardianId);
@@ -80,9 +111,17 @@ describe('首頁: the parent is told of each decision until they dismiss it', ()
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/');
     expect((await wang.get('/')).text).not.toContain('申請審核結果');
-    expect(await knex('decision_notices').where({ id: noticeId }).first('dismissed_by_account_id')).toEqual({ dismissed_by_account_id: w.parent.accountId });
-    expect(await knex('decision_notices').where({ id: noticeId }).whereNotNull('dismissed_at').first('id')).toBeTruthy();
-    expect(await knex('audit_log').where({ action: 'decision_notice.dismissed', target_id: String(noticeId) }).first('actor_account_id')).toEqual({
+    expect(await knex('decision_notices').where({ id: noticeId }).first('dismissed_by_account_id')).toEqual({
+      dismissed_by_account_id: w.parent.accountId,
+    });
+    expect(
+      await knex('decision_notices').where({ id: noticeId }).whereNotNull('dismissed_at').first('id'),
+    ).toBeTruthy();
+    expect(
+      await knex('audit_log')
+        .where({ action: 'decision_notice.dismissed', target_id: String(noticeId) })
+        .first('actor_account_id'),
+    ).toEqual({
       actor_account_id: w.parent.accountId,
     });
     // The decision is still in the lists and the history.
@@ -90,15 +129,22 @@ describe('首頁: the parent is told of each decision until they dismiss it', ()
 
     // A later decision for 王小明 reaches both guardians; one dismissing it leaves the other's.
     clock.set('2026-11-26T01:00:00Z');
-    const reorderSub = await createSubscription(knex, w.student, await createPeriod(knex, w.schoolId, { name: '115學年度下學期', startsOn: '2027-02-11', endsOn: '2027-06-30' }), {
-      status: 'pending',
-      effectiveOn: null,
-      appliedOn: '2026-11-26',
-    });
+    const reorderSub = await createSubscription(
+      knex,
+      w.student,
+      await createPeriod(knex, w.schoolId, { name: '115學年度下學期', startsOn: '2027-02-11', endsOn: '2027-06-30' }),
+      {
+        status: 'pending',
+        effectiveOn: null,
+        appliedOn: '2026-11-26',
+      },
+    );
     const reorder = await createRequest(knex, reorderSub, { kind: 'order', requestedOn: '2026-11-26' });
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     expect((await postForm(teacher, '/reviews', `/reviews/${reorder}/approval`, {})).status).toBe(303);
-    expect((await knex('decision_notices').where({ request_id: reorder }).orderBy('guardian_id').pluck('guardian_id'))).toEqual([w.parent.guardianId, mother.guardianId]);
+    expect(
+      await knex('decision_notices').where({ request_id: reorder }).orderBy('guardian_id').pluck('guardian_id'),
+    ).toEqual([w.parent.guardianId, mother.guardianId]);
     const dad = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
     const mom = await signedIn(app, { schoolId: w.schoolId, login: 'wangmom' });
     const dadNotice = await noticeOf(reorder, w.parent.guardianId);
@@ -106,11 +152,15 @@ describe('首頁: the parent is told of each decision until they dismiss it', ()
     // The mother cannot dismiss the father's notice: 404, nothing changes.
     const foreign = await postForm(mom, '/', `/sms/decision-notices/${dadNotice}/dismissal`, {});
     expect(foreign.status).toBe(404);
-    expect(await knex('decision_notices').where({ id: dadNotice }).first('dismissed_at')).toEqual({ dismissed_at: null });
+    expect(await knex('decision_notices').where({ id: dadNotice }).first('dismissed_at')).toEqual({
+      dismissed_at: null,
+    });
     expect((await postForm(dad, '/', `/sms/decision-notices/${dadNotice}/dismissal`, {})).status).toBe(303);
     expect((await dad.get('/')).text).not.toContain('申請審核結果');
     expect(noticesOf((await mom.get('/')).text)).toContain('訂購申請已核准，2027-02-11 生效');
-    expect(await knex('decision_notices').where({ id: momNotice }).first('dismissed_at')).toEqual({ dismissed_at: null });
+    expect(await knex('decision_notices').where({ id: momNotice }).first('dismissed_at')).toEqual({
+      dismissed_at: null,
+    });
   });
 
   it('another family cannot dismiss it (404) and sees nothing of it; staff cannot either; a missing CSRF token is refused', async () => {
@@ -128,7 +178,9 @@ describe('首頁: the parent is told of each decision until they dismiss it', ()
     // 全部知道了 with a high upTo dismisses only chen's own notice.
     const all = await postForm(chen, '/', '/sms/decision-notices/dismissal', { upTo: '999999' });
     expect(all.status).toBe(303);
-    expect(await knex('decision_notices').where({ id: noticeId }).first('dismissed_at')).toEqual({ dismissed_at: null });
+    expect(await knex('decision_notices').where({ id: noticeId }).first('dismissed_at')).toEqual({
+      dismissed_at: null,
+    });
 
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     expect((await postForm(teacher, '/', `/sms/decision-notices/${noticeId}/dismissal`, {})).status).toBe(404);
@@ -138,24 +190,48 @@ describe('首頁: the parent is told of each decision until they dismiss it', ()
     expect(noToken.status).toBe(403);
     const junk = await postForm(wang, '/', `/sms/decision-notices/${noticeId}/dismissal`, { status: 'x' });
     expect(junk.status).toBe(422);
-    expect((await wang.post('/sms/decision-notices/abc/dismissal').type('form').send({ _csrf: await getCsrf(wang, '/') })).status).toBe(404);
+    expect(
+      (
+        await wang
+          .post('/sms/decision-notices/abc/dismissal')
+          .type('form')
+          .send({ _csrf: await getCsrf(wang, '/') })
+      ).status,
+    ).toBe(404);
     const after = await knex('decision_notices').where({ id: noticeId }).first('dismissed_at');
     expect(after).toEqual({ dismissed_at: null });
     // Only chen's own notice was dismissed (by 全部知道了); every other notice is as it was.
     const others = (rows: { guardian_id: number }[]) => rows.filter((n) => n.guardian_id !== w.otherParent.guardianId);
     expect(others(await knex('decision_notices').orderBy('id').select())).toEqual(others(before));
-    expect(await knex('decision_notices').where({ guardian_id: w.otherParent.guardianId }).whereNull('dismissed_at').count('* as n').first()).toEqual({ n: 0 });
+    expect(
+      await knex('decision_notices')
+        .where({ guardian_id: w.otherParent.guardianId })
+        .whereNull('dismissed_at')
+        .count('* as n')
+        .first(),
+    ).toEqual({ n: 0 });
     expect(noticesOf((await wang.get('/')).text)).toContain('註銷申請已核准');
   });
 
   it('全部知道了 dismisses the notices the page showed, not one decided since', async () => {
     const w = await smsWorld(knex);
-    const next = await createPeriod(knex, w.schoolId, { name: '115學年度下學期', startsOn: '2027-02-11', endsOn: '2027-06-30' });
+    const next = await createPeriod(knex, w.schoolId, {
+      name: '115學年度下學期',
+      startsOn: '2027-02-11',
+      endsOn: '2027-06-30',
+    });
     const cancelReq = await createRequest(knex, w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });
-    const nextSub = await createSubscription(knex, w.student, next, { status: 'pending', effectiveOn: null, appliedOn: '2026-11-24' });
+    const nextSub = await createSubscription(knex, w.student, next, {
+      status: 'pending',
+      effectiveOn: null,
+      appliedOn: '2026-11-24',
+    });
     const nextReq = await createRequest(knex, nextSub, { kind: 'order', requestedOn: '2026-11-24' });
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    expect((await postForm(teacher, '/reviews', '/reviews/batch-approval', { ids: [String(cancelReq), String(nextReq)] })).status).toBe(303);
+    expect(
+      (await postForm(teacher, '/reviews', '/reviews/batch-approval', { ids: [String(cancelReq), String(nextReq)] }))
+        .status,
+    ).toBe(303);
     const wang = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
     const page = (await wang.get('/')).text;
     expect(noticesOf(page)).toContain('註銷申請已核准，2026-11-25 起停止');
@@ -164,10 +240,20 @@ describe('首頁: the parent is told of each decision until they dismiss it', ()
     expect(upTo).toBeDefined();
 
     // A decision made after the page was shown.
-    const late = await createSubscription(knex, w.otherChild, next, { status: 'pending', effectiveOn: null, appliedOn: '2026-11-24' });
+    const late = await createSubscription(knex, w.otherChild, next, {
+      status: 'pending',
+      effectiveOn: null,
+      appliedOn: '2026-11-24',
+    });
     await knex('guardian_students').insert({ guardian_id: w.parent.guardianId, student_id: w.otherChild }); // the same family now
     const lateReq = await createRequest(knex, late, { kind: 'order', requestedOn: '2026-11-24' });
-    expect((await postForm(teacher, `/reviews/${lateReq}/rejection/new`, `/reviews/${lateReq}/rejection`, { reason: '座號有誤' })).status).toBe(303);
+    expect(
+      (
+        await postForm(teacher, `/reviews/${lateReq}/rejection/new`, `/reviews/${lateReq}/rejection`, {
+          reason: '座號有誤',
+        })
+      ).status,
+    ).toBe(303);
 
     const token = await getCsrf(wang, '/sms/subscriptions');
     const res = await wang.post('/sms/decision-notices/dismissal').type('form').send({ _csrf: token, upTo });
@@ -176,14 +262,21 @@ describe('首頁: the parent is told of each decision until they dismiss it', ()
     expect(rest).not.toContain('註銷申請已核准');
     expect(rest).not.toContain('訂購申請已核准');
     expect(rest).toContain('訂購申請已退回 ，原因：座號有誤');
-    expect(await knex('decision_notices').where({ guardian_id: w.parent.guardianId }).whereNull('dismissed_at').pluck('request_id')).toEqual([lateReq]);
+    expect(
+      await knex('decision_notices')
+        .where({ guardian_id: w.parent.guardianId })
+        .whereNull('dismissed_at')
+        .pluck('request_id'),
+    ).toEqual([lateReq]);
   });
 
-  it('a parent\'s own 取消 is no decision: no notice', async () => {
+  it("a parent's own 取消 is no decision: no notice", async () => {
     const w = await smsWorld(knex);
     const requestId = await createRequest(knex, w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });
     const wang = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
-    expect((await postForm(wang, '/sms/cancellations', `/sms/cancellations/${requestId}/withdrawal`, {})).status).toBe(303);
+    expect((await postForm(wang, '/sms/cancellations', `/sms/cancellations/${requestId}/withdrawal`, {})).status).toBe(
+      303,
+    );
     expect(await knex('decision_notices').count('* as n').first()).toEqual({ n: 0 });
     expect((await wang.get('/')).text).not.toContain('申請審核結果');
   });

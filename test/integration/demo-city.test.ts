@@ -17,17 +17,29 @@ import { createClass, createStudent, passwordHash } from '../support/factories.j
 const NOW = '2026-11-24T01:00:00Z'; // Tuesday 09:00 in Taipei
 const { app } = useTestApp({ now: NOW });
 const knex = () => testDb().knex;
-const n = async (sql: string, b: unknown[] = []) => Number(((await knex().raw(sql, b as never[])) as { rows: { n: number }[] }).rows[0]!.n);
+const n = async (sql: string, b: unknown[] = []) =>
+  Number(((await knex().raw(sql, b as never[])) as { rows: { n: number }[] }).rows[0]!.n);
 
 async function city(schools = 2, perSchool = 60) {
   await seedReference(knex(), new FixedClock(NOW));
-  return buildCity(knex(), { schools, studentsPerSchool: perSchool, today: '2026-11-24', passwordHash: await passwordHash() });
+  return buildCity(knex(), {
+    schools,
+    studentsPerSchool: perSchool,
+    today: '2026-11-24',
+    passwordHash: await passwordHash(),
+  });
 }
 
 function cli(production = false) {
   const out: string[] = [];
   const err: string[] = [];
-  const ctx: CliContext = { knex: async () => knex(), out: (t) => out.push(t), err: (t) => err.push(t), now: () => new Date(NOW), production };
+  const ctx: CliContext = {
+    knex: async () => knex(),
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    now: () => new Date(NOW),
+    production,
+  };
   return { ctx, out: () => out.join(''), err: () => err.join('') };
 }
 
@@ -45,14 +57,23 @@ describe('demo:city', () => {
     expect(await n(`select count(distinct password_hash)::int as n from accounts`)).toBe(1);
     // Written school by school, as a city imports its rosters: each school's students have consecutive ids.
     expect(
-      await n(`select count(*)::int as n from (select school_id from students group by school_id having max(id) - min(id) + 1 <> count(*)) x`),
+      await n(
+        `select count(*)::int as n from (select school_id from students group by school_id having max(id) - min(id) + 1 <> count(*)) x`,
+      ),
     ).toBe(0);
-    expect(currentPeriod('2026-11-24')).toEqual({ name: '115學年度上學期', startsOn: '2026-08-31', endsOn: '2027-01-20' });
+    expect(currentPeriod('2026-11-24')).toEqual({
+      name: '115學年度上學期',
+      startsOn: '2026-08-31',
+      endsOn: '2027-01-20',
+    });
     expect(r.days).toHaveLength(20);
     expect(r.days.at(-1)).toBe('2026-11-23');
 
     // The school office's 到離校簡訊訂購服務 total equals the school's subscriptions.
-    const subs = await n('select count(*)::int as n from subscriptions s join students st on st.id = s.student_id where st.school_id = ?', [a!.id]);
+    const subs = await n(
+      'select count(*)::int as n from subscriptions s join students st on st.id = s.student_id where st.school_id = ?',
+      [a!.id],
+    );
     expect(subs).toBeGreaterThan(15);
     const admin = await signedIn(app, { role: 'school_admin', schoolId: a!.id, login: 'admin' });
     const orders = await admin.get('/sms/subscriptions');
@@ -87,13 +108,16 @@ describe('demo:city', () => {
     // A parent signs in with the demo password (not forced to change it) and sees the child's attendance.
     const child = await knex()('students').where({ school_id: a!.id }).orderBy('id').first('student_number', 'name');
     const parent = request.agent(app);
-    expect((await login(parent, { schoolId: a!.id, login: child.student_number, password: 'demo-1234' })).status).toBe(303);
+    expect((await login(parent, { schoolId: a!.id, login: child.student_number, password: 'demo-1234' })).status).toBe(
+      303,
+    );
     const home = await parent.get('/');
     expect(home.status).toBe(200);
     expect(home.text).toContain(child.name);
 
     // 統計報表: the SMS of a month as the report counts them equal the outbox rows of the school.
-    const adminId = (await knex()('accounts').where({ school_id: a!.id, role: 'school_admin' }).first('id')).id as number;
+    const adminId = (await knex()('accounts').where({ school_id: a!.id, role: 'school_admin' }).first('id'))
+      .id as number;
     const au = (await loadCurrentUser(knex(), { accountId: adminId }))!;
     const sms = await smsPerDay(knex(), au, { from: '2026-11-01', to: '2026-11-30' });
     const smsSql = await n(
@@ -103,9 +127,12 @@ describe('demo:city', () => {
     expect(smsSql).toBeGreaterThan(100);
     expect(sms.footer?.[2]).toBe(smsSql);
     const failed = await n(`select count(*)::int as n from sms_outbox where status = 'failed'`);
-    expect(failed).toBeLessThan(await n(`select count(*)::int as n from sms_outbox`) / 50);
+    expect(failed).toBeLessThan((await n(`select count(*)::int as n from sms_outbox`)) / 50);
     const coverage = await coveragePerDay(knex(), au, { from: '2026-11-23', to: '2026-11-23' });
-    const swiped = await n(`select count(distinct student_id)::int as n from swipes where school_id = ? and swipe_date = '2026-11-23'`, [a!.id]);
+    const swiped = await n(
+      `select count(distinct student_id)::int as n from swipes where school_id = ? and swipe_date = '2026-11-23'`,
+      [a!.id],
+    );
     expect(JSON.stringify(coverage.rows[0])).toContain(String(swiped));
   });
 
@@ -120,7 +147,16 @@ describe('demo:city', () => {
       join subscriptions s on s.student_id = o.student_id
       cross join lateral (select min(swiped_at) as first from swipes w where w.student_id = o.student_id
                            and w.swipe_date = (o.created_at at time zone 'UTC' + interval '8 hours')::date) w2`)) as {
-      rows: { kind: 'arrival' | 'departure'; body: string; created_at: Date; status: string; name: string; effective_on: string; sub_status: string; swipe: Date }[];
+      rows: {
+        kind: 'arrival' | 'departure';
+        body: string;
+        created_at: Date;
+        status: string;
+        name: string;
+        effective_on: string;
+        sub_status: string;
+        swipe: Date;
+      }[];
     };
     expect(rows.rows.length).toBeGreaterThan(500);
     for (const r of rows.rows) {
@@ -130,14 +166,26 @@ describe('demo:city', () => {
       expect(r.effective_on <= taipeiDate(r.created_at)).toBe(true);
     }
     // Students without an effective subscription got no SMS; every phone of a subscriber is verified.
-    expect(await n(`select count(*)::int as n from sms_outbox o join subscriptions s on s.student_id = o.student_id where s.status = 'pending'`)).toBe(0);
+    expect(
+      await n(
+        `select count(*)::int as n from sms_outbox o join subscriptions s on s.student_id = o.student_id where s.status = 'pending'`,
+      ),
+    ).toBe(0);
     expect(await n(`select count(*)::int as n from phones where verified_at is null`)).toBe(0);
     // Pending orders and cancellations have their open review request; the history says how they got there.
-    expect(await n(`select count(*)::int as n from subscriptions s where s.status in ('pending','cancel_pending')
-                     and not exists (select 1 from review_requests r where r.subscription_id = s.id and r.status = 'pending')`)).toBe(0);
-    expect(await n(`select count(*)::int as n from subscriptions s where s.status = 'active' and exists (select 1 from review_requests r where r.subscription_id = s.id and r.status = 'pending')`)).toBe(0);
+    expect(
+      await n(`select count(*)::int as n from subscriptions s where s.status in ('pending','cancel_pending')
+                     and not exists (select 1 from review_requests r where r.subscription_id = s.id and r.status = 'pending')`),
+    ).toBe(0);
+    expect(
+      await n(
+        `select count(*)::int as n from subscriptions s where s.status = 'active' and exists (select 1 from review_requests r where r.subscription_id = s.id and r.status = 'pending')`,
+      ),
+    ).toBe(0);
     {
-      expect(await n('select count(*)::int as n from attendance_days')).toBe(await n('select count(distinct (student_id, swipe_date))::int as n from swipes'));
+      expect(await n('select count(*)::int as n from attendance_days')).toBe(
+        await n('select count(distinct (student_id, swipe_date))::int as n from swipes'),
+      );
       expect(
         await n(`select count(*)::int as n from attendance_days d
                  where d.arrival_time <> (select to_char(min(w.swiped_at) at time zone 'UTC' + interval '8 hours', 'HH24:MI') from swipes w where w.student_id = d.student_id and w.swipe_date = d.day)`),
@@ -146,7 +194,11 @@ describe('demo:city', () => {
       const snapshot = async () => knex()('attendance_days').orderBy(['student_id', 'day']).select();
       const built = await snapshot();
       expect(built.some((d: { departure_time: string | null }) => d.departure_time === null)).toBe(true);
-      await refreshDays(knex(), built.map((d: { student_id: number; day: string }) => ({ studentId: d.student_id, date: d.day })), { departureMinMinutes: 10 });
+      await refreshDays(
+        knex(),
+        built.map((d: { student_id: number; day: string }) => ({ studentId: d.student_id, date: d.day })),
+        { departureMinMinutes: 10 },
+      );
       expect(await snapshot()).toEqual(built);
     }
   });
@@ -174,7 +226,12 @@ describe('demo:city', () => {
     const p = cli(true);
     expect(await runAdmin(['demo:city', '--schools', '1', '--students-per-school', '10'], p.ctx)).toBe(65);
     expect(p.err()).toContain('production');
-    for (const args of [['--schools', '0', '--students-per-school', '10'], ['--schools', '2'], ['--schools', 'x', '--students-per-school', '10'], ['--schools', '1', '--students-per-school', '10', '--what']]) {
+    for (const args of [
+      ['--schools', '0', '--students-per-school', '10'],
+      ['--schools', '2'],
+      ['--schools', 'x', '--students-per-school', '10'],
+      ['--schools', '1', '--students-per-school', '10', '--what'],
+    ]) {
       const w = cli();
       expect(await runAdmin(['demo:city', ...args], w.ctx), args.join(' ')).toBe(64);
     }

@@ -30,7 +30,10 @@ function nodes(plan: PlanNode): PlanNode[] {
 async function planOf(sql: string, bindings: unknown[], settings?: string): Promise<PlanNode[]> {
   return knex.transaction(async (trx) => {
     if (settings) await trx.raw(settings);
-    const res = await trx.raw<{ rows: { 'QUERY PLAN': [{ Plan: PlanNode }] }[] }>(`explain (format json) ${sql}`, bindings as never);
+    const res = await trx.raw<{ rows: { 'QUERY PLAN': [{ Plan: PlanNode }] }[] }>(
+      `explain (format json) ${sql}`,
+      bindings as never,
+    );
     return nodes(res.rows[0]!['QUERY PLAN'][0].Plan);
   });
 }
@@ -47,7 +50,9 @@ const NOW = new Date('2026-11-24T01:00:00Z');
 async function buildQueueAfterVacuumOfEmptyTable(): Promise<void> {
   await knex.raw('alter table sms_outbox set (autovacuum_enabled = false)');
   await knex.raw('vacuum analyze sms_outbox');
-  const stats = await knex.raw<{ rows: { reltuples: number }[] }>(`select reltuples from pg_class where relname = 'sms_outbox'`);
+  const stats = await knex.raw<{ rows: { reltuples: number }[] }>(
+    `select reltuples from pg_class where relname = 'sms_outbox'`,
+  );
   expect(Number(stats.rows[0]!.reltuples)).toBeLessThanOrEqual(0); // the statistics say: empty
   // 20,000 messages already sent (yesterday) and 5,000 due now, with 5,000 claimed ('sending').
   await knex.raw(

@@ -21,7 +21,12 @@ const NOW = '2026-11-24T01:00:00Z';
 class CountingProvider implements SmsProvider {
   readonly name = 'counting';
   calls = new Map<number, number>();
-  constructor(private readonly script: (sms: OutgoingSms, n: number) => SendResult | Promise<SendResult> = (s) => ({ ok: true, providerMessageId: `c-${s.id}` })) {}
+  constructor(
+    private readonly script: (sms: OutgoingSms, n: number) => SendResult | Promise<SendResult> = (s) => ({
+      ok: true,
+      providerMessageId: `c-${s.id}`,
+    }),
+  ) {}
   async send(sms: OutgoingSms): Promise<SendResult> {
     const n = (this.calls.get(sms.id) ?? 0) + 1;
     this.calls.set(sms.id, n);
@@ -41,7 +46,13 @@ describe('the SMS dispatcher', () => {
     const d = new SmsDispatcher({ knex, clock, provider: new LogProvider(), maxAttempts: 5 });
     expect(await d.runOnce()).toEqual({ claimed: 1, sent: 1, retried: 0, failed: 0 });
     const row = await knex('sms_outbox').where({ id }).first();
-    expect(row).toMatchObject({ status: 'sent', attempts: 1, provider: 'log', provider_message_id: `log-${id}`, claimed_until: null });
+    expect(row).toMatchObject({
+      status: 'sent',
+      attempts: 1,
+      provider: 'log',
+      provider_message_id: `log-${id}`,
+      claimed_until: null,
+    });
     expect(new Date(row.sent_at).toISOString()).toBe('2026-11-24T01:00:00.000Z');
     expect((await knex('sms_outbox').where({ id: later }).first()).status).toBe('queued'); // not yet due
     expect(await d.runOnce()).toMatchObject({ claimed: 0 });
@@ -50,7 +61,12 @@ describe('the SMS dispatcher', () => {
   it('retries a failure with exponential backoff and marks it failed after the last attempt', async () => {
     const clock = new FixedClock(NOW);
     const id = await createOutbox(knex, { nextAttemptAt: new Date(NOW) });
-    const provider = new CountingProvider(() => ({ ok: false, error: 'gateway down', permanent: false, code: 'gateway_error' as const }));
+    const provider = new CountingProvider(() => ({
+      ok: false,
+      error: 'gateway down',
+      permanent: false,
+      code: 'gateway_error' as const,
+    }));
     const d = new SmsDispatcher({ knex, clock, provider, maxAttempts: 3 });
 
     expect(await d.runOnce()).toMatchObject({ claimed: 1, retried: 1 });
@@ -80,7 +96,12 @@ describe('the SMS dispatcher', () => {
     const d = new SmsDispatcher({
       knex,
       clock,
-      provider: new CountingProvider(() => ({ ok: false, error: 'bad number', permanent: true, code: 'invalid_number' as const })),
+      provider: new CountingProvider(() => ({
+        ok: false,
+        error: 'bad number',
+        permanent: true,
+        code: 'invalid_number' as const,
+      })),
       maxAttempts: 5,
     });
     expect(await d.runOnce()).toMatchObject({ failed: 1 });
@@ -116,7 +137,12 @@ describe('the SMS dispatcher', () => {
     const slow = new SmsDispatcher({
       knex,
       clock,
-      provider: new CountingProvider(() => ({ ok: false, error: 'timeout', permanent: false, code: 'gateway_timeout' as const })),
+      provider: new CountingProvider(() => ({
+        ok: false,
+        error: 'timeout',
+        permanent: false,
+        code: 'gateway_timeout' as const,
+      })),
       maxAttempts: 5,
       leaseMs: 1000,
     });
@@ -164,7 +190,10 @@ describe('the SMS dispatcher', () => {
       expect(perDispatcher.a + perDispatcher.b).toBe(1000);
       expect(perDispatcher.a).toBeGreaterThan(0);
       expect(perDispatcher.b).toBeGreaterThan(0);
-      const summary = await knex('sms_outbox').select('status', 'attempts').count({ n: '*' }).groupBy('status', 'attempts');
+      const summary = await knex('sms_outbox')
+        .select('status', 'attempts')
+        .count({ n: '*' })
+        .groupBy('status', 'attempts');
       expect(summary).toEqual([{ status: 'sent', attempts: 1, n: 1000 }]);
     } finally {
       await other.knex.destroy();
@@ -182,7 +211,9 @@ describe('the SMS dispatcher', () => {
       await gate;
       return { ok: true, providerMessageId: `c-${s.id}` };
     });
-    const loop = startDispatcherLoop(new SmsDispatcher({ knex, clock, provider, maxAttempts: 5, concurrency: 5 }), { intervalMs: 50 });
+    const loop = startDispatcherLoop(new SmsDispatcher({ knex, clock, provider, maxAttempts: 5, concurrency: 5 }), {
+      intervalMs: 50,
+    });
     while (started < 5) await new Promise((r) => setTimeout(r, 5));
     const stopping = loop.stop();
     let stopped = false;
@@ -221,7 +252,11 @@ describe('the SMS dispatcher', () => {
     } finally {
       await jobs.stop();
     }
-    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({ status: 'sent', provider: 'log', provider_message_id: `log-${id}` });
+    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({
+      status: 'sent',
+      provider: 'log',
+      provider_message_id: `log-${id}`,
+    });
   });
 });
 
@@ -238,7 +273,10 @@ describe('stopping the dispatcher', () => {
       await gate;
       return { ok: true, providerMessageId: `c-${s.id}` };
     });
-    const loop = startDispatcherLoop(new SmsDispatcher({ knex, clock, provider, maxAttempts: 5, concurrency: 1, batchSize: 5 }), { intervalMs: 50, batchSize: 5 });
+    const loop = startDispatcherLoop(
+      new SmsDispatcher({ knex, clock, provider, maxAttempts: 5, concurrency: 1, batchSize: 5 }),
+      { intervalMs: 50, batchSize: 5 },
+    );
     while (started < 1) await new Promise((r) => setTimeout(r, 5));
     expect(await knex('sms_outbox').where({ status: 'sending' }).count({ n: '*' }).first()).toEqual({ n: 5 });
     const stopping = loop.stop();
@@ -265,7 +303,13 @@ describe('stopping the dispatcher', () => {
       return { ok: false, error: '三竹 statuscode=7', permanent: true, code: 'number_suspended' };
     });
     await new SmsDispatcher({ knex, clock, provider, maxAttempts: 1 }).runOnce();
-    expect(await knex('sms_outbox').where({ id: a }).first()).toMatchObject({ status: 'failed', failure_code: 'number_suspended' });
-    expect(await knex('sms_outbox').where({ id: b }).first()).toMatchObject({ status: 'failed', failure_code: 'unknown' });
+    expect(await knex('sms_outbox').where({ id: a }).first()).toMatchObject({
+      status: 'failed',
+      failure_code: 'number_suspended',
+    });
+    expect(await knex('sms_outbox').where({ id: b }).first()).toMatchObject({
+      status: 'failed',
+      failure_code: 'unknown',
+    });
   });
 });

@@ -15,12 +15,14 @@ afterAll(async () => {
 describe('the embedded PostgreSQL under concurrent use', () => {
   it('answers 400 parameterised queries from 8 connections each with its own result', async () => {
     const results = await Promise.all(
-      Array.from({ length: 400 }, (_, i) => db.knex.raw<{ rows: { v: number; t: string }[] }>('select ?::int as v, ?::text as t', [i, `x${i}`])),
+      Array.from({ length: 400 }, (_, i) =>
+        db.knex.raw<{ rows: { v: number; t: string }[] }>('select ?::int as v, ?::text as t', [i, `x${i}`]),
+      ),
     );
     results.forEach((r, i) => expect(r.rows[0]).toEqual({ v: i, t: `x${i}` }));
   });
 
-  it('never runs one connection\'s query with another\'s parameters, with transactions open beside them', async () => {
+  it("never runs one connection's query with another's parameters, with transactions open beside them", async () => {
     const pool = new pg.Pool(db.poolOptions(10));
     let wrong = 0;
     try {
@@ -58,7 +60,9 @@ describe('the embedded PostgreSQL under concurrent use', () => {
       Array.from({ length: 40 }, (_, i) =>
         db.knex.transaction(async (trx) => {
           const row = await trx('counters').where({ id: 1 }).forUpdate().first('n');
-          await trx('counters').where({ id: 1 }).update({ n: row.n + 1 });
+          await trx('counters')
+            .where({ id: 1 })
+            .update({ n: row.n + 1 });
           if (i % 4 === 0) throw new Error('roll back this one');
         }),
       ),
@@ -81,7 +85,9 @@ describe('the embedded PostgreSQL under concurrent use', () => {
           await trx.raw('select ?::int', [i]);
         }),
       );
-      const reads = Array.from({ length: 30 }, (_, i) => other.query('select $1::int as v', [i]).then((r) => r.rows[0].v));
+      const reads = Array.from({ length: 30 }, (_, i) =>
+        other.query('select $1::int as v', [i]).then((r) => r.rows[0].v),
+      );
       const [claimed, read] = await Promise.all([Promise.allSettled(claims), Promise.all(reads)]);
       expect(claimed.filter((c) => c.status === 'fulfilled')).toHaveLength(1);
       expect(read).toEqual(Array.from({ length: 30 }, (_, i) => i));

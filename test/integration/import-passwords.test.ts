@@ -1,7 +1,12 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { importRoster } from '../../src/domain/admin/import-roster.js';
-import { BCRYPT_COST, bcryptCostOf, hashOneTimePassword, ONE_TIME_PASSWORD_COST } from '../../src/domain/accounts/passwords.js';
+import {
+  BCRYPT_COST,
+  bcryptCostOf,
+  hashOneTimePassword,
+  ONE_TIME_PASSWORD_COST,
+} from '../../src/domain/accounts/passwords.js';
 import { login, postForm, useTestApp } from '../support/app.js';
 import { testDb } from '../support/db.js';
 import { createSchool } from '../support/factories.js';
@@ -13,7 +18,11 @@ const HEADER = '班級代碼,班級名稱,年級,學號,座號,學生姓名,家�
 describe('roster import: one-time passwords at a lower cost, chosen passwords at cost 12', () => {
   it('a generated one-time password signs in and forces a change; the chosen password is stored at cost 12', async () => {
     const schoolId = await createSchool(knex(), { name: '市立忠孝國小' });
-    const csv = [HEADER, '401,四年一班,4,11301101,11,林小安,林大安,父', '401,四年一班,4,11301102,12,黃小芸,黃美玲,母'].join('\n');
+    const csv = [
+      HEADER,
+      '401,四年一班,4,11301101,11,林小安,林大安,父',
+      '401,四年一班,4,11301102,12,黃小芸,黃美玲,母',
+    ].join('\n');
     const r = await importRoster(knex(), csv, { schoolId, schoolYear: 115 });
     expect(r.ok).toBe(true);
     expect(r.accounts).toHaveLength(2);
@@ -32,7 +41,11 @@ describe('roster import: one-time passwords at a lower cost, chosen passwords at
     expect(home.headers.location).toBe('/account/password');
 
     const chosen = 'my-own-secret-2026';
-    const changed = await postForm(parent, '/account/password', '/account/password', { currentPassword: otp, newPassword: chosen, confirmPassword: chosen });
+    const changed = await postForm(parent, '/account/password', '/account/password', {
+      currentPassword: otp,
+      newPassword: chosen,
+      confirmPassword: chosen,
+    });
     expect(changed.status).toBe(303);
     const after = await knex()('accounts').where({ login: '11301101' }).first('password_hash', 'must_change_password');
     expect(bcryptCostOf(after.password_hash)).toBe(BCRYPT_COST);

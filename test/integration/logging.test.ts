@@ -13,7 +13,12 @@ const lines: string[] = [];
 const sink = new PassThrough();
 sink.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
 const config = loadConfig({ NODE_ENV: 'test', CAPTCHA_FIXED_TEXT: CAPTCHA, SMS_DISPATCHER: 'false' });
-const app = createApp({ config, db: testDb(), clock: new FixedClock('2026-11-24T01:00:00Z'), logger: createLogger('trace', sink) });
+const app = createApp({
+  config,
+  db: testDb(),
+  clock: new FixedClock('2026-11-24T01:00:00Z'),
+  logger: createLogger('trace', sink),
+});
 
 afterAll(async () => {
   await app.shutdown();

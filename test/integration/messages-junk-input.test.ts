@@ -18,7 +18,19 @@ afterAll(async () => {
   await closeTestDb();
 });
 
-const JUNK = ['', '%00', 'a%00b', '99999999999999999999', '-1', '0', '１２', '%E4%B8%AD', 'x'.repeat(3000), '1e5', '1.5'];
+const JUNK = [
+  '',
+  '%00',
+  'a%00b',
+  '99999999999999999999',
+  '-1',
+  '0',
+  '１２',
+  '%E4%B8%AD',
+  'x'.repeat(3000),
+  '1e5',
+  '1.5',
+];
 
 describe('junk input on H6 pages', () => {
   it('GET queries and params', async () => {
@@ -40,7 +52,13 @@ describe('junk input on H6 pages', () => {
           expect(res.status, `${role} ${url.slice(0, 80)}`).toBeLessThan(500);
         }
       }
-      for (const url of ['/announcements?page[]=1&page[]=2', '/reports?from[a]=1', '/messages?classId[]=1', '/reports?month=2026-11&month=2026-10', '/announcements?x=1']) {
+      for (const url of [
+        '/announcements?page[]=1&page[]=2',
+        '/reports?from[a]=1',
+        '/messages?classId[]=1',
+        '/reports?month=2026-11&month=2026-10',
+        '/announcements?x=1',
+      ]) {
         expect((await agent.get(url)).status, `${role} ${url}`).toBeLessThan(500);
       }
     }

@@ -38,15 +38,31 @@ describe('訊息發送服務', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('陳小美');
     expect(page.text).not.toContain('張小華');
-    const res = await postForm(agent, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: '明天戶外教學，請準時到校。' });
+    const res = await postForm(agent, '/messages', '/messages', {
+      classId: String(w.class401),
+      audience: 'class',
+      body: '明天戶外教學，請準時到校。',
+    });
     // Prose keeps its Chinese punctuation (NFC, not NFKC).
     expect(res.status).toBe(303);
     const msg = await knex()('messages').first();
-    expect(msg).toMatchObject({ school_id: w.schoolId, class_id: w.class401, author_account_id: w.teacher401, body: '明天戶外教學，請準時到校。', recipient_count: 3 });
-    const out = await knex()('sms_outbox').orderBy('id').select('phone', 'kind', 'message_id', 'status', 'student_id', 'body');
+    expect(msg).toMatchObject({
+      school_id: w.schoolId,
+      class_id: w.class401,
+      author_account_id: w.teacher401,
+      body: '明天戶外教學，請準時到校。',
+      recipient_count: 3,
+    });
+    const out = await knex()('sms_outbox')
+      .orderBy('id')
+      .select('phone', 'kind', 'message_id', 'status', 'student_id', 'body');
     expect(out.map((o) => o.phone).sort()).toEqual(['0912345678', '0922333444', '0955666777']);
-    expect(out.every((o) => o.kind === 'message' && o.message_id === msg.id && o.status === 'queued' && o.body === msg.body)).toBe(true);
-    expect(await knex()('audit_log').where({ action: 'message.sent' }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
+    expect(
+      out.every((o) => o.kind === 'message' && o.message_id === msg.id && o.status === 'queued' && o.body === msg.body),
+    ).toBe(true);
+    expect(await knex()('audit_log').where({ action: 'message.sent' }).count({ n: '*' }).first()).toMatchObject({
+      n: 1,
+    });
 
     const detail = await agent.get(locationOf(res));
     expect(detail.status).toBe(200);
@@ -64,14 +80,20 @@ describe('訊息發送服務', () => {
   it('goes out through the dispatcher; the sent list shows each recipient’s status', async () => {
     const w = await world();
     const agent = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    const res = await postForm(agent, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: '家長會延期' });
+    const res = await postForm(agent, '/messages', '/messages', {
+      classId: String(w.class401),
+      audience: 'class',
+      body: '家長會延期',
+    });
     expect(res.status).toBe(303);
     const sent: OutgoingSms[] = [];
     const provider: SmsProvider = {
       name: 'test',
       async send(sms: OutgoingSms): Promise<SendResult> {
         sent.push(sms);
-        return sms.phone === '0955666777' ? { ok: false, error: 'bad number', permanent: true, code: 'invalid_number' as const } : { ok: true, providerMessageId: `t-${sms.id}` };
+        return sms.phone === '0955666777'
+          ? { ok: false, error: 'bad number', permanent: true, code: 'invalid_number' as const }
+          : { ok: true, providerMessageId: `t-${sms.id}` };
       },
     };
     const d = new SmsDispatcher({ knex: knex(), clock, provider, maxAttempts: 1 });
@@ -87,7 +109,12 @@ describe('訊息發送服務', () => {
   it('sends to chosen students only', async () => {
     const w = await world();
     const agent = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    const res = await postForm(agent, '/messages', '/messages', { classId: String(w.class401), audience: 'students', studentIds: [String(w.mei)], body: '請帶作業' });
+    const res = await postForm(agent, '/messages', '/messages', {
+      classId: String(w.class401),
+      audience: 'students',
+      studentIds: [String(w.mei)],
+      body: '請帶作業',
+    });
     expect(res.status).toBe(303);
     expect(await knex()('sms_outbox').pluck('phone')).toEqual(['0955666777']);
   });
@@ -102,7 +129,11 @@ describe('訊息發送服務', () => {
       body: '嗨',
     });
     expect(mixed.status).toBe(404);
-    const otherClass = await postForm(agent, '/messages', '/messages', { classId: String(w.class402), audience: 'class', body: '嗨' });
+    const otherClass = await postForm(agent, '/messages', '/messages', {
+      classId: String(w.class402),
+      audience: 'class',
+      body: '嗨',
+    });
     expect(otherClass.status).toBe(404);
     const school = await postForm(agent, '/messages', '/messages', { audience: 'school', body: '嗨' });
     expect(school.status).toBe(404);
@@ -114,14 +145,22 @@ describe('訊息發送服務', () => {
     const w = await world();
     const agent = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     const long = '家'.repeat(71);
-    const res = await postForm(agent, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: long });
+    const res = await postForm(agent, '/messages', '/messages', {
+      classId: String(w.class401),
+      audience: 'class',
+      body: long,
+    });
     expect(res.status).toBe(422);
     expect(res.text).toContain('訊息最多 70 個字');
     expect(res.text).toContain('目前 71 字');
     expect(await counts()).toEqual({ messages: 0, outbox: 0 });
     const emoji = '😀'.repeat(70);
     expect(smsLength(emoji)).toBe(70);
-    const ok = await postForm(agent, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: emoji });
+    const ok = await postForm(agent, '/messages', '/messages', {
+      classId: String(w.class401),
+      audience: 'class',
+      body: emoji,
+    });
     expect(ok.status).toBe(303);
     expect((await knex()('messages').first()).body).toBe(emoji);
   });
@@ -129,7 +168,12 @@ describe('訊息發送服務', () => {
   it('says so when nobody has a verified phone, and writes nothing', async () => {
     const w = await world();
     const agent = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    const res = await postForm(agent, '/messages', '/messages', { classId: String(w.class401), audience: 'students', studentIds: String(w.qiang), body: '嗨' });
+    const res = await postForm(agent, '/messages', '/messages', {
+      classId: String(w.class401),
+      audience: 'students',
+      studentIds: String(w.qiang),
+      body: '嗨',
+    });
     expect(res.status).toBe(422);
     expect(res.text).toContain('沒有已驗證的手機號碼');
     expect(await counts()).toEqual({ messages: 0, outbox: 0 });
@@ -139,16 +183,28 @@ describe('訊息發送服務', () => {
     const w = await world();
     const agent = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     for (let i = 0; i < MESSAGES_PER_HOUR; i++) {
-      const r = await postForm(agent, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: `第${i}則` });
+      const r = await postForm(agent, '/messages', '/messages', {
+        classId: String(w.class401),
+        audience: 'class',
+        body: `第${i}則`,
+      });
       expect(r.status).toBe(303);
     }
-    const over = await postForm(agent, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: '太多了' });
+    const over = await postForm(agent, '/messages', '/messages', {
+      classId: String(w.class401),
+      audience: 'class',
+      body: '太多了',
+    });
     expect(over.status).toBe(429);
     expect(over.text).toContain('每個帳號每小時最多發送 10 則訊息');
     expect((await counts()).messages).toBe(10);
     // An hour later (moved in the data, so the session stays fresh): allowed again.
     await knex()('messages').update({ created_at: new Date(Date.parse('2026-11-23T23:59:00Z')) });
-    const later = await postForm(agent, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: '一小時後' });
+    const later = await postForm(agent, '/messages', '/messages', {
+      classId: String(w.class401),
+      audience: 'class',
+      body: '一小時後',
+    });
     expect(later.status).toBe(303);
   });
 
@@ -156,7 +212,9 @@ describe('訊息發送服務', () => {
     const w = await world();
     const user = (await loadCurrentUser(knex(), { accountId: w.teacher401 }))!;
     const results = await Promise.all(
-      Array.from({ length: 14 }, (_, i) => sendMessage(knex(), user, { kind: 'class', classId: w.class401 }, `併發${i}`, clock.now())),
+      Array.from({ length: 14 }, (_, i) =>
+        sendMessage(knex(), user, { kind: 'class', classId: w.class401 }, `併發${i}`, clock.now()),
+      ),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(MESSAGES_PER_HOUR);
     expect(results.filter((r) => !r.ok && r.reason === 'rate_limited')).toHaveLength(14 - MESSAGES_PER_HOUR);
@@ -169,11 +227,20 @@ describe('訊息發送服務', () => {
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     const res = await postForm(admin, '/messages', '/messages', { audience: 'school', body: '颱風停課通知' });
     expect(res.status).toBe(303);
-    expect((await knex()('sms_outbox').pluck('phone')).sort()).toEqual(['0912345678', '0922333444', '0955666777', '0966777888']);
+    expect((await knex()('sms_outbox').pluck('phone')).sort()).toEqual([
+      '0912345678',
+      '0922333444',
+      '0955666777',
+      '0966777888',
+    ]);
     expect((await knex()('messages').first()).class_id).toBeNull();
 
     const t401 = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    const sent = await postForm(t401, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: '401 專屬' });
+    const sent = await postForm(t401, '/messages', '/messages', {
+      classId: String(w.class401),
+      audience: 'class',
+      body: '401 專屬',
+    });
     const t402 = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't402' });
     expect((await t402.get(locationOf(sent))).status).toBe(404);
     expect((await t402.get('/messages')).text).not.toContain('401 專屬');
@@ -182,8 +249,17 @@ describe('訊息發送服務', () => {
   it('a parent sees the messages sent to their child, read-only; no sending, no detail', async () => {
     const w = await world();
     const t401 = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    await postForm(t401, '/messages', '/messages', { classId: String(w.class401), audience: 'students', studentIds: String(w.mei), body: '只給陳小美' });
-    const toAll = await postForm(t401, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: '給全班' });
+    await postForm(t401, '/messages', '/messages', {
+      classId: String(w.class401),
+      audience: 'students',
+      studentIds: String(w.mei),
+      body: '只給陳小美',
+    });
+    const toAll = await postForm(t401, '/messages', '/messages', {
+      classId: String(w.class401),
+      audience: 'class',
+      body: '給全班',
+    });
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
     const page = await parent.get('/messages');
     expect(page.status).toBe(200);
@@ -191,7 +267,10 @@ describe('訊息發送服務', () => {
     expect(page.text).not.toContain('只給陳小美');
     expect(page.text).not.toContain('<textarea');
     expect((await parent.get(locationOf(toAll))).status).toBe(404);
-    expect((await postForm(parent, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: 'x' })).status).toBe(404);
+    expect(
+      (await postForm(parent, '/messages', '/messages', { classId: String(w.class401), audience: 'class', body: 'x' }))
+        .status,
+    ).toBe(404);
     expect((await counts()).messages).toBe(2);
   });
 });

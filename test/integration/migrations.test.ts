@@ -27,8 +27,8 @@ describe('migrations', () => {
 
   it('refuse an unknown subscription status (CHECK constraint)', async () => {
     const { knex } = testDb();
-    await expect(knex.raw(`insert into school_levels (code, name, sort_order) values ('college', '大學', 9)`)).rejects.toThrow(
-      /school_levels_code_check/,
-    );
+    await expect(
+      knex.raw(`insert into school_levels (code, name, sort_order) values ('college', '大學', 9)`),
+    ).rejects.toThrow(/school_levels_code_check/);
   });
 });

@@ -37,10 +37,19 @@ describe('到離校簡訊註冊服務 (parent)', () => {
     expect(page.text).toContain('王小明');
     expect(page.text).toContain('尚未註冊手機號碼');
 
-    const res = await postForm(w.agent, '/sms/phones', '/sms/phones', { studentId: String(w.student), number: '０９１２－３４５－６７８' });
+    const res = await postForm(w.agent, '/sms/phones', '/sms/phones', {
+      studentId: String(w.student),
+      number: '０９１２－３４５－６７８',
+    });
     expect(res.status).toBe(303);
     const phone = await knex('phones').first();
-    expect(phone).toMatchObject({ student_id: w.student, number: '0912345678', verified_at: null, code_attempts: 0, registered_by_account_id: w.parent.accountId });
+    expect(phone).toMatchObject({
+      student_id: w.student,
+      number: '0912345678',
+      verified_at: null,
+      code_attempts: 0,
+      registered_by_account_id: w.parent.accountId,
+    });
     const sms = await knex('sms_outbox').where({ kind: 'verification' }).first();
     expect(sms).toMatchObject({ phone: '0912345678', student_id: w.student, school_id: w.schoolId, status: 'queued' });
     expect(sms.body).toMatch(/^【臺北市數位學生證】您的手機驗證碼為\d{6}，10分鐘內有效，請勿提供給他人。$/);
@@ -64,9 +73,16 @@ describe('到離校簡訊註冊服務 (parent)', () => {
       expect(res.status).toBe(422);
       expect(res.text).toMatch(/請輸入(台灣)?手機號碼，例如 0912-345-678/);
     }
-    const arr = await postForm(w.agent, '/sms/phones', '/sms/phones', { studentId: String(w.student), number: ['0912345678', '0922333444'] });
+    const arr = await postForm(w.agent, '/sms/phones', '/sms/phones', {
+      studentId: String(w.student),
+      number: ['0912345678', '0922333444'],
+    });
     expect(arr.status).toBe(422);
-    const extra = await postForm(w.agent, '/sms/phones', '/sms/phones', { studentId: String(w.student), number: '0912345678', verified_at: '2026-01-01' });
+    const extra = await postForm(w.agent, '/sms/phones', '/sms/phones', {
+      studentId: String(w.student),
+      number: '0912345678',
+      verified_at: '2026-01-01',
+    });
     expect(extra.status).toBe(422);
     expect(await count('phones')).toBe(0);
     expect(await count('sms_outbox')).toBe(0);
@@ -75,21 +91,29 @@ describe('到離校簡訊註冊服務 (parent)', () => {
   it('allows at most 3 numbers per child and no duplicate', async () => {
     const w = await parentWorld();
     for (const n of ['0912345678', '0922333444', '0933444555']) {
-      expect((await postForm(w.agent, '/sms/phones', '/sms/phones', { studentId: String(w.student), number: n })).status).toBe(303);
+      expect(
+        (await postForm(w.agent, '/sms/phones', '/sms/phones', { studentId: String(w.student), number: n })).status,
+      ).toBe(303);
     }
     const page = await w.agent.get('/sms/phones');
     expect(page.text).toContain('已註冊 3 支手機號碼（上限）');
-    const fourth = await w.agent.post('/sms/phones').type('form').send({
-      _csrf: /name="_csrf" value="([^"]+)"/.exec(page.text)![1],
-      studentId: String(w.student),
-      number: '0944555666',
-    });
+    const fourth = await w.agent
+      .post('/sms/phones')
+      .type('form')
+      .send({
+        _csrf: /name="_csrf" value="([^"]+)"/.exec(page.text)![1],
+        studentId: String(w.student),
+        number: '0944555666',
+      });
     expect(fourth.status).toBe(422);
     expect(fourth.text).toContain('每位學生最多註冊 3 支手機號碼');
     expect(await count('phones')).toBe(3);
 
     await knex('phones').where({ number: '0933444555' }).del();
-    const dup = await postForm(w.agent, '/sms/phones', '/sms/phones', { studentId: String(w.student), number: '+886-912-345-678' });
+    const dup = await postForm(w.agent, '/sms/phones', '/sms/phones', {
+      studentId: String(w.student),
+      number: '+886-912-345-678',
+    });
     expect(dup.status).toBe(422);
     expect(dup.text).toContain('此手機號碼已經註冊');
     expect(await count('phones')).toBe(2);
@@ -111,7 +135,9 @@ describe('到離校簡訊註冊服務 (parent)', () => {
     const w = await parentWorld();
     await postForm(w.agent, '/sms/phones', '/sms/phones', { studentId: String(w.student), number: '0912345678' });
     const phone = await knex('phones').first();
-    const res = await postForm(w.agent, '/sms/phones', `/sms/phones/${phone.id}/verification`, { code: await lastCode() });
+    const res = await postForm(w.agent, '/sms/phones', `/sms/phones/${phone.id}/verification`, {
+      code: await lastCode(),
+    });
     expect(res.status).toBe(303);
     const verified = await knex('phones').where({ id: phone.id }).first();
     expect(new Date(verified.verified_at).toISOString()).toBe('2026-11-24T01:00:00.000Z');
@@ -136,7 +162,9 @@ describe('到離校簡訊註冊服務 (parent)', () => {
     expect(resent.status).toBe(303);
     const fresh = await lastCode();
     expect(await count('sms_outbox', { kind: 'verification' })).toBe(2);
-    expect((await postForm(w.agent, '/sms/phones', `/sms/phones/${phone.id}/verification`, { code: fresh })).status).toBe(303);
+    expect(
+      (await postForm(w.agent, '/sms/phones', `/sms/phones/${phone.id}/verification`, { code: fresh })).status,
+    ).toBe(303);
     expect((await knex('phones').where({ id: phone.id }).first()).verified_at).not.toBeNull();
   });
 
@@ -146,7 +174,9 @@ describe('到離校簡訊註冊服務 (parent)', () => {
     const phone = await knex('phones').first();
     const code = await lastCode();
     for (let i = 1; i <= 5; i++) {
-      const res = await postForm(w.agent, '/sms/phones', `/sms/phones/${phone.id}/verification`, { code: wrongOf(code) });
+      const res = await postForm(w.agent, '/sms/phones', `/sms/phones/${phone.id}/verification`, {
+        code: wrongOf(code),
+      });
       expect(res.status).toBe(422);
       if (i < 5) expect(res.text).toContain(`還可以再試 ${5 - i} 次`);
       else expect(res.text).toContain('錯誤次數過多');
@@ -164,12 +194,16 @@ describe('到離校簡訊註冊服務 (parent)', () => {
     clock.advance(60_000);
     expect((await postForm(w.agent, '/sms/phones', `/sms/phones/${phone.id}/code`, {})).status).toBe(303);
     expect((await knex('phones').where({ id: phone.id }).first()).code_attempts).toBe(0);
-    expect((await postForm(w.agent, '/sms/phones', `/sms/phones/${phone.id}/verification`, { code: await lastCode() })).status).toBe(303);
+    expect(
+      (await postForm(w.agent, '/sms/phones', `/sms/phones/${phone.id}/verification`, { code: await lastCode() }))
+        .status,
+    ).toBe(303);
   });
 
   it('removing and adding a number again does not reset its code limits (one a minute, 10 a day per number)', async () => {
     const w = await parentWorld();
-    const add = () => postForm(w.agent, '/sms/phones', '/sms/phones', { studentId: String(w.student), number: '0987654321' });
+    const add = () =>
+      postForm(w.agent, '/sms/phones', '/sms/phones', { studentId: String(w.student), number: '0987654321' });
     const remove = async () => {
       const phone = await knex('phones').first('id');
       expect((await postForm(w.agent, '/sms/phones', `/sms/phones/${phone.id}/deletion`, {})).status).toBe(303);
@@ -211,7 +245,9 @@ describe('到離校簡訊註冊服務 (parent)', () => {
     const otherChild = await createStudent(knex, w.class402, { name: '李小華' });
     await createParent(knex, [otherChild], { name: '李家長' });
     const theirs = await createPhone(knex, otherChild, { number: '0955666777', verified: false });
-    await knex('phones').where({ id: theirs }).update({ code_hash: 'a'.repeat(64), code_expires_at: new Date('2026-11-24T01:05:00Z') });
+    await knex('phones')
+      .where({ id: theirs })
+      .update({ code_hash: 'a'.repeat(64), code_expires_at: new Date('2026-11-24T01:05:00Z') });
     const before = await knex('phones').where({ id: theirs }).first();
 
     for (const [action, fields] of [
@@ -224,7 +260,10 @@ describe('到離校簡訊註冊服務 (parent)', () => {
       const res = await postForm(w.agent, '/sms/phones', action, fields);
       expect(res.status, action).toBe(404);
     }
-    const add = await postForm(w.agent, '/sms/phones', '/sms/phones', { studentId: String(otherChild), number: '0912345678' });
+    const add = await postForm(w.agent, '/sms/phones', '/sms/phones', {
+      studentId: String(otherChild),
+      number: '0912345678',
+    });
     expect(add.status).toBe(404);
     expect(await knex('phones').where({ id: theirs }).first()).toEqual(before);
     expect(await count('phones')).toBe(1);
@@ -261,7 +300,10 @@ describe('到離校簡訊註冊服務 (staff)', () => {
     expect(foreign.text).not.toContain('李小華');
     expect(foreign.text).not.toMatch(/0955-\*\*\*-|0955[0-9]{6}/);
 
-    const add = await postForm(teacher, '/sms/phones', '/sms/phones', { studentId: String(w.student), number: '0922333444' });
+    const add = await postForm(teacher, '/sms/phones', '/sms/phones', {
+      studentId: String(w.student),
+      number: '0922333444',
+    });
     expect(add.status).toBe(404);
     expect(await count('phones')).toBe(2);
 

@@ -25,7 +25,11 @@ afterAll(async () => {
   await closeTestDb();
 });
 
-type Layer = { name?: string; route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
+type Layer = {
+  name?: string;
+  route?: { path: string; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+};
 function getRoutes(): string[] {
   const stack = (app as unknown as { router: { stack: Layer[] } }).router.stack;
   const out: string[] = [];
@@ -95,7 +99,15 @@ describe('what every page may show', () => {
   it('the teacher of 401 never sees class 402; staff see numbers masked only', async () => {
     const html = await crawl(await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' }));
     expect(html).toContain('王小明');
-    for (const marker of [SECRET_CHILD, SECRET_NUMBER, SECRET_PHONE, '0912345678', '0912-345-678', '$2b$', '<img src=x']) {
+    for (const marker of [
+      SECRET_CHILD,
+      SECRET_NUMBER,
+      SECRET_PHONE,
+      '0912345678',
+      '0912-345-678',
+      '$2b$',
+      '<img src=x',
+    ]) {
       expect(html, marker).not.toContain(marker);
     }
   });
@@ -111,6 +123,7 @@ describe('what every page may show', () => {
   it('the admin of another school sees nothing of this one', async () => {
     const html = await crawl(await signedIn(app, { role: 'school_admin', schoolId: otherSchool, login: 'admin2' }));
     expect(html).toContain('他校學生');
-    for (const marker of ['王小明', SECRET_CHILD, XSS_NAME, '11301001', SECRET_PHONE]) expect(html, marker).not.toContain(marker);
+    for (const marker of ['王小明', SECRET_CHILD, XSS_NAME, '11301001', SECRET_PHONE])
+      expect(html, marker).not.toContain(marker);
   });
 });

@@ -20,10 +20,22 @@ import { buildCity } from '../support/city.js';
 import { closeTestDb, resetDb } from '../support/db.js';
 import { afterAll } from 'vitest';
 
-const BIG_TABLES = ['subscriptions', 'students', 'swipes', 'sms_outbox', 'attendance_days', 'accounts', 'review_requests', 'audit_log', 'phones'];
+const BIG_TABLES = [
+  'subscriptions',
+  'students',
+  'swipes',
+  'sms_outbox',
+  'attendance_days',
+  'accounts',
+  'review_requests',
+  'audit_log',
+  'phones',
+];
 const onServer = Boolean(process.env.TEST_DATABASE_URL);
 if (!onServer) {
-  process.stdout.write('query-plans.test.ts: skipped — the plan test runs on a PostgreSQL server (set TEST_DATABASE_URL).\n');
+  process.stdout.write(
+    'query-plans.test.ts: skipped — the plan test runs on a PostgreSQL server (set TEST_DATABASE_URL).\n',
+  );
 }
 
 interface Captured {
@@ -48,7 +60,8 @@ export function wholeTableScans(plan: PlanNode): string[] {
       if (/^(Index|Index Only|Bitmap Index) Scan$/.test(n['Node Type']) && !n['Index Cond'])
         out.push(`${n['Node Type']} on ${rel} using ${n['Index Name']} without a condition`);
     }
-    if (n['Node Type'] === 'Bitmap Index Scan' && !n['Index Cond']) out.push(`Bitmap Index Scan using ${n['Index Name']} without a condition`);
+    if (n['Node Type'] === 'Bitmap Index Scan' && !n['Index Cond'])
+      out.push(`Bitmap Index Scan using ${n['Index Name']} without a condition`);
     for (const c of n.Plans ?? []) walk(c);
   };
   walk(plan);
@@ -67,12 +80,22 @@ describe.skipIf(!onServer)('query plans on a city-shaped database', () => {
   beforeAll(async () => {
     await resetDb();
     // VACUUM ANALYZE, as the benchmark's city is (visibility maps set: index-only scans are priced as such).
-    const city = await buildCity(knex(), { schools: 90, studentsPerSchool: 120, days: 10, today: '2026-11-24', passwordHash: await passwordHash() });
+    const city = await buildCity(knex(), {
+      schools: 90,
+      studentsPerSchool: 120,
+      days: 10,
+      today: '2026-11-24',
+      passwordHash: await passwordHash(),
+    });
     school = city.schoolIds[city.schoolIds.length - 1]!; // the highest ids: page 1 must not walk past the others
     const c = await knex()('classes').where('school_id', school).orderBy('id', 'desc').first('id');
     classId = c.id;
     teacherLogin = `t${classId}`;
-    const st = await knex()('students as st').join('subscriptions as s', 's.student_id', 'st.id').where('st.class_id', classId).where('s.status', 'active').first('st.student_number');
+    const st = await knex()('students as st')
+      .join('subscriptions as s', 's.student_id', 'st.id')
+      .where('st.class_id', classId)
+      .where('s.status', 'active')
+      .first('st.student_number');
     parentLogin = st.student_number;
     const subs = Number((await knex()('subscriptions').where('school_id', school).count({ n: '*' }))[0]!.n);
     lastPage = Math.max(1, Math.ceil(subs / 50));
@@ -84,9 +107,14 @@ describe.skipIf(!onServer)('query plans on a city-shaped database', () => {
     await closeTestDb();
   });
 
-  async function plansOf(agent: Agent, path: string, check: (plan: PlanNode) => string[] = wholeTableScans): Promise<{ statements: number; problems: string[] }> {
+  async function plansOf(
+    agent: Agent,
+    path: string,
+    check: (plan: PlanNode) => string[] = wholeTableScans,
+  ): Promise<{ statements: number; problems: string[] }> {
     const captured: Captured[] = [];
-    const listener = (q: { sql: string; bindings?: unknown[] }) => captured.push({ sql: q.sql, bindings: q.bindings ?? [] });
+    const listener = (q: { sql: string; bindings?: unknown[] }) =>
+      captured.push({ sql: q.sql, bindings: q.bindings ?? [] });
     knex().on('query', listener);
     let status: number;
     try {
@@ -96,8 +124,13 @@ describe.skipIf(!onServer)('query plans on a city-shaped database', () => {
     }
     expect(status, path).toBe(200);
     const problems: string[] = [];
-    const client = knex().client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<void> };
-    const conn = (await client.acquireConnection()) as { query(sql: string, b: unknown[]): Promise<{ rows: Record<string, unknown>[] }> };
+    const client = knex().client as {
+      acquireConnection(): Promise<unknown>;
+      releaseConnection(c: unknown): Promise<void>;
+    };
+    const conn = (await client.acquireConnection()) as {
+      query(sql: string, b: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+    };
     try {
       for (const q of captured) {
         if (!/^\s*(select|with)\b/i.test(q.sql)) continue;
@@ -106,7 +139,9 @@ describe.skipIf(!onServer)('query plans on a city-shaped database', () => {
         const found = check(plan);
         if (found.length === 0) continue;
         // The plan in text as well: what the planner chose instead of the school's index, and why (its estimates).
-        const text = (await conn.query(`explain ${q.sql}`, q.bindings)).rows.map((r) => String(r['QUERY PLAN'])).join('\n      ');
+        const text = (await conn.query(`explain ${q.sql}`, q.bindings)).rows
+          .map((r) => String(r['QUERY PLAN']))
+          .join('\n      ');
         for (const p of found) problems.push(`${path}: ${p}\n    ${q.sql.slice(0, 400)}\n      ${text}`);
       }
     } finally {
@@ -136,7 +171,16 @@ describe.skipIf(!onServer)('query plans on a city-shaped database', () => {
       '/account',
       '/announcements',
     ];
-    const parentPages = ['/', '/sms/subscriptions', '/sms/cancellations', '/attendance', '/reports?month=2026-11', '/sms/phones', '/account', '/announcements'];
+    const parentPages = [
+      '/',
+      '/sms/subscriptions',
+      '/sms/cancellations',
+      '/attendance',
+      '/reports?month=2026-11',
+      '/sms/phones',
+      '/account',
+      '/announcements',
+    ];
     const problems: string[] = [];
     let statements = 0;
     for (const [agent, pages] of [
@@ -163,12 +207,16 @@ describe.skipIf(!onServer)('query plans on a city-shaped database', () => {
       (storedDays: boolean) =>
       (plan: PlanNode): string[] => {
         const out = wholeTableScans(plan);
-        const indexes = (n: PlanNode): string[] => [...(n['Index Name'] ? [n['Index Name']] : []), ...(n.Plans ?? []).flatMap(indexes)];
+        const indexes = (n: PlanNode): string[] => [
+          ...(n['Index Name'] ? [n['Index Name']] : []),
+          ...(n.Plans ?? []).flatMap(indexes),
+        ];
         const walk = (n: PlanNode) => {
           if (n['Relation Name'] === 'sms_outbox') out.push(`${n['Node Type']} on sms_outbox`);
           if (!storedDays && n['Relation Name'] === 'attendance_days') {
             const used = n['Node Type'] === 'Bitmap Heap Scan' ? indexes(n) : [n['Index Name'] ?? '(none)'];
-            if (used.some((i) => i !== 'attendance_days_pkey')) out.push(`${n['Node Type']} on attendance_days using ${used.join(', ')}`);
+            if (used.some((i) => i !== 'attendance_days_pkey'))
+              out.push(`${n['Node Type']} on attendance_days using ${used.join(', ')}`);
           }
           for (const c of n.Plans ?? []) walk(c);
         };

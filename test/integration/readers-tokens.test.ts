@@ -30,7 +30,12 @@ describe('reader tokens', () => {
   it('authenticates the token, and refuses it once revoked', async () => {
     const schoolId = await createSchool(knex);
     const { reader, token } = await createReader(knex, { schoolId, name: '正門' });
-    expect(await authenticateReader(knex, token)).toEqual({ id: reader.id, schoolId, name: '正門', tokenPrefix: token.slice(0, 8) });
+    expect(await authenticateReader(knex, token)).toEqual({
+      id: reader.id,
+      schoolId,
+      name: '正門',
+      tokenPrefix: token.slice(0, 8),
+    });
     expect(await authenticateReader(knex, `${token}x`)).toBeUndefined();
     expect(await authenticateReader(knex, '')).toBeUndefined();
     expect(await authenticateReader(knex, undefined)).toBeUndefined();

@@ -54,7 +54,11 @@ describe('各班訂購狀態', () => {
 
   it('a subscription that ran to its period’s end is 已到期 — also when its cancellation took effect only after the end — and 已註銷 only when it was stopped', async () => {
     const w = await smsWorld(knex());
-    const short = await createPeriod(knex(), w.schoolId, { name: '短期', startsOn: '2026-09-01', endsOn: '2026-11-10' });
+    const short = await createPeriod(knex(), w.schoolId, {
+      name: '短期',
+      startsOn: '2026-09-01',
+      endsOn: '2026-11-10',
+    });
     await createSubscription(knex(), w.student, short); // ran out → 已到期
     await createSubscription(knex(), w.otherChild, short, { status: 'cancelled', cancelledOn: '2026-11-11' }); // approved on the last day
     const stopped = await createStudent(knex(), w.class401, { name: '林小強', studentNumber: '11301003', seat: 3 });
@@ -117,23 +121,50 @@ describe('daily figures equal a recount from the raw rows', () => {
       for (const [i, st] of students.entries()) {
         n++;
         if ((i + d) % 3 === 0) continue; // 未刷卡
-        if ((i + d) % 4 === 1) await createManualEntry(knex(), { studentId: st, date: day, direction: 'arrival', time: '08:05' });
-        else await createSwipe(knex(), reader, w.schoolId, st, `${addDays(day, -1)}T23:${String(10 + i).padStart(2, '0')}:00Z`);
-        if ((i + d) % 2 === 0) await createSwipe(knex(), reader, w.schoolId, st, `${day}T08:${String(10 + i).padStart(2, '0')}:00Z`);
+        if ((i + d) % 4 === 1)
+          await createManualEntry(knex(), { studentId: st, date: day, direction: 'arrival', time: '08:05' });
+        else
+          await createSwipe(
+            knex(),
+            reader,
+            w.schoolId,
+            st,
+            `${addDays(day, -1)}T23:${String(10 + i).padStart(2, '0')}:00Z`,
+          );
+        if ((i + d) % 2 === 0)
+          await createSwipe(knex(), reader, w.schoolId, st, `${day}T08:${String(10 + i).padStart(2, '0')}:00Z`);
         // Outbox rows around Taipei midnight too (16:00Z is 00:00 of the next Taipei day).
-        await createOutbox(knex(), { schoolId: w.schoolId, studentId: st, status: statuses[n % 5]!, createdAt: `${day}T${n % 7 === 0 ? '16:30' : '01:00'}:00Z` });
+        await createOutbox(knex(), {
+          schoolId: w.schoolId,
+          studentId: st,
+          status: statuses[n % 5]!,
+          createdAt: `${day}T${n % 7 === 0 ? '16:30' : '01:00'}:00Z`,
+        });
       }
       await createSwipe(knex(), otherReader, other.schoolId, other.student, `${addDays(day, -1)}T23:30:00Z`);
-      await createOutbox(knex(), { schoolId: other.schoolId, studentId: other.student, status: 'delivered', createdAt: `${day}T01:00:00Z` });
+      await createOutbox(knex(), {
+        schoolId: other.schoolId,
+        studentId: other.student,
+        status: 'delivered',
+        createdAt: `${day}T01:00:00Z`,
+      });
     }
     const range = { from: '2026-11-08', to: '2026-11-20' };
     const admin = await userFor(knex(), w.admin);
 
     // Recount coverage: distinct students with a swipe or a 補登 per day (all enrolled: 115學年度 classes).
-    const swipes = (await knex()('swipes').where('school_id', w.schoolId).select('student_id', 'swipe_date')) as { student_id: number; swipe_date: string }[];
-    const manual = (await knex()('manual_entries').whereIn('student_id', students).select('student_id', 'entry_date')) as { student_id: number; entry_date: string }[];
+    const swipes = (await knex()('swipes').where('school_id', w.schoolId).select('student_id', 'swipe_date')) as {
+      student_id: number;
+      swipe_date: string;
+    }[];
+    const manual = (await knex()('manual_entries')
+      .whereIn('student_id', students)
+      .select('student_id', 'entry_date')) as { student_id: number; entry_date: string }[];
     const perDay = new Map<string, Set<number>>();
-    for (const r of [...swipes.map((s) => [s.swipe_date, s.student_id] as const), ...manual.map((m) => [m.entry_date, m.student_id] as const)]) {
+    for (const r of [
+      ...swipes.map((s) => [s.swipe_date, s.student_id] as const),
+      ...manual.map((m) => [m.entry_date, m.student_id] as const),
+    ]) {
       if (r[0] < range.from || r[0] > range.to) continue;
       perDay.set(r[0], (perDay.get(r[0]) ?? new Set()).add(r[1]));
     }
@@ -142,10 +173,15 @@ describe('daily figures equal a recount from the raw rows', () => {
     for (const row of coverage.rows) {
       expect([row[0], row[2], row[3]]).toEqual([row[0], perDay.get(String(row[0]))?.size ?? 0, students.length]);
     }
-    expect(coverage.rows.reduce((a, r) => a + Number(r[2]), 0)).toBe([...perDay.values()].reduce((a, s) => a + s.size, 0));
+    expect(coverage.rows.reduce((a, r) => a + Number(r[2]), 0)).toBe(
+      [...perDay.values()].reduce((a, s) => a + s.size, 0),
+    );
 
     // Recount SMS: the school's outbox rows by Taipei day of creation and status.
-    const outbox = (await knex()('sms_outbox').where('school_id', w.schoolId).select('status', 'created_at')) as { status: string; created_at: Date }[];
+    const outbox = (await knex()('sms_outbox').where('school_id', w.schoolId).select('status', 'created_at')) as {
+      status: string;
+      created_at: Date;
+    }[];
     const sms = await buildReport(knex(), admin, 'sms', range, '2026-11-24');
     for (const row of sms.rows) {
       const of = outbox.filter((o) => taipeiDate(o.created_at) === row[0]);

@@ -18,7 +18,11 @@ async function world() {
   const hua = await createStudent(knex(), w.class402, { name: '張小華', studentNumber: '11302001', seat: 1 });
   const term = await createPeriod(knex(), w.schoolId, { name: '115學年度上學期' });
   const short = await createPeriod(knex(), w.schoolId, { name: '短期', startsOn: '2026-09-01', endsOn: '2026-11-05' });
-  const old = await createPeriod(knex(), w.schoolId, { name: '114學年度下學期', startsOn: '2026-02-01', endsOn: '2026-07-31' });
+  const old = await createPeriod(knex(), w.schoolId, {
+    name: '114學年度下學期',
+    startsOn: '2026-02-01',
+    endsOn: '2026-07-31',
+  });
   const subMing = await createSubscription(knex(), w.student, term);
   await createSubscription(knex(), w.student, short); // active, period ended → 已到期
   await createSubscription(knex(), w.student, old); // outside the range
@@ -27,17 +31,55 @@ async function world() {
   const subHua = await createSubscription(knex(), hua, term);
 
   await createRequest(knex(), subMei, { kind: 'order', requestedOn: '2026-11-03' });
-  await createRequest(knex(), subQiang, { kind: 'cancellation', status: 'approved', requestedOn: '2026-11-04', effectiveOn: '2026-11-05', refund: 100, refundPaidOn: '2026-11-10' });
-  await createRequest(knex(), subHua, { kind: 'order', status: 'approved', requestedOn: '2026-11-10', effectiveOn: '2026-11-11' });
+  await createRequest(knex(), subQiang, {
+    kind: 'cancellation',
+    status: 'approved',
+    requestedOn: '2026-11-04',
+    effectiveOn: '2026-11-05',
+    refund: 100,
+    refundPaidOn: '2026-11-10',
+  });
+  await createRequest(knex(), subHua, {
+    kind: 'order',
+    status: 'approved',
+    requestedOn: '2026-11-10',
+    effectiveOn: '2026-11-11',
+  });
   await createRequest(knex(), subMing, { kind: 'cancellation', requestedOn: '2026-11-11' });
-  await createRequest(knex(), subHua, { kind: 'cancellation', status: 'approved', requestedOn: '2026-11-11', effectiveOn: '2026-11-12', refund: 50 });
-  await createRequest(knex(), subMing, { kind: 'order', status: 'approved', requestedOn: '2026-10-20', effectiveOn: '2026-10-21' });
+  await createRequest(knex(), subHua, {
+    kind: 'cancellation',
+    status: 'approved',
+    requestedOn: '2026-11-11',
+    effectiveOn: '2026-11-12',
+    refund: 50,
+  });
+  await createRequest(knex(), subMing, {
+    kind: 'order',
+    status: 'approved',
+    requestedOn: '2026-10-20',
+    effectiveOn: '2026-10-21',
+  });
 
   const s = w.schoolId;
-  await createOutbox(knex(), { schoolId: s, studentId: w.student, status: 'delivered', createdAt: '2026-11-03T01:00:00Z' });
+  await createOutbox(knex(), {
+    schoolId: s,
+    studentId: w.student,
+    status: 'delivered',
+    createdAt: '2026-11-03T01:00:00Z',
+  });
   await createOutbox(knex(), { schoolId: s, studentId: w.student, status: 'sent', createdAt: '2026-11-03T01:01:00Z' });
-  await createOutbox(knex(), { schoolId: s, studentId: w.student, status: 'failed', createdAt: '2026-11-03T08:00:00Z' });
-  await createOutbox(knex(), { schoolId: s, studentId: w.student, status: 'queued', createdAt: '2026-11-03T16:30:00Z' }); // 11-04 00:30 Taipei
+  await createOutbox(knex(), {
+    schoolId: s,
+    studentId: w.student,
+    status: 'failed',
+    createdAt: '2026-11-03T08:00:00Z',
+  });
+  await createOutbox(knex(), {
+    schoolId: s,
+    studentId: w.student,
+    status: 'queued',
+    createdAt: '2026-11-03T16:30:00Z',
+  }); // 11-04 00:30 Taipei
   await createOutbox(knex(), { schoolId: s, studentId: hua, status: 'delivered', createdAt: '2026-11-03T02:00:00Z' });
   await createOutbox(knex(), { schoolId: s, studentId: hua, status: 'delivered', createdAt: '2026-11-16T01:00:00Z' }); // outside
 
@@ -64,7 +106,11 @@ function pageRows(html: string, key: string): string[][] {
 }
 
 function csvRows(text: string): string[][] {
-  return text.replace(/^\uFEFF/, '').trimEnd().split('\r\n').map((l) => l.split(','));
+  return text
+    .replace(/^\uFEFF/, '')
+    .trimEnd()
+    .split('\r\n')
+    .map((l) => l.split(','));
 }
 
 describe('統計報表 for staff', () => {
@@ -99,8 +145,16 @@ describe('統計報表 for staff', () => {
     expect(sms[14]).toEqual(['合計', '', '3', '2', '1', '1']);
     const cov = pageRows(res.text, 'coverage');
     expect(cov.map((r) => r[0])).toEqual([
-      '2026-11-02', '2026-11-03', '2026-11-04', '2026-11-05', '2026-11-07',
-      '2026-11-09', '2026-11-10', '2026-11-11', '2026-11-12', '2026-11-13',
+      '2026-11-02',
+      '2026-11-03',
+      '2026-11-04',
+      '2026-11-05',
+      '2026-11-07',
+      '2026-11-09',
+      '2026-11-10',
+      '2026-11-11',
+      '2026-11-12',
+      '2026-11-13',
     ]);
     expect(cov[0]).toEqual(['2026-11-02', '星期一', '2', '4', '50.0%']);
     expect(cov[1]).toEqual(['2026-11-03', '星期二', '3', '4', '75.0%']);
@@ -115,11 +169,14 @@ describe('統計報表 for staff', () => {
     expect(res.text).not.toMatch(/<script>/);
 
     for (const key of ['subscriptions', 'requests', 'refunds', 'sms', 'coverage']) {
-      const csv = await agent.get(`/reports/${key}.csv?${RANGE}`).buffer(true).parse((r, cb) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () => cb(null, Buffer.concat(chunks)));
-      });
+      const csv = await agent
+        .get(`/reports/${key}.csv?${RANGE}`)
+        .buffer(true)
+        .parse((r, cb) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => cb(null, Buffer.concat(chunks)));
+        });
       expect(csv.status).toBe(200);
       expect(csv.headers['content-type']).toContain('text/csv');
       const buf = csv.body as Buffer;

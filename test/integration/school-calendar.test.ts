@@ -23,7 +23,8 @@ function gridRows(html: string): string[][] {
 /** The holiday table of the calendar page: [名稱, 日期, 天數]. */
 function holidayRows(html: string): string[][] {
   const out: string[][] = [];
-  const re = /<td data-label="名稱">([^<]*)<\/td>\s*<td data-label="日期">([^<]*)<\/td>\s*<td data-label="天數">([^<]*)<\/td>/g;
+  const re =
+    /<td data-label="名稱">([^<]*)<\/td>\s*<td data-label="日期">([^<]*)<\/td>\s*<td data-label="天數">([^<]*)<\/td>/g;
   for (let m = re.exec(html); m; m = re.exec(html)) out.push([m[1]!, m[2]!, m[3]!]);
   return out;
 }
@@ -31,9 +32,14 @@ function holidayRows(html: string): string[][] {
 const snapshot = async () => ({
   ranges: await knex('school_holiday_ranges').orderBy('id').select('id', 'school_id', 'starts_on', 'ends_on', 'name'),
   days: Number((await knex('school_holidays').count({ n: '*' }).first())?.n),
-  times: await knex('school_dismissal_times').orderBy(['school_id', 'weekday']).select('school_id', 'weekday', 'starts_at'),
+  times: await knex('school_dismissal_times')
+    .orderBy(['school_id', 'weekday'])
+    .select('school_id', 'weekday', 'starts_at'),
   // Sign-ins are audited too: count the calendar's own rows.
-  audit: await knex('audit_log').where('action', 'like', 'holiday.%').orWhere('action', 'like', 'dismissal_times.%').pluck('action'),
+  audit: await knex('audit_log')
+    .where('action', 'like', 'holiday.%')
+    .orWhere('action', 'like', 'dismissal_times.%')
+    .pluck('action'),
 });
 
 const admin = (schoolId: number) => signedIn(app, { role: 'school_admin', schoolId, login: 'admin' });
@@ -44,7 +50,11 @@ describe('GET /attendance/calendar (學校行事曆)', () => {
     const w = await createSchoolWorld(knex);
     await createHoliday(knex, w.schoolId, '2026-07-10', '去年的假日');
     await createHoliday(knex, w.schoolId, '2026-10-09', '國慶日補假');
-    await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' }, SCRIPT_ACTOR);
+    await addHolidayRange(
+      knex,
+      { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' },
+      SCRIPT_ACTOR,
+    );
     const res = await (await admin(w.schoolId)).get(PAGE);
     expect(res.status).toBe(200);
     expect(res.text).toContain('<h1 id="page-heading">學校行事曆</h1>');
@@ -52,8 +62,16 @@ describe('GET /attendance/calendar (學校行事曆)', () => {
       ['國慶日補假', '2026-10-09', '1'],
       ['寒假', '2027-01-21~2027-02-10', '21'],
     ]);
-    for (const [day, field] of [['星期一', 'weekday1'], ['星期三', 'weekday3'], ['星期五', 'weekday5']])
-      expect(res.text).toMatch(new RegExp(`<label for="d-${field}">${day}</label>\\s*<input type="time" id="d-${field}" name="${field}" value="11:30"`));
+    for (const [day, field] of [
+      ['星期一', 'weekday1'],
+      ['星期三', 'weekday3'],
+      ['星期五', 'weekday5'],
+    ])
+      expect(res.text).toMatch(
+        new RegExp(
+          `<label for="d-${field}">${day}</label>\\s*<input type="time" id="d-${field}" name="${field}" value="11:30"`,
+        ),
+      );
     expect(res.text).toContain('aria-current="page">學校行事曆</a>');
   });
 
@@ -67,7 +85,15 @@ describe('GET /attendance/calendar (學校行事曆)', () => {
     for (const agent of [teacher, parent]) {
       expect((await agent.get(PAGE)).status).toBe(404);
       expect((await agent.get(`${PAGE}/holidays/${rangeId}/removal`)).status).toBe(404);
-      expect((await postForm(agent, '/attendance', `${PAGE}/holidays`, { name: '寒假', from: '2027-01-21', to: '2027-02-10' })).status).toBe(404);
+      expect(
+        (
+          await postForm(agent, '/attendance', `${PAGE}/holidays`, {
+            name: '寒假',
+            from: '2027-01-21',
+            to: '2027-02-10',
+          })
+        ).status,
+      ).toBe(404);
       expect((await postForm(agent, '/attendance', `${PAGE}/holidays/${rangeId}/removal`, {})).status).toBe(404);
       expect((await postForm(agent, '/attendance', `${PAGE}/dismissal-times`, WEEK)).status).toBe(404);
       expect((await agent.get('/attendance')).text).not.toContain('學校行事曆');
@@ -83,15 +109,37 @@ describe('POST /attendance/calendar/holidays', () => {
     const res = await postForm(agent, PAGE, `${PAGE}/holidays`, { name: '寒假', from: '2027-01-21', to: '2027-02-10' });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe(PAGE);
-    const ranges = await knex('school_holiday_ranges').select('id', 'school_id', 'starts_on', 'ends_on', 'name', 'created_by_account_id');
+    const ranges = await knex('school_holiday_ranges').select(
+      'id',
+      'school_id',
+      'starts_on',
+      'ends_on',
+      'name',
+      'created_by_account_id',
+    );
     expect(ranges).toEqual([
-      { id: expect.any(Number), school_id: w.schoolId, starts_on: '2027-01-21', ends_on: '2027-02-10', name: '寒假', created_by_account_id: w.admin },
+      {
+        id: expect.any(Number),
+        school_id: w.schoolId,
+        starts_on: '2027-01-21',
+        ends_on: '2027-02-10',
+        name: '寒假',
+        created_by_account_id: w.admin,
+      },
     ]);
-    const days = await knex('school_holidays').where({ range_id: ranges[0].id }).orderBy('holiday_on').pluck('holiday_on');
+    const days = await knex('school_holidays')
+      .where({ range_id: ranges[0].id })
+      .orderBy('holiday_on')
+      .pluck('holiday_on');
     expect(days).toHaveLength(21);
     expect([days[0], days.at(-1)]).toEqual(['2027-01-21', '2027-02-10']);
     const log = await knex('audit_log').where({ action: 'holiday.added' }).first();
-    expect(log).toMatchObject({ actor_account_id: w.admin, school_id: w.schoolId, target_type: 'school_holiday_range', target_id: String(ranges[0].id) });
+    expect(log).toMatchObject({
+      actor_account_id: w.admin,
+      school_id: w.schoolId,
+      target_type: 'school_holiday_range',
+      target_id: String(ranges[0].id),
+    });
     expect(log.details).toMatchObject({ from: '2027-01-21', to: '2027-02-10', name: '寒假' });
     const page = await agent.get(PAGE);
     expect(page.text).toContain('已新增假日「寒假」2027-01-21~2027-02-10');
@@ -100,34 +148,59 @@ describe('POST /attendance/calendar/holidays', () => {
 
   it('adds a single day when 結束日期 is left empty', async () => {
     const w = await createSchoolWorld(knex);
-    const res = await postForm(await admin(w.schoolId), PAGE, `${PAGE}/holidays`, { name: '校慶補假', from: '2027-03-01', to: '' });
+    const res = await postForm(await admin(w.schoolId), PAGE, `${PAGE}/holidays`, {
+      name: '校慶補假',
+      from: '2027-03-01',
+      to: '',
+    });
     expect(res.status).toBe(303);
-    expect(await knex('school_holidays').select('holiday_on', 'name')).toEqual([{ holiday_on: '2027-03-01', name: '校慶補假' }]);
+    expect(await knex('school_holidays').select('holiday_on', 'name')).toEqual([
+      { holiday_on: '2027-03-01', name: '校慶補假' },
+    ]);
   });
 
   it.each([
     ['an end before the start', { name: '寒假', from: '2027-02-10', to: '2027-01-21' }, '結束日期不可早於開始日期'],
-    ['a range longer than a school year', { name: '長假', from: '2027-01-01', to: '2028-01-05' }, '一個假期最多 366 天'],
+    [
+      'a range longer than a school year',
+      { name: '長假', from: '2027-01-01', to: '2028-01-05' },
+      '一個假期最多 366 天',
+    ],
     ['no name', { name: '  ', from: '2027-03-01', to: '' }, '此欄位必填'],
     ['a date that does not exist', { name: '假日', from: '2027-02-30', to: '' }, '不是有效的日期'],
     ['a date in another format', { name: '假日', from: '2027/03/01', to: '' }, '日期格式應為 YYYY-MM-DD'],
-    ['an overlap with a range already there', { name: '春假', from: '2027-02-08', to: '2027-02-15' }, '與已有的假日「寒假 2027-01-21~2027-02-10」重疊'],
-  ])('refuses %s with 422, a zh-TW message, what was typed kept and nothing written', async (_what, fields, message) => {
-    const w = await createSchoolWorld(knex);
-    await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' }, SCRIPT_ACTOR);
-    const before = await snapshot();
-    const res = await postForm(await admin(w.schoolId), PAGE, `${PAGE}/holidays`, fields);
-    expect(res.status).toBe(422);
-    expect(res.text).toContain(message);
-    expect(res.text).toContain(`name="from" value="${fields.from}"`);
-    expect(res.text).toContain(`name="to" value="${fields.to}"`);
-    expect(await snapshot()).toEqual(before);
-  });
+    [
+      'an overlap with a range already there',
+      { name: '春假', from: '2027-02-08', to: '2027-02-15' },
+      '與已有的假日「寒假 2027-01-21~2027-02-10」重疊',
+    ],
+  ])(
+    'refuses %s with 422, a zh-TW message, what was typed kept and nothing written',
+    async (_what, fields, message) => {
+      const w = await createSchoolWorld(knex);
+      await addHolidayRange(
+        knex,
+        { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' },
+        SCRIPT_ACTOR,
+      );
+      const before = await snapshot();
+      const res = await postForm(await admin(w.schoolId), PAGE, `${PAGE}/holidays`, fields);
+      expect(res.status).toBe(422);
+      expect(res.text).toContain(message);
+      expect(res.text).toContain(`name="from" value="${fields.from}"`);
+      expect(res.text).toContain(`name="to" value="${fields.to}"`);
+      expect(await snapshot()).toEqual(before);
+    },
+  );
 
   it('refuses extra fields and arrays without a 500', async () => {
     const w = await createSchoolWorld(knex);
     const agent = await admin(w.schoolId);
-    const extra = await postForm(agent, PAGE, `${PAGE}/holidays`, { name: '假日', from: '2027-03-01', school_id: '999' });
+    const extra = await postForm(agent, PAGE, `${PAGE}/holidays`, {
+      name: '假日',
+      from: '2027-03-01',
+      school_id: '999',
+    });
     expect(extra.status).toBe(422);
     expect(extra.text).toContain('表單含有不允許的欄位');
     const arr = await postForm(agent, PAGE, `${PAGE}/holidays`, { name: ['a', 'b'], from: '2027-03-01' });
@@ -148,13 +221,22 @@ describe('POST /attendance/calendar/holidays', () => {
 describe('removing a holiday (POST /attendance/calendar/holidays/:id/removal)', () => {
   it('asks for confirmation, then removes the range and its days, audited', async () => {
     const w = await createSchoolWorld(knex);
-    const { rangeIds } = await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' }, SCRIPT_ACTOR);
+    const { rangeIds } = await addHolidayRange(
+      knex,
+      { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' },
+      SCRIPT_ACTOR,
+    );
     const agent = await admin(w.schoolId);
     const confirm = await agent.get(`${PAGE}/holidays/${rangeIds[0]}/removal`);
     expect(confirm.status).toBe(200);
     expect(confirm.text).toContain('確定要刪除假日 <strong>寒假</strong>（2027-01-21~2027-02-10，共 21 天）嗎？');
     expect(await knex('school_holidays').count({ n: '*' }).first()).toEqual({ n: 21 });
-    const res = await postForm(agent, `${PAGE}/holidays/${rangeIds[0]}/removal`, `${PAGE}/holidays/${rangeIds[0]}/removal`, {});
+    const res = await postForm(
+      agent,
+      `${PAGE}/holidays/${rangeIds[0]}/removal`,
+      `${PAGE}/holidays/${rangeIds[0]}/removal`,
+      {},
+    );
     expect(res.status).toBe(303);
     expect(await knex('school_holiday_ranges').count({ n: '*' }).first()).toEqual({ n: 0 });
     expect(await knex('school_holidays').count({ n: '*' }).first()).toEqual({ n: 0 });
@@ -167,7 +249,11 @@ describe('removing a holiday (POST /attendance/calendar/holidays/:id/removal)', 
   it("answers 404 for another school's range (and a junk id) and removes nothing", async () => {
     const w = await createSchoolWorld(knex);
     const otherSchool = await createSchool(knex, { name: '市立仁愛國小' });
-    const { rangeIds } = await addHolidayRange(knex, { schoolIds: [otherSchool], from: '2027-01-21', to: '2027-02-10', name: '寒假' }, SCRIPT_ACTOR);
+    const { rangeIds } = await addHolidayRange(
+      knex,
+      { schoolIds: [otherSchool], from: '2027-01-21', to: '2027-02-10', name: '寒假' },
+      SCRIPT_ACTOR,
+    );
     const before = await snapshot();
     const agent = await admin(w.schoolId);
     expect((await agent.get(`${PAGE}/holidays/${rangeIds[0]}/removal`)).status).toBe(404);
@@ -178,7 +264,11 @@ describe('removing a holiday (POST /attendance/calendar/holidays/:id/removal)', 
 
   it('refuses a removal without the CSRF token', async () => {
     const w = await createSchoolWorld(knex);
-    const { rangeIds } = await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-03-01', to: '2027-03-01', name: '校慶補假' }, SCRIPT_ACTOR);
+    const { rangeIds } = await addHolidayRange(
+      knex,
+      { schoolIds: [w.schoolId], from: '2027-03-01', to: '2027-03-01', name: '校慶補假' },
+      SCRIPT_ACTOR,
+    );
     const agent = await admin(w.schoolId);
     const res = await agent.post(`${PAGE}/holidays/${rangeIds[0]}/removal`).type('form').send({});
     expect(res.status).toBe(403);
@@ -192,8 +282,14 @@ describe('POST /attendance/calendar/dismissal-times (放學時間)', () => {
     const agent = await admin(w.schoolId);
     const res = await postForm(agent, PAGE, `${PAGE}/dismissal-times`, WEEK);
     expect(res.status).toBe(303);
-    expect(await knex('school_dismissal_times').orderBy('weekday').select('weekday', 'starts_at', 'updated_by_account_id')).toEqual(
-      [1, 2, 3, 4, 5].map((d) => ({ weekday: d, starts_at: d === 3 ? '12:00' : '11:30', updated_by_account_id: w.admin })),
+    expect(
+      await knex('school_dismissal_times').orderBy('weekday').select('weekday', 'starts_at', 'updated_by_account_id'),
+    ).toEqual(
+      [1, 2, 3, 4, 5].map((d) => ({
+        weekday: d,
+        starts_at: d === 3 ? '12:00' : '11:30',
+        updated_by_account_id: w.admin,
+      })),
     );
     const log = await knex('audit_log').where({ action: 'dismissal_times.set' }).first();
     expect(log).toMatchObject({ actor_account_id: w.admin, school_id: w.schoolId });
@@ -234,7 +330,11 @@ describe('a holiday range removes its weekdays from the grid and the reports', (
     ]);
     expect((await parent.get('/reports')).text).toContain('本月至今上課日 10 天');
 
-    const res = await postForm(await admin(w.schoolId), PAGE, `${PAGE}/holidays`, { name: '寒假', from: '2027-01-21', to: '2027-02-10' });
+    const res = await postForm(await admin(w.schoolId), PAGE, `${PAGE}/holidays`, {
+      name: '寒假',
+      from: '2027-01-21',
+      to: '2027-02-10',
+    });
     expect(res.status).toBe(303);
 
     const home = gridRows((await parent.get('/')).text);
@@ -243,18 +343,30 @@ describe('a holiday range removes its weekdays from the grid and the reports', (
       ['星期五 02-12', '未刷卡', '未刷卡'],
     ]);
     const att = gridRows((await parent.get('/attendance?from=2027-01-18&to=2027-02-12')).text);
-    expect(att.map((r) => r[0])).toEqual(['星期一 01-18', '星期二 01-19', '星期三 01-20', '星期四 02-11', '星期五 02-12']);
+    expect(att.map((r) => r[0])).toEqual([
+      '星期一 01-18',
+      '星期二 01-19',
+      '星期三 01-20',
+      '星期四 02-11',
+      '星期五 02-12',
+    ]);
     expect((await parent.get('/reports')).text).toContain('本月至今上課日 2 天');
   });
 
   it("shows a day of the range as 假日 on the teacher's class day view, never 未刷卡", async () => {
     const w = await createSchoolWorld(knex);
-    await addHolidayRange(knex, { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' }, SCRIPT_ACTOR);
+    await addHolidayRange(
+      knex,
+      { schoolIds: [w.schoolId], from: '2027-01-21', to: '2027-02-10', name: '寒假' },
+      SCRIPT_ACTOR,
+    );
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     const res = await teacher.get(`/attendance?classId=${w.class401}&date=2027-01-25`);
     expect(res.status).toBe(200);
     expect(res.text).toContain('本日是學校假日（寒假）');
-    expect(res.text).toMatch(/<td data-label="姓名">王小明<\/td>\s*<td data-label="到校時間">假日<\/td>\s*<td data-label="離校時間">假日<\/td>/);
+    expect(res.text).toMatch(
+      /<td data-label="姓名">王小明<\/td>\s*<td data-label="到校時間">假日<\/td>\s*<td data-label="離校時間">假日<\/td>/,
+    );
     expect(res.text).not.toContain('未刷卡 1 人');
     const schoolDay = await teacher.get(`/attendance?classId=${w.class401}&date=2027-02-11`);
     expect(schoolDay.text).toContain('未刷卡 1 人');

@@ -39,7 +39,10 @@ describe('security headers on every kind of response', () => {
 
 describe('body limits', () => {
   it('a 1 MB form is refused with 413 and the zh-TW page', async () => {
-    const res = await request(app).post('/login').type('form').send(`a=${'x'.repeat(1024 * 1024)}`);
+    const res = await request(app)
+      .post('/login')
+      .type('form')
+      .send(`a=${'x'.repeat(1024 * 1024)}`);
     expect(res.status).toBe(413);
     expect(res.text).toContain('送出的資料過大');
   });
@@ -54,22 +57,38 @@ describe('body limits', () => {
 
 describe('cross-site requests', () => {
   it('refuses a POST that the browser marks cross-site, before looking at anything else', async () => {
-    const res = await request(app).post('/login').set('Sec-Fetch-Site', 'cross-site').type('form').send({ role: 'parent' });
+    const res = await request(app)
+      .post('/login')
+      .set('Sec-Fetch-Site', 'cross-site')
+      .type('form')
+      .send({ role: 'parent' });
     expect(res.status).toBe(403);
     expect(res.text).toContain('此要求來源不明');
   });
 
   it('refuses a POST from a foreign Origin when there is no Fetch Metadata', async () => {
-    const res = await request(app).post('/login').set('Origin', 'https://evil.example').type('form').send({ role: 'parent' });
+    const res = await request(app)
+      .post('/login')
+      .set('Origin', 'https://evil.example')
+      .type('form')
+      .send({ role: 'parent' });
     expect(res.status).toBe(403);
   });
 });
 
 describe('R3/11: the database is down', () => {
   it('answers a zh-TW 503 quickly (no hang) and /readyz says unavailable, while /healthz stays up', async () => {
-    const deadDb = connect('postgres://postgres:postgres@127.0.0.1:1/none', { dbPoolMax: 2, dbStatementTimeoutMs: 1000 });
+    const deadDb = connect('postgres://postgres:postgres@127.0.0.1:1/none', {
+      dbPoolMax: 2,
+      dbStatementTimeoutMs: 1000,
+    });
     const config = loadConfig({ NODE_ENV: 'test' });
-    const down = createApp({ config, db: deadDb, clock: new FixedClock('2026-11-24T01:00:00Z'), logger: createLogger('silent') });
+    const down = createApp({
+      config,
+      db: deadDb,
+      clock: new FixedClock('2026-11-24T01:00:00Z'),
+      logger: createLogger('silent'),
+    });
     try {
       expect((await request(down).get('/healthz')).status).toBe(200);
       expect((await request(down).get('/readyz')).status).toBe(503);

@@ -28,15 +28,18 @@ describe('the demo accounts of the README', () => {
     ['teacher', '市立忠孝國小', 't402'],
     ['school_admin', '市立忠孝國小', 'admin'],
     ['parent', '市立景美國中', '11201001'],
-  ] as const)('%s %s %s signs in with demo-1234 straight to 首頁 (no forced password change)', async (role, school, account) => {
-    const agent = request.agent(app);
-    const res = await login(agent, { role, schoolId: await schoolId(school), login: account, password: 'demo-1234' });
-    expect(res.status).toBe(303);
-    expect(res.headers.location).toBe('/');
-    const home = await agent.get('/');
-    expect(home.status).toBe(200);
-    expect(home.text).toContain(`所屬單位：${school}`);
-  });
+  ] as const)(
+    '%s %s %s signs in with demo-1234 straight to 首頁 (no forced password change)',
+    async (role, school, account) => {
+      const agent = request.agent(app);
+      const res = await login(agent, { role, schoolId: await schoolId(school), login: account, password: 'demo-1234' });
+      expect(res.status).toBe(303);
+      expect(res.headers.location).toBe('/');
+      const home = await agent.get('/');
+      expect(home.status).toBe(200);
+      expect(home.text).toContain(`所屬單位：${school}`);
+    },
+  );
 
   it('shows 王小明’s parent the 出勤統計 with card times, a 補登 and a 未刷卡 day', async () => {
     const agent = request.agent(app);

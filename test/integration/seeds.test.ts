@@ -54,7 +54,12 @@ describe('the reference seed', () => {
     const levels = await knex()('schools').where({ code }).orderBy('level').pluck('level');
     expect(new Set(levels).size).toBe(levels.length);
     await expect(
-      knex()('schools').insert({ code, level: levels[0], name: '重複', district_id: (await knex()('districts').first('id')).id }),
+      knex()('schools').insert({
+        code,
+        level: levels[0],
+        name: '重複',
+        district_id: (await knex()('districts').first('id')).id,
+      }),
     ).rejects.toThrow(/schools_code_level_unique|duplicate key/);
   });
 
@@ -119,18 +124,38 @@ describe('the demo seed (the README demo accounts)', () => {
   });
 
   it('gives 王小明 an active 到校SMS+離校SMS subscription for 115學年度上學期, effective before today, with its approved order and history', async () => {
-    const periods = await knex()('service_periods').orderBy('school_id').select('name', 'starts_on', 'ends_on', 'arrival_fee', 'departure_fee');
+    const periods = await knex()('service_periods')
+      .orderBy('school_id')
+      .select('name', 'starts_on', 'ends_on', 'arrival_fee', 'departure_fee');
     expect(periods).toHaveLength(2);
     for (const p of periods)
-      expect(p).toEqual({ name: '115學年度上學期', starts_on: '2026-08-31', ends_on: '2027-01-20', arrival_fee: 150, departure_fee: 150 });
-    const subs = await knex()('subscriptions as sub').join('students as st', 'st.id', 'sub.student_id').select('st.name', 'sub.*');
+      expect(p).toEqual({
+        name: '115學年度上學期',
+        starts_on: '2026-08-31',
+        ends_on: '2027-01-20',
+        arrival_fee: 150,
+        departure_fee: 150,
+      });
+    const subs = await knex()('subscriptions as sub')
+      .join('students as st', 'st.id', 'sub.student_id')
+      .select('st.name', 'sub.*');
     expect(subs).toHaveLength(1);
     const sub = subs[0]!;
-    expect(sub).toMatchObject({ name: '王小明', status: 'active', arrival: true, departure: true, applicant_name: '系統管理員', cancelled_on: null });
+    expect(sub).toMatchObject({
+      name: '王小明',
+      status: 'active',
+      arrival: true,
+      departure: true,
+      applicant_name: '系統管理員',
+      cancelled_on: null,
+    });
     expect(sub.effective_on < clock.today()).toBe(true);
     const request = await knex()('review_requests').where({ subscription_id: sub.id }).first();
     expect(request).toMatchObject({ kind: 'order', status: 'approved', effective_on: sub.effective_on });
-    const events = await knex()('subscription_events').where({ subscription_id: sub.id }).orderBy('created_at').select('event', 'from_status', 'to_status');
+    const events = await knex()('subscription_events')
+      .where({ subscription_id: sub.id })
+      .orderBy('created_at')
+      .select('event', 'from_status', 'to_status');
     expect(events).toEqual([
       { event: 'order', from_status: null, to_status: 'pending' },
       { event: 'approve', from_status: 'pending', to_status: 'active' },
@@ -138,7 +163,11 @@ describe('the demo seed (the README demo accounts)', () => {
     // Charged the whole fee (it took effect before the period): 2026-08-31 … 2027-01-20 is 103 school days; paid
     // at the school office the day it was approved, 收據號碼 1.
     expect(sub).toMatchObject({ charge_amount: 300, charge_days: 103, charge_period_days: 103 });
-    const decidedOn = (await knex()('review_requests').where({ subscription_id: sub.id }).first(knex().raw("to_char(decided_at at time zone 'Asia/Taipei', 'YYYY-MM-DD') as d"))).d;
+    const decidedOn = (
+      await knex()('review_requests')
+        .where({ subscription_id: sub.id })
+        .first(knex().raw("to_char(decided_at at time zone 'Asia/Taipei', 'YYYY-MM-DD') as d"))
+    ).d;
     expect(await knex()('payments').select('subscription_id', 'receipt_number', 'amount', 'paid_on')).toEqual([
       { subscription_id: sub.id, receipt_number: 1, amount: 300, paid_on: decidedOn },
     ]);
@@ -146,7 +175,9 @@ describe('the demo seed (the README demo accounts)', () => {
   });
 
   it('registers 王小明’s verified phone 0912345678 and links the development Taipei Card to 11301001', async () => {
-    const phone = await knex()('phones as p').join('students as st', 'st.id', 'p.student_id').first('st.name', 'p.number', 'p.verified_at');
+    const phone = await knex()('phones as p')
+      .join('students as st', 'st.id', 'p.student_id')
+      .first('st.name', 'p.number', 'p.verified_at');
     expect(phone).toMatchObject({ name: '王小明', number: '0912345678' });
     expect(phone.verified_at).not.toBeNull();
     const link = await knex()('taipei_card_identities as i')
@@ -158,8 +189,14 @@ describe('the demo seed (the README demo accounts)', () => {
 
   it('has swipes on the school days of the last four weeks, one 補登 and one 未刷卡 day for 王小明 in the last week, nothing in the future', async () => {
     const ming = await knex()('students').where({ student_number: '11301001' }).first('id');
-    const days: string[] = await knex()('swipes').where({ student_id: ming.id }).distinct('swipe_date').orderBy('swipe_date', 'desc').pluck('swipe_date');
-    const manual = await knex()('manual_entries').where({ student_id: ming.id }).select('entry_date', 'direction', 'entry_time');
+    const days: string[] = await knex()('swipes')
+      .where({ student_id: ming.id })
+      .distinct('swipe_date')
+      .orderBy('swipe_date', 'desc')
+      .pluck('swipe_date');
+    const manual = await knex()('manual_entries')
+      .where({ student_id: ming.id })
+      .select('entry_date', 'direction', 'entry_time');
     expect(manual).toHaveLength(1);
     expect(manual[0]).toMatchObject({ direction: 'arrival', entry_time: '09:11' });
     // The last week's weekdays, 2026-11-20 … 2026-11-26 (today, 10:00: the arrival is there, the departure not yet).
@@ -171,7 +208,9 @@ describe('the demo seed (the README demo accounts)', () => {
     expect(days.at(-1)! >= '2026-10-29').toBe(true);
     expect(days.length).toBeGreaterThanOrEqual(18);
     for (const d of days) expect([0, 6]).not.toContain(new Date(`${d}T00:00:00Z`).getUTCDay());
-    const onManualDay = await knex()('swipes').where({ student_id: ming.id, swipe_date: manual[0].entry_date }).pluck('swiped_at');
+    const onManualDay = await knex()('swipes')
+      .where({ student_id: ming.id, swipe_date: manual[0].entry_date })
+      .pluck('swiped_at');
     expect(onManualDay).toHaveLength(1);
     const late = await knex()('swipes').where('swiped_at', '>', clock.now()).count({ n: '*' }).first();
     expect(Number(late?.n)).toBe(0);
@@ -182,7 +221,9 @@ describe('the demo seed (the README demo accounts)', () => {
   it('records the SMS that 王小明’s card swipes sent (delivered), and none for others or for the 補登', async () => {
     const ming = await knex()('students').where({ student_number: '11301001' }).first('id');
     const swipes = Number((await knex()('swipes').where({ student_id: ming.id }).count({ n: '*' }).first())?.n);
-    const sms = await knex()('sms_outbox').orderBy('created_at').select('student_id', 'kind', 'phone', 'body', 'status');
+    const sms = await knex()('sms_outbox')
+      .orderBy('created_at')
+      .select('student_id', 'kind', 'phone', 'body', 'status');
     expect(sms).toHaveLength(swipes);
     for (const m of sms) expect(m).toMatchObject({ student_id: ming.id, phone: '0912345678', status: 'delivered' });
     expect(sms.filter((m) => m.kind === 'arrival').at(-1)!.body).toBe('【臺北市數位學生證】王小明已於07:30到校。');

@@ -11,14 +11,25 @@ import { closeTestDb, testDb } from '../support/db.js';
 const logger = createLogger('silent');
 const clock = new FixedClock(DEFAULT_NOW);
 // The production settings of a test run: what matters here is that error pages are built as in production.
-const production: Config = Object.freeze({ ...loadConfig({ NODE_ENV: 'test' }), env: 'production', isProduction: true });
-const development: Config = Object.freeze({ ...loadConfig({ NODE_ENV: 'test' }), env: 'development', isProduction: false });
+const production: Config = Object.freeze({
+  ...loadConfig({ NODE_ENV: 'test' }),
+  env: 'production',
+  isProduction: true,
+});
+const development: Config = Object.freeze({
+  ...loadConfig({ NODE_ENV: 'test' }),
+  env: 'development',
+  isProduction: false,
+});
 
 const prodApp = createApp({ config: production, db: testDb(), clock, logger });
 const devApp = createApp({ config: development, db: testDb(), clock, logger });
 const { app: testApp } = buildTestApp();
 // A database nobody listens on: port 1 on loopback refuses every connection at once.
-const deadDb = connect('postgres://postgres:postgres@127.0.0.1:1/postgres', { dbPoolMax: 1, dbStatementTimeoutMs: 1000 });
+const deadDb = connect('postgres://postgres:postgres@127.0.0.1:1/postgres', {
+  dbPoolMax: 1,
+  dbStatementTimeoutMs: 1000,
+});
 const deadApp = createApp({ config: production, db: deadDb, clock, logger });
 
 afterAll(async () => {

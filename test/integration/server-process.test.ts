@@ -41,36 +41,40 @@ async function waitReady(base: string, portal: ReturnType<typeof startPortal>): 
 }
 
 describe('the server process (src/server.ts)', () => {
-  it('starts on a fresh DATA_DIR, serves the login page, and stops cleanly on SIGTERM', { timeout: 180_000 }, async () => {
-    let base = '';
-    let portal: ReturnType<typeof startPortal> | undefined;
-    for (let attempt = 0; attempt < 3 && !portal; attempt++) {
-      const port = await freePort();
-      base = `http://127.0.0.1:${port}`;
-      const candidate = startPortal({
-        NODE_ENV: 'development',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: path.join(dataDir, `fresh-${attempt}`),
-        LOG_LEVEL: 'info',
-        SMS_DISPATCHER: 'false',
+  it(
+    'starts on a fresh DATA_DIR, serves the login page, and stops cleanly on SIGTERM',
+    { timeout: 180_000 },
+    async () => {
+      let base = '';
+      let portal: ReturnType<typeof startPortal> | undefined;
+      for (let attempt = 0; attempt < 3 && !portal; attempt++) {
+        const port = await freePort();
+        base = `http://127.0.0.1:${port}`;
+        const candidate = startPortal({
+          NODE_ENV: 'development',
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          DATA_DIR: path.join(dataDir, `fresh-${attempt}`),
+          LOG_LEVEL: 'info',
+          SMS_DISPATCHER: 'false',
+        });
+        if (await waitReady(base, candidate)) portal = candidate;
+      }
+      if (!portal) throw new Error('no free port after 3 attempts');
+
+      const login = await fetch(`${base}/login`).catch((err: unknown) => {
+        throw new Error(`GET /login failed (${String(err)}); the portal's output:\n${portal.output()}`);
       });
-      if (await waitReady(base, candidate)) portal = candidate;
-    }
-    if (!portal) throw new Error('no free port after 3 attempts');
+      expect(login.status).toBe(200);
+      expect(await login.text()).toContain('系統登入');
+      // The demo data was loaded on the fresh database (its school is in the login list of 中正區 / 國小).
+      expect(portal.output()).toContain('demo data loaded');
 
-    const login = await fetch(`${base}/login`).catch((err: unknown) => {
-      throw new Error(`GET /login failed (${String(err)}); the portal's output:\n${portal.output()}`);
-    });
-    expect(login.status).toBe(200);
-    expect(await login.text()).toContain('系統登入');
-    // The demo data was loaded on the fresh database (its school is in the login list of 中正區 / 國小).
-    expect(portal.output()).toContain('demo data loaded');
-
-    portal.child.kill('SIGTERM');
-    expect(await portal.exited).toBe(0);
-    expect(portal.output()).toContain('"msg":"stopped"');
-  });
+      portal.child.kill('SIGTERM');
+      expect(await portal.exited).toBe(0);
+      expect(portal.output()).toContain('"msg":"stopped"');
+    },
+  );
 
   it('refuses to start with a bad PORT, naming it, with exit code 78', { timeout: 60_000 }, async () => {
     const portal = startPortal({ NODE_ENV: 'development', PORT: 'eighty', DATA_DIR: dataDir });

@@ -10,7 +10,8 @@ import { createSchoolWorld } from '../support/factories.js';
 
 const { app, clock } = useTestApp();
 const knex = () => testDb().knex;
-const sessionRow = async () => (await knex()('session').first('sess', 'expire')) as { sess: { lastSeenAt: number }; expire: Date };
+const sessionRow = async () =>
+  (await knex()('session').first('sess', 'expire')) as { sess: { lastSeenAt: number }; expire: Date };
 const isSignedIn = async (agent: Awaited<ReturnType<typeof signedIn>>) => (await agent.get('/')).status === 200;
 
 describe('the session row', () => {
@@ -67,7 +68,13 @@ describe('the session row', () => {
       // The user (with children / classes) is one statement; nothing else reads accounts or class_teachers first.
       expect(sqls[0]).toContain('with acc as');
       expect(sqls.filter((s) => s.includes('with acc as'))).toHaveLength(1);
-      expect(sqls.filter((s) => /from "class_teachers" where "account_id"|inner join "guardian_students" as "gs" on "gs"."guardian_id" = "a"."guardian_id"/.test(s))).toEqual([]);
+      expect(
+        sqls.filter((s) =>
+          /from "class_teachers" where "account_id"|inner join "guardian_students" as "gs" on "gs"."guardian_id" = "a"."guardian_id"/.test(
+            s,
+          ),
+        ),
+      ).toEqual([]);
     }
   });
 });

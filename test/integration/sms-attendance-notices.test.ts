@@ -54,10 +54,20 @@ describe('enqueueAttendanceNotices', () => {
 
     // Not the other item; and a repeat writes nothing more.
     expect(
-      await enqueueAttendanceNotices(knex, { studentId: w.student, direction: 'departure', date: '2026-11-24', time: '16:05' }),
+      await enqueueAttendanceNotices(knex, {
+        studentId: w.student,
+        direction: 'departure',
+        date: '2026-11-24',
+        time: '16:05',
+      }),
     ).toBe(0);
     expect(
-      await enqueueAttendanceNotices(knex, { studentId: w.student, direction: 'arrival', date: '2026-11-24', time: '07:50' }),
+      await enqueueAttendanceNotices(knex, {
+        studentId: w.student,
+        direction: 'arrival',
+        date: '2026-11-24',
+        time: '07:50',
+      }),
     ).toBe(0);
     expect(await knex('sms_outbox').count({ n: '*' }).first()).toEqual({ n: 2 });
   });
@@ -89,10 +99,20 @@ describe('enqueueAttendanceNotices', () => {
     await createPhone(knex, other);
     await createSubscription(knex, w.student, w.period);
     expect(
-      await enqueueAttendanceNotices(knex, { studentId: w.student, direction: 'arrival', date: '2026-11-24', time: '07:40' }),
+      await enqueueAttendanceNotices(knex, {
+        studentId: w.student,
+        direction: 'arrival',
+        date: '2026-11-24',
+        time: '07:40',
+      }),
     ).toBe(0);
     expect(
-      await enqueueAttendanceNotices(knex, { studentId: other, direction: 'arrival', date: '2026-11-24', time: '07:40' }),
+      await enqueueAttendanceNotices(knex, {
+        studentId: other,
+        direction: 'arrival',
+        date: '2026-11-24',
+        time: '07:40',
+      }),
     ).toBe(0);
     expect(await knex('sms_outbox').count({ n: '*' }).first()).toEqual({ n: 0 });
   });
@@ -103,7 +123,12 @@ describe('enqueueAttendanceNotices', () => {
     await createSubscription(knex, w.student, w.period);
     await expect(
       knex.transaction(async (trx) => {
-        await enqueueAttendanceNotices(trx, { studentId: w.student, direction: 'arrival', date: '2026-11-24', time: '07:40' });
+        await enqueueAttendanceNotices(trx, {
+          studentId: w.student,
+          direction: 'arrival',
+          date: '2026-11-24',
+          time: '07:40',
+        });
         throw new Error('swipe failed');
       }),
     ).rejects.toThrow('swipe failed');

@@ -76,7 +76,12 @@ async function world() {
     createdAt: at('2026-11-24T00:30:00Z'),
   });
   // Another day, and another school.
-  await createOutbox(knex, { schoolId: w.schoolId, studentId: w.student, body: '昨天的簡訊', createdAt: at('2026-11-23T01:00:00Z') });
+  await createOutbox(knex, {
+    schoolId: w.schoolId,
+    studentId: w.student,
+    body: '昨天的簡訊',
+    createdAt: at('2026-11-23T01:00:00Z'),
+  });
   const otherSchool = await createSchool(knex, { name: '市立仁愛國小' });
   await createOutbox(knex, { schoolId: otherSchool, body: '別校的簡訊', createdAt: at('2026-11-24T01:00:00Z') });
   return { ...w, other };
@@ -132,7 +137,15 @@ describe('簡訊發送紀錄', () => {
   it('answers junk filters with 400 and a message, never 500', async () => {
     const w = await world();
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
-    for (const q of ['status=nope', 'date=2026-13-40', 'classId=abc', 'status=sent&status=failed', 'page=0', 'extra=1', 'date=%00']) {
+    for (const q of [
+      'status=nope',
+      'date=2026-13-40',
+      'classId=abc',
+      'status=sent&status=failed',
+      'page=0',
+      'extra=1',
+      'date=%00',
+    ]) {
       const res = await admin.get(`/sms/log?${q}`);
       expect(res.status, q).toBe(400);
       expect(res.text).toContain('查詢條件有誤');
@@ -142,10 +155,19 @@ describe('簡訊發送紀錄', () => {
   it('end to end: a parent adds a number, the log provider "sends" the code, the log shows it, no log line has the number', async () => {
     const w = await createSchoolWorld(knex);
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
-    expect((await postForm(parent, '/sms/phones', '/sms/phones', { studentId: String(w.student), number: '0912 345 678' })).status).toBe(303);
+    expect(
+      (await postForm(parent, '/sms/phones', '/sms/phones', { studentId: String(w.student), number: '0912 345 678' }))
+        .status,
+    ).toBe(303);
     const queued = await knex('sms_outbox').first();
     const code = /驗證碼為(\d{6})/.exec(queued.body)![1]!;
-    const d = new SmsDispatcher({ knex, clock, provider: new LogProvider(logger), maxAttempts: 5, keepVerificationCodes: showsVerificationCodes(deps.config) });
+    const d = new SmsDispatcher({
+      knex,
+      clock,
+      provider: new LogProvider(logger),
+      maxAttempts: 5,
+      keepVerificationCodes: showsVerificationCodes(deps.config),
+    });
     expect(await d.runOnce()).toMatchObject({ sent: 1 });
     const row = await knex('sms_outbox').first();
     expect(row.body).toBe(`【臺北市數位學生證】您的手機驗證碼為${code}，10分鐘內有效，請勿提供給他人。`);

@@ -63,7 +63,9 @@ beforeEach(async () => {
   received = [];
 });
 
-const accepted = (msgid: string, code = '1') => ({ body: `[1]\r\nmsgid=${msgid}\r\nstatuscode=${code}\r\nAccountPoint=98\r\n` });
+const accepted = (msgid: string, code = '1') => ({
+  body: `[1]\r\nmsgid=${msgid}\r\nstatuscode=${code}\r\nAccountPoint=98\r\n`,
+});
 const NOW = '2026-11-24T01:00:00Z';
 
 function dispatcher(clock: FixedClock, maxAttempts = 3) {
@@ -84,13 +86,20 @@ describe('the Mitake provider', () => {
       statuscode: '1',
       AccountPoint: '98',
     });
-    expect(parseMitakeResponse('statuscode=e\nError=帳號、密碼錯誤')).toEqual({ statuscode: 'e', Error: '帳號、密碼錯誤' });
+    expect(parseMitakeResponse('statuscode=e\nError=帳號、密碼錯誤')).toEqual({
+      statuscode: 'e',
+      Error: '帳號、密碼錯誤',
+    });
   });
 
   it('posts the documented fields in UTF-8 and records the msgid', async () => {
     reply = () => accepted('1010079522');
     const clock = new FixedClock(NOW);
-    const id = await createOutbox(knex, { phone: '0912345678', body: '【臺北市數位學生證】王小明已於07:42到校。', nextAttemptAt: new Date(NOW) });
+    const id = await createOutbox(knex, {
+      phone: '0912345678',
+      body: '【臺北市數位學生證】王小明已於07:42到校。',
+      nextAttemptAt: new Date(NOW),
+    });
     expect(await dispatcher(clock).runOnce()).toMatchObject({ sent: 1 });
 
     expect(received).toHaveLength(1);
@@ -150,7 +159,11 @@ describe('the Mitake provider', () => {
     expect(await d.runOnce()).toMatchObject({ retried: 1 });
     clock.advance(backoffMs(1));
     expect(await d.runOnce()).toMatchObject({ sent: 1 });
-    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({ status: 'sent', attempts: 2, provider_message_id: '777' });
+    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({
+      status: 'sent',
+      attempts: 2,
+      provider_message_id: '777',
+    });
     expect(received.map((r) => r.form.get('clientid'))).toEqual([`sms-${id}`, `sms-${id}`]);
   });
 
@@ -159,16 +172,28 @@ describe('the Mitake provider', () => {
     const clock = new FixedClock(NOW);
     const id = await createOutbox(knex, { nextAttemptAt: new Date(NOW) });
     expect(await dispatcher(clock, 5).runOnce()).toMatchObject({ failed: 1 });
-    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({ status: 'failed', attempts: 1, failure_code: 'invalid_number' });
+    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      failure_code: 'invalid_number',
+    });
   });
 
   it('treats an unreachable gateway as a retryable failure', async () => {
     const clock = new FixedClock(NOW);
     const id = await createOutbox(knex, { nextAttemptAt: new Date(NOW) });
-    const provider = new MitakeProvider({ url: 'http://127.0.0.1:1/api/mtk/SmSend', username: 'u', password: 'p', timeoutMs: 1000 });
+    const provider = new MitakeProvider({
+      url: 'http://127.0.0.1:1/api/mtk/SmSend',
+      username: 'u',
+      password: 'p',
+      timeoutMs: 1000,
+    });
     const d = new SmsDispatcher({ knex, clock, provider, maxAttempts: 3 });
     expect(await d.runOnce()).toMatchObject({ retried: 1 });
-    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({ last_error: '三竹簡訊閘道無法連線', failure_code: 'unreachable' });
+    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({
+      last_error: '三竹簡訊閘道無法連線',
+      failure_code: 'unreachable',
+    });
   });
 
   it('a gateway that does not answer in time is 閘道逾時 (gateway_timeout), retried', async () => {
@@ -180,9 +205,18 @@ describe('the Mitake provider', () => {
       const clock = new FixedClock(NOW);
       const id = await createOutbox(knex, { nextAttemptAt: new Date(NOW) });
       const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/api/mtk/SmSend`;
-      const d = new SmsDispatcher({ knex, clock, provider: new MitakeProvider({ url, username: 'u', password: 'p', timeoutMs: 200 }), maxAttempts: 3 });
+      const d = new SmsDispatcher({
+        knex,
+        clock,
+        provider: new MitakeProvider({ url, username: 'u', password: 'p', timeoutMs: 200 }),
+        maxAttempts: 3,
+      });
       expect(await d.runOnce()).toMatchObject({ retried: 1 });
-      expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({ status: 'queued', last_error: '三竹簡訊閘道逾時', failure_code: 'gateway_timeout' });
+      expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({
+        status: 'queued',
+        last_error: '三竹簡訊閘道逾時',
+        failure_code: 'gateway_timeout',
+      });
     } finally {
       silent.closeAllConnections();
       await new Promise((r) => silent.close(r));
@@ -208,7 +242,9 @@ describe('the Mitake provider', () => {
 describe('the delivery-report callback', () => {
   async function sentRow(msgid: string) {
     const id = await createOutbox(knex, { status: 'sent' });
-    await knex('sms_outbox').where({ id }).update({ provider: 'mitake', provider_message_id: msgid, sent_at: new Date(NOW) });
+    await knex('sms_outbox')
+      .where({ id })
+      .update({ provider: 'mitake', provider_message_id: msgid, sent_at: new Date(NOW) });
     return id;
   }
 
@@ -233,26 +269,43 @@ describe('the delivery-report callback', () => {
       .type('form')
       .send({ msgid: '555', statuscode: '6', statusstr: 'UNDELIV' });
     expect(res.status).toBe(200);
-    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({ status: 'failed', last_error: '三竹 statuscode=6：門號有錯誤（傳送報告）', failure_code: 'invalid_number' });
+    expect(await knex('sms_outbox').where({ id }).first()).toMatchObject({
+      status: 'failed',
+      last_error: '三竹 statuscode=6：門號有錯誤（傳送報告）',
+      failure_code: 'invalid_number',
+    });
   });
 
   it('refuses a missing or wrong token, and junk, changing nothing', async () => {
     const id = await sentRow('999');
     expect((await request(app).get('/api/v1/sms/mitake/callback?msgid=999&statuscode=4')).status).toBe(404);
-    expect((await request(app).get('/api/v1/sms/mitake/callback?token=wrong-token-wrong-token&msgid=999&statuscode=4')).status).toBe(404);
-    expect((await request(app).get(`/api/v1/sms/mitake/callback?token=${TOKEN}&token=x&msgid=999&statuscode=4`)).status).toBe(404);
-    expect((await request(app).get(`/api/v1/sms/mitake/callback?token=${TOKEN}&msgid=999&msgid=1&statuscode=4`)).status).toBe(400);
-    expect((await request(app).get(`/api/v1/sms/mitake/callback?token=${TOKEN}&msgid=%00&statuscode=4`)).status).toBe(400);
+    expect(
+      (await request(app).get('/api/v1/sms/mitake/callback?token=wrong-token-wrong-token&msgid=999&statuscode=4'))
+        .status,
+    ).toBe(404);
+    expect(
+      (await request(app).get(`/api/v1/sms/mitake/callback?token=${TOKEN}&token=x&msgid=999&statuscode=4`)).status,
+    ).toBe(404);
+    expect(
+      (await request(app).get(`/api/v1/sms/mitake/callback?token=${TOKEN}&msgid=999&msgid=1&statuscode=4`)).status,
+    ).toBe(400);
+    expect((await request(app).get(`/api/v1/sms/mitake/callback?token=${TOKEN}&msgid=%00&statuscode=4`)).status).toBe(
+      400,
+    );
     expect((await knex('sms_outbox').where({ id }).first()).status).toBe('sent');
     // An intermediate status changes nothing.
-    expect((await request(app).get(`/api/v1/sms/mitake/callback?token=${TOKEN}&msgid=999&statuscode=1`)).status).toBe(200);
+    expect((await request(app).get(`/api/v1/sms/mitake/callback?token=${TOKEN}&msgid=999&statuscode=1`)).status).toBe(
+      200,
+    );
     expect((await knex('sms_outbox').where({ id }).first()).status).toBe('sent');
   });
 
   it('does not exist without a configured token', async () => {
     const plain = buildTestApp();
     try {
-      expect((await request(plain.app).get('/api/v1/sms/mitake/callback?token=&msgid=1&statuscode=4')).status).toBe(404);
+      expect((await request(plain.app).get('/api/v1/sms/mitake/callback?token=&msgid=1&statuscode=4')).status).toBe(
+        404,
+      );
     } finally {
       await plain.app.shutdown();
     }

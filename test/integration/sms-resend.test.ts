@@ -32,7 +32,10 @@ async function world() {
     attempts: 5,
     createdAt: at('2026-11-23T23:42:00Z'),
   });
-  await knex('sms_outbox').where({ id: failed }).update({ failure_code: 'invalid_number', last_error: "TypeError: Cannot read properties of undefined (reading 'x')" });
+  await knex('sms_outbox').where({ id: failed }).update({
+    failure_code: 'invalid_number',
+    last_error: "TypeError: Cannot read properties of undefined (reading 'x')",
+  });
   const failed402 = await createOutbox(knex, {
     schoolId: w.schoolId,
     studentId: lee,
@@ -72,9 +75,22 @@ async function world() {
     attempts: 5,
     createdAt: at('2026-11-24T00:20:00Z'),
   });
-  const yesterday = await createOutbox(knex, { schoolId: w.schoolId, studentId: w.student, body: '昨天失敗的簡訊', status: 'failed', attempts: 5, createdAt: at('2026-11-23T01:00:00Z') });
+  const yesterday = await createOutbox(knex, {
+    schoolId: w.schoolId,
+    studentId: w.student,
+    body: '昨天失敗的簡訊',
+    status: 'failed',
+    attempts: 5,
+    createdAt: at('2026-11-23T01:00:00Z'),
+  });
   const otherSchool = await createSchool(knex, { name: '市立仁愛國小' });
-  const foreign = await createOutbox(knex, { schoolId: otherSchool, body: '別校失敗的簡訊', status: 'failed', attempts: 5, createdAt: at('2026-11-24T01:00:00Z') });
+  const foreign = await createOutbox(knex, {
+    schoolId: otherSchool,
+    body: '別校失敗的簡訊',
+    status: 'failed',
+    attempts: 5,
+    createdAt: at('2026-11-24T01:00:00Z'),
+  });
   return { ...w, lee, failed, failed402, delivered, retrying, verification, yesterday, foreign };
 }
 
@@ -83,7 +99,10 @@ const audits = () => knex('audit_log').where('action', 'like', 'sms.resend%').or
 
 async function post(agent: Awaited<ReturnType<typeof signedIn>>, action: string, fields: Record<string, string>) {
   const token = await getCsrf(agent, `/sms/log?date=${TODAY}`);
-  return agent.post(action).type('form').send({ _csrf: token, ...fields });
+  return agent
+    .post(action)
+    .type('form')
+    .send({ _csrf: token, ...fields });
 }
 
 /** Sends everything due through `provider`, once. */
@@ -107,7 +126,30 @@ describe('failure words', () => {
     expect(mitakeFailureCode('e')).toBe('account_error');
     expect(mitakeFailureCode('r')).toBe('gateway_error');
     expect(mitakeFailureCode('Q')).toBe('unknown');
-    for (const c of ['*', 'a', 'b', 'c', 'd', 'e', 'f', 'h', 'k', 'm', 'n', 'p', 'r', 's', 't', 'u', 'v', '5', '6', '7', '8', '9']) {
+    for (const c of [
+      '*',
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+      'f',
+      'h',
+      'k',
+      'm',
+      'n',
+      'p',
+      'r',
+      's',
+      't',
+      'u',
+      'v',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+    ]) {
       expect(mitakeFailureCode(c), c).not.toBe('unknown');
     }
     expect(failureWords('invalid_number')).toBe('號碼錯誤');
@@ -148,11 +190,24 @@ describe('POST /sms/log/:id/resend', () => {
     const after = await admin.get(res.headers.location!);
     expect(after.text).toContain('已重新排入發送：1 則簡訊');
 
-    expect(await row(w.failed)).toMatchObject({ status: 'queued', attempts: 5, attempts_before_resend: 5, failure_code: null, last_error: null, claimed_until: null });
+    expect(await row(w.failed)).toMatchObject({
+      status: 'queued',
+      attempts: 5,
+      attempts_before_resend: 5,
+      failure_code: null,
+      last_error: null,
+      claimed_until: null,
+    });
     expect(new Date((await row(w.failed)).next_attempt_at).getTime()).toBe(clock.now().getTime());
     expect(await knex('sms_outbox').count({ n: '*' }).first()).toEqual(before); // no second copy
     const [a] = await audits();
-    expect(a).toMatchObject({ action: 'sms.resend', target_type: 'sms_outbox', target_id: String(w.failed), actor_account_id: w.admin, school_id: w.schoolId });
+    expect(a).toMatchObject({
+      action: 'sms.resend',
+      target_type: 'sms_outbox',
+      target_id: String(w.failed),
+      actor_account_id: w.admin,
+      school_id: w.schoolId,
+    });
 
     const provider = new Counting();
     const d = new SmsDispatcher({ knex, clock, provider, maxAttempts: 5 });
@@ -164,7 +219,9 @@ describe('POST /sms/log/:id/resend', () => {
     // Now sent: a second resend is refused and changes nothing.
     const again = await post(admin, `/sms/log/${w.failed}/resend`, { date: TODAY });
     expect(again.status).toBe(303);
-    expect((await admin.get(again.headers.location!)).text).toContain('這則簡訊目前是「已發送」，只有「發送失敗」的簡訊可以重新發送。');
+    expect((await admin.get(again.headers.location!)).text).toContain(
+      '這則簡訊目前是「已發送」，只有「發送失敗」的簡訊可以重新發送。',
+    );
     expect(await row(w.failed)).toMatchObject({ status: 'sent', attempts: 6 });
     expect(await audits()).toHaveLength(1);
   });
@@ -174,7 +231,13 @@ describe('POST /sms/log/:id/resend', () => {
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     await post(admin, `/sms/log/${w.failed}/resend`, { date: TODAY });
     await knex('sms_outbox').whereNot({ id: w.failed }).update({ status: 'delivered' });
-    const d = new SmsDispatcher({ knex, clock, provider: new Counting(() => ({ ok: false, error: 'HTTP 503', permanent: false, code: 'gateway_error' })), maxAttempts: 2, baseBackoffMs: 1000 });
+    const d = new SmsDispatcher({
+      knex,
+      clock,
+      provider: new Counting(() => ({ ok: false, error: 'HTTP 503', permanent: false, code: 'gateway_error' })),
+      maxAttempts: 2,
+      baseBackoffMs: 1000,
+    });
     expect(await d.runOnce()).toMatchObject({ claimed: 1, retried: 1 }); // 6th try, 1st of the round: retried
     expect(await row(w.failed)).toMatchObject({ status: 'queued', attempts: 6, failure_code: 'gateway_error' });
     clock.advance(1000);
@@ -216,7 +279,9 @@ describe('POST /sms/log/:id/resend', () => {
     expect((await post(teacher, '/sms/log/resend', { date: TODAY })).status).toBe(404);
     expect(await row(w.failed)).toEqual(failedBefore);
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
-    expect((await parent.post(`/sms/log/${w.failed}/resend`).type('form').send({ date: TODAY })).status).toBeGreaterThanOrEqual(403);
+    expect(
+      (await parent.post(`/sms/log/${w.failed}/resend`).type('form').send({ date: TODAY })).status,
+    ).toBeGreaterThanOrEqual(403);
     expect(await row(w.failed)).toEqual(failedBefore);
     expect(await audits()).toHaveLength(0);
   });
@@ -226,7 +291,9 @@ describe('POST /sms/log/:id/resend', () => {
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     const before = await row(w.failed);
     expect((await admin.post(`/sms/log/${w.failed}/resend`).type('form').send({ date: TODAY })).status).toBe(403);
-    expect((await admin.post(`/sms/log/${w.failed}/resend`).type('form').send({ date: TODAY, _csrf: 'forged' })).status).toBe(403);
+    expect(
+      (await admin.post(`/sms/log/${w.failed}/resend`).type('form').send({ date: TODAY, _csrf: 'forged' })).status,
+    ).toBe(403);
     expect((await admin.post('/sms/log/resend').type('form').send({ date: TODAY })).status).toBe(403);
     const bad = await post(admin, '/sms/log/resend', { date: '2026-13-40' });
     expect(bad.status).toBe(303);
@@ -292,14 +359,27 @@ describe('the demo can be finished', () => {
       body: '【臺北市數位學生證】您的手機驗證碼為482913，10分鐘內有效，請勿提供給他人。',
       createdAt: at('2026-11-24T00:30:00Z'),
     });
-    const d = new SmsDispatcher({ knex, clock, provider: new LogProvider(), maxAttempts: 5, keepVerificationCodes: true });
+    const d = new SmsDispatcher({
+      knex,
+      clock,
+      provider: new LogProvider(),
+      maxAttempts: 5,
+      keepVerificationCodes: true,
+    });
     await d.runOnce();
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     const page = await admin.get(`/sms/log?date=${TODAY}`);
     expect(page.text).toContain('您的手機驗證碼為482913');
     expect(page.text).toContain('手機驗證碼完整顯示');
 
-    const real = buildTestApp({ env: { SMS_PROVIDER: 'mitake', MITAKE_URL: 'http://127.0.0.1:1/api/mtk/SmSend', MITAKE_USERNAME: 'u', MITAKE_PASSWORD: 'p' } });
+    const real = buildTestApp({
+      env: {
+        SMS_PROVIDER: 'mitake',
+        MITAKE_URL: 'http://127.0.0.1:1/api/mtk/SmSend',
+        MITAKE_USERNAME: 'u',
+        MITAKE_PASSWORD: 'p',
+      },
+    });
     try {
       const office = await signedIn(real.app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
       const masked = await office.get(`/sms/log?date=${TODAY}`);
@@ -319,6 +399,16 @@ describe('the demo can be finished', () => {
     };
     expect(showsVerificationCodes(loadConfig({ NODE_ENV: 'development' }))).toBe(true);
     expect(showsVerificationCodes(loadConfig(prodEnv))).toBe(false);
-    expect(showsVerificationCodes(loadConfig({ NODE_ENV: 'development', SMS_PROVIDER: 'mitake', MITAKE_URL: 'https://gw.example/x', MITAKE_USERNAME: 'u', MITAKE_PASSWORD: 'p' }))).toBe(false);
+    expect(
+      showsVerificationCodes(
+        loadConfig({
+          NODE_ENV: 'development',
+          SMS_PROVIDER: 'mitake',
+          MITAKE_URL: 'https://gw.example/x',
+          MITAKE_USERNAME: 'u',
+          MITAKE_PASSWORD: 'p',
+        }),
+      ),
+    ).toBe(false);
   });
 });

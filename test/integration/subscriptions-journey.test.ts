@@ -16,7 +16,8 @@ beforeEach(async () => {
 });
 
 const NOTICE_TITLE = '註銷審核中!';
-const NOTICE_TEXT = '簡訊訂購申請/註銷申請需經過學校老師審核，審核後隔日生效，請提醒學校老師審核，以確保訂購申請/註銷申請生效';
+const NOTICE_TEXT =
+  '簡訊訂購申請/註銷申請需經過學校老師審核，審核後隔日生效，請提醒學校老師審核，以確保訂購申請/註銷申請生效';
 /** The visible text of a page, tags stripped and whitespace collapsed. */
 const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
@@ -35,11 +36,38 @@ describe("the parent guide's journey: list → 註銷 → notice → 審核中 �
     const list = await parent.get('/sms/subscriptions');
     expect(list.status).toBe(200);
     const t = textOf(list.text);
-    for (const word of ['行政區：', '級別：', '學校：', '班級：', '姓名：', '學號：', '座號：', '狀態：', '申請人員：', '查詢', '新增申請'])
+    for (const word of [
+      '行政區：',
+      '級別：',
+      '學校：',
+      '班級：',
+      '姓名：',
+      '學號：',
+      '座號：',
+      '狀態：',
+      '申請人員：',
+      '查詢',
+      '新增申請',
+    ])
       expect(list.text).toContain(word);
-    for (const col of ['編號', '學校名稱', '班級', '學號', '姓名', '座號', '申請人員', '申請日期', '簡訊服務名稱', '簡訊服務期間', '申請項目', '申請狀態'])
+    for (const col of [
+      '編號',
+      '學校名稱',
+      '班級',
+      '學號',
+      '姓名',
+      '座號',
+      '申請人員',
+      '申請日期',
+      '簡訊服務名稱',
+      '簡訊服務期間',
+      '申請項目',
+      '申請狀態',
+    ])
       expect(list.text).toContain(`<th scope="col">${col}</th>`);
-    expect(t).toContain('市立忠孝國小 四年一班 11301001 王小明 1 系統管理員 2026-09-01 115學年度上學期 2026-08-31~2027-01-20 到校SMS 離校SMS 生效 註銷');
+    expect(t).toContain(
+      '市立忠孝國小 四年一班 11301001 王小明 1 系統管理員 2026-09-01 115學年度上學期 2026-08-31~2027-01-20 到校SMS 離校SMS 生效 註銷',
+    );
     expect(t).toContain('頁數：1 顯示筆數：50 1-1 總筆數：1');
     expect(list.text).not.toContain('陳小美');
     expect(list.text).not.toContain('李小華');
@@ -60,9 +88,16 @@ describe("the parent guide's journey: list → 註銷 → notice → 審核中 �
     expect(notice.text).toContain('若您反悔不想註銷，亦可在此畫面取消註銷。');
     const nt = textOf(notice.text);
     expect(nt).toContain('115學年度上學期 2026-08-31~2027-01-20 V V 審核中 取消');
-    expect(await knex('subscriptions').where({ id: w.subscriptionId }).first('status')).toEqual({ status: 'cancel_pending' });
+    expect(await knex('subscriptions').where({ id: w.subscriptionId }).first('status')).toEqual({
+      status: 'cancel_pending',
+    });
     const request = await knex('review_requests').where({ subscription_id: w.subscriptionId }).first();
-    expect(request).toMatchObject({ kind: 'cancellation', status: 'pending', requested_by_name: '王大明', requested_on: '2026-11-24' });
+    expect(request).toMatchObject({
+      kind: 'cancellation',
+      status: 'pending',
+      requested_by_name: '王大明',
+      requested_on: '2026-11-24',
+    });
 
     const afterCancel = await parent.get('/sms/subscriptions');
     expect(textOf(afterCancel.text)).toContain('註銷審核中');
@@ -100,7 +135,13 @@ describe("the parent guide's journey: list → 註銷 → notice → 審核中 �
 describe('新增申請', () => {
   it('shows current and next periods with fees, previews the total, and submits a pending order', async () => {
     const w = await smsWorld(knex);
-    await createPeriod(knex, w.schoolId, { name: '115學年度下學期', startsOn: '2027-02-11', endsOn: '2027-06-30', arrivalFee: 120, departureFee: 130 });
+    await createPeriod(knex, w.schoolId, {
+      name: '115學年度下學期',
+      startsOn: '2027-02-11',
+      endsOn: '2027-06-30',
+      arrivalFee: 120,
+      departureFee: 130,
+    });
     await createPeriod(knex, w.schoolId, { name: '114學年度下學期', startsOn: '2026-02-11', endsOn: '2026-06-30' });
     await createPeriod(knex, w.schoolId, { name: '116學年度上學期', startsOn: '2027-08-30', endsOn: '2028-01-20' });
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301002' });
@@ -135,10 +176,22 @@ describe('新增申請', () => {
     // A period still to come: the notice says its first day, never 隔日.
     expect(list.text).toContain('此簡訊服務期間尚未開始，核准後於該期第一天生效');
     expect(list.text).not.toContain(NOTICE_TEXT);
-    expect(textOf(list.text)).toContain('陳小美 2 陳媽媽 2026-11-24 115學年度下學期 2027-02-11~2027-06-30 離校SMS 審核中');
+    expect(textOf(list.text)).toContain(
+      '陳小美 2 陳媽媽 2026-11-24 115學年度下學期 2027-02-11~2027-06-30 離校SMS 審核中',
+    );
     const sub = await knex('subscriptions').where({ student_id: w.otherChild }).first();
-    expect(sub).toMatchObject({ status: 'pending', arrival: false, departure: true, applicant_name: '陳媽媽', applied_on: '2026-11-24', effective_on: null });
-    expect(await knex('review_requests').where({ subscription_id: sub.id }).first('kind', 'status')).toEqual({ kind: 'order', status: 'pending' });
+    expect(sub).toMatchObject({
+      status: 'pending',
+      arrival: false,
+      departure: true,
+      applicant_name: '陳媽媽',
+      applied_on: '2026-11-24',
+      effective_on: null,
+    });
+    expect(await knex('review_requests').where({ subscription_id: sub.id }).first('kind', 'status')).toEqual({
+      kind: 'order',
+      status: 'pending',
+    });
 
     const again = await postForm(parent, '/sms/subscriptions/new', '/sms/subscriptions', {
       studentId: String(w.otherChild),
@@ -167,9 +220,16 @@ describe('新增申請', () => {
     });
     expect(noItems.status).toBe(422);
     expect(noItems.text).toContain('請至少選擇一個申請項目');
-    expect(noItems.text).toMatch(new RegExp(`id="period-${w.periodId}" name="periodId" value="${w.periodId}"[^>]* checked`));
+    expect(noItems.text).toMatch(
+      new RegExp(`id="period-${w.periodId}" name="periodId" value="${w.periodId}"[^>]* checked`),
+    );
 
-    const extras: Record<string, string>[] = [{ status: 'active' }, { effective_on: '2026-11-24' }, { school_id: '999' }, { applicant_name: 'x' }];
+    const extras: Record<string, string>[] = [
+      { status: 'active' },
+      { effective_on: '2026-11-24' },
+      { school_id: '999' },
+      { applicant_name: 'x' },
+    ];
     for (const extra of extras) {
       const res = await postForm(parent, '/sms/subscriptions/new', '/sms/subscriptions', {
         studentId: String(w.otherChild),
@@ -191,9 +251,14 @@ describe('新增申請', () => {
     expect(await knex('subscriptions').where({ student_id: w.otherChild }).count('* as n').first()).toEqual({ n: 0 });
     expect(await knex('subscriptions').count('* as n').first()).toEqual({ n: 2 });
 
-    const extraOnCancel = await postForm(parent, '/sms/subscriptions', `/sms/subscriptions/${w.subscriptionId}/cancellation`, { status: 'cancelled' });
+    const extraOnCancel = await postForm(
+      parent,
+      '/sms/subscriptions',
+      `/sms/subscriptions/${w.subscriptionId}/cancellation`,
+      { status: 'cancelled' },
+    );
     expect(extraOnCancel.status).toBe(422);
-    expect(await knex("subscriptions").where({ id: w.subscriptionId }).first("status")).toEqual({ status: "active" });
+    expect(await knex('subscriptions').where({ id: w.subscriptionId }).first('status')).toEqual({ status: 'active' });
   });
 
   it('staff have no 新增申請 and no 註銷; they see their scope only', async () => {

@@ -23,8 +23,17 @@ const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, '
 describe('teacher review: approved on D, effective on D+1', () => {
   it('the 狀態 filter finds each row under the state its 申請狀態 shows, on D and on D+1', async () => {
     const w = await smsWorld(knex);
-    const orderSub = await createSubscription(knex, w.otherChild, w.periodId, { status: 'pending', effectiveOn: null, applicantName: '陳媽媽', appliedOn: '2026-11-24' });
-    const orderReq = await createRequest(knex, orderSub, { kind: 'order', requestedOn: '2026-11-24', byName: '陳媽媽' });
+    const orderSub = await createSubscription(knex, w.otherChild, w.periodId, {
+      status: 'pending',
+      effectiveOn: null,
+      applicantName: '陳媽媽',
+      appliedOn: '2026-11-24',
+    });
+    const orderReq = await createRequest(knex, orderSub, {
+      kind: 'order',
+      requestedOn: '2026-11-24',
+      byName: '陳媽媽',
+    });
     const cancelReq = await createRequest(knex, w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     expect((await postForm(teacher, '/reviews', `/reviews/${orderReq}/approval`, {})).status).toBe(303);
@@ -42,7 +51,8 @@ describe('teacher review: approved on D, effective on D+1', () => {
     // Day D+1: the order is 生效, the cancellation 已註銷.
     clock.set('2026-11-25T01:00:00Z');
     const tomorrow = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    const count = async (status: string) => /總筆數：(\d+)/.exec(textOf((await tomorrow.get(`/sms/subscriptions?status=${status}`)).text))?.[1];
+    const count = async (status: string) =>
+      /總筆數：(\d+)/.exec(textOf((await tomorrow.get(`/sms/subscriptions?status=${status}`)).text))?.[1];
     expect(await count('approved')).toBe('0');
     expect(await count('cancel_approved')).toBe('0');
     expect(await count('active')).toBe('1');
@@ -67,13 +77,20 @@ describe('teacher review: approved on D, effective on D+1', () => {
 
     // 2026-08-31 (Mon) … 2027-01-20 (Wed) has P = 103 school days (20 whole weeks + Mon–Wed, no holiday); from Wed
     // 2026-11-25 to the end S = 41 (Wed–Fri 3 + 7 whole weeks 35 + Mon–Wed 3): floor(300 × 41 ÷ 103) = 119.
-    expect(await knex('review_requests').where({ id: requestId }).first('status', 'effective_on', 'refund_amount', 'decided_by_account_id')).toEqual({
+    expect(
+      await knex('review_requests')
+        .where({ id: requestId })
+        .first('status', 'effective_on', 'refund_amount', 'decided_by_account_id'),
+    ).toEqual({
       status: 'approved',
       effective_on: '2026-11-25',
       refund_amount: 119,
       decided_by_account_id: w.teacher401,
     });
-    expect(await knex('subscriptions').where({ id: w.subscriptionId }).first('status', 'cancelled_on')).toEqual({ status: 'cancelled', cancelled_on: '2026-11-25' });
+    expect(await knex('subscriptions').where({ id: w.subscriptionId }).first('status', 'cancelled_on')).toEqual({
+      status: 'cancelled',
+      cancelled_on: '2026-11-25',
+    });
     // Still effective today by the storage contract.
     const effectiveToday = await knex('subscriptions as s')
       .join('service_periods as p', 'p.id', 's.period_id')
@@ -85,7 +102,9 @@ describe('teacher review: approved on D, effective on D+1', () => {
     expect(effectiveToday).toBeTruthy();
 
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
-    expect(textOf((await parent.get('/sms/subscriptions')).text)).toContain('到校SMS 離校SMS 註銷已核准，2026-11-25 起停止');
+    expect(textOf((await parent.get('/sms/subscriptions')).text)).toContain(
+      '到校SMS 離校SMS 註銷已核准，2026-11-25 起停止',
+    );
     const cancellations = textOf((await parent.get('/sms/cancellations')).text);
     expect(cancellations).toContain('V V 已核准，2026-11-25 生效 退費 NT$119');
     expect(textOf((await teacher.get('/sms/cancellations')).text)).toContain('退費 NT$119');
@@ -99,12 +118,22 @@ describe('teacher review: approved on D, effective on D+1', () => {
 
   it('an order approved today shows 已核准，D+1 生效, and 生效 from tomorrow', async () => {
     const w = await smsWorld(knex);
-    const subId = await createSubscription(knex, w.otherChild, w.periodId, { status: 'pending', effectiveOn: null, applicantName: '陳媽媽', appliedOn: '2026-11-24' });
+    const subId = await createSubscription(knex, w.otherChild, w.periodId, {
+      status: 'pending',
+      effectiveOn: null,
+      applicantName: '陳媽媽',
+      appliedOn: '2026-11-24',
+    });
     const requestId = await createRequest(knex, subId, { kind: 'order', requestedOn: '2026-11-24', byName: '陳媽媽' });
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     expect((await postForm(admin, '/reviews', `/reviews/${requestId}/approval`, {})).status).toBe(303);
-    expect(await knex('subscriptions').where({ id: subId }).first('status', 'effective_on')).toEqual({ status: 'active', effective_on: '2026-11-25' });
-    expect(await knex('review_requests').where({ id: requestId }).first('refund_amount')).toEqual({ refund_amount: null });
+    expect(await knex('subscriptions').where({ id: subId }).first('status', 'effective_on')).toEqual({
+      status: 'active',
+      effective_on: '2026-11-25',
+    });
+    expect(await knex('review_requests').where({ id: requestId }).first('refund_amount')).toEqual({
+      refund_amount: null,
+    });
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301002' });
     expect(textOf((await parent.get('/sms/subscriptions')).text)).toContain('已核准，2026-11-25 生效');
     clock.set('2026-11-25T01:00:00Z');
@@ -119,7 +148,9 @@ describe('teacher review: approved on D, effective on D+1', () => {
     const service = new SubscriptionService(knex, clock);
     const r = await service.approve(await userFor(knex, w.teacher401), requestId);
     expect(r.effectiveOn).toBe('2026-11-25');
-    expect(await knex('subscriptions').where({ id: w.subscriptionId }).first('cancelled_on')).toEqual({ cancelled_on: '2026-11-25' });
+    expect(await knex('subscriptions').where({ id: w.subscriptionId }).first('cancelled_on')).toEqual({
+      cancelled_on: '2026-11-25',
+    });
   });
 
   it('reject needs a reason, shows it, and puts a cancelled subscription back to 生效', async () => {
@@ -135,12 +166,22 @@ describe('teacher review: approved on D, effective on D+1', () => {
     expect(await lifecycleSnapshot(knex)).toEqual(before);
     const ok = await postForm(teacher, formPath, `/reviews/${requestId}/rejection`, { reason: '請先與導師聯絡' });
     expect(ok.status).toBe(303);
-    expect(await knex('review_requests').where({ id: requestId }).first('status', 'decision_reason')).toEqual({ status: 'rejected', decision_reason: '請先與導師聯絡' });
+    expect(await knex('review_requests').where({ id: requestId }).first('status', 'decision_reason')).toEqual({
+      status: 'rejected',
+      decision_reason: '請先與導師聯絡',
+    });
     expect(await knex('subscriptions').where({ id: w.subscriptionId }).first('status')).toEqual({ status: 'active' });
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
     expect(textOf((await parent.get('/sms/cancellations')).text)).toContain('已退回（請先與導師聯絡）');
     const ev = await knex('subscription_events').where({ request_id: requestId }).first();
-    expect(ev).toMatchObject({ event: 'reject', from_status: 'cancel_pending', to_status: 'active', actor_role: 'teacher', actor_name: '林老師', reason: '請先與導師聯絡' });
+    expect(ev).toMatchObject({
+      event: 'reject',
+      from_status: 'cancel_pending',
+      to_status: 'active',
+      actor_role: 'teacher',
+      actor_name: '林老師',
+      reason: '請先與導師聯絡',
+    });
   });
 
   it('批次核准 approves every ticked request of the scope', async () => {
@@ -150,7 +191,9 @@ describe('teacher review: approved on D, effective on D+1', () => {
     const b = await createRequest(knex, subId, { kind: 'order' });
     const c = await createRequest(knex, w.sub402); // class 402: not this teacher's
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    const res = await postForm(teacher, '/reviews', '/reviews/batch-approval', { ids: [String(a), String(b), String(c)] });
+    const res = await postForm(teacher, '/reviews', '/reviews/batch-approval', {
+      ids: [String(a), String(b), String(c)],
+    });
     expect(res.status).toBe(303);
     expect(await knex('review_requests').orderBy('id').pluck('status')).toEqual(['approved', 'approved', 'pending']);
     const page = await teacher.get('/reviews');
@@ -173,13 +216,25 @@ describe('refunds: computed at approval, shown, marked paid by the school admin'
     clock.set(approvedAt);
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     expect((await postForm(teacher, '/reviews', `/reviews/${requestId}/approval`, {})).status).toBe(303);
-    expect(await knex('review_requests').where({ id: requestId }).first('refund_amount')).toEqual({ refund_amount: expected });
+    expect(await knex('review_requests').where({ id: requestId }).first('refund_amount')).toEqual({
+      refund_amount: expected,
+    });
   });
 
   it('counts only the subscribed items, at the start of the period', async () => {
     const w = await smsWorld(knex);
-    const periodId = await createPeriod(knex, w.schoolId, { name: '115學年度下學期', startsOn: '2027-02-11', endsOn: '2027-06-30', arrivalFee: 120, departureFee: 130 });
-    const subId = await createSubscription(knex, w.otherChild, periodId, { arrival: true, departure: false, effectiveOn: '2027-02-11' });
+    const periodId = await createPeriod(knex, w.schoolId, {
+      name: '115學年度下學期',
+      startsOn: '2027-02-11',
+      endsOn: '2027-06-30',
+      arrivalFee: 120,
+      departureFee: 130,
+    });
+    const subId = await createSubscription(knex, w.otherChild, periodId, {
+      arrival: true,
+      departure: false,
+      effectiveOn: '2027-02-11',
+    });
     const requestId = await createRequest(knex, subId);
     clock.set('2027-02-10T01:00:00Z'); // effective 2027-02-11, the first day
     const r = await new SubscriptionService(knex, clock).approve(await userFor(knex, w.admin), requestId);
@@ -192,29 +247,58 @@ describe('refunds: computed at approval, shown, marked paid by the school admin'
     await new SubscriptionService(knex, clock).approve(await userFor(knex, w.teacher401), requestId);
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    expect((await postForm(teacher, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-24' })).status).toBe(404);
-    const future = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-12-24' });
+    expect(
+      (await postForm(teacher, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-24' }))
+        .status,
+    ).toBe(404);
+    const future = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, {
+      paidOn: '2026-12-24',
+    });
     expect(future.status).toBe(303);
-    expect(await knex('review_requests').where({ id: requestId }).first('refund_paid_on')).toEqual({ refund_paid_on: null });
+    expect(await knex('review_requests').where({ id: requestId }).first('refund_paid_on')).toEqual({
+      refund_paid_on: null,
+    });
     // Only for an order that was paid (繳費): first refused, then paid on 2026-11-20 and refunded on 2026-11-24.
-    const unpaid = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-24' });
+    const unpaid = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, {
+      paidOn: '2026-11-24',
+    });
     expect(unpaid.status).toBe(409);
     expect(unpaid.text).toContain('此訂購尚未繳費，無法標示退費完成');
-    expect(await knex('review_requests').where({ id: requestId }).first('refund_paid_on')).toEqual({ refund_paid_on: null });
-    await recordPayments(knex, clock, await userFor(knex, w.admin), { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-20' }, SCRIPT_ACTOR);
+    expect(await knex('review_requests').where({ id: requestId }).first('refund_paid_on')).toEqual({
+      refund_paid_on: null,
+    });
+    await recordPayments(
+      knex,
+      clock,
+      await userFor(knex, w.admin),
+      { subscriptionIds: [w.subscriptionId], paidOn: '2026-11-20' },
+      SCRIPT_ACTOR,
+    );
     const list = await admin.get('/sms/cancellations?status=approved');
     expect(list.text).toContain(`action="/sms/refunds/${requestId}/payment"`);
-    const paid = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-24' });
+    const paid = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, {
+      paidOn: '2026-11-24',
+    });
     expect(paid.status).toBe(303);
-    expect(await knex('review_requests').where({ id: requestId }).first('refund_paid_on', 'refund_paid_by_account_id')).toEqual({
+    expect(
+      await knex('review_requests').where({ id: requestId }).first('refund_paid_on', 'refund_paid_by_account_id'),
+    ).toEqual({
       refund_paid_on: '2026-11-24',
       refund_paid_by_account_id: w.admin,
     });
     const log = await knex('audit_log').where({ action: 'refund.paid' }).first();
-    expect(log).toMatchObject({ actor_account_id: w.admin, target_type: 'review_request', target_id: String(requestId) });
+    expect(log).toMatchObject({
+      actor_account_id: w.admin,
+      target_type: 'review_request',
+      target_id: String(requestId),
+    });
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
-    expect(textOf((await parent.get('/sms/cancellations')).text)).toContain('退費 NT$119（41 ÷ 103 個上學日） 已繳費 2026-11-20 收據號碼 000001 退費完成 2026-11-24');
-    const twice = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, { paidOn: '2026-11-24' });
+    expect(textOf((await parent.get('/sms/cancellations')).text)).toContain(
+      '退費 NT$119（41 ÷ 103 個上學日） 已繳費 2026-11-20 收據號碼 000001 退費完成 2026-11-24',
+    );
+    const twice = await postForm(admin, '/sms/cancellations', `/sms/refunds/${requestId}/payment`, {
+      paidOn: '2026-11-24',
+    });
     expect(twice.status).toBe(409);
     expect(twice.text).toContain('此筆退費已標示為退費完成');
   });
@@ -227,7 +311,9 @@ describe('races and invalid transitions', () => {
     const teacher = await userFor(knex, w.teacher401);
     const admin = await userFor(knex, w.admin);
     const service = new SubscriptionService(knex, new FixedClock('2026-11-24T01:00:00Z'));
-    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => service.approve(i % 2 ? teacher : admin, requestId)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => service.approve(i % 2 ? teacher : admin, requestId)),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const losers = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(losers).toHaveLength(49);
@@ -235,8 +321,12 @@ describe('races and invalid transitions', () => {
       expect(l.reason).toBeInstanceOf(TransitionError);
       expect((l.reason as TransitionError).message).toContain('此申請已處理');
     }
-    expect(await knex('subscription_events').where({ request_id: requestId }).count('* as n').first()).toEqual({ n: 1 });
-    expect(await knex('subscriptions').where({ id: w.subscriptionId }).first('status')).toEqual({ status: 'cancelled' });
+    expect(await knex('subscription_events').where({ request_id: requestId }).count('* as n').first()).toEqual({
+      n: 1,
+    });
+    expect(await knex('subscriptions').where({ id: w.subscriptionId }).first('status')).toEqual({
+      status: 'cancelled',
+    });
   });
 
   it('50 concurrent approvals over HTTP → one 303, the others 409 此申請已處理', async () => {
@@ -246,14 +336,22 @@ describe('races and invalid transitions', () => {
       await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' }),
       await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' }),
     ];
-    const tokens = await Promise.all(agents.map(async (a) => /name="_csrf" value="([^"]+)"/.exec((await a.get('/reviews')).text)?.[1] ?? ''));
+    const tokens = await Promise.all(
+      agents.map(async (a) => /name="_csrf" value="([^"]+)"/.exec((await a.get('/reviews')).text)?.[1] ?? ''),
+    );
     const responses = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => agents[i % 2]!.post(`/reviews/${requestId}/approval`).type('form').send({ _csrf: tokens[i % 2] })),
+      Array.from({ length: 50 }, (_, i) =>
+        agents[i % 2]!.post(`/reviews/${requestId}/approval`)
+          .type('form')
+          .send({ _csrf: tokens[i % 2] }),
+      ),
     );
     expect(responses.filter((r) => r.status === 303)).toHaveLength(1);
     const others = responses.filter((r) => r.status !== 303);
     expect(others.every((r) => r.status === 409 && r.text.includes('此申請已處理'))).toBe(true);
-    expect(await knex('subscription_events').where({ request_id: requestId }).count('* as n').first()).toEqual({ n: 1 });
+    expect(await knex('subscription_events').where({ request_id: requestId }).count('* as n').first()).toEqual({
+      n: 1,
+    });
   });
 
   it('approve racing reject → exactly one outcome', async () => {
@@ -263,12 +361,20 @@ describe('races and invalid transitions', () => {
       const requestId = await createRequest(knex, w.subscriptionId);
       const service = new SubscriptionService(knex, clock);
       const [teacher, admin] = [await userFor(knex, w.teacher401), await userFor(knex, w.admin)];
-      const results = await Promise.allSettled([service.approve(teacher, requestId), service.reject(admin, requestId, '不同意')]);
+      const results = await Promise.allSettled([
+        service.approve(teacher, requestId),
+        service.reject(admin, requestId, '不同意'),
+      ]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const req = await knex('review_requests').where({ id: requestId }).first('status');
       const sub = await knex('subscriptions').where({ id: w.subscriptionId }).first('status');
-      expect([['approved', 'cancelled'], ['rejected', 'active']]).toContainEqual([req.status, sub.status]);
-      expect(await knex('subscription_events').where({ request_id: requestId }).count('* as n').first()).toEqual({ n: 1 });
+      expect([
+        ['approved', 'cancelled'],
+        ['rejected', 'active'],
+      ]).toContainEqual([req.status, sub.status]);
+      expect(await knex('subscription_events').where({ request_id: requestId }).count('* as n').first()).toEqual({
+        n: 1,
+      });
     }
   });
 
@@ -279,13 +385,18 @@ describe('races and invalid transitions', () => {
       const requestId = await createRequest(knex, w.subscriptionId);
       const service = new SubscriptionService(knex, clock);
       const [teacher, parent] = [await userFor(knex, w.teacher401), await userFor(knex, w.parent.accountId)];
-      const results = await Promise.allSettled([service.approve(teacher, requestId), service.withdraw(parent, requestId)]);
+      const results = await Promise.allSettled([
+        service.approve(teacher, requestId),
+        service.withdraw(parent, requestId),
+      ]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const req = await knex('review_requests').where({ id: requestId }).first('status');
       const sub = await knex('subscriptions').where({ id: w.subscriptionId }).first('status');
       if (req.status === 'approved') expect(sub.status).toBe('cancelled');
       else expect([req.status, sub.status]).toEqual(['withdrawn', 'active']);
-      expect(await knex('subscription_events').where({ request_id: requestId }).count('* as n').first()).toEqual({ n: 1 });
+      expect(await knex('subscription_events').where({ request_id: requestId }).count('* as n').first()).toEqual({
+        n: 1,
+      });
     }
   });
 
@@ -337,9 +448,16 @@ describe('races and invalid transitions', () => {
       },
     });
     await expect(failing.approve(await userFor(knex, w.teacher401), requestId)).rejects.toThrow('injected failure');
-    await expect(failing.cancel(await userFor(knex, w.parent402.accountId), w.sub402)).rejects.toThrow('injected failure');
+    await expect(failing.cancel(await userFor(knex, w.parent402.accountId), w.sub402)).rejects.toThrow(
+      'injected failure',
+    );
     await expect(
-      failing.order(await userFor(knex, w.otherParent.accountId), { studentId: w.otherChild, periodId: w.periodId, arrival: true, departure: false }),
+      failing.order(await userFor(knex, w.otherParent.accountId), {
+        studentId: w.otherChild,
+        periodId: w.periodId,
+        arrival: true,
+        departure: false,
+      }),
     ).rejects.toThrow('injected failure');
     expect(await lifecycleSnapshot(knex)).toEqual(before);
   });

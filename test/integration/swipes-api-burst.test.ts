@@ -40,7 +40,11 @@ describe('POST /api/v1/swipes under a burst', () => {
   it('serves 32 readers posting at once with the default limits', async () => {
     const tokens = await readers(READERS);
     expect(t.config.readerApi.concurrency).toBeGreaterThanOrEqual(1);
-    const res = await Promise.all(tokens.map((tok, i) => request(t.app).post('/api/v1/swipes').set('Authorization', `Bearer ${tok}`).send(batch(i))));
+    const res = await Promise.all(
+      tokens.map((tok, i) =>
+        request(t.app).post('/api/v1/swipes').set('Authorization', `Bearer ${tok}`).send(batch(i)),
+      ),
+    );
     expect(res.map((r) => r.status)).toEqual(tokens.map(() => 200));
     expect(res.reduce((a, r) => a + (r.body.accepted as number), 0)).toBe(READERS * 500);
     expect(await storedSwipes()).toBe(READERS * 500);
@@ -64,21 +68,34 @@ describe('POST /api/v1/swipes under a burst', () => {
 
     it('answers every batch 200 or 503 with Retry-After (never a hang or a 500), and stores only what it answered 200', async () => {
       const tokens = await readers(READERS);
-      const res = await Promise.all(tokens.map((tok, i) => request(small).post('/api/v1/swipes').set('Authorization', `Bearer ${tok}`).send(batch(i))));
+      const res = await Promise.all(
+        tokens.map((tok, i) =>
+          request(small).post('/api/v1/swipes').set('Authorization', `Bearer ${tok}`).send(batch(i)),
+        ),
+      );
       const statuses = res.map((r) => r.status);
-      expect(statuses.every((s) => s === 200 || s === 503), statuses.join(',')).toBe(true);
+      expect(
+        statuses.every((s) => s === 200 || s === 503),
+        statuses.join(','),
+      ).toBe(true);
       const ok = res.filter((r) => r.status === 200);
       const shed = res.filter((r) => r.status === 503);
       expect(ok.length).toBeGreaterThanOrEqual(1);
       expect(shed.length).toBeGreaterThanOrEqual(1);
       for (const r of shed) {
         expect(r.headers['retry-after']).toBe('5');
-        expect(r.body).toEqual({ error: { status: 503, code: 'busy', message: expect.stringContaining('nothing was stored') } });
+        expect(r.body).toEqual({
+          error: { status: 503, code: 'busy', message: expect.stringContaining('nothing was stored') },
+        });
       }
       expect(await storedSwipes()).toBe(ok.length * 500);
       // The shed readers send again and are served.
       const again = [];
-      for (const [i, r] of res.entries()) if (r.status === 503) again.push(await request(small).post('/api/v1/swipes').set('Authorization', `Bearer ${tokens[i]}`).send(batch(i)));
+      for (const [i, r] of res.entries())
+        if (r.status === 503)
+          again.push(
+            await request(small).post('/api/v1/swipes').set('Authorization', `Bearer ${tokens[i]}`).send(batch(i)),
+          );
       expect(again.map((r) => r.status)).toEqual(shed.map(() => 200));
       expect(await storedSwipes()).toBe(READERS * 500);
     }, 120_000);

@@ -21,7 +21,10 @@ async function world() {
 }
 
 const post = (token: string, body: unknown) =>
-  request(app).post('/api/v1/swipes').set('Authorization', `Bearer ${token}`).send(body as object);
+  request(app)
+    .post('/api/v1/swipes')
+    .set('Authorization', `Bearer ${token}`)
+    .send(body as object);
 
 const swipe = (event_id: string, taipei: string, card_uid = 'AA01') => ({
   event_id,
@@ -34,7 +37,9 @@ const count = async (table: string) => Number(((await knex(table).count({ n: '*'
 describe('POST /api/v1/swipes', () => {
   it('accepts new swipes, answers duplicates for retries and rejects a reused event id', async () => {
     const w = await world();
-    const first = await post(w.token, { swipes: [swipe('e1', '2026-11-24T07:42'), swipe('e2', '2026-11-24T07:45', 'ff99')] });
+    const first = await post(w.token, {
+      swipes: [swipe('e1', '2026-11-24T07:42'), swipe('e2', '2026-11-24T07:45', 'ff99')],
+    });
     expect(first.status).toBe(200);
     expect(first.body.results).toEqual([
       { event_id: 'e1', status: 'accepted', matched: true },
@@ -152,7 +157,11 @@ describe('POST /api/v1/swipes', () => {
       .send('{"swipes": []}');
     expect(gzip.status).toBe(415);
     expect(gzip.body.error).toMatchObject({ status: 415, code: 'unsupported_media_type' });
-    const form = await request(app).post('/api/v1/swipes').set('Authorization', `Bearer ${w.token}`).type('form').send('a=1');
+    const form = await request(app)
+      .post('/api/v1/swipes')
+      .set('Authorization', `Bearer ${w.token}`)
+      .type('form')
+      .send('a=1');
     expect(form.status).toBe(415);
     expect(await count('swipes')).toBe(0);
   });
@@ -184,7 +193,11 @@ describe('POST /api/v1/swipes', () => {
     await retireCard(knex, { cardUid: 'aa01', lastValidDate: '2026-11-22' });
     await issueCard(knex, { studentId: w.student, cardUid: 'bb02', validFrom: '2026-11-23' });
     const res = await post(w.token, {
-      swipes: [swipe('o1', '2026-11-20T07:40'), swipe('o2', '2026-11-24T07:40'), swipe('n1', '2026-11-24T07:41', 'BB02')],
+      swipes: [
+        swipe('o1', '2026-11-20T07:40'),
+        swipe('o2', '2026-11-24T07:40'),
+        swipe('n1', '2026-11-24T07:41', 'BB02'),
+      ],
     });
     expect(res.body.results.map((r: { matched: boolean }) => r.matched)).toEqual([true, false, true]);
     const rows = await knex('swipes').orderBy('event_id').select('event_id', 'student_id');
@@ -225,8 +238,18 @@ describe('the SMS a swipe triggers', () => {
     await post(w.token, { swipes: [swipe('a1', '2026-11-24T07:42'), swipe('a2', '2026-11-24T07:44')] });
     await post(w.token, { swipes: [swipe('a3', '2026-11-24T07:45')] });
     expect(await outbox()).toEqual([
-      { kind: 'arrival', phone: '0912345678', body: '【臺北市數位學生證】王小明已於07:42到校。', student_id: w.student },
-      { kind: 'arrival', phone: '0922333444', body: '【臺北市數位學生證】王小明已於07:42到校。', student_id: w.student },
+      {
+        kind: 'arrival',
+        phone: '0912345678',
+        body: '【臺北市數位學生證】王小明已於07:42到校。',
+        student_id: w.student,
+      },
+      {
+        kind: 'arrival',
+        phone: '0922333444',
+        body: '【臺北市數位學生證】王小明已於07:42到校。',
+        student_id: w.student,
+      },
     ]);
   });
 
@@ -317,7 +340,9 @@ describe('a real school day: arrival and departure by dismissal start and reader
   }
   const sent = async () => (await knex('sms_outbox').orderBy('id').select('body')).map((r) => r.body as string);
   const stored = async (studentId: number, day: string) =>
-    knex('attendance_days').where({ student_id: studentId, day }).first('arrival_time', 'departure_time', 'departure_manual');
+    knex('attendance_days')
+      .where({ student_id: studentId, day })
+      .first('arrival_time', 'departure_time', 'departure_manual');
   const at = (taipei: string) => clock.set(new Date(`${taipei}:00+08:00`).toISOString());
 
   it('sends one 到校 SMS for a double morning tap (07:35, 07:50) and the 離校 SMS at 16:05, which the grid shows', async () => {
@@ -328,17 +353,28 @@ describe('a real school day: arrival and departure by dismissal start and reader
     at('2026-11-24T07:51');
     await post(second.token, { swipes: [swipe('m2', '2026-11-24T07:50')] });
     expect(await sent()).toEqual(['【臺北市數位學生證】王小明已於07:35到校。']);
-    expect(await stored(w.student, '2026-11-24')).toEqual({ arrival_time: '07:35', departure_time: null, departure_manual: false });
+    expect(await stored(w.student, '2026-11-24')).toEqual({
+      arrival_time: '07:35',
+      departure_time: null,
+      departure_manual: false,
+    });
 
     at('2026-11-24T16:06');
     await post(w.token, { swipes: [swipe('m3', '2026-11-24T16:05')] });
-    expect(await sent()).toEqual(['【臺北市數位學生證】王小明已於07:35到校。', '【臺北市數位學生證】王小明已於16:05離校。']);
+    expect(await sent()).toEqual([
+      '【臺北市數位學生證】王小明已於07:35到校。',
+      '【臺北市數位學生證】王小明已於16:05離校。',
+    ]);
 
     // A later tap changes neither the SMS nor the grid.
     at('2026-11-24T16:31');
     await post(second.token, { swipes: [swipe('m4', '2026-11-24T16:30')] });
     expect((await sent()).length).toBe(2);
-    expect(await stored(w.student, '2026-11-24')).toEqual({ arrival_time: '07:35', departure_time: '16:05', departure_manual: false });
+    expect(await stored(w.student, '2026-11-24')).toEqual({
+      arrival_time: '07:35',
+      departure_time: '16:05',
+      departure_manual: false,
+    });
 
     // The parent's 首頁 shows the same 16:05.
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
@@ -352,7 +388,9 @@ describe('a real school day: arrival and departure by dismissal start and reader
     const w = await subscribed();
     await knex('school_dismissal_times').insert({ school_id: w.schoolId, weekday: 3, starts_at: '12:00' });
     clock.set(new Date('2026-11-25T12:11:00+08:00').toISOString()); // Wednesday
-    await post(w.token, { swipes: [swipe('w1', '2026-11-25T07:40'), swipe('w2', '2026-11-25T11:50'), swipe('w3', '2026-11-25T12:10')] });
+    await post(w.token, {
+      swipes: [swipe('w1', '2026-11-25T07:40'), swipe('w2', '2026-11-25T11:50'), swipe('w3', '2026-11-25T12:10')],
+    });
     expect((await sent()).filter((b) => b.includes('離校'))).toEqual(['【臺北市數位學生證】王小明已於12:10離校。']);
     // Tuesday keeps the default 11:30: 11:50 is a departure there.
     const other = await createStudent(knex, w.class401, { name: '陳小美', studentNumber: '11301002', seat: 2 });
@@ -377,7 +415,9 @@ describe('a real school day: arrival and departure by dismissal start and reader
     await createSubscription(knex, other, period.id as number, { status: 'active' });
     await createPhone(knex, other, { number: '0922333444' });
     at('2026-11-24T16:06');
-    await post(entrance.token, { swipes: [swipe('i1', '2026-11-24T15:50', 'AA02'), swipe('i2', '2026-11-24T16:05', 'AA02')] });
+    await post(entrance.token, {
+      swipes: [swipe('i1', '2026-11-24T15:50', 'AA02'), swipe('i2', '2026-11-24T16:05', 'AA02')],
+    });
     expect((await sent()).filter((b) => b.includes('陳小美'))).toEqual(['【臺北市數位學生證】陳小美已於15:50到校。']);
     expect(await stored(other, '2026-11-24')).toMatchObject({ arrival_time: '15:50', departure_time: null });
   });
@@ -389,7 +429,11 @@ describe('a real school day: arrival and departure by dismissal start and reader
     expect(await sent()).toEqual(['【臺北市數位學生證】王小明已於09:45到校。']);
     expect(await count('swipes')).toBe(2);
     await createManualEntry(knex, { studentId: w.student, date: '2026-11-24', time: '10:00', direction: 'departure' });
-    expect(await stored(w.student, '2026-11-24')).toEqual({ arrival_time: '09:45', departure_time: '10:00', departure_manual: true });
+    expect(await stored(w.student, '2026-11-24')).toEqual({
+      arrival_time: '09:45',
+      departure_time: '10:00',
+      departure_manual: true,
+    });
     expect((await sent()).length).toBe(1); // 補登 sends nothing
   });
 });

@@ -32,10 +32,18 @@ describe('cards (issueCard / retireCard)', () => {
     const w = await createSchoolWorld(knex);
     const other = await createStudent(knex, w.class401);
     await issueCard(knex, { studentId: w.student, cardUid: 'AA01', validFrom: '2026-08-01' });
-    await expect(issueCard(knex, { studentId: other, cardUid: 'aa01', validFrom: '2026-11-01' })).rejects.toBeInstanceOf(CardError);
-    await expect(issueCard(knex, { studentId: other, cardUid: 'bad uid', validFrom: '2026-11-01' })).rejects.toBeInstanceOf(CardError);
-    await expect(issueCard(knex, { studentId: other, cardUid: 'BB01', validFrom: '2026-02-30' })).rejects.toBeInstanceOf(CardError);
-    await expect(issueCard(knex, { studentId: 99999, cardUid: 'BB01', validFrom: '2026-11-01' })).rejects.toBeInstanceOf(CardError);
+    await expect(
+      issueCard(knex, { studentId: other, cardUid: 'aa01', validFrom: '2026-11-01' }),
+    ).rejects.toBeInstanceOf(CardError);
+    await expect(
+      issueCard(knex, { studentId: other, cardUid: 'bad uid', validFrom: '2026-11-01' }),
+    ).rejects.toBeInstanceOf(CardError);
+    await expect(
+      issueCard(knex, { studentId: other, cardUid: 'BB01', validFrom: '2026-02-30' }),
+    ).rejects.toBeInstanceOf(CardError);
+    await expect(
+      issueCard(knex, { studentId: 99999, cardUid: 'BB01', validFrom: '2026-11-01' }),
+    ).rejects.toBeInstanceOf(CardError);
     // Once retired, the card may go to someone else.
     expect(await retireCard(knex, { cardUid: 'AA01', lastValidDate: '2026-10-31' })).toBe(1);
     await issueCard(knex, { studentId: other, cardUid: 'AA01', validFrom: '2026-11-01' });
@@ -81,7 +89,9 @@ describe('concurrent readers', () => {
     await createPhone(knex, w.student);
     const a = await createReaderToken(knex, w.schoolId, '正門');
     const b = await createReaderToken(knex, w.schoolId, '側門');
-    const body = (id: string, t: string) => ({ swipes: [{ event_id: id, card_uid: 'AA01', swiped_at: `2026-11-24T${t}:00+08:00` }] });
+    const body = (id: string, t: string) => ({
+      swipes: [{ event_id: id, card_uid: 'AA01', swiped_at: `2026-11-24T${t}:00+08:00` }],
+    });
     const results = await Promise.all([
       request(app).post('/api/v1/swipes').set('Authorization', `Bearer ${a.token}`).send(body('a1', '07:42')),
       request(app).post('/api/v1/swipes').set('Authorization', `Bearer ${b.token}`).send(body('b1', '07:42')),

@@ -12,14 +12,27 @@ const knex = testDb().knex;
 async function world() {
   const w = await createSchoolWorld(knex);
   const { readerId } = await createReaderToken(knex, w.schoolId, '正門');
-  const unmatched = await createSwipe(knex, { readerId, schoolId: w.schoolId, studentId: null, at: '2026-11-24T07:42', cardUid: 'LOST01' });
+  const unmatched = await createSwipe(knex, {
+    readerId,
+    schoolId: w.schoolId,
+    studentId: null,
+    at: '2026-11-24T07:42',
+    cardUid: 'LOST01',
+  });
   const far = await createSchoolWorld(knex, { schoolName: '市立仁愛國小' });
   const farReader = await createReaderToken(knex, far.schoolId, '正門');
-  const foreign = await createSwipe(knex, { readerId: farReader.readerId, schoolId: far.schoolId, studentId: null, at: '2026-11-24T07:43', cardUid: 'FOREIGN9' });
+  const foreign = await createSwipe(knex, {
+    readerId: farReader.readerId,
+    schoolId: far.schoolId,
+    studentId: null,
+    at: '2026-11-24T07:43',
+    cardUid: 'FOREIGN9',
+  });
   return { ...w, readerId, unmatched, foreign, far };
 }
 
-const swipeRow = (id: number) => knex('swipes').where({ id }).first('student_id', 'resolved_at', 'resolved_by_account_id');
+const swipeRow = (id: number) =>
+  knex('swipes').where({ id }).first('student_id', 'resolved_at', 'resolved_by_account_id');
 
 describe('未對應刷卡', () => {
   it("lists the school's unmatched swipes for the school admin only", async () => {
@@ -103,10 +116,14 @@ describe('未對應刷卡', () => {
     expect(res.status).toBe(404);
     expect(await swipeRow(w.foreign)).toEqual({ student_id: null, resolved_at: null, resolved_by_account_id: null });
     for (const bad of ['abc', '0', '99999999999', '-1']) {
-      expect((await postForm(admin, '/swipes/unmatched', `/swipes/${bad}/resolution`, { action: 'ignore' })).status).toBe(404);
+      expect(
+        (await postForm(admin, '/swipes/unmatched', `/swipes/${bad}/resolution`, { action: 'ignore' })).status,
+      ).toBe(404);
     }
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    expect((await postForm(teacher, '/attendance', `/swipes/${w.unmatched}/resolution`, { action: 'ignore' })).status).toBe(404);
+    expect(
+      (await postForm(teacher, '/attendance', `/swipes/${w.unmatched}/resolution`, { action: 'ignore' })).status,
+    ).toBe(404);
     expect(await swipeRow(w.unmatched)).toEqual({ student_id: null, resolved_at: null, resolved_by_account_id: null });
   });
 });

@@ -29,7 +29,9 @@ describe('two processes draining the SMS outbox', () => {
     for (let i = 0; i < rows.length; i += 300) await knex('sms_outbox').insert(rows.slice(i, i + 300));
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const [{ n }] = (await knex('sms_outbox').whereIn('status', ['queued', 'sending']).count({ n: '*' })) as [{ n: number }];
+      const [{ n }] = (await knex('sms_outbox').whereIn('status', ['queued', 'sending']).count({ n: '*' })) as [
+        { n: number },
+      ];
       if (Number(n) === 0) break;
       if (Date.now() > deadline) throw new Error(`${n} messages still waiting`);
       await sleep(250);
@@ -51,7 +53,10 @@ describe('two processes draining the SMS outbox', () => {
     const all = [...byA, ...byB];
     expect(all).toHaveLength(MESSAGES);
     expect(new Set(all).size).toBe(MESSAGES);
-    const summary = await knex('sms_outbox').select('status', 'attempts').count({ n: '*' }).groupBy('status', 'attempts');
+    const summary = await knex('sms_outbox')
+      .select('status', 'attempts')
+      .count({ n: '*' })
+      .groupBy('status', 'attempts');
     expect(summary).toEqual([{ status: 'sent', attempts: 1, n: MESSAGES }]);
   });
 });

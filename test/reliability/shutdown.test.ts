@@ -18,7 +18,11 @@ function get(agent: http.Agent, url: string, onSent?: () => void) {
 
 describe('SIGTERM with keep-alive clients', () => {
   it('answers 50 keep-alive requests in flight, closes each connection after its answer, and exits 0', async () => {
-    const portal = await startPortal({ DATABASE_URL: inject('databaseUrl'), SHUTDOWN_TIMEOUT_MS: '10000', SMS_DISPATCHER: 'true' });
+    const portal = await startPortal({
+      DATABASE_URL: inject('databaseUrl'),
+      SHUTDOWN_TIMEOUT_MS: '10000',
+      SMS_DISPATCHER: 'true',
+    });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
     // 50 keep-alive connections, open and idle (as a browser or a load balancer keeps them).
     const warm = await Promise.all(Array.from({ length: 50 }, () => get(agent, `${portal.base}/login`)));
@@ -53,7 +57,11 @@ describe('SIGTERM with keep-alive clients', () => {
   });
 
   it('closes an idle keep-alive connection at once and exits 0 long before the keep-alive timeout', async () => {
-    const portal = await startPortal({ DATABASE_URL: inject('databaseUrl'), KEEP_ALIVE_TIMEOUT_MS: '65000', SHUTDOWN_TIMEOUT_MS: '10000' });
+    const portal = await startPortal({
+      DATABASE_URL: inject('databaseUrl'),
+      KEEP_ALIVE_TIMEOUT_MS: '65000',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+    });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     // One request in flight when the signal comes, on a connection that would otherwise stay open for 65 s.
     const pending = get(agent, `${portal.base}/login`, () => portal.child.kill('SIGTERM'));

@@ -38,7 +38,15 @@ function browser(ip: string) {
       return token;
     },
     post(token: string, schoolId: number, password: string) {
-      const body = new URLSearchParams({ _csrf: token, intent: 'login', role: 'parent', schoolId: String(schoolId), account: '11301001', password, captcha: CAPTCHA });
+      const body = new URLSearchParams({
+        _csrf: token,
+        intent: 'login',
+        role: 'parent',
+        schoolId: String(schoolId),
+        account: '11301001',
+        password,
+        captcha: CAPTCHA,
+      });
       return call('/login', { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     },
   };
@@ -69,7 +77,10 @@ describe('sign-in under attack, through a real portal process', () => {
     const res = await owner.post(await owner.open(), w.schoolId, PASSWORD);
     expect(res.status).toBe(429);
     expect(res.text).toContain('登入失敗次數過多，帳號已暫時鎖定');
-    const account = await testDb().knex('accounts').where({ id: w.parent.accountId }).first('last_login_at', 'locked_until');
+    const account = await testDb()
+      .knex('accounts')
+      .where({ id: w.parent.accountId })
+      .first('last_login_at', 'locked_until');
     expect(account.last_login_at).toBeNull();
     expect(account.locked_until).not.toBeNull();
   });

@@ -65,15 +65,18 @@ export async function login(
 ) {
   const token = await getCsrf(agent, '/login');
   await agent.get('/login/captcha').expect(200);
-  return agent.post('/login').type('form').send({
-    _csrf: token,
-    intent: 'login',
-    role: c.role ?? 'parent',
-    schoolId: String(c.schoolId),
-    account: c.login,
-    password: c.password ?? PASSWORD,
-    captcha: CAPTCHA,
-  });
+  return agent
+    .post('/login')
+    .type('form')
+    .send({
+      _csrf: token,
+      intent: 'login',
+      role: c.role ?? 'parent',
+      schoolId: String(c.schoolId),
+      account: c.login,
+      password: c.password ?? PASSWORD,
+      captcha: CAPTCHA,
+    });
 }
 
 /** An agent already signed in as this account; fails the test if sign-in does not redirect. */
@@ -88,9 +91,17 @@ export async function signedIn(
 }
 
 /** POST a form with the CSRF token taken from `formPage` (the page the user would have submitted from). */
-export async function postForm(agent: Agent, formPage: string, action: string, fields: Record<string, string | string[]>) {
+export async function postForm(
+  agent: Agent,
+  formPage: string,
+  action: string,
+  fields: Record<string, string | string[]>,
+) {
   const token = await getCsrf(agent, formPage);
-  return agent.post(action).type('form').send({ _csrf: token, ...fields });
+  return agent
+    .post(action)
+    .type('form')
+    .send({ _csrf: token, ...fields });
 }
 
 /** Where a redirect points (fails the test, with the status, if the response is not one). */

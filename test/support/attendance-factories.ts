@@ -40,7 +40,15 @@ const DEPARTURE_MIN_MINUTES = 10;
 /** A stored swipe (as if a reader had posted it), Taipei wall time `at` = 'YYYY-MM-DDTHH:mm'. */
 export async function createSwipe(
   knex: Knex,
-  o: { readerId: number; schoolId: number; studentId: number | null; at: string; cardUid?: string; eventId?: string; receivedAt?: Date },
+  o: {
+    readerId: number;
+    schoolId: number;
+    studentId: number | null;
+    at: string;
+    cardUid?: string;
+    eventId?: string;
+    receivedAt?: Date;
+  },
 ): Promise<number> {
   const at = new Date(`${o.at}:00+08:00`);
   const [row] = await knex('swipes')
@@ -55,13 +63,23 @@ export async function createSwipe(
       student_id: o.studentId,
     })
     .returning('id');
-  if (o.studentId !== null) await refreshDays(knex, [{ studentId: o.studentId, date: taipeiDate(at) }], { departureMinMinutes: DEPARTURE_MIN_MINUTES });
+  if (o.studentId !== null)
+    await refreshDays(knex, [{ studentId: o.studentId, date: taipeiDate(at) }], {
+      departureMinMinutes: DEPARTURE_MIN_MINUTES,
+    });
   return Number(row.id);
 }
 
 export async function createManualEntry(
   knex: Knex,
-  o: { studentId: number; date: string; time: string; direction: 'arrival' | 'departure'; reason?: string; by?: number | null },
+  o: {
+    studentId: number;
+    date: string;
+    time: string;
+    direction: 'arrival' | 'departure';
+    reason?: string;
+    by?: number | null;
+  },
 ): Promise<number> {
   const [row] = await knex('manual_entries')
     .insert({

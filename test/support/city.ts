@@ -29,9 +29,13 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<City> {
   const days: string[] = [];
   for (let d = o.today; days.length < o.days; d = addDays(d, -1)) if (!isWeekend(d)) days.push(d);
   days.reverse();
-  await knex.raw(`insert into school_levels (code, name, sort_order) values ('elementary', '國小', 1) on conflict (code) do nothing`);
+  await knex.raw(
+    `insert into school_levels (code, name, sort_order) values ('elementary', '國小', 1) on conflict (code) do nothing`,
+  );
   await knex.raw(`insert into districts (name, sort_order) values ('大安區', 99) on conflict (name) do nothing`);
-  const base = Number((await knex.raw<{ rows: { n: number }[] }>('select coalesce(max(id), 0)::int as n from schools')).rows[0]?.n ?? 0);
+  const base = Number(
+    (await knex.raw<{ rows: { n: number }[] }>('select coalesce(max(id), 0)::int as n from schools')).rows[0]?.n ?? 0,
+  );
   const schoolIds = (
     await knex.raw<{ rows: { id: number }[] }>(
       `insert into schools (code, level, name, district_id)

@@ -5,7 +5,14 @@ import type { Knex } from 'knex';
 
 export async function createAnnouncement(
   knex: Knex,
-  o: { schoolId?: number | null; title?: string; body?: string; pinned?: boolean; publishedAt?: string; withdrawnAt?: string | null } = {},
+  o: {
+    schoolId?: number | null;
+    title?: string;
+    body?: string;
+    pinned?: boolean;
+    publishedAt?: string;
+    withdrawnAt?: string | null;
+  } = {},
 ): Promise<number> {
   const [row] = await knex('announcements')
     .insert({
@@ -43,7 +50,9 @@ export async function createOutbox(
       created_at: o.createdAt,
     });
     // Counted in the school's daily figures, as every outbox writer does.
-    await countSmsChanges(trx, [{ schoolId: o.schoolId, studentId: o.studentId, createdAt: o.createdAt, from: null, to: o.status }]);
+    await countSmsChanges(trx, [
+      { schoolId: o.schoolId, studentId: o.studentId, createdAt: o.createdAt, from: null, to: o.status },
+    ]);
   });
 }
 
@@ -51,13 +60,24 @@ let readerSeq = 0;
 export async function createReaderRow(knex: Knex, schoolId: number): Promise<number> {
   readerSeq++;
   const [row] = await knex('card_readers')
-    .insert({ school_id: schoolId, name: `門口${readerSeq}`, token_hash: `hash-${readerSeq}-${Date.now()}`, token_prefix: 'abcdefgh' })
+    .insert({
+      school_id: schoolId,
+      name: `門口${readerSeq}`,
+      token_hash: `hash-${readerSeq}-${Date.now()}`,
+      token_prefix: 'abcdefgh',
+    })
     .returning('id');
   return row.id as number;
 }
 
 let eventSeq = 0;
-export async function createSwipe(knex: Knex, readerId: number, schoolId: number, studentId: number, at: string): Promise<void> {
+export async function createSwipe(
+  knex: Knex,
+  readerId: number,
+  schoolId: number,
+  studentId: number,
+  at: string,
+): Promise<void> {
   eventSeq++;
   const date = new Date(Date.parse(at) + 8 * 3600_000).toISOString().slice(0, 10);
   await knex('swipes').insert({
@@ -76,7 +96,15 @@ export async function createSwipe(knex: Knex, readerId: number, schoolId: number
 export async function createRequest(
   knex: Knex,
   subscriptionId: number,
-  o: { kind: 'order' | 'cancellation'; status?: string; requestedOn: string; effectiveOn?: string | null; refund?: number | null; refundPaidOn?: string | null; reason?: string },
+  o: {
+    kind: 'order' | 'cancellation';
+    status?: string;
+    requestedOn: string;
+    effectiveOn?: string | null;
+    refund?: number | null;
+    refundPaidOn?: string | null;
+    reason?: string;
+  },
 ): Promise<number> {
   const [row] = await knex('review_requests')
     .insert({

@@ -70,7 +70,13 @@ export async function createClass(
 export async function createStaff(
   knex: Knex,
   schoolId: number,
-  o: { role?: 'teacher' | 'school_admin'; login?: string; name?: string; classIds?: number[]; mustChange?: boolean } = {},
+  o: {
+    role?: 'teacher' | 'school_admin';
+    login?: string;
+    name?: string;
+    classIds?: number[];
+    mustChange?: boolean;
+  } = {},
 ): Promise<number> {
   const [row] = await knex('accounts')
     .insert({
@@ -82,7 +88,8 @@ export async function createStaff(
       must_change_password: o.mustChange ?? false,
     })
     .returning('id');
-  for (const classId of o.classIds ?? []) await knex('class_teachers').insert({ class_id: classId, account_id: row.id });
+  for (const classId of o.classIds ?? [])
+    await knex('class_teachers').insert({ class_id: classId, account_id: row.id });
   return row.id as number;
 }
 
@@ -112,7 +119,9 @@ export async function createParent(
   o: { name?: string; login?: string; mustChange?: boolean } = {},
 ): Promise<{ accountId: number; guardianId: number; login: string; schoolId: number }> {
   const first = await knex('students').where({ id: studentIds[0] }).first('school_id', 'student_number');
-  const [g] = await knex('guardians').insert({ name: o.name ?? '王家長' }).returning('id');
+  const [g] = await knex('guardians')
+    .insert({ name: o.name ?? '王家長' })
+    .returning('id');
   for (const sid of studentIds) await knex('guardian_students').insert({ guardian_id: g.id, student_id: sid });
   const login = o.login ?? (first.student_number as string);
   const [a] = await knex('accounts')

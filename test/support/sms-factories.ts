@@ -55,7 +55,9 @@ export async function createOutbox(
       status: string;
     }[];
     // Counted in the school's daily figures, as every outbox writer does.
-    await countSmsChanges(trx, [{ schoolId: r!.school_id, studentId: r!.student_id, createdAt: r!.created_at, from: null, to: r!.status }]);
+    await countSmsChanges(trx, [
+      { schoolId: r!.school_id, studentId: r!.student_id, createdAt: r!.created_at, from: null, to: r!.status },
+    ]);
     return r!;
   });
   return Number(row.id);

@@ -11,7 +11,10 @@ export async function createRequest(
 ): Promise<number> {
   const kind = o.kind ?? 'cancellation';
   const status = o.status ?? 'pending';
-  if (status === 'pending') await knex('subscriptions').where({ id: subscriptionId }).update({ status: kind === 'order' ? 'pending' : 'cancel_pending' });
+  if (status === 'pending')
+    await knex('subscriptions')
+      .where({ id: subscriptionId })
+      .update({ status: kind === 'order' ? 'pending' : 'cancel_pending' });
   const [row] = await knex('review_requests')
     .insert({
       subscription_id: subscriptionId,
@@ -33,8 +36,15 @@ export async function createRequest(
  */
 export async function smsWorld(knex: Knex) {
   const w = await createSchoolWorld(knex);
-  const periodId = await createPeriod(knex, w.schoolId, { name: '115學年度上學期', startsOn: '2026-08-31', endsOn: '2027-01-20' });
-  const subscriptionId = await createSubscription(knex, w.student, periodId, { appliedOn: '2026-09-01', effectiveOn: '2026-09-02' });
+  const periodId = await createPeriod(knex, w.schoolId, {
+    name: '115學年度上學期',
+    startsOn: '2026-08-31',
+    endsOn: '2027-01-20',
+  });
+  const subscriptionId = await createSubscription(knex, w.student, periodId, {
+    appliedOn: '2026-09-01',
+    effectiveOn: '2026-09-02',
+  });
   const otherChild = await createStudent(knex, w.class401, { name: '陳小美', studentNumber: '11301002', seat: 2 });
   const otherParent = await createParent(knex, [otherChild], { name: '陳媽媽' });
   const child402 = await createStudent(knex, w.class402, { name: '李小華', studentNumber: '11302001', seat: 1 });

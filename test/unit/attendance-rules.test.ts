@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { cellText, computeDay, dayDetail, gridDates, noticeFor, type DayRecords } from '../../src/domain/attendance/rules.js';
+import {
+  cellText,
+  computeDay,
+  dayDetail,
+  gridDates,
+  noticeFor,
+  type DayRecords,
+} from '../../src/domain/attendance/rules.js';
 
 const o = { departureMinMinutes: 10, dismissalStart: '11:30' };
 const at = (hhmm: string, date = '2026-11-24') => new Date(`${date}T${hhmm}:00+08:00`);
@@ -37,10 +44,22 @@ describe('attendance rules', () => {
   });
 
   it('takes an out reader at 10:00 as the departure (an early leave); an in reader is never a departure', () => {
-    const d: DayRecords = { swipes: [{ id: 1, at: at('07:40') }, { id: 2, at: at('10:00'), reader: 'out' }], manual: [] };
+    const d: DayRecords = {
+      swipes: [
+        { id: 1, at: at('07:40') },
+        { id: 2, at: at('10:00'), reader: 'out' },
+      ],
+      manual: [],
+    };
     expect(cells(d)).toEqual(['07:40', '10:00']);
     expect(noticeFor(d, 2, o)).toBe('departure');
-    const inOnly: DayRecords = { swipes: [{ id: 1, at: at('07:40'), reader: 'in' }, { id: 2, at: at('16:05'), reader: 'in' }], manual: [] };
+    const inOnly: DayRecords = {
+      swipes: [
+        { id: 1, at: at('07:40'), reader: 'in' },
+        { id: 2, at: at('16:05'), reader: 'in' },
+      ],
+      manual: [],
+    };
     expect(cells(inOnly)).toEqual(['07:40', '未刷卡']);
     expect(noticeFor(inOnly, 2, o)).toBeUndefined();
   });
@@ -69,7 +88,13 @@ describe('attendance rules', () => {
   });
 
   it('measures the 10 minutes to the second', () => {
-    const d: DayRecords = { swipes: [{ id: 1, at: new Date('2026-11-24T12:42:30+08:00') }, { id: 2, at: new Date('2026-11-24T12:52:29+08:00') }], manual: [] };
+    const d: DayRecords = {
+      swipes: [
+        { id: 1, at: new Date('2026-11-24T12:42:30+08:00') },
+        { id: 2, at: new Date('2026-11-24T12:52:29+08:00') },
+      ],
+      manual: [],
+    };
     expect(computeDay(d, o).departure).toBeUndefined();
     d.swipes.push({ id: 3, at: new Date('2026-11-24T12:52:30+08:00') });
     expect(cellText(computeDay(d, o).departure)).toBe('12:52');

@@ -28,16 +28,29 @@ function refusal(env: Record<string, string | undefined>): ConfigError {
 describe('settings (src/config.ts)', () => {
   it('starts with no settings at all: port 3000, embedded database in ./data, demo data outside production', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 3000, databaseUrl: undefined, dataDir: './data', env: 'development', seedDemo: true });
+    expect(c).toMatchObject({
+      port: 3000,
+      databaseUrl: undefined,
+      dataDir: './data',
+      env: 'development',
+      seedDemo: true,
+    });
     expect(c.publicUrl).toBe('http://localhost:3000');
     expect(Object.isFrozen(c)).toBe(true);
   });
 
   it('gives the database client deadlines: defaults, the query deadline after the statement timeout, and refusals', () => {
-    expect(loadConfig({})).toMatchObject({ dbConnectTimeoutMs: 5000, dbAcquireTimeoutMs: 5000, dbQueryTimeoutMs: 16_000, dbReadyTimeoutMs: 1000 });
+    expect(loadConfig({})).toMatchObject({
+      dbConnectTimeoutMs: 5000,
+      dbAcquireTimeoutMs: 5000,
+      dbQueryTimeoutMs: 16_000,
+      dbReadyTimeoutMs: 1000,
+    });
     expect(loadConfig({ DB_STATEMENT_TIMEOUT_MS: '2000' }).dbQueryTimeoutMs).toBe(3000);
     expect(loadConfig({ DB_STATEMENT_TIMEOUT_MS: '1000', DB_QUERY_TIMEOUT_MS: '1500' }).dbQueryTimeoutMs).toBe(1500);
-    expect(refusal({ DB_STATEMENT_TIMEOUT_MS: '2000', DB_QUERY_TIMEOUT_MS: '2000' }).message).toContain('DB_QUERY_TIMEOUT_MS: must be longer than DB_STATEMENT_TIMEOUT_MS');
+    expect(refusal({ DB_STATEMENT_TIMEOUT_MS: '2000', DB_QUERY_TIMEOUT_MS: '2000' }).message).toContain(
+      'DB_QUERY_TIMEOUT_MS: must be longer than DB_STATEMENT_TIMEOUT_MS',
+    );
     expect(refusal({ DB_CONNECT_TIMEOUT_MS: '5s' }).message).toContain('DB_CONNECT_TIMEOUT_MS: must be a whole number');
   });
 
@@ -63,11 +76,15 @@ describe('settings (src/config.ts)', () => {
   });
 
   it('refuses CAPTCHA_FIXED_TEXT in production', () => {
-    expect(refusal({ ...PROD, CAPTCHA_FIXED_TEXT: 'ABCD' }).problems).toEqual(['CAPTCHA_FIXED_TEXT: is refused in production']);
+    expect(refusal({ ...PROD, CAPTCHA_FIXED_TEXT: 'ABCD' }).problems).toEqual([
+      'CAPTCHA_FIXED_TEXT: is refused in production',
+    ]);
   });
 
   it('refuses APP_NOW in production', () => {
-    expect(refusal({ ...PROD, APP_NOW: '2026-11-24T01:00:00Z' }).problems).toEqual(['APP_NOW: is refused in production']);
+    expect(refusal({ ...PROD, APP_NOW: '2026-11-24T01:00:00Z' }).problems).toEqual([
+      'APP_NOW: is refused in production',
+    ]);
   });
 
   it('accepts CAPTCHA_FIXED_TEXT and APP_NOW outside production', () => {
@@ -83,7 +100,11 @@ describe('settings (src/config.ts)', () => {
 
   it('requires the Mitake settings when SMS_PROVIDER=mitake', () => {
     const err = refusal({ SMS_PROVIDER: 'mitake' });
-    expect(err.problems.map((p) => p.split(':')[0]).sort()).toEqual(['MITAKE_PASSWORD', 'MITAKE_URL', 'MITAKE_USERNAME']);
+    expect(err.problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'MITAKE_PASSWORD',
+      'MITAKE_URL',
+      'MITAKE_USERNAME',
+    ]);
   });
 
   it('treats an empty value as unset', () => {

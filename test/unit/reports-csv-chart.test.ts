@@ -58,7 +58,14 @@ describe('chart layout', () => {
     expect(end).toBeLessThanOrEqual(g.width);
     expect(second!.bars[0]!.width).toBeCloseTo(first!.bars[0]!.width / 2, 0);
     expect(second!.label).toBe('一個很長很…');
-    const pct = layoutChart({ title: 'p', desc: 'd', categories: ['a'], series: [{ name: '涵蓋率', values: [50] }], max: 100, unit: '%' });
+    const pct = layoutChart({
+      title: 'p',
+      desc: 'd',
+      categories: ['a'],
+      series: [{ name: '涵蓋率', values: [50] }],
+      max: 100,
+      unit: '%',
+    });
     expect(pct.rows[0]!.total).toBe('50%');
   });
 });

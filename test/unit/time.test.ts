@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, daysBetween, isValidDate, schoolYearOf, taipeiDate, taipeiTime, weekdayName } from '../../src/domain/time.js';
+import {
+  addDays,
+  daysBetween,
+  isValidDate,
+  schoolYearOf,
+  taipeiDate,
+  taipeiTime,
+  weekdayName,
+} from '../../src/domain/time.js';
 
 describe('Asia/Taipei dates, whatever the server zone', () => {
   it('00:30 in Taipei is still the previous day in UTC, and the Taipei date wins', () => {
@@ -21,10 +29,16 @@ describe('Asia/Taipei dates, whatever the server zone', () => {
 });
 
 describe('isValidDate and addDays refuse what would break PostgreSQL or a day-by-day loop', () => {
-  it.each(['2026-02-30', '2026-13-01', '0000-01-01', '1999-12-31', '2100-01-01', '9999-12-31', '2026-1-1', ' 2026-01-01'])(
-    '%s is not a date the portal accepts',
-    (d) => expect(isValidDate(d)).toBe(false),
-  );
+  it.each([
+    '2026-02-30',
+    '2026-13-01',
+    '0000-01-01',
+    '1999-12-31',
+    '2100-01-01',
+    '9999-12-31',
+    '2026-1-1',
+    ' 2026-01-01',
+  ])('%s is not a date the portal accepts', (d) => expect(isValidDate(d)).toBe(false));
 
   it.each(['2000-01-01', '2026-11-24', '2099-12-31'])('%s is', (d) => expect(isValidDate(d)).toBe(true));
 

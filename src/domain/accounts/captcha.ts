@@ -7,8 +7,19 @@ const renderText = svgCaptcha as unknown as (text: string, options: svgCaptcha.C
 export const CAPTCHA_TTL_MS = 5 * 60 * 1000;
 
 /** A new captcha: its answer (kept in the session only) and the SVG to show. */
-export function newCaptcha(fixedText: string | undefined, now: number): { text: string; svg: string; expiresAt: number } {
-  const opts = { size: 5, noise: 2, color: false, background: '#ffffff', ignoreChars: '0oO1iIlL', width: 150, height: 50 };
+export function newCaptcha(
+  fixedText: string | undefined,
+  now: number,
+): { text: string; svg: string; expiresAt: number } {
+  const opts = {
+    size: 5,
+    noise: 2,
+    color: false,
+    background: '#ffffff',
+    ignoreChars: '0oO1iIlL',
+    width: 150,
+    height: 50,
+  };
   const c = fixedText ? { text: fixedText, data: renderText(fixedText, opts) } : svgCaptcha.create(opts);
   return { text: c.text, svg: c.data, expiresAt: now + CAPTCHA_TTL_MS };
 }

@@ -82,13 +82,28 @@ interface UserRow {
   school_name: string;
   still_linked: boolean;
   account_ids: number[];
-  children: { id: number; name: string; student_number: string; school_id: number; school_name: string; class_id: number; class_name: string }[] | null;
+  children:
+    | {
+        id: number;
+        name: string;
+        student_number: string;
+        school_id: number;
+        school_name: string;
+        class_id: number;
+        class_name: string;
+      }[]
+    | null;
   class_ids: number[] | null;
 }
 
 export async function loadCurrentUser(
   knex: Knex,
-  s: { accountId: number; accountIds?: number[] | undefined; studentId?: number | undefined; identityId?: number | undefined },
+  s: {
+    accountId: number;
+    accountIds?: number[] | undefined;
+    studentId?: number | undefined;
+    identityId?: number | undefined;
+  },
 ): Promise<CurrentUser | undefined> {
   const { rows } = await knex.raw<{ rows: UserRow[] }>(USER_SQL, {
     accountId: s.accountId,

@@ -41,7 +41,9 @@ export async function clearAccountLock(
   account: { id: number; role: string; schoolId: number; login: string },
   now: Date,
 ): Promise<{ wasLocked: boolean }> {
-  const [before] = (await knex('accounts').where({ id: account.id }).select('locked_until')) as { locked_until: Date | null }[];
+  const [before] = (await knex('accounts').where({ id: account.id }).select('locked_until')) as {
+    locked_until: Date | null;
+  }[];
   await knex('accounts').where({ id: account.id }).update({ failed_logins: 0, locked_until: null });
   const deleted = await knex('rate_limits')
     .where('key', `${ACCOUNT_LOCK_PREFIX}:${accountKey(account.role, account.schoolId, account.login)}`)

@@ -24,13 +24,27 @@ export async function resetAccountPassword(
 ): Promise<{ password: string; sessionsEnded: number }> {
   const { password, hash } = await issueOneTimePassword();
   const sessionsEnded = await knex.transaction(async (trx) => {
-    await trx('accounts').where({ id: target.id }).update({ password_hash: hash, must_change_password: true, password_changed_at: now, updated_at: now });
+    await trx('accounts')
+      .where({ id: target.id })
+      .update({ password_hash: hash, must_change_password: true, password_changed_at: now, updated_at: now });
     const { wasLocked } = await clearAccountLock(trx, target, now);
     const who = { login: target.login, role: target.role };
     if (wasLocked)
-      await audit(trx, actor, { action: 'login.unlocked', schoolId: target.schoolId, targetType: 'account', targetId: target.id, details: { ...who, reason: 'password_reset' } });
+      await audit(trx, actor, {
+        action: 'login.unlocked',
+        schoolId: target.schoolId,
+        targetType: 'account',
+        targetId: target.id,
+        details: { ...who, reason: 'password_reset' },
+      });
     const ended = await endSessionsOf(trx, target.id);
-    await audit(trx, actor, { action: 'password.reset', schoolId: target.schoolId, targetType: 'account', targetId: target.id, details: { ...who, sessionsEnded: ended } });
+    await audit(trx, actor, {
+      action: 'password.reset',
+      schoolId: target.schoolId,
+      targetType: 'account',
+      targetId: target.id,
+      details: { ...who, sessionsEnded: ended },
+    });
     return ended;
   });
   return { password, sessionsEnded };

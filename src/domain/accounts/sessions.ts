@@ -5,12 +5,11 @@ import type { Knex } from 'knex';
  * except `keepSid`. Sessions live in connect-pg-simple's `session` table (json column `sess`).
  */
 export async function endSessionsOf(knex: Knex, accountId: number, keepSid?: string): Promise<number> {
-  const q = knex('session')
-    .where((w) =>
-      w
-        .whereRaw(`(sess->>'accountId') = ?`, [String(accountId)])
-        .orWhereRaw(`coalesce((sess::jsonb)->'accountIds', '[]'::jsonb) @> to_jsonb(?::int)`, [accountId]),
-    );
+  const q = knex('session').where((w) =>
+    w
+      .whereRaw(`(sess->>'accountId') = ?`, [String(accountId)])
+      .orWhereRaw(`coalesce((sess::jsonb)->'accountIds', '[]'::jsonb) @> to_jsonb(?::int)`, [accountId]),
+  );
   if (keepSid) q.whereNot('sid', keepSid);
   return q.del();
 }

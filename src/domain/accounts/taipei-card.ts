@@ -48,7 +48,13 @@ export function oidcSettings(config: Config): OidcSettings | undefined {
     };
   }
   if (usesDevIdp(config)) {
-    return { issuer: devIssuer(config), clientId: DEV_CLIENT_ID, clientSecret: DEV_CLIENT_SECRET, redirectUri, allowInsecure: true };
+    return {
+      issuer: devIssuer(config),
+      clientId: DEV_CLIENT_ID,
+      clientSecret: DEV_CLIENT_SECRET,
+      redirectUri,
+      allowInsecure: true,
+    };
   }
   return undefined;
 }
@@ -67,7 +73,10 @@ export async function upsertIdentity(
 }
 
 export async function linkIdentity(knex: Knex, identityId: number, accountId: number): Promise<void> {
-  await knex('taipei_card_links').insert({ identity_id: identityId, account_id: accountId }).onConflict(['identity_id', 'account_id']).ignore();
+  await knex('taipei_card_links')
+    .insert({ identity_id: identityId, account_id: accountId })
+    .onConflict(['identity_id', 'account_id'])
+    .ignore();
 }
 
 /** The enabled parent accounts this card opens, oldest link first. */
@@ -92,7 +101,12 @@ export async function identitiesOf(
     .where('l.account_id', accountId)
     .orderBy('l.linked_at')
     .select('i.id', 'i.display_name', 'l.linked_at', 'i.last_login_at');
-  return rows.map((r) => ({ id: r.id, displayName: r.display_name, linkedAt: r.linked_at, lastLoginAt: r.last_login_at }));
+  return rows.map((r) => ({
+    id: r.id,
+    displayName: r.display_name,
+    linkedAt: r.linked_at,
+    lastLoginAt: r.last_login_at,
+  }));
 }
 
 export async function unlinkIdentity(knex: Knex, identityId: number, accountId: number): Promise<boolean> {

@@ -24,7 +24,8 @@ async function auditAdmin(
 const CONTROL = /[\u0000-\u001f\u007f]/;
 function checkText(label: string, v: string, max: number): string {
   const s = v.normalize('NFKC').trim();
-  if (s.length < 1 || s.length > max || CONTROL.test(s)) throw new AdminError(`${label}必填，最多 ${max} 個字，不可含控制字元`);
+  if (s.length < 1 || s.length > max || CONTROL.test(s))
+    throw new AdminError(`${label}必填，最多 ${max} 個字，不可含控制字元`);
   return s;
 }
 function checkDate(label: string, v: string): string {
@@ -32,15 +33,31 @@ function checkDate(label: string, v: string): string {
   return v;
 }
 function checkFee(label: string, v: string): number {
-  if (!/^\d{1,6}$/.test(v) || Number(v) > 100000) throw new AdminError(`${label}「${v}」應為 0 到 100000 的整數（新臺幣元）`);
+  if (!/^\d{1,6}$/.test(v) || Number(v) > 100000)
+    throw new AdminError(`${label}「${v}」應為 0 到 100000 的整數（新臺幣元）`);
   return Number(v);
 }
 
 /** period:create — a school's SMS service period (簡訊服務) with its fees, by the same rules as the office's page. */
 export async function createPeriod(
   knex: Knex,
-  o: { schoolId: number; name: string; startsOn: string; endsOn: string; arrivalFee: string; departureFee: string; dryRun?: boolean },
-): Promise<{ id: number | undefined; name: string; startsOn: string; endsOn: string; arrivalFee: number; departureFee: number }> {
+  o: {
+    schoolId: number;
+    name: string;
+    startsOn: string;
+    endsOn: string;
+    arrivalFee: string;
+    departureFee: string;
+    dryRun?: boolean;
+  },
+): Promise<{
+  id: number | undefined;
+  name: string;
+  startsOn: string;
+  endsOn: string;
+  arrivalFee: number;
+  departureFee: number;
+}> {
   const v = {
     name: o.name.normalize('NFKC').trim(),
     startsOn: o.startsOn.trim(),
@@ -62,12 +79,16 @@ export async function resetPassword(
   knex: Knex,
   o: { schoolId: number; role: string; login: string; now: Date; dryRun?: boolean },
 ): Promise<{ accountId: number; displayName: string; password: string | undefined; sessionsEnded: number }> {
-  if (!['parent', 'teacher', 'school_admin'].includes(o.role)) throw new AdminError(`身分別有誤：${o.role}（parent, teacher, school_admin）`);
+  if (!['parent', 'teacher', 'school_admin'].includes(o.role))
+    throw new AdminError(`身分別有誤：${o.role}（parent, teacher, school_admin）`);
   const login = o.login.normalize('NFKC').trim();
-  const account = await knex('accounts').where({ school_id: o.schoolId, role: o.role, login }).first('id', 'display_name', 'disabled_at');
+  const account = await knex('accounts')
+    .where({ school_id: o.schoolId, role: o.role, login })
+    .first('id', 'display_name', 'disabled_at');
   if (!account) throw new AdminError(`找不到帳號 ${login}（${o.role}）`);
   if (account.disabled_at) throw new AdminError(`帳號 ${login} 已停用`);
-  if (o.dryRun) return { accountId: account.id, displayName: account.display_name, password: undefined, sessionsEnded: 0 };
+  if (o.dryRun)
+    return { accountId: account.id, displayName: account.display_name, password: undefined, sessionsEnded: 0 };
   const target = { id: account.id as number, role: o.role, schoolId: o.schoolId, login };
   const { password, sessionsEnded } = await resetAccountPassword(knex, SCRIPT_ACTOR, target, o.now);
   return { accountId: account.id, displayName: account.display_name, password, sessionsEnded };
@@ -110,7 +131,9 @@ export async function postAnnouncement(
   o: { title: string; body: string; pinned: boolean; now: Date; dryRun?: boolean },
 ): Promise<{ id: number | undefined; title: string }> {
   try {
-    return await postBureauAnnouncement(knex, SCRIPT_ACTOR, { title: o.title, body: o.body, pinned: o.pinned }, o.now, { dryRun: o.dryRun });
+    return await postBureauAnnouncement(knex, SCRIPT_ACTOR, { title: o.title, body: o.body, pinned: o.pinned }, o.now, {
+      dryRun: o.dryRun,
+    });
   } catch (err) {
     if (err instanceof AnnouncementError) throw new AdminError(err.message);
     throw err;

@@ -95,8 +95,54 @@ export function recentWeekdays(today: string, n: number): string[] {
   return days;
 }
 
-const SURNAMES = ['王', '陳', '林', '黃', '張', '李', '吳', '劉', '蔡', '楊', '許', '鄭', '謝', '郭', '洪', '曾', '邱', '廖', '賴', '周'];
-const GIVEN = ['小明', '小美', '小華', '小安', '子涵', '宥廷', '品妍', '承恩', '詠晴', '柏宇', '語彤', '冠廷', '芷瑜', '宇軒', '思妤', '俊傑', '佳穎', '家豪', '欣怡', '彥廷', '詩涵', '建宏', '雅婷', '志偉'];
+const SURNAMES = [
+  '王',
+  '陳',
+  '林',
+  '黃',
+  '張',
+  '李',
+  '吳',
+  '劉',
+  '蔡',
+  '楊',
+  '許',
+  '鄭',
+  '謝',
+  '郭',
+  '洪',
+  '曾',
+  '邱',
+  '廖',
+  '賴',
+  '周',
+];
+const GIVEN = [
+  '小明',
+  '小美',
+  '小華',
+  '小安',
+  '子涵',
+  '宥廷',
+  '品妍',
+  '承恩',
+  '詠晴',
+  '柏宇',
+  '語彤',
+  '冠廷',
+  '芷瑜',
+  '宇軒',
+  '思妤',
+  '俊傑',
+  '佳穎',
+  '家豪',
+  '欣怡',
+  '彥廷',
+  '詩涵',
+  '建宏',
+  '雅婷',
+  '志偉',
+];
 const ADULT = ['大明', '美玲', '志明', '淑芬', '建國', '雅惠', '俊宏', '麗華', '文雄', '秀英', '國華', '惠君'];
 
 /** Build the city in one transaction (or, with dryRun, only check and count). */
@@ -104,14 +150,20 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
   const started = Date.now();
   const problem = await realDataProblem(knex);
   if (problem) throw new AdminError(problem);
-  const available = (await knex.raw<{ rows: { id: number; code: string; level: string; name: string }[] }>(`
+  const available = (
+    await knex.raw<{ rows: { id: number; code: string; level: string; name: string }[] }>(`
     select id, code, level, name from (
       select s.*, row_number() over (partition by s.level order by s.id) as k from schools s
       where not exists (select 1 from classes c where c.school_id = s.id)
         and not exists (select 1 from accounts a where a.school_id = s.id)) x
-    order by k, case level when 'elementary' then 1 when 'junior_high' then 2 when 'senior_high' then 3 else 4 end, id`)).rows;
-  if (available.length === 0) throw new AdminError('沒有可用的學校：請先載入參考資料（npm run seed -- --reference-only）');
-  if (o.schools > available.length) throw new AdminError(`只有 ${available.length} 所學校可用（不含示範資料的學校），--schools 最多 ${available.length}`);
+    order by k, case level when 'elementary' then 1 when 'junior_high' then 2 when 'senior_high' then 3 else 4 end, id`)
+  ).rows;
+  if (available.length === 0)
+    throw new AdminError('沒有可用的學校：請先載入參考資料（npm run seed -- --reference-only）');
+  if (o.schools > available.length)
+    throw new AdminError(
+      `只有 ${available.length} 所學校可用（不含示範資料的學校），--schools 最多 ${available.length}`,
+    );
   const schools = available.slice(0, o.schools);
   const period = currentPeriod(o.today);
   const days = recentWeekdays(o.today, SCHOOL_DAYS).sort();
@@ -159,7 +211,11 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
        from city_school cs cross join generate_series(0, ? - 1) as k`,
       [numerals, numerals, SURNAMES, SURNAMES.length, classesPerSchool],
     );
-    await step('班級 classes', `insert into classes (id, school_id, school_year, grade, code, name) select id, school_id, ?, grade, code, name from city_class`, [year]);
+    await step(
+      '班級 classes',
+      `insert into classes (id, school_id, school_year, grade, code, name) select id, school_id, ?, grade, code, name from city_class`,
+      [year],
+    );
     await step(
       '教師帳號 teachers',
       `insert into accounts (role, school_id, login, display_name, password_hash, must_change_password)
@@ -196,7 +252,18 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
          join city_class cc on cc.school_id = cs.school_id and cc.k = s % ?
          order by cs.n, s
        ) x`,
-      [String(year), classesPerSchool, SURNAMES, SURNAMES.length, GIVEN, GIVEN.length, ADULT, ADULT.length, perSchool, classesPerSchool],
+      [
+        String(year),
+        classesPerSchool,
+        SURNAMES,
+        SURNAMES.length,
+        GIVEN,
+        GIVEN.length,
+        ADULT,
+        ADULT.length,
+        perSchool,
+        classesPerSchool,
+      ],
     );
     await trx.raw('analyze city_class');
     await trx.raw('analyze city_student');
@@ -204,7 +271,10 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
       '學生 students',
       `insert into students (id, school_id, class_id, student_number, seat_number, name) select id, school_id, class_id, number, seat, surname || given from city_student order by id`,
     );
-    await step('家長 guardians', `insert into guardians (id, name) select guardian_id, surname || adult from city_student order by guardian_id`);
+    await step(
+      '家長 guardians',
+      `insert into guardians (id, name) select guardian_id, surname || adult from city_student order by guardian_id`,
+    );
     await step(
       '_guardian links',
       `insert into guardian_students (guardian_id, student_id, relationship) select guardian_id, id, case when s % 2 = 0 then '母' else '父' end from city_student order by id`,
@@ -315,7 +385,8 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
     // Temp tables have no statistics until analysed: without them the big joins below get nested-loop plans.
     await trx.raw('analyze city_day');
     await trx.raw('analyze city_sub');
-    const at = (col: string) => `(day::text || ' ' || (make_time(${col} / 3600, ${col} / 60 % 60, ${col} % 60))::text || '+08')::timestamptz`;
+    const at = (col: string) =>
+      `(day::text || ' ' || (make_time(${col} / 3600, ${col} / 60 % 60, ${col} % 60))::text || '+08')::timestamptz`;
     await step(
       '刷卡 swipes',
       `insert into swipes (reader_id, school_id, event_id, card_uid, swiped_at, swipe_date, received_at, student_id)
@@ -370,7 +441,12 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
        select cs.school_id, '請家長提醒學生每日進出校門刷卡', '為使到離校簡訊正常通知，請提醒孩子每日到校及放學時於校門口讀卡機刷數位學生證。', false, a.id, a.display_name,
               ((?::date - 2)::text || ' 08:30+08')::timestamptz
        from city_school cs join accounts a on a.school_id = cs.school_id and a.role = 'school_admin'`,
-      [`到離校簡訊服務${period.name}開放申請`, `${period.name}到離校簡訊服務（${period.startsOn}~${period.endsOn}）開放家長申請，到校SMS、離校SMS各新臺幣150元。`, o.today, o.today],
+      [
+        `到離校簡訊服務${period.name}開放申請`,
+        `${period.name}到離校簡訊服務（${period.startsOn}~${period.endsOn}）開放家長申請，到校SMS、離校SMS各新臺幣150元。`,
+        o.today,
+        o.today,
+      ],
     );
     // The schools' daily figures (統計報表, 首頁), recounted from the rows written above.
     const f0 = Date.now();
@@ -381,7 +457,12 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
     await trx('audit_log').insert({
       actor_account_id: null,
       action: 'admin.demo_city',
-      details: JSON.stringify({ via: 'admin script', schools: schools.length, studentsPerSchool: perSchool, today: o.today }),
+      details: JSON.stringify({
+        via: 'admin script',
+        schools: schools.length,
+        studentsPerSchool: perSchool,
+        today: o.today,
+      }),
     });
   });
   const t = Date.now();

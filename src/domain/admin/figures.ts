@@ -22,10 +22,16 @@ export async function rebuildFiguresCommand(
   o: { schoolIds: number[]; from?: string; to?: string; dryRun?: boolean },
 ): Promise<FiguresRebuild> {
   if ((o.from === undefined) !== (o.to === undefined)) throw new UsageError('--from 與 --to 必須一起指定');
-  for (const d of [o.from, o.to]) if (d !== undefined && !isValidDate(d)) throw new AdminError(`日期「${d}」不是有效的日期（YYYY-MM-DD）`);
+  for (const d of [o.from, o.to])
+    if (d !== undefined && !isValidDate(d)) throw new AdminError(`日期「${d}」不是有效的日期（YYYY-MM-DD）`);
   if (o.from !== undefined && o.to !== undefined && o.from > o.to) throw new AdminError('開始日期不可晚於結束日期');
   const days = o.from !== undefined && o.to !== undefined ? { from: o.from, to: o.to } : undefined;
-  const out: FiguresRebuild = { schools: o.schoolIds.length, drift: { sms: 0, attendance: 0 }, smsRows: 0, attendanceRows: 0 };
+  const out: FiguresRebuild = {
+    schools: o.schoolIds.length,
+    drift: { sms: 0, attendance: 0 },
+    smsRows: 0,
+    attendanceRows: 0,
+  };
   for (const id of o.schoolIds) {
     const d = await figureDrift(knex, id, days);
     out.drift.sms += d.sms;
@@ -39,7 +45,13 @@ export async function rebuildFiguresCommand(
     schoolId: o.schoolIds.length === 1 ? o.schoolIds[0] : null,
     targetType: 'school',
     ...(o.schoolIds.length === 1 ? { targetId: o.schoolIds[0] } : {}),
-    details: { schools: o.schoolIds.length, ...(days ?? {}), drift: out.drift, smsRows: r.smsRows, attendanceRows: r.attendanceRows },
+    details: {
+      schools: o.schoolIds.length,
+      ...(days ?? {}),
+      drift: out.drift,
+      smsRows: r.smsRows,
+      attendanceRows: r.attendanceRows,
+    },
   });
   return out;
 }

@@ -93,7 +93,12 @@ export function validateRoster(text: string): { rows: RosterRow[]; problems: Imp
   const same = (a: readonly string[]) => a.length === names.length && a.every((n, i) => n === names[i]);
   const withTeacher = same([...expectedZh, TEACHER_COLUMN.zh]) || same([...expectedEn, TEACHER_COLUMN.en]);
   if (!withTeacher && !same(expectedZh) && !same(expectedEn)) {
-    return { rows: [], problems: [{ line: header.line, message: `標題列應為：${expectedZh.join(',')}（可再加一欄 ${TEACHER_COLUMN.zh}）` }] };
+    return {
+      rows: [],
+      problems: [
+        { line: header.line, message: `標題列應為：${expectedZh.join(',')}（可再加一欄 ${TEACHER_COLUMN.zh}）` },
+      ],
+    };
   }
   const columnCount = COLUMNS.length + (withTeacher ? 1 : 0);
   if (records.length === 0) problems.push({ line: header.line + 1, message: '沒有資料列' });
@@ -104,7 +109,17 @@ export function validateRoster(text: string): { rows: RosterRow[]; problems: Imp
       p(`欄位數應為 ${columnCount}，此列有 ${r.fields.length} 欄`);
       continue;
     }
-    const [classCode, className, grade, studentNumber, seat, studentName, guardianName, relationship, teacherLogin = ''] = r.fields.map(clean) as string[];
+    const [
+      classCode,
+      className,
+      grade,
+      studentNumber,
+      seat,
+      studentName,
+      guardianName,
+      relationship,
+      teacherLogin = '',
+    ] = r.fields.map(clean) as string[];
     const before = problems.length;
     if (!/^[0-9A-Za-z]{1,10}$/.test(classCode!)) p(`班級代碼「${classCode}」格式有誤（1 到 10 碼英數字，例如 401）`);
     if (!validName(className!, 30)) p('班級名稱必填，最多 30 個字');
@@ -143,7 +158,8 @@ export function validateRoster(text: string): { rows: RosterRow[]; problems: Imp
     else byNumber.set(r.studentNumber, r.line);
     const seatKey = `${r.classCode}/${r.seat}`;
     const s = bySeat.get(seatKey);
-    if (s !== undefined) problems.push({ line: r.line, message: `班級 ${r.classCode} 座號 ${r.seat} 重複（第 ${s} 行已出現）` });
+    if (s !== undefined)
+      problems.push({ line: r.line, message: `班級 ${r.classCode} 座號 ${r.seat} 重複（第 ${s} 行已出現）` });
     else bySeat.set(seatKey, r.line);
     const c = classDef.get(r.classCode);
     if (!c) classDef.set(r.classCode, { name: r.className, grade: r.grade, line: r.line });
@@ -153,7 +169,10 @@ export function validateRoster(text: string): { rows: RosterRow[]; problems: Imp
       const t = classTeacher.get(r.classCode);
       if (!t) classTeacher.set(r.classCode, { login: r.teacherLogin, line: r.line });
       else if (t.login !== r.teacherLogin)
-        problems.push({ line: r.line, message: `班級 ${r.classCode} 的導師帳號 ${r.teacherLogin} 與第 ${t.line} 行的 ${t.login} 不同（一個班級只有一位導師）` });
+        problems.push({
+          line: r.line,
+          message: `班級 ${r.classCode} 的導師帳號 ${r.teacherLogin} 與第 ${t.line} 行的 ${t.login} 不同（一個班級只有一位導師）`,
+        });
     }
   }
   problems.sort((a, b) => a.line - b.line);
@@ -166,7 +185,12 @@ export function validateRoster(text: string): { rows: RosterRow[]; problems: Imp
  * name and the guardian's name both differ from the database: one of them alone is a correction); a 導師帳號
  * that is not an active teacher account of the school.
  */
-async function databaseProblems(knex: Knex, schoolId: number, schoolYear: number, rows: RosterRow[]): Promise<ImportProblem[]> {
+async function databaseProblems(
+  knex: Knex,
+  schoolId: number,
+  schoolYear: number,
+  rows: RosterRow[],
+): Promise<ImportProblem[]> {
   const problems: ImportProblem[] = [];
   if (rows.length === 0) return problems;
   const inFile = new Set(rows.map((r) => r.studentNumber));
@@ -175,19 +199,32 @@ async function databaseProblems(knex: Knex, schoolId: number, schoolYear: number
     .where('c.school_id', schoolId)
     .where('c.school_year', schoolYear)
     .whereIn('c.code', [...new Set(rows.map((r) => r.classCode))])
-    .select('c.code', 'st.seat_number', 'st.student_number')) as { code: string; seat_number: number; student_number: string }[];
+    .select('c.code', 'st.seat_number', 'st.student_number')) as {
+    code: string;
+    seat_number: number;
+    student_number: string;
+  }[];
   const occupant = new Map(taken.map((t) => [`${t.code}/${t.seat_number}`, t.student_number]));
   for (const r of rows) {
     const who = occupant.get(`${r.classCode}/${r.seat}`);
     if (who && who !== r.studentNumber && !inFile.has(who))
-      problems.push({ line: r.line, message: `班級 ${r.classCode} 座號 ${r.seat} 已由學號 ${who} 使用（該學生不在此檔案中）` });
+      problems.push({
+        line: r.line,
+        message: `班級 ${r.classCode} 座號 ${r.seat} 已由學號 ${who} 使用（該學生不在此檔案中）`,
+      });
   }
   const known = (await knex('students as st')
-    .leftJoin('accounts as a', (j) => j.on('a.login', 'st.student_number').andOn('a.school_id', 'st.school_id').andOnVal('a.role', 'parent'))
+    .leftJoin('accounts as a', (j) =>
+      j.on('a.login', 'st.student_number').andOn('a.school_id', 'st.school_id').andOnVal('a.role', 'parent'),
+    )
     .leftJoin('guardians as g', 'g.id', 'a.guardian_id')
     .where('st.school_id', schoolId)
     .whereIn('st.student_number', [...inFile])
-    .select('st.student_number', 'st.name', 'g.name as guardian_name')) as { student_number: string; name: string; guardian_name: string | null }[];
+    .select('st.student_number', 'st.name', 'g.name as guardian_name')) as {
+    student_number: string;
+    name: string;
+    guardian_name: string | null;
+  }[];
   const byNumber = new Map(known.map((k) => [k.student_number, k]));
   for (const r of rows) {
     const k = byNumber.get(r.studentNumber);
@@ -200,7 +237,8 @@ async function databaseProblems(knex: Knex, schoolId: number, schoolYear: number
   const logins = [...new Set(rows.map((r) => r.teacherLogin).filter((l) => l !== ''))];
   const teachers = await activeTeachers(knex, schoolId, logins);
   const why = new Map<string, string>();
-  for (const l of logins) if (!teachers.has(l)) why.set(l, (await teacherProblem(knex, schoolId, l)) ?? `帳號 ${l} 不是本校的教師帳號`);
+  for (const l of logins)
+    if (!teachers.has(l)) why.set(l, (await teacherProblem(knex, schoolId, l)) ?? `帳號 ${l} 不是本校的教師帳號`);
   for (const r of rows) {
     const w = why.get(r.teacherLogin);
     if (w) problems.push({ line: r.line, message: `導師帳號：${w}` });
@@ -281,16 +319,24 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
   const newPassword = o.newPassword ?? oneTimePassword;
   const logins = rows.map((r) => r.studentNumber);
   const before = await parentAccounts(knex, o.schoolId, logins);
-  const issued = o.dryRun ? new Map<string, { password: string; hash: string }>() : await passwordsFor(logins.filter((l) => !before.has(l)), newPassword, hash);
+  const issued = o.dryRun
+    ? new Map<string, { password: string; hash: string }>()
+    : await passwordsFor(
+        logins.filter((l) => !before.has(l)),
+        newPassword,
+        hash,
+      );
   try {
     await knex.transaction(async (trx) => {
       // Classes: one read, the new ones in one INSERT.
       const classIds = new Map<string, number>();
       const existingClasses = new Map(
-        ((await trx('classes')
-          .where({ school_id: o.schoolId, school_year: o.schoolYear })
-          .whereIn('code', [...new Set(rows.map((r) => r.classCode))])
-          .select('id', 'code', 'name', 'grade')) as { id: number; code: string; name: string; grade: number }[]).map((c) => [c.code, c]),
+        (
+          (await trx('classes')
+            .where({ school_id: o.schoolId, school_year: o.schoolYear })
+            .whereIn('code', [...new Set(rows.map((r) => r.classCode))])
+            .select('id', 'code', 'name', 'grade')) as { id: number; code: string; name: string; grade: number }[]
+        ).map((c) => [c.code, c]),
       );
       const newClasses: Record<string, unknown>[] = [];
       for (const r of rows) {
@@ -302,10 +348,20 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
             await trx('classes').where({ id: existing.id }).update({ name: r.className, grade: r.grade });
             report.classes.updated++;
           } else report.classes.unchanged++;
-        } else newClasses.push({ school_id: o.schoolId, school_year: o.schoolYear, code: r.classCode, name: r.className, grade: r.grade });
+        } else
+          newClasses.push({
+            school_id: o.schoolId,
+            school_year: o.schoolYear,
+            code: r.classCode,
+            name: r.className,
+            grade: r.grade,
+          });
       }
       if (newClasses.length > 0) {
-        const created = (await trx('classes').insert(newClasses).returning(['id', 'code'])) as { id: number; code: string }[];
+        const created = (await trx('classes').insert(newClasses).returning(['id', 'code'])) as {
+          id: number;
+          code: string;
+        }[];
         for (const c of created) classIds.set(c.code, c.id);
         report.classes.created += created.length;
       }
@@ -328,16 +384,18 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
       }
       // Students. Seats that move inside the file are first parked on free seats so that swaps work.
       const existing = new Map(
-        ((await trx('students')
-          .where('school_id', o.schoolId)
-          .whereIn('student_number', logins)
-          .select('id', 'student_number', 'class_id', 'seat_number', 'name')) as {
-          id: number;
-          student_number: string;
-          class_id: number;
-          seat_number: number;
-          name: string;
-        }[]).map((s) => [s.student_number, s]),
+        (
+          (await trx('students')
+            .where('school_id', o.schoolId)
+            .whereIn('student_number', logins)
+            .select('id', 'student_number', 'class_id', 'seat_number', 'name')) as {
+            id: number;
+            student_number: string;
+            class_id: number;
+            seat_number: number;
+            name: string;
+          }[]
+        ).map((s) => [s.student_number, s]),
       );
       const moving = rows.filter((r) => {
         const s = existing.get(r.studentNumber);
@@ -358,25 +416,42 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
         if (s) {
           studentIds.set(r.studentNumber, s.id);
           if (s.class_id !== classId || s.seat_number !== r.seat || s.name !== r.studentName) {
-            await trx('students').where({ id: s.id }).update({ class_id: classId, seat_number: r.seat, name: r.studentName });
+            await trx('students')
+              .where({ id: s.id })
+              .update({ class_id: classId, seat_number: r.seat, name: r.studentName });
             report.students.updated++;
           } else report.students.unchanged++;
-        } else newStudents.push({ school_id: o.schoolId, class_id: classId, student_number: r.studentNumber, seat_number: r.seat, name: r.studentName });
+        } else
+          newStudents.push({
+            school_id: o.schoolId,
+            class_id: classId,
+            student_number: r.studentNumber,
+            seat_number: r.seat,
+            name: r.studentName,
+          });
       }
       for (let i = 0; i < newStudents.length; i += CHUNK) {
-        const created = (await trx('students').insert(newStudents.slice(i, i + CHUNK)).returning(['id', 'student_number'])) as { id: number; student_number: string }[];
+        const created = (await trx('students')
+          .insert(newStudents.slice(i, i + CHUNK))
+          .returning(['id', 'student_number'])) as { id: number; student_number: string }[];
         for (const c of created) studentIds.set(c.student_number, c.id);
         report.students.created += created.length;
       }
       // Guardians and parent accounts (login = the child's 學號).
       const accounts = await parentAccounts(trx, o.schoolId, logins);
       const links = new Map(
-        ((await trx('guardian_students')
-          .whereIn('guardian_id', [...accounts.values()].map((a) => a.guardian_id))
-          .select('guardian_id', 'student_id', 'relationship')) as { guardian_id: number; student_id: number; relationship: string | null }[]).map((l) => [
-          `${l.guardian_id}/${l.student_id}`,
-          l,
-        ]),
+        (
+          (await trx('guardian_students')
+            .whereIn(
+              'guardian_id',
+              [...accounts.values()].map((a) => a.guardian_id),
+            )
+            .select('guardian_id', 'student_id', 'relationship')) as {
+            guardian_id: number;
+            student_id: number;
+            relationship: string | null;
+          }[]
+        ).map((l) => [`${l.guardian_id}/${l.student_id}`, l]),
       );
       const fresh: RosterRow[] = [];
       for (const r of rows) {
@@ -387,7 +462,11 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
           continue;
         }
         const link = links.get(`${account.guardian_id}/${studentId}`);
-        const changed = account.name !== r.guardianName || account.display_name !== r.guardianName || !link || (link.relationship ?? '') !== r.relationship;
+        const changed =
+          account.name !== r.guardianName ||
+          account.display_name !== r.guardianName ||
+          !link ||
+          (link.relationship ?? '') !== r.relationship;
         if (changed) {
           await trx('guardians').where({ id: account.guardian_id }).update({ name: r.guardianName });
           await trx('accounts').where({ id: account.id }).update({ display_name: r.guardianName });
@@ -402,15 +481,32 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
         // Guardian ids taken from the sequence first, so each account and link knows its guardian without
         // relying on the order of an INSERT's RETURNING rows.
         const ids = (
-          await trx.raw<{ rows: { id: number }[] }>(`select nextval(pg_get_serial_sequence('guardians', 'id'))::int as id from generate_series(1, ?)`, [fresh.length])
+          await trx.raw<{ rows: { id: number }[] }>(
+            `select nextval(pg_get_serial_sequence('guardians', 'id'))::int as id from generate_series(1, ?)`,
+            [fresh.length],
+          )
         ).rows.map((x) => x.id);
         const late = fresh.filter((r) => !issued.has(r.studentNumber)); // created by someone else since the first look
-        if (!o.dryRun && late.length > 0) for (const [k, v] of await passwordsFor(late.map((r) => r.studentNumber), newPassword, hash)) issued.set(k, v);
-        await insertChunked(trx, 'guardians', fresh.map((r, i) => ({ id: ids[i], name: r.guardianName })));
+        if (!o.dryRun && late.length > 0)
+          for (const [k, v] of await passwordsFor(
+            late.map((r) => r.studentNumber),
+            newPassword,
+            hash,
+          ))
+            issued.set(k, v);
+        await insertChunked(
+          trx,
+          'guardians',
+          fresh.map((r, i) => ({ id: ids[i], name: r.guardianName })),
+        );
         await insertChunked(
           trx,
           'guardian_students',
-          fresh.map((r, i) => ({ guardian_id: ids[i], student_id: studentIds.get(r.studentNumber)!, relationship: r.relationship || null })),
+          fresh.map((r, i) => ({
+            guardian_id: ids[i],
+            student_id: studentIds.get(r.studentNumber)!,
+            relationship: r.relationship || null,
+          })),
         );
         await insertChunked(
           trx,
@@ -437,7 +533,9 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
               guardianName: r.guardianName,
               password: issued.get(r.studentNumber)!.password,
             });
-        report.accounts.sort((a, b) => a.classCode.localeCompare(b.classCode, 'en', { numeric: true }) || a.seat - b.seat);
+        report.accounts.sort(
+          (a, b) => a.classCode.localeCompare(b.classCode, 'en', { numeric: true }) || a.seat - b.seat,
+        );
       }
       await trx('audit_log').insert({
         actor_account_id: null,
@@ -445,7 +543,13 @@ export async function importRoster(knex: Knex, text: string, o: ImportOptions): 
         action: 'admin.import',
         target_type: 'school',
         target_id: String(o.schoolId),
-        details: JSON.stringify({ rows: rows.length, classes: report.classes, students: report.students, guardians: report.guardians, teachers: report.teachers }),
+        details: JSON.stringify({
+          rows: rows.length,
+          classes: report.classes,
+          students: report.students,
+          guardians: report.guardians,
+          teachers: report.teachers,
+        }),
       });
       if (o.dryRun) throw new DryRunRollback();
     });

@@ -134,7 +134,11 @@ export async function listSchoolAnnouncements(knex: Knex, user: CurrentUser): Pr
 }
 
 /** One of this school admin's school's announcements (not the bureau's, not another school's). */
-export async function findOwnAnnouncement(knex: Knex, user: CurrentUser, id: number): Promise<AnnouncementRow | undefined> {
+export async function findOwnAnnouncement(
+  knex: Knex,
+  user: CurrentUser,
+  id: number,
+): Promise<AnnouncementRow | undefined> {
   if (user.role !== 'school_admin') return undefined;
   const r = await base(knex).where('an.id', id).where('an.school_id', user.schoolId).first(COLUMNS);
   return r ? toRow(r) : undefined;
@@ -163,8 +167,10 @@ export function checkAnnouncement(raw: AnnouncementInput): AnnouncementInput {
   const title = raw.title.normalize('NFC').trim();
   const body = raw.body.normalize('NFC').replace(/\r\n?/g, '\n').trim();
   const errors: Partial<Record<'title' | 'body', string>> = {};
-  if (title.length < 1 || title.length > 100 || hasControlChars(title)) errors.title = '標題必填，最多 100 個字，不可換行';
-  if (body.length < 1 || body.length > 5000 || hasControlChars(body, { multiline: true })) errors.body = '內容必填，最多 5000 個字';
+  if (title.length < 1 || title.length > 100 || hasControlChars(title))
+    errors.title = '標題必填，最多 100 個字，不可換行';
+  if (body.length < 1 || body.length > 5000 || hasControlChars(body, { multiline: true }))
+    errors.body = '內容必填，最多 5000 個字';
   if (Object.keys(errors).length > 0) throw new AnnouncementError(errors);
   return { title, body, pinned: raw.pinned };
 }
@@ -219,7 +225,13 @@ export async function updateSchoolAnnouncement(
   });
 }
 
-export async function withdrawSchoolAnnouncement(knex: Knex, actor: Actor, user: CurrentUser, id: number, now: Date): Promise<boolean> {
+export async function withdrawSchoolAnnouncement(
+  knex: Knex,
+  actor: Actor,
+  user: CurrentUser,
+  id: number,
+  now: Date,
+): Promise<boolean> {
   if (user.role !== 'school_admin') return false;
   return knex.transaction(async (trx) => {
     const n = await trx('announcements')
@@ -256,7 +268,12 @@ export async function postBureauAnnouncement(
       })
       .returning('id');
     const id = row.id as number;
-    await audit(trx, actor, { action: 'announcement.created', targetType: 'announcement', targetId: id, details: { bureau: true } });
+    await audit(trx, actor, {
+      action: 'announcement.created',
+      targetType: 'announcement',
+      targetId: id,
+      details: { bureau: true },
+    });
     return { id, title: input.title };
   });
 }

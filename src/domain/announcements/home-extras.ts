@@ -19,7 +19,11 @@ export interface HomeExtras {
  * daily-figures.ts); a teacher's classes are counted from the school's messages of the day (the
  * (school_id, created_at) index reads one school's day), then the classes' students.
  */
-async function todaysSms(knex: Knex, user: CurrentUser, today: string): Promise<{ sent: number; failed: number; queued: number } | undefined> {
+async function todaysSms(
+  knex: Knex,
+  user: CurrentUser,
+  today: string,
+): Promise<{ sent: number; failed: number; queued: number } | undefined> {
   if (user.role === 'school_admin') {
     const f = (await smsFigures(knex, user.schoolId, today, today)).get(today);
     return f && { sent: f.sent + f.delivered, failed: f.failed, queued: f.queued };

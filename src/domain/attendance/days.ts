@@ -11,7 +11,14 @@
 import type { Knex } from 'knex';
 import { dismissalStartOn, loadDismissalStarts } from '../schools/school-calendar.js';
 import { countDayChanges, type DayChange } from '../reports/daily-figures.js';
-import { computeDay, type DayAttendance, type DayRecords, type Direction, type ReaderDirection, type Shown } from './rules.js';
+import {
+  computeDay,
+  type DayAttendance,
+  type DayRecords,
+  type Direction,
+  type ReaderDirection,
+  type Shown,
+} from './rules.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -39,7 +46,14 @@ export async function loadDayRecords(knex: Db, keys: readonly DayKey[]): Promise
   const dates = keys.map((k) => k.date);
   const swipes = (
     await knex.raw<{
-      rows: { id: number; student_id: number; swipe_date: string; swiped_at: Date; direction: ReaderDirection; reader_name: string }[];
+      rows: {
+        id: number;
+        student_id: number;
+        swipe_date: string;
+        swiped_at: Date;
+        direction: ReaderDirection;
+        reader_name: string;
+      }[];
     }>(
       `select s.id, s.student_id, s.swipe_date, s.swiped_at, r.direction, r.name as reader_name
          from unnest(?::int[], ?::date[]) as k(student_id, day)
@@ -55,16 +69,24 @@ export async function loadDayRecords(knex: Db, keys: readonly DayKey[]): Promise
     return day;
   };
   for (const s of swipes)
-    at(s.student_id, s.swipe_date).swipes.push({ id: Number(s.id), at: new Date(s.swiped_at), reader: s.direction, readerName: s.reader_name });
+    at(s.student_id, s.swipe_date).swipes.push({
+      id: Number(s.id),
+      at: new Date(s.swiped_at),
+      reader: s.direction,
+      readerName: s.reader_name,
+    });
   const manual = (
-    await knex.raw<{ rows: { id: number; student_id: number; entry_date: string; direction: Direction; entry_time: string }[] }>(
+    await knex.raw<{
+      rows: { id: number; student_id: number; entry_date: string; direction: Direction; entry_time: string }[];
+    }>(
       `select m.id, m.student_id, m.entry_date, m.direction, m.entry_time
          from unnest(?::int[], ?::date[]) as k(student_id, day)
          join manual_entries m on m.student_id = k.student_id and m.entry_date = k.day`,
       [ids, dates],
     )
   ).rows;
-  for (const m of manual) at(m.student_id, m.entry_date).manual.push({ id: m.id, direction: m.direction, time: m.entry_time });
+  for (const m of manual)
+    at(m.student_id, m.entry_date).manual.push({ id: m.id, direction: m.direction, time: m.entry_time });
   return out;
 }
 
@@ -96,7 +118,10 @@ export async function refreshDays(
     )
   ).rows;
   const schoolOf = new Map(students.map((s) => [s.id, s.school_id]));
-  const starts = await loadDismissalStarts(knex, students.map((s) => s.school_id));
+  const starts = await loadDismissalStarts(
+    knex,
+    students.map((s) => s.school_id),
+  );
   const records = await loadDayRecords(knex, list);
 
   const upserts: {
@@ -138,7 +163,9 @@ export async function refreshDays(
   if (upserts.length > 0) {
     // One statement whatever the number of days (the reader API's batch of 500 is one round trip).
     const before = (
-      await knex.raw<{ rows: { student_id: number; day: string; school_id: number; arrived: boolean; departed: boolean }[] }>(
+      await knex.raw<{
+        rows: { student_id: number; day: string; school_id: number; arrived: boolean; departed: boolean }[];
+      }>(
         `with k as (
            select * from unnest(?::int[], ?::date[], ?::int[], ?::text[], ?::bool[], ?::text[], ?::bool[])
              as k(student_id, day, school_id, arrival_time, arrival_manual, departure_time, departure_manual)),
@@ -227,7 +254,10 @@ export async function loadDays(
   for (const r of rows) {
     let days = book.get(r.student_id);
     if (!days) book.set(r.student_id, (days = new Map()));
-    days.set(r.day, { arrival: shown(r.arrival_time, r.arrival_manual), departure: shown(r.departure_time, r.departure_manual) });
+    days.set(r.day, {
+      arrival: shown(r.arrival_time, r.arrival_manual),
+      departure: shown(r.departure_time, r.departure_manual),
+    });
   }
   return book;
 }

@@ -32,38 +32,38 @@ export async function addManualEntry(
 ): Promise<number | undefined> {
   if (user.role === 'parent') return undefined;
   return db.transaction(async (knex) => {
-  const source = knex('students as st')
-    .where('st.id', e.studentId)
-    .where('st.school_id', user.schoolId)
-    .whereIn('st.id', visibleStudentIds(knex, user))
-    .modify((q) => {
-      if (e.classId !== undefined) q.where('st.class_id', e.classId);
-    })
-    .select(
-      'st.id',
-      knex.raw('?::date', [e.date]),
-      knex.raw('?::text', [e.direction]),
-      knex.raw('?::text', [e.time]),
-      knex.raw('?::text', [e.reason]),
-      knex.raw('?::int', [user.accountId]),
-    )
-    .toSQL();
-  const result = await knex.raw(
-    `insert into manual_entries (student_id, entry_date, direction, entry_time, reason, entered_by_account_id) ${source.sql} returning id`,
-    source.bindings as readonly Knex.RawBinding[],
-  );
-  const rows = (result as { rows: { id: number }[] }).rows;
-  const id = rows[0]?.id;
-  if (id !== undefined) {
-    await refreshDays(knex, [{ studentId: e.studentId, date: e.date }], o);
-    await audit(knex, actor, {
-      action: 'attendance.manual_entry',
-      targetType: 'student',
-      targetId: e.studentId,
-      details: { entryId: id, date: e.date, time: e.time, direction: e.direction },
-    });
-  }
-  return id;
+    const source = knex('students as st')
+      .where('st.id', e.studentId)
+      .where('st.school_id', user.schoolId)
+      .whereIn('st.id', visibleStudentIds(knex, user))
+      .modify((q) => {
+        if (e.classId !== undefined) q.where('st.class_id', e.classId);
+      })
+      .select(
+        'st.id',
+        knex.raw('?::date', [e.date]),
+        knex.raw('?::text', [e.direction]),
+        knex.raw('?::text', [e.time]),
+        knex.raw('?::text', [e.reason]),
+        knex.raw('?::int', [user.accountId]),
+      )
+      .toSQL();
+    const result = await knex.raw(
+      `insert into manual_entries (student_id, entry_date, direction, entry_time, reason, entered_by_account_id) ${source.sql} returning id`,
+      source.bindings as readonly Knex.RawBinding[],
+    );
+    const rows = (result as { rows: { id: number }[] }).rows;
+    const id = rows[0]?.id;
+    if (id !== undefined) {
+      await refreshDays(knex, [{ studentId: e.studentId, date: e.date }], o);
+      await audit(knex, actor, {
+        action: 'attendance.manual_entry',
+        targetType: 'student',
+        targetId: e.studentId,
+        details: { entryId: id, date: e.date, time: e.time, direction: e.direction },
+      });
+    }
+    return id;
   });
 }
 
@@ -146,7 +146,12 @@ export async function manualEntriesOfClass(
     .where('st.class_id', classId)
     .whereIn('st.id', visibleStudentIds(knex, user))
     .whereBetween('me.entry_date', [from, to])
-    .orderBy([{ column: 'me.entry_date' }, { column: 'st.seat_number' }, { column: 'me.entry_time' }, { column: 'me.id' }])
+    .orderBy([
+      { column: 'me.entry_date' },
+      { column: 'st.seat_number' },
+      { column: 'me.entry_time' },
+      { column: 'me.id' },
+    ])
     .select(...ENTRY_COLUMNS);
   return rows.map(entryOf);
 }
@@ -187,7 +192,10 @@ async function changeManualEntry<T>(
   entryId: number,
   o: { departureMinMinutes: number },
   actor: Actor,
-  apply: (trx: Knex.Transaction, old: VisibleEntry) => Promise<{ result: T; action: AuditAction; details: Record<string, unknown> }>,
+  apply: (
+    trx: Knex.Transaction,
+    old: VisibleEntry,
+  ) => Promise<{ result: T; action: AuditAction; details: Record<string, unknown> }>,
 ): Promise<T | undefined> {
   if (user.role === 'parent') return undefined;
   return db.transaction(async (trx) => {
@@ -195,7 +203,12 @@ async function changeManualEntry<T>(
     if (!old) return undefined;
     const { result, action, details } = await apply(trx, old);
     await refreshDays(trx, [{ studentId: old.studentId, date: old.date }], o);
-    await audit(trx, actor, { action, targetType: 'manual_entry', targetId: entryId, details: { studentId: old.studentId, date: old.date, ...details } });
+    await audit(trx, actor, {
+      action,
+      targetType: 'manual_entry',
+      targetId: entryId,
+      details: { studentId: old.studentId, date: old.date, ...details },
+    });
     return result;
   });
 }
@@ -210,13 +223,20 @@ export function correctManualEntry(
   actor: Actor,
 ): Promise<ManualEntryRow | undefined> {
   return changeManualEntry(db, user, entryId, o, actor, async (trx, old) => {
-    await trx('manual_entries')
-      .where({ id: entryId })
-      .update({ entry_time: c.time, direction: c.direction, updated_by_account_id: user.accountId, updated_at: trx.fn.now() });
+    await trx('manual_entries').where({ id: entryId }).update({
+      entry_time: c.time,
+      direction: c.direction,
+      updated_by_account_id: user.accountId,
+      updated_at: trx.fn.now(),
+    });
     return {
       result: { ...old, time: c.time, direction: c.direction },
       action: 'attendance.manual_entry_corrected',
-      details: { old: { time: old.time, direction: old.direction }, new: { time: c.time, direction: c.direction }, reason: c.reason },
+      details: {
+        old: { time: old.time, direction: old.direction },
+        new: { time: c.time, direction: c.direction },
+        reason: c.reason,
+      },
     };
   });
 }
@@ -238,7 +258,10 @@ export function deleteManualEntry(
     return {
       result: old,
       action: 'attendance.manual_entry_deleted',
-      details: { old: { time: old.time, direction: old.direction, reason: old.reason, enteredBy: old.enteredBy }, reason },
+      details: {
+        old: { time: old.time, direction: old.direction, reason: old.reason, enteredBy: old.enteredBy },
+        reason,
+      },
     };
   });
 }

@@ -11,7 +11,6 @@ import { dismissalStartOn, loadDismissalStarts, loadHolidays } from '../schools/
 import { dayKey, loadDayRecords, loadDays, type StoredDay } from './days.js';
 import { cellText, dayDetail, gridDates, type DetailRow, type Shown } from './rules.js';
 
-
 export interface GridRow {
   date: string;
   /** `星期二 09-04` */
@@ -84,13 +83,10 @@ export async function classDays(
     .first('c.id', 'c.name', 'c.code', 'c.school_year');
   if (!c) return undefined;
   const cls: ClassRef = { id: c.id, name: c.name, code: c.code, schoolYear: c.school_year };
-  const students: { id: number; name: string; student_number: string; seat_number: number }[] = await whereStudentVisible(
-    knex,
-    knex('students as st').where('st.class_id', classId),
-    user,
-  )
-    .orderBy(['st.seat_number', 'st.id'])
-    .select('st.id', 'st.name', 'st.student_number', 'st.seat_number');
+  const students: { id: number; name: string; student_number: string; seat_number: number }[] =
+    await whereStudentVisible(knex, knex('students as st').where('st.class_id', classId), user)
+      .orderBy(['st.seat_number', 'st.id'])
+      .select('st.id', 'st.name', 'st.student_number', 'st.seat_number');
   const book = await loadDays(
     knex,
     students.map((s) => s.id),
@@ -138,7 +134,9 @@ export interface ClassSummary {
  * with their students' stored day, counted by PostgreSQL — not every student id sent back and forth.
  */
 export async function classSummaries(knex: Knex, user: CurrentUser, date: string): Promise<ClassSummary[]> {
-  const rows: { id: number; name: string; total: number; arrived: number; no_record: number }[] = await knex('classes as c')
+  const rows: { id: number; name: string; total: number; arrived: number; no_record: number }[] = await knex(
+    'classes as c',
+  )
     .leftJoin('students as st', 'st.class_id', 'c.id')
     .leftJoin('attendance_days as ad', function () {
       this.on('ad.student_id', 'st.id').andOnVal('ad.day', date);
@@ -191,7 +189,10 @@ export async function dayDetails(
     ),
     loadDismissalStarts(knex, [schoolId]),
   ]);
-  const rule = { departureMinMinutes: o.departureMinMinutes, dismissalStart: dismissalStartOn(starts.get(schoolId), date) };
+  const rule = {
+    departureMinMinutes: o.departureMinMinutes,
+    dismissalStart: dismissalStartOn(starts.get(schoolId), date),
+  };
   for (const id of studentIds) {
     const day = records.get(dayKey(id, date));
     if (day) out.set(id, dayDetail(day, rule));

@@ -20,7 +20,11 @@ export type Direction = 'arrival' | 'departure';
 export const READER_DIRECTIONS = ['in', 'out', 'both'] as const;
 export type ReaderDirection = (typeof READER_DIRECTIONS)[number];
 /** The words for a reader's direction. */
-export const READER_DIRECTION_LABELS: Readonly<Record<ReaderDirection, string>> = { in: '進校', out: '離校', both: '進出' };
+export const READER_DIRECTION_LABELS: Readonly<Record<ReaderDirection, string>> = {
+  in: '進校',
+  out: '離校',
+  both: '進出',
+};
 
 /** The dismissal start of a weekday with no setting of the school's own. */
 export const DEFAULT_DISMISSAL_START = '11:30';
@@ -184,7 +188,16 @@ export function dayDetail(day: DayRecords, o: RuleOptions): DetailRow[] {
       role = 'departure';
       departureTaken = true;
     }
-    rows.push({ time: c.time, manual: false, swipeId: s.id, reader: c.reader, readerName: s.readerName, role, second: c.second, rank: 0 });
+    rows.push({
+      time: c.time,
+      manual: false,
+      swipeId: s.id,
+      reader: c.reader,
+      readerName: s.readerName,
+      role,
+      second: c.second,
+      rank: 0,
+    });
   }
   for (const m of day.manual) {
     const c = fromManual(m);
@@ -227,7 +240,12 @@ export function cellText(shown: Shown | undefined): string {
  * The rows of an attendance grid between two dates (inclusive, ascending): school days — weekdays that are
  * not holidays of the school — plus any day that has a record.
  */
-export function gridDates(from: string, to: string, holidays: ReadonlySet<string>, recordDates: ReadonlySet<string>): string[] {
+export function gridDates(
+  from: string,
+  to: string,
+  holidays: ReadonlySet<string>,
+  recordDates: ReadonlySet<string>,
+): string[] {
   const out: string[] = [];
   let d = from;
   for (let guard = 0; d <= to && guard < 4000; guard++) {

@@ -19,7 +19,10 @@ export function smsLength(body: string): number {
   return [...body].length;
 }
 
-export type Audience = { kind: 'school' } | { kind: 'class'; classId: number } | { kind: 'students'; classId: number; studentIds: number[] };
+export type Audience =
+  | { kind: 'school' }
+  | { kind: 'class'; classId: number }
+  | { kind: 'students'; classId: number; studentIds: number[] };
 
 export type SendResult =
   | { ok: true; messageId: number; recipients: number; students: number }
@@ -36,9 +39,17 @@ export async function studentsOfClass(knex: Knex, user: CurrentUser, classId: nu
       'st.name',
       'st.seat_number',
       'st.student_number',
-      knex.raw('(select count(*) from phones p where p.student_id = st.id and p.verified_at is not null)::int as verified_phones'),
+      knex.raw(
+        '(select count(*) from phones p where p.student_id = st.id and p.verified_at is not null)::int as verified_phones',
+      ),
     )
-    .orderBy('st.seat_number')) as { id: number; name: string; seat_number: number; student_number: string; verified_phones: number }[];
+    .orderBy('st.seat_number')) as {
+    id: number;
+    name: string;
+    seat_number: number;
+    student_number: string;
+    verified_phones: number;
+  }[];
 }
 
 export async function sentInLastHour(knex: Knex, accountId: number, now: Date): Promise<number> {
@@ -68,14 +79,18 @@ export async function sendMessage(
   if (audience.kind === 'school' && user.role !== 'school_admin') return { ok: false, reason: 'not_found' };
   return knex.transaction(async (trx) => {
     await trx.raw('select pg_advisory_xact_lock(?, ?)', [6601, user.accountId]);
-    if ((await sentInLastHour(trx, user.accountId, now)) >= MESSAGES_PER_HOUR) return { ok: false, reason: 'rate_limited' } as const;
+    if ((await sentInLastHour(trx, user.accountId, now)) >= MESSAGES_PER_HOUR)
+      return { ok: false, reason: 'rate_limited' } as const;
 
     let classId: number | null = null;
     let studentQuery = trx('students as st').whereIn('st.id', visibleStudentIds(trx, user));
     if (audience.kind === 'school') {
       studentQuery = studentQuery.where('st.school_id', user.schoolId);
     } else {
-      const cls = await trx('classes as c').where('c.id', audience.classId).whereIn('c.id', visibleClassIds(trx, user)).first('c.id');
+      const cls = await trx('classes as c')
+        .where('c.id', audience.classId)
+        .whereIn('c.id', visibleClassIds(trx, user))
+        .first('c.id');
       if (!cls) return { ok: false, reason: 'not_found' } as const;
       classId = audience.classId;
       studentQuery = studentQuery.where('st.class_id', audience.classId);
@@ -118,7 +133,12 @@ export async function sendMessage(
         created_at: now,
       })),
     );
-    const details = { audience: audience.kind, classId, students: new Set(recipients.map((r) => r.student_id)).size, recipients: recipients.length };
+    const details = {
+      audience: audience.kind,
+      classId,
+      students: new Set(recipients.map((r) => r.student_id)).size,
+      recipients: recipients.length,
+    };
     if (audit) await audit(trx, messageId, details);
     else
       await trx('audit_log').insert({
@@ -133,9 +153,20 @@ export async function sendMessage(
     // The school's daily SMS figures, in the message's transaction (its last statement).
     await countSmsChanges(
       trx,
-      recipients.map((r) => ({ schoolId: r.school_id, studentId: r.student_id, createdAt: now, from: null, to: 'queued' })),
+      recipients.map((r) => ({
+        schoolId: r.school_id,
+        studentId: r.student_id,
+        createdAt: now,
+        from: null,
+        to: 'queued',
+      })),
     );
-    return { ok: true, messageId, recipients: recipients.length, students: new Set(recipients.map((r) => r.student_id)).size } as const;
+    return {
+      ok: true,
+      messageId,
+      recipients: recipients.length,
+      students: new Set(recipients.map((r) => r.student_id)).size,
+    } as const;
   });
 }
 
@@ -174,12 +205,19 @@ export async function listSentMessages(knex: Knex, user: CurrentUser, pageNo = 1
       'a.display_name as author_name',
       'c.name as class_name',
       'm.recipient_count',
-      knex.raw(`(select count(*) from sms_outbox o where o.message_id = m.id and o.status in ('queued','sending'))::int as queued`),
+      knex.raw(
+        `(select count(*) from sms_outbox o where o.message_id = m.id and o.status in ('queued','sending'))::int as queued`,
+      ),
       knex.raw(`(select count(*) from sms_outbox o where o.message_id = m.id and o.status = 'sent')::int as sent`),
-      knex.raw(`(select count(*) from sms_outbox o where o.message_id = m.id and o.status = 'delivered')::int as delivered`),
+      knex.raw(
+        `(select count(*) from sms_outbox o where o.message_id = m.id and o.status = 'delivered')::int as delivered`,
+      ),
       knex.raw(`(select count(*) from sms_outbox o where o.message_id = m.id and o.status = 'failed')::int as failed`),
     )
-    .orderBy([{ column: 'm.created_at', order: 'desc' }, { column: 'm.id', order: 'desc' }])
+    .orderBy([
+      { column: 'm.created_at', order: 'desc' },
+      { column: 'm.id', order: 'desc' },
+    ])
     .limit(PER_PAGE)
     .offset((page - 1) * PER_PAGE);
   const list: MessageSummary[] = rows.map((r: Record<string, unknown>) => ({
@@ -203,13 +241,31 @@ export async function findSentMessage(knex: Knex, user: CurrentUser, messageId: 
     .leftJoin('accounts as a', 'a.id', 'm.author_account_id')
     .leftJoin('classes as c', 'c.id', 'm.class_id')
     .where('m.id', messageId)
-    .first('m.id', 'm.body', 'm.created_at', 'a.display_name as author_name', 'c.name as class_name', 'm.recipient_count');
+    .first(
+      'm.id',
+      'm.body',
+      'm.created_at',
+      'a.display_name as author_name',
+      'c.name as class_name',
+      'm.recipient_count',
+    );
   if (!m) return undefined;
   const recipients = (await knex('sms_outbox as o')
     .leftJoin('students as st', 'st.id', 'o.student_id')
     .leftJoin('classes as c', 'c.id', 'st.class_id')
     .where('o.message_id', messageId)
-    .select('o.id', 'o.phone', 'o.status', 'o.attempts', 'o.sent_at', 'o.delivered_at', 'o.failure_code', 'st.name as student_name', 'st.seat_number', 'c.name as class_name')
+    .select(
+      'o.id',
+      'o.phone',
+      'o.status',
+      'o.attempts',
+      'o.sent_at',
+      'o.delivered_at',
+      'o.failure_code',
+      'st.name as student_name',
+      'st.seat_number',
+      'c.name as class_name',
+    )
     .orderBy(['c.code', 'st.seat_number', 'o.id'])) as {
     id: number;
     phone: string;
@@ -246,9 +302,17 @@ export async function messagesForParent(knex: Knex, user: CurrentUser, pageNo = 
     .join('schools as sc', 'sc.id', 'm.school_id')
     .leftJoin('accounts as a', 'a.id', 'm.author_account_id')
     .select('m.id', 'm.body', 'm.created_at', 'sc.name as school_name', 'a.display_name as author_name')
-    .orderBy([{ column: 'm.created_at', order: 'desc' }, { column: 'm.id', order: 'desc' }])
+    .orderBy([
+      { column: 'm.created_at', order: 'desc' },
+      { column: 'm.id', order: 'desc' },
+    ])
     .limit(PER_PAGE)
-    .offset((page - 1) * PER_PAGE)) as { id: number; body: string; created_at: Date; school_name: string; author_name: string | null }[];
+    .offset((page - 1) * PER_PAGE)) as {
+    id: number;
+    body: string;
+    created_at: Date;
+    school_name: string;
+    author_name: string | null;
+  }[];
   return { rows, total, page, perPage: PER_PAGE };
 }
-

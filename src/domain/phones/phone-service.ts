@@ -82,11 +82,17 @@ const toRow = (r: Record<string, unknown>): PhoneRow => ({
  * student id column (e.g. `st.id`), for lists that mark a student without one (審核's 尚無已驗證手機).
  */
 export function hasVerifiedPhoneSql(knex: Knex, studentIdColumn: string): Knex.Raw {
-  return knex.raw(`exists (select 1 from phones vp where vp.student_id = ?? and vp.verified_at is not null)`, [studentIdColumn]);
+  return knex.raw(`exists (select 1 from phones vp where vp.student_id = ?? and vp.verified_at is not null)`, [
+    studentIdColumn,
+  ]);
 }
 
 /** Of these students (within the user's scope), the ones with no verified phone: ordering for them warns. */
-export async function studentsWithoutVerifiedPhone(knex: Knex, user: CurrentUser, studentIds: number[]): Promise<Set<number>> {
+export async function studentsWithoutVerifiedPhone(
+  knex: Knex,
+  user: CurrentUser,
+  studentIds: number[],
+): Promise<Set<number>> {
   if (studentIds.length === 0) return new Set();
   const verified = await knex('phones as p')
     .whereIn('p.student_id', studentIds)
@@ -99,7 +105,11 @@ export async function studentsWithoutVerifiedPhone(knex: Knex, user: CurrentUser
 }
 
 /** The phones of the students this user may see, by student id. */
-export async function phonesByStudent(knex: Knex, user: CurrentUser, studentIds: number[]): Promise<Map<number, PhoneRow[]>> {
+export async function phonesByStudent(
+  knex: Knex,
+  user: CurrentUser,
+  studentIds: number[],
+): Promise<Map<number, PhoneRow[]>> {
   const rows = await knex('phones as p')
     .whereIn('p.student_id', studentIds)
     .whereIn('p.student_id', visibleStudentIds(knex, user))
@@ -111,7 +121,11 @@ export async function phonesByStudent(knex: Knex, user: CurrentUser, studentIds:
 }
 
 /** A new 6-digit code: stored hashed, queued to the number as an SMS. Runs inside the caller's transaction. */
-async function issueCode(trx: Knex.Transaction, c: PhoneContext, phone: { id: number; student_id: number; number: string }) {
+async function issueCode(
+  trx: Knex.Transaction,
+  c: PhoneContext,
+  phone: { id: number; student_id: number; number: string },
+) {
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   await trx('phones')
     .where({ id: phone.id })
@@ -132,7 +146,9 @@ async function issueCode(trx: Knex.Transaction, c: PhoneContext, phone: { id: nu
     next_attempt_at: c.now,
     created_at: c.now,
   });
-  await countSmsChanges(trx, [{ schoolId: student?.school_id ?? null, studentId: phone.student_id, createdAt: c.now, from: null, to: 'queued' }]);
+  await countSmsChanges(trx, [
+    { schoolId: student?.school_id ?? null, studentId: phone.student_id, createdAt: c.now, from: null, to: 'queued' },
+  ]);
   return code;
 }
 
@@ -145,7 +161,9 @@ async function codeBudget(trx: Knex.Transaction, number: string, now: Date): Pro
   const row = (await trx('sms_outbox')
     .where({ kind: 'verification', phone: number })
     .where('created_at', '>', new Date(now.getTime() - 24 * 3600_000))
-    .first(trx.raw('count(*)::int as n'), trx.raw('max(created_at) as last'))) as { n: number; last: Date | null } | undefined;
+    .first(trx.raw('count(*)::int as n'), trx.raw('max(created_at) as last'))) as
+    | { n: number; last: Date | null }
+    | undefined;
   if (row?.last) {
     const waitMs = new Date(row.last).getTime() + RESEND_INTERVAL_MS - now.getTime();
     if (waitMs > 0) {
@@ -171,7 +189,11 @@ async function lockPhone(trx: Knex.Transaction, c: PhoneContext, phoneId: number
 /**
  * Register a number for a child and send it a code. `undefined` = the student is not this parent's (404).
  */
-export async function addPhone(c: PhoneContext, studentId: number, input: string): Promise<Result<PhoneRow> | undefined> {
+export async function addPhone(
+  c: PhoneContext,
+  studentId: number,
+  input: string,
+): Promise<Result<PhoneRow> | undefined> {
   if (c.user.role !== 'parent') return undefined;
   const parsed = normalisePhone(input);
   return c.knex.transaction(async (trx) => {
@@ -200,7 +222,12 @@ export async function addPhone(c: PhoneContext, studentId: number, input: string
     const refused = await codeBudget(trx, parsed.number, c.now);
     if (refused) return fail<PhoneRow>(refused);
     const [row] = await trx('phones')
-      .insert({ student_id: studentId, number: parsed.number, registered_by_account_id: c.user.accountId, created_at: c.now })
+      .insert({
+        student_id: studentId,
+        number: parsed.number,
+        registered_by_account_id: c.user.accountId,
+        created_at: c.now,
+      })
       .returning('*');
     await issueCode(trx, c, row);
     const fresh = await trx('phones').where({ id: row.id }).first();
@@ -209,7 +236,11 @@ export async function addPhone(c: PhoneContext, studentId: number, input: string
 }
 
 /** Check a code. `undefined` = not this parent's phone (404). */
-export async function verifyPhone(c: PhoneContext, phoneId: number, code: string): Promise<Result<PhoneRow> | undefined> {
+export async function verifyPhone(
+  c: PhoneContext,
+  phoneId: number,
+  code: string,
+): Promise<Result<PhoneRow> | undefined> {
   if (c.user.role !== 'parent') return undefined;
   return c.knex.transaction(async (trx) => {
     const p = await lockPhone(trx, c, phoneId);
@@ -222,7 +253,10 @@ export async function verifyPhone(c: PhoneContext, phoneId: number, code: string
       return fail<PhoneRow>({ kind: 'tries', message: '驗證碼錯誤次數過多，請按「重新傳送驗證碼」取得新的驗證碼。' });
     }
     if (new Date(p.code_expires_at).getTime() <= c.now.getTime()) {
-      return fail<PhoneRow>({ kind: 'expired', message: '驗證碼已過期（有效時間 10 分鐘），請按「重新傳送驗證碼」取得新的驗證碼。' });
+      return fail<PhoneRow>({
+        kind: 'expired',
+        message: '驗證碼已過期（有效時間 10 分鐘），請按「重新傳送驗證碼」取得新的驗證碼。',
+      });
     }
     const clean = code.normalize('NFKC').replace(/\s/g, '');
     if (/^\d{6}$/.test(clean) && sameHash(hashCode(c.secret, p.id, clean), p.code_hash)) {

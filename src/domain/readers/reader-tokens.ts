@@ -53,9 +53,24 @@ export async function createReader(
   if (existing) throw new ReaderError(`the school already has a reader named "${name}"`);
   const token = randomBytes(32).toString('base64url');
   const [row] = await knex('card_readers')
-    .insert({ school_id: o.schoolId, name, direction, token_hash: hashReaderToken(token), token_prefix: token.slice(0, TOKEN_PREFIX_LENGTH) })
+    .insert({
+      school_id: o.schoolId,
+      name,
+      direction,
+      token_hash: hashReaderToken(token),
+      token_prefix: token.slice(0, TOKEN_PREFIX_LENGTH),
+    })
     .returning(['id', 'school_id', 'name', 'token_prefix', 'direction']);
-  return { reader: { id: row.id, schoolId: row.school_id, name: row.name, tokenPrefix: row.token_prefix, direction: row.direction }, token };
+  return {
+    reader: {
+      id: row.id,
+      schoolId: row.school_id,
+      name: row.name,
+      tokenPrefix: row.token_prefix,
+      direction: row.direction,
+    },
+    token,
+  };
 }
 
 /**
@@ -66,12 +81,19 @@ export async function createReader(
 export async function setReaderDirection(
   knex: Knex,
   o: { schoolId: number; name: string; direction: ReaderDirection },
-  onChange?: (trx: Knex.Transaction, r: { readerId: number; from: ReaderDirection; to: ReaderDirection }) => Promise<void>,
+  onChange?: (
+    trx: Knex.Transaction,
+    r: { readerId: number; from: ReaderDirection; to: ReaderDirection },
+  ) => Promise<void>,
 ): Promise<{ readerId: number; from: ReaderDirection; to: ReaderDirection } | undefined> {
   if (!isReaderDirection(o.direction)) throw new ReaderError(DIRECTION_HELP);
   const name = o.name.normalize('NFKC').trim();
   return knex.transaction(async (trx) => {
-    const row = await trx('card_readers').where({ school_id: o.schoolId, name }).whereNull('revoked_at').forUpdate().first('id', 'direction');
+    const row = await trx('card_readers')
+      .where({ school_id: o.schoolId, name })
+      .whereNull('revoked_at')
+      .forUpdate()
+      .first('id', 'direction');
     if (!row) return undefined;
     const change = { readerId: row.id as number, from: row.direction as ReaderDirection, to: o.direction };
     if (change.from !== change.to) {

@@ -50,16 +50,24 @@ export async function monthCalendar(
   const child = user.currentChild;
   if (!child) return undefined;
   // The scope in SQL: the child must be one of this parent's.
-  const st = await knex('students as st').where('st.id', child.id).whereIn('st.id', visibleStudentIds(knex, user)).first('st.id', 'st.school_id');
+  const st = await knex('students as st')
+    .where('st.id', child.id)
+    .whereIn('st.id', visibleStudentIds(knex, user))
+    .first('st.id', 'st.school_id');
   if (!st) return undefined;
   const { from, to } = monthRange(`${month}-01`);
   const book = await loadDays(knex, [st.id as number], from, to);
   const holidays = await loadHolidays(knex, st.school_id as number, from, to);
   const names = new Map(
-    ((await knex('school_holidays').where('school_id', st.school_id).whereBetween('holiday_on', [from, to]).select('holiday_on', 'name')) as {
-      holiday_on: string;
-      name: string;
-    }[]).map((h) => [h.holiday_on, h.name]),
+    (
+      (await knex('school_holidays')
+        .where('school_id', st.school_id)
+        .whereBetween('holiday_on', [from, to])
+        .select('holiday_on', 'name')) as {
+        holiday_on: string;
+        name: string;
+      }[]
+    ).map((h) => [h.holiday_on, h.name]),
   );
   const days = book.get(st.id as number);
   const cells: CalendarDay[] = [];

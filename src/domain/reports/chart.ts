@@ -74,7 +74,14 @@ export function layoutChart(spec: ChartSpec): ChartGeometry {
       const v = s.values[ci] ?? 0;
       if (v <= 0) return [];
       const w = (v / max) * area;
-      const bar = { x: round(x), y: y + (ROW_H - BAR_H) / 2, width: round(Math.max(w, 1)), height: BAR_H, fill: PALETTE[si % PALETTE.length] ?? '#000', tip: `${label} ${s.name}：${fmt(v, spec.unit)}` };
+      const bar = {
+        x: round(x),
+        y: y + (ROW_H - BAR_H) / 2,
+        width: round(Math.max(w, 1)),
+        height: BAR_H,
+        fill: PALETTE[si % PALETTE.length] ?? '#000',
+        tip: `${label} ${s.name}：${fmt(v, spec.unit)}`,
+      };
       x += w;
       return [bar];
     });
@@ -89,7 +96,17 @@ export function layoutChart(spec: ChartSpec): ChartGeometry {
     };
   });
   const height = top + Math.max(1, spec.categories.length) * ROW_H + 8;
-  return { width: WIDTH, height, title: spec.title, desc: spec.desc, legend, rows, axisX: LABEL_W, axisY1: top, axisY2: height - 8 };
+  return {
+    width: WIDTH,
+    height,
+    title: spec.title,
+    desc: spec.desc,
+    legend,
+    rows,
+    axisX: LABEL_W,
+    axisY1: top,
+    axisY2: height - 8,
+  };
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;

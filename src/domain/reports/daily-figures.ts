@@ -89,7 +89,11 @@ export async function countSmsChanges(trx: Db, changes: readonly SmsChange[]): P
      on conflict (school_id, day) do update set
        queued = f.queued + excluded.queued, sent = f.sent + excluded.sent,
        delivered = f.delivered + excluded.delivered, failed = f.failed + excluded.failed`,
-    [rows.map((r) => r.schoolId), rows.map((r) => r.day), ...BUCKETS.map((b) => rows.map((r) => r[b]))] as unknown as readonly Knex.RawBinding[],
+    [
+      rows.map((r) => r.schoolId),
+      rows.map((r) => r.day),
+      ...BUCKETS.map((b) => rows.map((r) => r[b])),
+    ] as unknown as readonly Knex.RawBinding[],
   );
 }
 
@@ -132,21 +136,39 @@ export async function countDayChanges(trx: Db, changes: readonly DayChange[]): P
      select * from unnest(?::int[], ?::date[], ?::int[], ?::int[], ?::int[])
      on conflict (school_id, day) do update set
        recorded = f.recorded + excluded.recorded, arrived = f.arrived + excluded.arrived, departed = f.departed + excluded.departed`,
-    [rows.map((r) => r.schoolId), rows.map((r) => r.day), rows.map((r) => r.recorded), rows.map((r) => r.arrived), rows.map((r) => r.departed)] as unknown as readonly Knex.RawBinding[],
+    [
+      rows.map((r) => r.schoolId),
+      rows.map((r) => r.day),
+      rows.map((r) => r.recorded),
+      rows.map((r) => r.arrived),
+      rows.map((r) => r.departed),
+    ] as unknown as readonly Knex.RawBinding[],
   );
 }
 
 /** A school's SMS figures of the days from `from` to `to` (days without a row are absent). */
-export async function smsFigures(knex: Db, schoolId: number, from: string, to: string): Promise<Map<string, SmsFigure>> {
+export async function smsFigures(
+  knex: Db,
+  schoolId: number,
+  from: string,
+  to: string,
+): Promise<Map<string, SmsFigure>> {
   const rows = (await knex('daily_sms_figures')
     .where('school_id', schoolId)
     .whereBetween('day', [from, to])
     .select('day', 'queued', 'sent', 'delivered', 'failed')) as ({ day: string } & SmsFigure)[];
-  return new Map(rows.map((r) => [r.day, { queued: r.queued, sent: r.sent, delivered: r.delivered, failed: r.failed }]));
+  return new Map(
+    rows.map((r) => [r.day, { queued: r.queued, sent: r.sent, delivered: r.delivered, failed: r.failed }]),
+  );
 }
 
 /** A school's attendance figures of the days from `from` to `to` (days without a row are absent). */
-export async function attendanceFigures(knex: Db, schoolId: number, from: string, to: string): Promise<Map<string, AttendanceFigure>> {
+export async function attendanceFigures(
+  knex: Db,
+  schoolId: number,
+  from: string,
+  to: string,
+): Promise<Map<string, AttendanceFigure>> {
   const rows = (await knex('daily_attendance_figures')
     .where('school_id', schoolId)
     .whereBetween('day', [from, to])
@@ -172,11 +194,17 @@ export interface RebuildScope {
  * One school per statement (its rows through the (school_id, …) indexes), so no statement grows with the city
  * and each stays within the statement timeout. Returns the figure rows written.
  */
-export async function rebuildFigures(knex: Knex, scope: RebuildScope = {}): Promise<{ schools: number; smsRows: number; attendanceRows: number }> {
-  if ((scope.from === undefined) !== (scope.to === undefined)) throw new Error('rebuildFigures: from and to go together');
+export async function rebuildFigures(
+  knex: Knex,
+  scope: RebuildScope = {},
+): Promise<{ schools: number; smsRows: number; attendanceRows: number }> {
+  if ((scope.from === undefined) !== (scope.to === undefined))
+    throw new Error('rebuildFigures: from and to go together');
   return knex.transaction(async (trx) => {
     await trx.raw('lock table daily_attendance_figures, daily_sms_figures in exclusive mode');
-    const schools = scope.schoolIds ? [...new Set(scope.schoolIds)].sort((a, b) => a - b) : ((await trx('schools').orderBy('id').pluck('id')) as number[]);
+    const schools = scope.schoolIds
+      ? [...new Set(scope.schoolIds)].sort((a, b) => a - b)
+      : ((await trx('schools').orderBy('id').pluck('id')) as number[]);
     const out = { schools: schools.length, smsRows: 0, attendanceRows: 0 };
     const days = scope.from === undefined ? undefined : { from: scope.from, to: scope.to! };
     for (const schoolId of schools) {
@@ -215,7 +243,11 @@ export async function rebuildFigures(knex: Knex, scope: RebuildScope = {}): Prom
  * The days of one school whose figures differ from a recount of its raw rows (optionally only days from `from`
  * to `to`): what a rebuild would correct. A figure row of zeros and no row at all are the same.
  */
-export async function figureDrift(knex: Db, schoolId: number, days?: { from: string; to: string }): Promise<{ sms: number; attendance: number }> {
+export async function figureDrift(
+  knex: Db,
+  schoolId: number,
+  days?: { from: string; to: string },
+): Promise<{ sms: number; attendance: number }> {
   const smsDays = days ? 'and created_at >= ? and created_at < ?' : '';
   const smsBindings = days ? [startOfTaipeiDay(days.from), startOfTaipeiDay(addDays(days.to, 1))] : [];
   const figureDays = days ? 'and day between ? and ?' : '';

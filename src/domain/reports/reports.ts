@@ -53,22 +53,44 @@ async function scopeClasses(knex: Knex, user: CurrentUser) {
  * one that ran to its period's end is 已到期). The database groups the rows by what the rule reads; the rule
  * itself runs here, once per group.
  */
-export async function subscriptionsByClass(knex: Knex, user: CurrentUser, range: Range, today: string): Promise<Report> {
+export async function subscriptionsByClass(
+  knex: Knex,
+  user: CurrentUser,
+  range: Range,
+  today: string,
+): Promise<Report> {
   const classes = await scopeClasses(knex, user);
   // The periods overlapping the range first (a small table): the subscriptions are then grouped by their period
   // without a lookup of the period per subscription.
   const periods = new Map(
-    ((await knex('service_periods').where('starts_on', '<=', range.to).where('ends_on', '>=', range.from).select('id', 'starts_on', 'ends_on')) as {
-      id: number;
-      starts_on: string;
-      ends_on: string;
-    }[]).map((p) => [p.id, p]),
+    (
+      (await knex('service_periods')
+        .where('starts_on', '<=', range.to)
+        .where('ends_on', '>=', range.from)
+        .select('id', 'starts_on', 'ends_on')) as {
+        id: number;
+        starts_on: string;
+        ends_on: string;
+      }[]
+    ).map((p) => [p.id, p]),
   );
-  const rowsByPeriod = (await whereStudentVisible(knex, knex('subscriptions as s').join('students as st', 'st.id', 's.student_id'), user, 'st')
+  const rowsByPeriod = (await whereStudentVisible(
+    knex,
+    knex('subscriptions as s').join('students as st', 'st.id', 's.student_id'),
+    user,
+    'st',
+  )
     .whereIn('s.school_id', visibleSchoolIds(user))
     .whereIn('s.period_id', [...periods.keys()])
     .groupBy('st.class_id', 's.status', 's.effective_on', 's.cancelled_on', 's.period_id')
-    .select('st.class_id', 's.status', 's.effective_on', 's.cancelled_on', 's.period_id', knex.raw('count(*)::int as n'))) as {
+    .select(
+      'st.class_id',
+      's.status',
+      's.effective_on',
+      's.cancelled_on',
+      's.period_id',
+      knex.raw('count(*)::int as n'),
+    )) as {
     class_id: number;
     status: SubscriptionStatus;
     effective_on: string | null;
@@ -76,7 +98,11 @@ export async function subscriptionsByClass(knex: Knex, user: CurrentUser, range:
     period_id: number;
     n: number;
   }[];
-  const groups = rowsByPeriod.map((g) => ({ ...g, starts_on: periods.get(g.period_id)!.starts_on, ends_on: periods.get(g.period_id)!.ends_on }));
+  const groups = rowsByPeriod.map((g) => ({
+    ...g,
+    starts_on: periods.get(g.period_id)!.starts_on,
+    ends_on: periods.get(g.period_id)!.ends_on,
+  }));
   const counts = groups.map((g) => ({ class_id: g.class_id, state: reportState(g, g, today) as string, n: g.n }));
   const byClass = new Map<number, Map<string, number>>();
   for (const c of counts) {
@@ -89,7 +115,11 @@ export async function subscriptionsByClass(knex: Knex, user: CurrentUser, range:
     const vals = SUBSCRIPTION_STATES.map(([k]) => m.get(k) ?? 0);
     return [c.name, ...vals, vals.reduce((a, b) => a + b, 0)];
   });
-  const footer: Cell[] = ['合計', ...SUBSCRIPTION_STATES.map((_, i) => sumCol(rows, i + 1)), sumCol(rows, SUBSCRIPTION_STATES.length + 1)];
+  const footer: Cell[] = [
+    '合計',
+    ...SUBSCRIPTION_STATES.map((_, i) => sumCol(rows, i + 1)),
+    sumCol(rows, SUBSCRIPTION_STATES.length + 1),
+  ];
   return {
     key: 'subscriptions',
     title: '各班訂購狀態',
@@ -248,7 +278,14 @@ export async function smsPerDay(knex: Knex, user: CurrentUser, range: Range): Pr
   const delivered = days.map((d) => of(d).delivered);
   const failed = days.map((d) => of(d).failed);
   const queued = days.map((d) => of(d).queued);
-  const rows: Cell[][] = days.map((d, i) => [d, weekdayName(d), sent[i] ?? 0, delivered[i] ?? 0, failed[i] ?? 0, queued[i] ?? 0]);
+  const rows: Cell[][] = days.map((d, i) => [
+    d,
+    weekdayName(d),
+    sent[i] ?? 0,
+    delivered[i] ?? 0,
+    failed[i] ?? 0,
+    queued[i] ?? 0,
+  ]);
   return {
     key: 'sms',
     title: '每日簡訊發送',
@@ -289,10 +326,16 @@ async function recordedPerDay(knex: Knex, user: CurrentUser, range: Range): Prom
   // The part of the range in each school year: a stored day in it counts when the student's class is of that year.
   const parts = years.map((y) => {
     const span = schoolYearSpan(y);
-    return { year: y, from: span.from > range.from ? span.from : range.from, to: span.to < range.to ? span.to : range.to };
+    return {
+      year: y,
+      from: span.from > range.from ? span.from : range.from,
+      to: span.to < range.to ? span.to : range.to,
+    };
   });
   const dayCounts = (q: Knex.QueryBuilder) =>
-    q.groupBy('ad.day').select('ad.day as d', knex.raw('count(*)::int as n')) as unknown as Promise<{ d: string; n: number }[]>;
+    q.groupBy('ad.day').select('ad.day as d', knex.raw('count(*)::int as n')) as unknown as Promise<
+      { d: string; n: number }[]
+    >;
   if (user.role !== 'school_admin') {
     const perDay = await dayCounts(
       knex('attendance_days as ad')
@@ -303,7 +346,8 @@ async function recordedPerDay(knex: Knex, user: CurrentUser, range: Range): Prom
         .whereIn('ad.student_id', visibleStudentIds(knex, user))
         .whereBetween('ad.day', [range.from, range.to])
         .where((w) => {
-          for (const p of parts) w.orWhere((o) => o.whereBetween('ad.day', [p.from, p.to]).where('c.school_year', p.year));
+          for (const p of parts)
+            w.orWhere((o) => o.whereBetween('ad.day', [p.from, p.to]).where('c.school_year', p.year));
         }),
     );
     return new Map(perDay.map((r) => [r.d, r.n]));
@@ -318,7 +362,8 @@ async function recordedPerDay(knex: Knex, user: CurrentUser, range: Range): Prom
       .where('ad.school_id', user.schoolId)
       .whereBetween('ad.day', [range.from, range.to])
       .where((w) => {
-        for (const p of parts) w.orWhere((o) => o.whereBetween('ad.day', [p.from, p.to]).whereNot('c.school_year', p.year));
+        for (const p of parts)
+          w.orWhere((o) => o.whereBetween('ad.day', [p.from, p.to]).whereNot('c.school_year', p.year));
       }),
   );
   const out = new Map<string, number>();
@@ -338,15 +383,20 @@ async function recordedPerDay(knex: Knex, user: CurrentUser, range: Range): Prom
  * 未刷卡 is not absence: this measures card use.
  */
 export async function coveragePerDay(knex: Knex, user: CurrentUser, range: Range): Promise<Report> {
-  const byYear = (await whereStudentVisible(knex, knex('students as st').join('classes as c', 'c.id', 'st.class_id'), user, 'st')
+  const byYear = (await whereStudentVisible(
+    knex,
+    knex('students as st').join('classes as c', 'c.id', 'st.class_id'),
+    user,
+    'st',
+  )
     .groupBy('c.school_year')
     .select('c.school_year', knex.raw('count(*)::int as n'))) as { school_year: number; n: number }[];
   const enrolledOn = (d: string) => byYear.find((y) => y.school_year === schoolYearOf(d))?.n ?? 0;
   const holidays = new Set(
-    ((await knex('school_holidays')
+    (await knex('school_holidays')
       .where('school_id', user.schoolId)
       .whereBetween('holiday_on', [range.from, range.to])
-      .pluck('holiday_on')) as string[]),
+      .pluck('holiday_on')) as string[],
   );
   const with_ = await recordedPerDay(knex, user, range);
   const days = daysOf(range).filter((d) => (!isWeekend(d) && !holidays.has(d)) || with_.has(d));
@@ -373,7 +423,13 @@ export async function coveragePerDay(knex: Knex, user: CurrentUser, range: Range
   };
 }
 
-export async function buildReport(knex: Knex, user: CurrentUser, key: ReportKey, range: Range, today: string): Promise<Report> {
+export async function buildReport(
+  knex: Knex,
+  user: CurrentUser,
+  key: ReportKey,
+  range: Range,
+  today: string,
+): Promise<Report> {
   switch (key) {
     case 'subscriptions':
       return subscriptionsByClass(knex, user, range, today);

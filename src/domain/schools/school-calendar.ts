@@ -28,7 +28,8 @@ export function isSchoolDay(date: string, holidays: ReadonlySet<string>): boolea
 /** How many school days lie between two dates (both included); 0 when `to` is before `from`. */
 export function countSchoolDays(from: string, to: string, holidays: ReadonlySet<string>): number {
   let n = 0;
-  for (let d = from, guard = 0; d <= to && guard < 40_000; d = addDays(d, 1), guard++) if (isSchoolDay(d, holidays)) n++;
+  for (let d = from, guard = 0; d <= to && guard < 40_000; d = addDays(d, 1), guard++)
+    if (isSchoolDay(d, holidays)) n++;
   return n;
 }
 
@@ -47,7 +48,10 @@ export async function holidayOn(knex: Db, schoolId: number, date: string): Promi
 export type DismissalStarts = ReadonlyMap<number, string>;
 
 /** The dismissal starts the schools have set: schoolId → weekday → `HH:mm`. */
-export async function loadDismissalStarts(knex: Db, schoolIds: readonly number[]): Promise<Map<number, Map<number, string>>> {
+export async function loadDismissalStarts(
+  knex: Db,
+  schoolIds: readonly number[],
+): Promise<Map<number, Map<number, string>>> {
   const out = new Map<number, Map<number, string>>();
   if (schoolIds.length === 0) return out;
   const rows: { school_id: number; weekday: number; starts_at: string }[] = await knex('school_dismissal_times')
@@ -105,14 +109,13 @@ export async function addHolidayRange(
   const schoolIds = [...new Set(o.schoolIds)];
   if (schoolIds.length === 0) return { created: 0, renamed: 0, rangeIds: [] };
   return knex.transaction(async (trx) => {
-    const overlapping: { id: number; school_id: number; starts_on: string; ends_on: string; name: string }[] = await trx(
-      'school_holiday_ranges',
-    )
-      .whereIn('school_id', schoolIds)
-      .where('starts_on', '<=', o.to)
-      .where('ends_on', '>=', o.from)
-      .forUpdate()
-      .select('id', 'school_id', 'starts_on', 'ends_on', 'name');
+    const overlapping: { id: number; school_id: number; starts_on: string; ends_on: string; name: string }[] =
+      await trx('school_holiday_ranges')
+        .whereIn('school_id', schoolIds)
+        .where('starts_on', '<=', o.to)
+        .where('ends_on', '>=', o.from)
+        .forUpdate()
+        .select('id', 'school_id', 'starts_on', 'ends_on', 'name');
     const same = overlapping.filter((r) => r.starts_on === o.from && r.ends_on === o.to);
     const clash = overlapping.find((r) => !(r.starts_on === o.from && r.ends_on === o.to));
     if (clash) {
@@ -120,8 +123,18 @@ export async function addHolidayRange(
       throw new CalendarError(`與已有的假日「${clash.name} ${when}」重疊，請先刪除或改用其他日期`);
     }
     if (same.length > 0) {
-      await trx('school_holiday_ranges').whereIn('id', same.map((r) => r.id)).update({ name: o.name });
-      await trx('school_holidays').whereIn('range_id', same.map((r) => r.id)).update({ name: o.name });
+      await trx('school_holiday_ranges')
+        .whereIn(
+          'id',
+          same.map((r) => r.id),
+        )
+        .update({ name: o.name });
+      await trx('school_holidays')
+        .whereIn(
+          'range_id',
+          same.map((r) => r.id),
+        )
+        .update({ name: o.name });
     }
     const taken = new Set(same.map((r) => r.school_id));
     const fresh = schoolIds.filter((id) => !taken.has(id));
@@ -146,7 +159,14 @@ export async function addHolidayRange(
       schoolId: schoolIds.length === 1 ? schoolIds[0] : null,
       targetType: 'school_holiday_range',
       targetId: rangeIds.length === 1 ? rangeIds[0]! : rangeIds.join(','),
-      details: { from: o.from, to: o.to, name: o.name, schools: schoolIds.length, created: fresh.length, renamed: same.length },
+      details: {
+        from: o.from,
+        to: o.to,
+        name: o.name,
+        schools: schoolIds.length,
+        created: fresh.length,
+        renamed: same.length,
+      },
     });
     return { created: fresh.length, renamed: same.length, rangeIds };
   });
@@ -154,7 +174,9 @@ export async function addHolidayRange(
 
 /** The school's holiday ranges that end on or after `from`, by start date. */
 export async function holidayRanges(knex: Db, schoolId: number, from = '2000-01-01'): Promise<HolidayRange[]> {
-  const rows: { id: number; school_id: number; starts_on: string; ends_on: string; name: string }[] = await knex('school_holiday_ranges')
+  const rows: { id: number; school_id: number; starts_on: string; ends_on: string; name: string }[] = await knex(
+    'school_holiday_ranges',
+  )
     .where('school_id', schoolId)
     .where('ends_on', '>=', from)
     .orderBy(['starts_on', 'id'])
@@ -216,14 +238,19 @@ export async function setDismissalStarts(
     if (t === undefined || !HHMM_RE.test(t)) throw new CalendarError('放學時間格式應為 HH:mm，例如 11:30');
   }
   return knex.transaction(async (trx) => {
-    const before = (await trx('school_dismissal_times').where('school_id', o.schoolId).forUpdate().select('weekday', 'starts_at')) as {
+    const before = (await trx('school_dismissal_times')
+      .where('school_id', o.schoolId)
+      .forUpdate()
+      .select('weekday', 'starts_at')) as {
       weekday: number;
       starts_at: string;
     }[];
     const old = new Map(before.map((r) => [Number(r.weekday), r.starts_at]));
-    const changes = SCHOOL_WEEKDAYS.map((w) => ({ weekday: w, from: old.get(w) ?? DEFAULT_DISMISSAL_START, to: o.starts.get(w)! })).filter(
-      (c) => c.from !== c.to,
-    );
+    const changes = SCHOOL_WEEKDAYS.map((w) => ({
+      weekday: w,
+      from: old.get(w) ?? DEFAULT_DISMISSAL_START,
+      to: o.starts.get(w)!,
+    })).filter((c) => c.from !== c.to);
     if (changes.length === 0) return [];
     await trx('school_dismissal_times')
       .insert(
@@ -237,7 +264,12 @@ export async function setDismissalStarts(
       )
       .onConflict(['school_id', 'weekday'])
       .merge(['starts_at', 'updated_by_account_id', 'updated_at']);
-    await audit(trx, actor, { action: 'dismissal_times.set', targetType: 'school', targetId: o.schoolId, details: { changes } });
+    await audit(trx, actor, {
+      action: 'dismissal_times.set',
+      targetType: 'school',
+      targetId: o.schoolId,
+      details: { changes },
+    });
     return changes;
   });
 }

@@ -40,9 +40,21 @@ export async function listSchools(knex: Knex, districtId: number, level: string)
 export async function loginDirectory(
   knex: Knex,
   chosen: { districtId?: number | undefined; level?: string | undefined },
-): Promise<{ districts: District[]; levels: Level[]; schools: SchoolOption[]; districtId: number | undefined; level: string | undefined }> {
+): Promise<{
+  districts: District[];
+  levels: Level[];
+  schools: SchoolOption[];
+  districtId: number | undefined;
+  level: string | undefined;
+}> {
   const { rows } = await knex.raw<{
-    rows: { districts: District[]; levels: Level[]; district_id: number | null; level: string | null; schools: { id: number; code: string; name: string; district_id: number; level: string }[] }[];
+    rows: {
+      districts: District[];
+      levels: Level[];
+      district_id: number | null;
+      level: string | null;
+      schools: { id: number; code: string; name: string; district_id: number; level: string }[];
+    }[];
   }>(
     `with d as (select id, name, sort_order from districts),
           l as (select code, name, sort_order from school_levels),
@@ -61,13 +73,22 @@ export async function loginDirectory(
   return {
     districts: r.districts,
     levels: r.levels,
-    schools: r.schools.map((s) => ({ id: s.id, code: s.code, name: s.name, districtId: s.district_id, level: s.level })),
+    schools: r.schools.map((s) => ({
+      id: s.id,
+      code: s.code,
+      name: s.name,
+      districtId: s.district_id,
+      level: s.level,
+    })),
     districtId: r.district_id ?? undefined,
     level: r.level ?? undefined,
   };
 }
 
-export async function findSchool(knex: Knex, id: number): Promise<(SchoolOption & { districtName: string }) | undefined> {
+export async function findSchool(
+  knex: Knex,
+  id: number,
+): Promise<(SchoolOption & { districtName: string }) | undefined> {
   const r = await knex('schools as s')
     .join('districts as d', 'd.id', 's.district_id')
     .where('s.id', id)

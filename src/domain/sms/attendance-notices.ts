@@ -51,7 +51,10 @@ export async function enqueueAttendanceNotices(trx: Knex.Transaction | Knex, n: 
  * the outbox rows. `dedupe_key` (direction, student, date, phone) makes a retried swipe write nothing twice.
  * The subscription is effective on D when approved to start by D, not yet cancelled on D, within its period.
  */
-export async function enqueueAttendanceNoticesBulk(trx: Knex.Transaction | Knex, notices: readonly AttendanceNotice[]): Promise<number> {
+export async function enqueueAttendanceNoticesBulk(
+  trx: Knex.Transaction | Knex,
+  notices: readonly AttendanceNotice[],
+): Promise<number> {
   if (notices.length === 0) return 0;
   for (const n of notices) {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(n.date)) throw new Error(`bad date ${n.date}`);
@@ -73,7 +76,12 @@ export async function enqueueAttendanceNoticesBulk(trx: Knex.Transaction | Knex,
              and (sub.cancelled_on is null or sub.cancelled_on > k.day)
              and per.starts_on <= k.day and per.ends_on >= k.day)
         order by k.i, ph.id`,
-      [notices.map((_, i) => i), notices.map((n) => n.studentId), notices.map((n) => n.direction), notices.map((n) => n.date)],
+      [
+        notices.map((_, i) => i),
+        notices.map((n) => n.studentId),
+        notices.map((n) => n.direction),
+        notices.map((n) => n.date),
+      ],
     )
   ).rows;
   if (due.length === 0) return 0;
@@ -109,7 +117,13 @@ export async function enqueueAttendanceNoticesBulk(trx: Knex.Transaction | Knex,
   // The school's daily SMS figures, in the swipe's transaction (its last statement).
   await countSmsChanges(
     trx,
-    written.rows.map((r) => ({ schoolId: r.school_id, studentId: r.student_id, createdAt: r.created_at, from: null, to: 'queued' })),
+    written.rows.map((r) => ({
+      schoolId: r.school_id,
+      studentId: r.student_id,
+      createdAt: r.created_at,
+      from: null,
+      to: 'queued',
+    })),
   );
   return written.rows.length;
 }

@@ -185,7 +185,14 @@ export class SmsDispatcher {
     const res = await this.o.knex.transaction(async (trx) => {
       await trx.raw(KEY_LOOKUP_SETTINGS_SQL);
       return trx.raw<{
-        rows: { id: number | string; kind: string; phone: string; body: string; attempts: number; attempts_before_resend: number }[];
+        rows: {
+          id: number | string;
+          kind: string;
+          phone: string;
+          body: string;
+          attempts: number;
+          attempts_before_resend: number;
+        }[];
       }>(CLAIM_SQL, [now, limit, lease, lease, this.o.provider.name]);
     });
     const claimed = res.rows
@@ -209,7 +216,12 @@ export class SmsDispatcher {
       return await this.o.provider.send({ id: sms.id, phone: sms.phone, body: sms.body });
     } catch (err) {
       // The exception's name is for operators (last_error); the page shows the code's words.
-      return { ok: false, error: `provider error (${err instanceof Error ? err.name : 'unknown'})`, permanent: false, code: 'unknown' };
+      return {
+        ok: false,
+        error: `provider error (${err instanceof Error ? err.name : 'unknown'})`,
+        permanent: false,
+        code: 'unknown',
+      };
     }
   }
 
@@ -234,15 +246,28 @@ export class SmsDispatcher {
     } else if (result.permanent || round >= this.o.maxAttempts) {
       outcome = 'failed';
       row = { ...base, status: 'failed', last_error: result.error.slice(0, 500), failure_code: result.code };
-      this.o.logger?.warn({ outboxId: sms.id, attempts: sms.attempts, permanent: result.permanent, failure: result.code }, 'sms failed');
+      this.o.logger?.warn(
+        { outboxId: sms.id, attempts: sms.attempts, permanent: result.permanent, failure: result.code },
+        'sms failed',
+      );
     } else {
       outcome = 'retried';
       const next = new Date(now.getTime() + backoffMs(round, this.baseBackoffMs, this.maxBackoffMs));
-      row = { ...base, status: 'queued', next_attempt_at: next.toISOString(), last_error: result.error.slice(0, 500), failure_code: result.code };
-      this.o.logger?.info({ outboxId: sms.id, attempts: sms.attempts, failure: result.code, retryAt: next.toISOString() }, 'sms will be retried');
+      row = {
+        ...base,
+        status: 'queued',
+        next_attempt_at: next.toISOString(),
+        last_error: result.error.slice(0, 500),
+        failure_code: result.code,
+      };
+      this.o.logger?.info(
+        { outboxId: sms.id, attempts: sms.attempts, failure: result.code, retryAt: next.toISOString() },
+        'sms will be retried',
+      );
     }
     // Once a verification code has gone out (or never will), the outbox need not keep it readable.
-    if (outcome !== 'retried' && sms.kind === 'verification' && !this.o.keepVerificationCodes) row.body = sms.body.replace(/\d{6}/g, '******');
+    if (outcome !== 'retried' && sms.kind === 'verification' && !this.o.keepVerificationCodes)
+      row.body = sms.body.replace(/\d{6}/g, '******');
     return { outcome, row };
   }
 
@@ -263,12 +288,18 @@ export class SmsDispatcher {
     if (rows.length === 0) return;
     await this.o.knex.transaction(async (trx) => {
       await trx.raw(KEY_LOOKUP_SETTINGS_SQL);
-      const done = await trx.raw<{ rows: { school_id: number | null; student_id: number | null; created_at: Date; status: string }[] }>(RECORD_SQL, [
-        JSON.stringify(rows),
-      ]);
+      const done = await trx.raw<{
+        rows: { school_id: number | null; student_id: number | null; created_at: Date; status: string }[];
+      }>(RECORD_SQL, [JSON.stringify(rows)]);
       await countSmsChanges(
         trx,
-        done.rows.map((r) => ({ schoolId: r.school_id, studentId: r.student_id, createdAt: r.created_at, from: 'sending', to: r.status })),
+        done.rows.map((r) => ({
+          schoolId: r.school_id,
+          studentId: r.student_id,
+          createdAt: r.created_at,
+          from: 'sending',
+          to: r.status,
+        })),
       );
     });
     for (const r of rows) this.held.delete(r.id);
@@ -277,7 +308,11 @@ export class SmsDispatcher {
   /** Hand claimed, unsent messages back to the queue at once (their attempt not counted). */
   async release(claims: ClaimedSms[]): Promise<number> {
     if (claims.length === 0) return 0;
-    const fence = claims.map((c) => ({ id: c.id, attempts: c.attempts, lease: (c.lease ?? new Date(0)).toISOString() }));
+    const fence = claims.map((c) => ({
+      id: c.id,
+      attempts: c.attempts,
+      lease: (c.lease ?? new Date(0)).toISOString(),
+    }));
     const res = await this.keyLookups(RELEASE_SQL, [this.o.clock.now(), JSON.stringify(fence)]);
     for (const c of claims) this.held.delete(c.id);
     return res.rowCount ?? 0;

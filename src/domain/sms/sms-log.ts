@@ -90,7 +90,15 @@ export async function listSmsLog(
   user: CurrentUser,
   f: SmsLogFilter,
   o: { showCodes?: boolean } = {},
-): Promise<{ rows: SmsLogRow[]; total: number; page: number; from: number; to: number; lastPage: number; counts: Record<string, number> }> {
+): Promise<{
+  rows: SmsLogRow[];
+  total: number;
+  page: number;
+  from: number;
+  to: number;
+  lastPage: number;
+  counts: Record<string, number>;
+}> {
   const countRow = await scoped(knex, user, f).count({ n: '*' }).first();
   const total = Number(countRow?.n ?? 0);
   const lastPage = Math.max(1, Math.ceil(total / LOG_PAGE_SIZE));

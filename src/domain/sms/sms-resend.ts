@@ -36,11 +36,26 @@ const requeue = (knex: Knex, now: Date) => ({
 });
 
 const FIGURE_COLUMNS = ['school_id', 'student_id', 'created_at'];
-type Requeued = { id: string | number; attempts: number; school_id: number | null; student_id: number | null; created_at: Date };
+type Requeued = {
+  id: string | number;
+  attempts: number;
+  school_id: number | null;
+  student_id: number | null;
+  created_at: Date;
+};
 
 /** 發送失敗 → 待發送 in the school's daily figures, in the resend's transaction (its last statement). */
 const countResent = (trx: Knex.Transaction, rows: Requeued[]) =>
-  countSmsChanges(trx, rows.map((r) => ({ schoolId: r.school_id, studentId: r.student_id, createdAt: r.created_at, from: 'failed', to: 'queued' })));
+  countSmsChanges(
+    trx,
+    rows.map((r) => ({
+      schoolId: r.school_id,
+      studentId: r.student_id,
+      createdAt: r.created_at,
+      from: 'failed',
+      to: 'queued',
+    })),
+  );
 
 function schoolOf(user: CurrentUser): number {
   if (user.role !== 'school_admin') throw new NotFoundError();
@@ -57,17 +72,27 @@ export async function resendOne(knex: Knex, user: CurrentUser, id: number, now: 
       .update(requeue(trx, now))
       .returning(['id', 'attempts', ...FIGURE_COLUMNS]);
     if (rows.length === 0) return false;
-    await audit(trx, actor, { action: 'sms.resend', schoolId, targetType: 'sms_outbox', targetId: id, details: { attemptsBefore: rows[0]!.attempts } });
+    await audit(trx, actor, {
+      action: 'sms.resend',
+      schoolId,
+      targetType: 'sms_outbox',
+      targetId: id,
+      details: { attemptsBefore: rows[0]!.attempts },
+    });
     await countResent(trx, rows);
     return true;
   });
   if (done) return;
-  const row: { status: string; kind: string } | undefined = await knex('sms_outbox').where({ id, school_id: schoolId }).first('status', 'kind');
+  const row: { status: string; kind: string } | undefined = await knex('sms_outbox')
+    .where({ id, school_id: schoolId })
+    .first('status', 'kind');
   if (!row) throw new NotFoundError();
   if (row.kind === 'verification') {
     throw new ResendRefused('手機驗證碼簡訊不能重新發送：驗證碼已失效，請家長在「到離校簡訊註冊服務」重新取得驗證碼。');
   }
-  throw new ResendRefused(`這則簡訊目前是「${SMS_STATUS_LABELS[row.status] ?? row.status}」，只有「發送失敗」的簡訊可以重新發送。`);
+  throw new ResendRefused(
+    `這則簡訊目前是「${SMS_STATUS_LABELS[row.status] ?? row.status}」，只有「發送失敗」的簡訊可以重新發送。`,
+  );
 }
 
 /** Resend every failed message (verification codes excepted) created on `date` (Asia/Taipei) at the office's school. */
@@ -83,7 +108,13 @@ export async function resendDay(knex: Knex, user: CurrentUser, date: string, now
       .returning(['id', 'attempts', ...FIGURE_COLUMNS]);
     if (rows.length > 0) {
       const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
-      await audit(trx, actor, { action: 'sms.resend_day', schoolId, targetType: 'school', targetId: schoolId, details: { date, count: ids.length, ids: ids.slice(0, 1000) } });
+      await audit(trx, actor, {
+        action: 'sms.resend_day',
+        schoolId,
+        targetType: 'school',
+        targetId: schoolId,
+        details: { date, count: ids.length, ids: ids.slice(0, 1000) },
+      });
       await countResent(trx, rows);
     }
     return rows.length;

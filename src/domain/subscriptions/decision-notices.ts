@@ -33,7 +33,12 @@ export interface DecisionNotice {
 }
 
 /** Inside the decision's transaction: a notice for each guardian of the request's student. */
-export async function recordDecisionNotices(trx: Knex.Transaction, requestId: number, studentId: number, now: Date): Promise<void> {
+export async function recordDecisionNotices(
+  trx: Knex.Transaction,
+  requestId: number,
+  studentId: number,
+  now: Date,
+): Promise<void> {
   await trx.raw(
     `insert into decision_notices (request_id, guardian_id, created_at)
      select ?, gs.guardian_id, ? from guardian_students gs where gs.student_id = ?
@@ -44,7 +49,11 @@ export async function recordDecisionNotices(trx: Knex.Transaction, requestId: nu
 
 /** The guardians this parent session speaks for (its accounts, not disabled). */
 function visibleGuardianIds(knex: Knex, user: CurrentUser): Knex.QueryBuilder {
-  return knex('accounts as ga').whereIn('ga.id', user.accountIds).whereNull('ga.disabled_at').whereNotNull('ga.guardian_id').select('ga.guardian_id');
+  return knex('accounts as ga')
+    .whereIn('ga.id', user.accountIds)
+    .whereNull('ga.disabled_at')
+    .whereNotNull('ga.guardian_id')
+    .select('ga.guardian_id');
 }
 
 /** Notices of this parent not yet dismissed, newest first. */
@@ -114,7 +123,10 @@ export async function dismissDecisionNotices(
       .whereIn('dn.guardian_id', visibleGuardianIds(trx, user))
       .whereIn(
         'dn.request_id',
-        trx('review_requests as dr').join('subscriptions as ds', 'ds.id', 'dr.subscription_id').whereIn('ds.student_id', visibleStudentIds(trx, user)).select('dr.id'),
+        trx('review_requests as dr')
+          .join('subscriptions as ds', 'ds.id', 'dr.subscription_id')
+          .whereIn('ds.student_id', visibleStudentIds(trx, user))
+          .select('dr.id'),
       );
     if ('noticeId' in target) {
       const mine = await scoped.clone().where('dn.id', target.noticeId).first('dn.id');
@@ -123,7 +135,9 @@ export async function dismissDecisionNotices(
     const q = trx('decision_notices').whereNull('dismissed_at').whereIn('id', scoped.clone().select('dn.id'));
     if ('noticeId' in target) q.where('id', target.noticeId);
     else q.where('id', '<=', target.upToId);
-    const ids = (await q.update({ dismissed_at: now, dismissed_by_account_id: user.accountId }).returning('id')).map((r: { id: number }) => r.id);
+    const ids = (await q.update({ dismissed_at: now, dismissed_by_account_id: user.accountId }).returning('id')).map(
+      (r: { id: number }) => r.id,
+    );
     if (ids.length > 0)
       await audit(trx, actor, {
         action: 'decision_notice.dismissed',

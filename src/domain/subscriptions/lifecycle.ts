@@ -56,7 +56,13 @@ export type Refusal =
   | 'reason_required'; // reject without a reason
 
 export type Decision =
-  | { ok: true; from: SubscriptionStatus | null; to: SubscriptionStatus; requestKind: RequestKind; requestStatus: RequestStatus }
+  | {
+      ok: true;
+      from: SubscriptionStatus | null;
+      to: SubscriptionStatus;
+      requestKind: RequestKind;
+      requestStatus: RequestStatus;
+    }
   | { ok: false; refusal: Refusal; message: string };
 
 export const MESSAGES: Record<Refusal, string> = {
@@ -167,7 +173,12 @@ export const STATE_LABELS: Record<DisplayKey, string> = {
 };
 
 /** 狀態 of a review request (訂購申請 / 註銷申請). */
-export const REQUEST_STATUS_LABELS: Record<RequestStatus, string> = { pending: '審核中', approved: '已核准', rejected: '已退回', withdrawn: '已取消' };
+export const REQUEST_STATUS_LABELS: Record<RequestStatus, string> = {
+  pending: '審核中',
+  approved: '已核准',
+  rejected: '已退回',
+  withdrawn: '已取消',
+};
 
 export const REQUEST_KIND_LABELS: Record<RequestKind, string> = { order: '訂購申請', cancellation: '註銷申請' };
 
@@ -202,7 +213,8 @@ export function displayState(sub: SubscriptionDates, period: PeriodDates, today:
   if (sub.status === 'pending') return plain('pending');
   if (sub.status === 'cancel_pending') return plain('cancel_pending');
   // An approved order of a period still to come starts sending on the period's first day.
-  const startsSending = sub.effective_on !== null && sub.effective_on > period.starts_on ? sub.effective_on : period.starts_on;
+  const startsSending =
+    sub.effective_on !== null && sub.effective_on > period.starts_on ? sub.effective_on : period.starts_on;
   if (startsSending > today) return { key: 'approved', label: approvedLabel(startsSending) };
   return plain('active');
 }
@@ -225,7 +237,11 @@ export function reportState(sub: SubscriptionDates, period: PeriodDates, today: 
 }
 
 /** 註銷狀態 of a cancellation request. */
-export function cancellationLabel(r: { status: RequestStatus; effective_on: string | null; decision_reason: string | null }): string {
+export function cancellationLabel(r: {
+  status: RequestStatus;
+  effective_on: string | null;
+  decision_reason: string | null;
+}): string {
   switch (r.status) {
     case 'approved':
       return r.effective_on ? approvedLabel(r.effective_on) : REQUEST_STATUS_LABELS.approved;
@@ -244,7 +260,9 @@ export function cancellationLabel(r: { status: RequestStatus; effective_on: stri
 export function decisionLabel(kind: RequestKind, status: 'approved' | 'rejected', effectiveOn: string | null): string {
   if (status === 'rejected') return `${REQUEST_KIND_LABELS[kind]}${STATE_LABELS.rejected}`;
   if (!effectiveOn) return `${REQUEST_KIND_LABELS[kind]}${STATE_LABELS.approved}`;
-  return kind === 'order' ? `${REQUEST_KIND_LABELS.order}${approvedLabel(effectiveOn)}` : `${REQUEST_KIND_LABELS.cancellation}已核准，${effectiveOn} 起停止`;
+  return kind === 'order'
+    ? `${REQUEST_KIND_LABELS.order}${approvedLabel(effectiveOn)}`
+    : `${REQUEST_KIND_LABELS.cancellation}已核准，${effectiveOn} 起停止`;
 }
 
 /** A rejection with the teacher's reason, as both lists show it: `已退回（原因）`. */
@@ -256,7 +274,12 @@ export function rejectedLabel(reason: string | null): string {
  * The 新狀態 of one transition in a request's history (申請紀錄): an approval is recorded as approved with its
  * effective date — not as already in effect — and the other transitions by the state they led to.
  */
-export function transitionLabel(e: { event: LifecycleEvent; to_status: SubscriptionStatus; request_kind: RequestKind | null; effective_on: string | null }): string {
+export function transitionLabel(e: {
+  event: LifecycleEvent;
+  to_status: SubscriptionStatus;
+  request_kind: RequestKind | null;
+  effective_on: string | null;
+}): string {
   if (e.event === 'approve' && e.request_kind && e.effective_on) return approvalLabel(e.request_kind, e.effective_on);
   return SUBSCRIPTION_STATUS_LABELS[e.to_status];
 }
@@ -300,7 +323,12 @@ export function spanAmount(fee: number, days: number, periodDays: number): numbe
  * or before; the amount for its remaining school days (from the effective date to the period's end) after the
  * period started; 0 after it ended. `holidays`: the school's holidays over the period (school-calendar).
  */
-export function orderCharge(fee: number, period: PeriodDates, effectiveOn: string, holidays: ReadonlySet<string>): DayAmount {
+export function orderCharge(
+  fee: number,
+  period: PeriodDates,
+  effectiveOn: string,
+  holidays: ReadonlySet<string>,
+): DayAmount {
   const periodDays = countSchoolDays(period.starts_on, period.ends_on, holidays);
   if (effectiveOn <= period.starts_on) return { amount: fee, days: periodDays, periodDays };
   if (effectiveOn > period.ends_on) return { amount: 0, days: 0, periodDays };
@@ -313,7 +341,13 @@ export function orderCharge(fee: number, period: PeriodDates, effectiveOn: strin
  * period's end (never more than the order was charged); everything charged if it takes effect on or before the
  * period's first day; 0 after its last day.
  */
-export function refundAmount(fee: number, charged: DayAmount, period: PeriodDates, effectiveOn: string, holidays: ReadonlySet<string>): DayAmount {
+export function refundAmount(
+  fee: number,
+  charged: DayAmount,
+  period: PeriodDates,
+  effectiveOn: string,
+  holidays: ReadonlySet<string>,
+): DayAmount {
   if (effectiveOn <= period.starts_on) return { ...charged };
   const periodDays = countSchoolDays(period.starts_on, period.ends_on, holidays);
   if (effectiveOn > period.ends_on) return { amount: 0, days: 0, periodDays };

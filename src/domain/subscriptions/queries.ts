@@ -103,7 +103,9 @@ const ROW_COLUMNS = [
  * join 1,000 rows to tables it does not read.
  */
 function baseSubscriptions(knex: Knex, user: CurrentUser): Knex.QueryBuilder {
-  const q = knex('subscriptions as s').join('students as st', 'st.id', 's.student_id').join('service_periods as p', 'p.id', 's.period_id');
+  const q = knex('subscriptions as s')
+    .join('students as st', 'st.id', 's.student_id')
+    .join('service_periods as p', 'p.id', 's.period_id');
   return whereSubscriptionVisible(knex, q, user);
 }
 
@@ -112,10 +114,16 @@ function baseSubscriptions(knex: Knex, user: CurrentUser): Knex.QueryBuilder {
  * subscription (LATERAL, fenced by OFFSET 0 so it is not flattened), so a school's list reads its own requests
  * through (subscription_id, kind) and never hashes every school's requests of that kind or state.
  */
-function requestsOf(q: Knex.QueryBuilder, where: { kind?: 'order' | 'cancellation'; status?: RequestStatus }): Knex.QueryBuilder {
+function requestsOf(
+  q: Knex.QueryBuilder,
+  where: { kind?: 'order' | 'cancellation'; status?: RequestStatus },
+): Knex.QueryBuilder {
   const [column, value] = where.kind !== undefined ? ['kind', where.kind] : ['status', where.status!];
   // (Knex leaves out an OFFSET 0, hence the SQL by hand; the column is one of two names, the value a binding.)
-  return q.joinRaw(`cross join lateral (select r0.* from review_requests r0 where r0.subscription_id = s.id and r0.${column} = ? offset 0) as r`, [value]);
+  return q.joinRaw(
+    `cross join lateral (select r0.* from review_requests r0 where r0.subscription_id = s.id and r0.${column} = ? offset 0) as r`,
+    [value],
+  );
 }
 
 /** The page's rows: the class and school names beside the scoped, filtered subscriptions. */
@@ -161,7 +169,14 @@ export interface Page<T> {
 
 function pageOf<T>(rows: T[], total: number, page: number): Page<T> {
   const from = total === 0 || rows.length === 0 ? 0 : (page - 1) * PAGE_SIZE + 1;
-  return { rows, total, page, from, to: from === 0 ? 0 : from + rows.length - 1, lastPage: Math.max(1, Math.ceil(total / PAGE_SIZE)) };
+  return {
+    rows,
+    total,
+    page,
+    from,
+    to: from === 0 ? 0 : from + rows.length - 1,
+    lastPage: Math.max(1, Math.ceil(total / PAGE_SIZE)),
+  };
 }
 
 /**
@@ -233,8 +248,17 @@ export async function listSubscriptions(
       q.where('s.status', f.status);
   }
   // The page's ids in id order (found in the (school_id, id) index), then only their rows with the names.
-  const ids = q.clone().select('s.id').orderBy('s.id').limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE);
-  const row = withNames(knex('subscriptions as s').join('students as st', 'st.id', 's.student_id').join('service_periods as p', 'p.id', 's.period_id'))
+  const ids = q
+    .clone()
+    .select('s.id')
+    .orderBy('s.id')
+    .limit(PAGE_SIZE)
+    .offset((f.page - 1) * PAGE_SIZE);
+  const row = withNames(
+    knex('subscriptions as s')
+      .join('students as st', 'st.id', 's.student_id')
+      .join('service_periods as p', 'p.id', 's.period_id'),
+  )
     .whereRaw('s.id = page_id.id')
     .limit(1)
     .leftJoin('review_requests as r', function () {
@@ -262,7 +286,8 @@ export async function listSubscriptions(
   );
 }
 
-export interface CancellationRow extends Omit<SubscriptionRow, 'display' | 'cancellable' | 'open_request_id' | 'open_request_kind'> {
+export interface CancellationRow
+  extends Omit<SubscriptionRow, 'display' | 'cancellable' | 'open_request_id' | 'open_request_kind'> {
   request_id: number;
   request_status: RequestStatus;
   requested_by_name: string;
@@ -283,7 +308,12 @@ export async function listCancellations(
   const q = requestsOf(baseSubscriptions(knex, user), { kind: 'cancellation' });
   applyCommon(q, f);
   if (f.status) q.where('r.status', f.status);
-  const ids = q.clone().select('r.id').orderBy('r.id', 'desc').limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE);
+  const ids = q
+    .clone()
+    .select('r.id')
+    .orderBy('r.id', 'desc')
+    .limit(PAGE_SIZE)
+    .offset((f.page - 1) * PAGE_SIZE);
   const row = withNames(
     knex('review_requests as r')
       .join('subscriptions as s', 's.id', 'r.subscription_id')
@@ -308,7 +338,11 @@ export async function listCancellations(
     rows.map((r: CancellationRow) => ({
       ...r,
       fee: feeOf(r),
-      label: cancellationLabel({ status: r.request_status, effective_on: r.request_effective_on, decision_reason: r.decision_reason }),
+      label: cancellationLabel({
+        status: r.request_status,
+        effective_on: r.request_effective_on,
+        decision_reason: r.decision_reason,
+      }),
     })),
     total,
     f.page,
@@ -331,7 +365,12 @@ export async function listPendingReviews(
   const q = requestsOf(baseSubscriptions(knex, user), { status: 'pending' });
   if (f.classId !== undefined) q.where('st.class_id', f.classId);
   if (f.kind) q.where('r.kind', f.kind);
-  const ids = q.clone().select('r.id').orderBy('r.id').limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE);
+  const ids = q
+    .clone()
+    .select('r.id')
+    .orderBy('r.id')
+    .limit(PAGE_SIZE)
+    .offset((f.page - 1) * PAGE_SIZE);
   const row = withNames(
     knex('review_requests as r')
       .join('subscriptions as s', 's.id', 'r.subscription_id')
@@ -368,13 +407,26 @@ export async function pendingReviewCount(knex: Knex, user: CurrentUser): Promise
 
 /** One subscription (scoped) with its requests and its events, oldest first; undefined when not visible. */
 export async function subscriptionHistory(knex: Knex, user: CurrentUser, subscriptionId: number, today: string) {
-  const sub = (await withNames(baseSubscriptions(knex, user)).where('s.id', subscriptionId).first(ROW_COLUMNS)) as SubscriptionRow | undefined;
+  const sub = (await withNames(baseSubscriptions(knex, user)).where('s.id', subscriptionId).first(ROW_COLUMNS)) as
+    | SubscriptionRow
+    | undefined;
   if (!sub) return undefined;
   const requests = await knex('review_requests')
     .where('subscription_id', subscriptionId)
     .orderBy('id')
     .limit(200)
-    .select('id', 'kind', 'status', 'requested_by_name', 'requested_on', 'decided_at', 'decision_reason', 'effective_on', 'refund_amount', 'refund_paid_on');
+    .select(
+      'id',
+      'kind',
+      'status',
+      'requested_by_name',
+      'requested_on',
+      'decided_at',
+      'decision_reason',
+      'effective_on',
+      'refund_amount',
+      'refund_paid_on',
+    );
   const events = await knex('subscription_events as e')
     .leftJoin('review_requests as er', 'er.id', 'e.request_id')
     .where('e.subscription_id', subscriptionId)
@@ -400,7 +452,10 @@ export async function subscriptionHistory(knex: Knex, user: CurrentUser, subscri
 export async function filterOptions(knex: Knex, user: CurrentUser) {
   const classQuery =
     user.role === 'parent'
-      ? knex('classes as c').whereIn('c.id', knex('students as fs').whereIn('fs.id', visibleStudentIds(knex, user)).select('fs.class_id'))
+      ? knex('classes as c').whereIn(
+          'c.id',
+          knex('students as fs').whereIn('fs.id', visibleStudentIds(knex, user)).select('fs.class_id'),
+        )
       : knex('classes as c').whereIn('c.id', visibleClassIds(knex, user)).where('c.school_id', user.schoolId);
   const schoolIds = user.role === 'parent' ? [...new Set(user.children.map((c) => c.schoolId))] : [user.schoolId];
   const schoolId = user.role === 'parent' ? (user.currentChild?.schoolId ?? user.schoolId) : user.schoolId;
@@ -411,7 +466,11 @@ export async function filterOptions(knex: Knex, user: CurrentUser) {
         classQuery.orderBy(['c.school_year', 'c.code']).limit(500).select('c.id', 'c.name', 'c.code', 'c.school_year'),
       ]),
       periods: knex.raw(`(select coalesce(json_agg(x order by x.starts_on desc, x.id), '[]') from (?) x)`, [
-        knex('service_periods').whereIn('school_id', schoolIds).orderBy('starts_on', 'desc').limit(200).select('id', 'name', 'starts_on'),
+        knex('service_periods')
+          .whereIn('school_id', schoolIds)
+          .orderBy('starts_on', 'desc')
+          .limit(200)
+          .select('id', 'name', 'starts_on'),
       ]),
       school: knex.raw('(select row_to_json(x) from (?) x)', [
         knex('schools as sc')

@@ -38,14 +38,16 @@ export const END_BEFORE_START = '結束日期不可早於開始日期';
 
 /** The period's dates in order? (a form whose other fields failed to parse still shows this at once) */
 export function dateOrderProblem(startsOn: unknown, endsOn: unknown): string | undefined {
-  if (typeof startsOn !== 'string' || typeof endsOn !== 'string' || !isValidDate(startsOn) || !isValidDate(endsOn)) return undefined;
+  if (typeof startsOn !== 'string' || typeof endsOn !== 'string' || !isValidDate(startsOn) || !isValidDate(endsOn))
+    return undefined;
   return endsOn < startsOn ? END_BEFORE_START : undefined;
 }
 
 /** The checks that need no database. */
 function shapeErrors(v: PeriodInput): Partial<Record<PeriodField, string>> {
   const errors: Partial<Record<PeriodField, string>> = {};
-  if (v.name.length < 1 || v.name.length > 60 || hasControlChars(v.name)) errors.name = '簡訊服務名稱必填，最多 60 個字，不可含控制字元';
+  if (v.name.length < 1 || v.name.length > 60 || hasControlChars(v.name))
+    errors.name = '簡訊服務名稱必填，最多 60 個字，不可含控制字元';
   if (!isValidDate(v.startsOn)) errors.startsOn = `開始日期「${v.startsOn}」不是有效的日期（YYYY-MM-DD）`;
   if (!isValidDate(v.endsOn)) errors.endsOn = `結束日期「${v.endsOn}」不是有效的日期（YYYY-MM-DD）`;
   else if (!errors.startsOn) {
@@ -68,12 +70,18 @@ async function conflictErrors(trx: Knex.Transaction, schoolId: number, v: Period
     });
   const dup = await others.clone().where('name', v.name).first('id');
   if (dup) errors.name = `本校已有名為「${v.name}」的簡訊服務期間`;
-  const overlap = await others.clone().where('starts_on', '<=', v.endsOn).where('ends_on', '>=', v.startsOn).orderBy('starts_on').first('name');
+  const overlap = await others
+    .clone()
+    .where('starts_on', '<=', v.endsOn)
+    .where('ends_on', '>=', v.startsOn)
+    .orderBy('starts_on')
+    .first('name');
   if (overlap) errors.startsOn = `與既有的簡訊服務期間「${overlap.name}」日期重疊`;
   return errors;
 }
 
-const lockSchool = (trx: Knex.Transaction, schoolId: number) => trx('schools').where('id', schoolId).forUpdate().first('id');
+const lockSchool = (trx: Knex.Transaction, schoolId: number) =>
+  trx('schools').where('id', schoolId).forUpdate().first('id');
 
 /** Thrown inside the transaction to roll a dry run back after every check ran. */
 class DryRun extends Error {}
@@ -96,10 +104,23 @@ export async function createPeriod(
       if (Object.keys(conflicts).length > 0) throw new PeriodError(conflicts);
       if (o.dryRun) throw new DryRun();
       const [row] = await trx('service_periods')
-        .insert({ school_id: schoolId, name: v.name, starts_on: v.startsOn, ends_on: v.endsOn, arrival_fee: v.arrivalFee, departure_fee: v.departureFee })
+        .insert({
+          school_id: schoolId,
+          name: v.name,
+          starts_on: v.startsOn,
+          ends_on: v.endsOn,
+          arrival_fee: v.arrivalFee,
+          departure_fee: v.departureFee,
+        })
         .returning('id');
       out.id = row.id as number;
-      await audit(trx, actor, { action: 'period.created', schoolId, targetType: 'service_period', targetId: out.id, details: { ...v } });
+      await audit(trx, actor, {
+        action: 'period.created',
+        schoolId,
+        targetType: 'service_period',
+        targetId: out.id,
+        details: { ...v },
+      });
     });
   } catch (err) {
     if (!(err instanceof DryRun)) throw err;
@@ -108,7 +129,13 @@ export async function createPeriod(
 }
 
 /** Change a period of `schoolId` (404 when it is not the school's). */
-export async function updatePeriod(knex: Knex, actor: Actor, schoolId: number, periodId: number, v: PeriodInput): Promise<void> {
+export async function updatePeriod(
+  knex: Knex,
+  actor: Actor,
+  schoolId: number,
+  periodId: number,
+  v: PeriodInput,
+): Promise<void> {
   const shape = shapeErrors(v);
   if (Object.keys(shape).length > 0) throw new PeriodError(shape);
   await knex.transaction(async (trx) => {
@@ -124,11 +151,28 @@ export async function updatePeriod(knex: Knex, actor: Actor, schoolId: number, p
       if (v.departureFee !== current.departure_fee) errors.departureFee = '此期間已有訂購，費用不可變更';
     }
     if (Object.keys(errors).length > 0) throw new PeriodError(errors);
-    await trx('service_periods')
-      .where({ id: periodId, school_id: schoolId })
-      .update({ name: v.name, starts_on: v.startsOn, ends_on: v.endsOn, arrival_fee: v.arrivalFee, departure_fee: v.departureFee, updated_at: trx.fn.now() });
-    const before = { name: current.name, startsOn: current.starts_on, endsOn: current.ends_on, arrivalFee: current.arrival_fee, departureFee: current.departure_fee };
-    await audit(trx, actor, { action: 'period.updated', schoolId, targetType: 'service_period', targetId: periodId, details: { before, after: { ...v } } });
+    await trx('service_periods').where({ id: periodId, school_id: schoolId }).update({
+      name: v.name,
+      starts_on: v.startsOn,
+      ends_on: v.endsOn,
+      arrival_fee: v.arrivalFee,
+      departure_fee: v.departureFee,
+      updated_at: trx.fn.now(),
+    });
+    const before = {
+      name: current.name,
+      startsOn: current.starts_on,
+      endsOn: current.ends_on,
+      arrivalFee: current.arrival_fee,
+      departureFee: current.departure_fee,
+    };
+    await audit(trx, actor, {
+      action: 'period.updated',
+      schoolId,
+      targetType: 'service_period',
+      targetId: periodId,
+      details: { before, after: { ...v } },
+    });
   });
 }
 

@@ -116,7 +116,14 @@ export class SubscriptionService {
   private async event(
     trx: Trx,
     user: CurrentUser,
-    e: { subscriptionId: number; requestId: number | null; event: LifecycleEvent; from: SubscriptionStatus | null; to: SubscriptionStatus; reason?: string | null },
+    e: {
+      subscriptionId: number;
+      requestId: number | null;
+      event: LifecycleEvent;
+      from: SubscriptionStatus | null;
+      to: SubscriptionStatus;
+      reason?: string | null;
+    },
   ): Promise<void> {
     await trx('subscription_events').insert({
       subscription_id: e.subscriptionId,
@@ -131,7 +138,15 @@ export class SubscriptionService {
       created_at: this.clock.now(),
     });
     this.options.logger?.info(
-      { subscriptionId: e.subscriptionId, requestId: e.requestId, event: e.event, from: e.from, to: e.to, actor: user.accountId, role: user.role },
+      {
+        subscriptionId: e.subscriptionId,
+        requestId: e.requestId,
+        event: e.event,
+        from: e.from,
+        to: e.to,
+        actor: user.accountId,
+        role: user.role,
+      },
       'subscription transition',
     );
   }
@@ -155,11 +170,13 @@ export class SubscriptionService {
           .whereIn('st.id', visibleStudentIds(trx, user))
           .first('st.id', 'st.school_id');
         if (!student) throw new NotFoundError();
-        if (!ALLOWED_ROLES.order.includes(user.role)) throw new TransitionError(MESSAGES.not_allowed, 'not_allowed', 'forbidden');
+        if (!ALLOWED_ROLES.order.includes(user.role))
+          throw new TransitionError(MESSAGES.not_allowed, 'not_allowed', 'forbidden');
         const periods = await orderablePeriods(trx, student.school_id as number, today);
         const period = periods.find((p) => p.id === input.periodId);
         if (!period) throw new ServiceInputError('periodId', '請選擇本學校目前或下一期的簡訊服務。');
-        if (!input.arrival && !input.departure) throw new ServiceInputError('items', '請至少選擇一個申請項目（到校SMS 或 離校SMS）。');
+        if (!input.arrival && !input.departure)
+          throw new ServiceInputError('items', '請至少選擇一個申請項目（到校SMS 或 離校SMS）。');
         const d = decide(null, 'order', { role: user.role, related: true }, { expired: isExpired(period, today) });
         if (!d.ok) throw refusalError(d);
         const [sub] = await trx('subscriptions')
@@ -188,11 +205,22 @@ export class SubscriptionService {
           })
           .returning('id');
         await this.options.afterUpdate?.('order');
-        await this.event(trx, user, { subscriptionId: sub.id, requestId: req.id, event: 'order', from: null, to: d.to });
+        await this.event(trx, user, {
+          subscriptionId: sub.id,
+          requestId: req.id,
+          event: 'order',
+          from: null,
+          to: d.to,
+        });
         return {
           subscriptionId: sub.id as number,
           requestId: req.id as number,
-          fee: feeOf({ arrival: input.arrival, departure: input.departure, arrival_fee: period.arrival_fee, departure_fee: period.departure_fee }),
+          fee: feeOf({
+            arrival: input.arrival,
+            departure: input.departure,
+            arrival_fee: period.arrival_fee,
+            departure_fee: period.departure_fee,
+          }),
         };
       });
     } catch (err) {
@@ -241,7 +269,8 @@ export class SubscriptionService {
         return { requestId: req.id as number };
       });
     } catch (err) {
-      if (isUniqueViolation(err, 'review_requests_one_open')) throw new TransitionError('此訂購已有審核中的申請。', 'duplicate');
+      if (isUniqueViolation(err, 'review_requests_one_open'))
+        throw new TransitionError('此訂購已有審核中的申請。', 'duplicate');
       throw err;
     }
   }
@@ -266,7 +295,11 @@ export class SubscriptionService {
   async batchApprove(
     user: CurrentUser,
     requestIds: number[],
-  ): Promise<{ approved: number; skipped: number; byDate: { kind: 'order' | 'cancellation'; effectiveOn: string; count: number }[] }> {
+  ): Promise<{
+    approved: number;
+    skipped: number;
+    byDate: { kind: 'order' | 'cancellation'; effectiveOn: string; count: number }[];
+  }> {
     let approved = 0;
     let skipped = 0;
     const byDate = new Map<string, { kind: 'order' | 'cancellation'; effectiveOn: string; count: number }>();
@@ -283,7 +316,9 @@ export class SubscriptionService {
         else throw err;
       }
     }
-    const groups = [...byDate.values()].sort((a, b) => (a.kind === b.kind ? a.effectiveOn.localeCompare(b.effectiveOn) : a.kind === 'order' ? -1 : 1));
+    const groups = [...byDate.values()].sort((a, b) =>
+      a.kind === b.kind ? a.effectiveOn.localeCompare(b.effectiveOn) : a.kind === 'order' ? -1 : 1,
+    );
     return { approved, skipped, byDate: groups };
   }
 
@@ -292,7 +327,13 @@ export class SubscriptionService {
     requestId: number,
     event: 'approve' | 'reject' | 'withdraw',
     reason?: string,
-  ): Promise<{ kind: 'order' | 'cancellation'; to: SubscriptionStatus; effectiveOn: string | null; refund: number | null; subscriptionId: number }> {
+  ): Promise<{
+    kind: 'order' | 'cancellation';
+    to: SubscriptionStatus;
+    effectiveOn: string | null;
+    refund: number | null;
+    subscriptionId: number;
+  }> {
     const today = this.clock.today();
     const now = this.clock.now();
     return this.knex.transaction(async (trx) => {
@@ -320,9 +361,15 @@ export class SubscriptionService {
           'p.departure_fee',
         );
       if (!row) throw new NotFoundError();
-      if (!ALLOWED_ROLES[event].includes(user.role)) throw new TransitionError(MESSAGES.not_allowed, 'not_allowed', 'forbidden');
+      if (!ALLOWED_ROLES[event].includes(user.role))
+        throw new TransitionError(MESSAGES.not_allowed, 'not_allowed', 'forbidden');
       if (row.request_status !== 'pending') throw new TransitionError(ALREADY_DECIDED, 'invalid');
-      const d = decide(row.status, event, { role: user.role, related: true }, { expired: isExpired(row, today), reason });
+      const d = decide(
+        row.status,
+        event,
+        { role: user.role, related: true },
+        { expired: isExpired(row, today), reason },
+      );
       if (!d.ok) throw refusalError(d);
       const effectiveOn = event === 'approve' ? approvalEffectiveDate(row.kind, today, row) : null;
       // The money of an approval, by school day (docs/product.md): what the order is charged, or what the cancellation refunds.
@@ -347,7 +394,11 @@ export class SubscriptionService {
       const patch: Record<string, unknown> = { status: d.to, updated_at: now };
       if (event === 'approve' && row.kind === 'order') patch.effective_on = effectiveOn;
       if (money?.charge)
-        Object.assign(patch, { charge_amount: money.charge.amount, charge_days: money.charge.days, charge_period_days: money.charge.periodDays });
+        Object.assign(patch, {
+          charge_amount: money.charge.amount,
+          charge_days: money.charge.days,
+          charge_period_days: money.charge.periodDays,
+        });
       if (event === 'approve' && row.kind === 'cancellation') patch.cancelled_on = effectiveOn;
       const subUpdated = await trx('subscriptions')
         .where({ id: row.subscription_id, status: row.status })
@@ -430,7 +481,12 @@ export class SubscriptionService {
   }
 
   /** After a 0-row UPDATE: not visible (404), or somebody else got there first. */
-  private async lostRace(trx: Trx, user: CurrentUser, what: 'request' | 'subscription', id: number): Promise<DomainError> {
+  private async lostRace(
+    trx: Trx,
+    user: CurrentUser,
+    what: 'request' | 'subscription',
+    id: number,
+  ): Promise<DomainError> {
     const visible =
       what === 'request'
         ? await trx('review_requests as r')
@@ -438,7 +494,10 @@ export class SubscriptionService {
             .where('r.id', id)
             .whereIn('s.student_id', visibleStudentIds(trx, user))
             .first('r.id')
-        : await trx('subscriptions as s').where('s.id', id).whereIn('s.student_id', visibleStudentIds(trx, user)).first('s.id');
+        : await trx('subscriptions as s')
+            .where('s.id', id)
+            .whereIn('s.student_id', visibleStudentIds(trx, user))
+            .first('s.id');
     return visible ? new TransitionError(ALREADY_DECIDED, 'race') : new NotFoundError();
   }
 }

@@ -30,7 +30,10 @@ export async function studentForCard(
     .where('st.school_id', schoolId)
     .where('cd.valid_from', '<=', date)
     .where((w) => w.whereNull('cd.valid_until').orWhere('cd.valid_until', '>=', date))
-    .orderBy([{ column: 'cd.valid_from', order: 'desc' }, { column: 'cd.id', order: 'desc' }])
+    .orderBy([
+      { column: 'cd.valid_from', order: 'desc' },
+      { column: 'cd.id', order: 'desc' },
+    ])
     .first('cd.student_id');
   return row?.student_id as number | undefined;
 }
@@ -106,7 +109,8 @@ export async function retireCard(
   o: { cardUid: string; lastValidDate?: string; today?: string },
 ): Promise<number> {
   const uid = normaliseCardUid(o.cardUid);
-  const last = o.lastValidDate ?? addDays(o.today ?? new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10), -1);
+  const last =
+    o.lastValidDate ?? addDays(o.today ?? new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10), -1);
   if (!isValidDate(last)) throw new CardError('lastValidDate must be a date YYYY-MM-DD');
   return knex.transaction((trx) => closeOpenCards(trx, { cardUid: uid }, last));
 }
@@ -142,7 +146,10 @@ export async function cardsOfStudent(knex: Knex, schoolId: number, studentId: nu
     .join('students as st', 'st.id', 'cd.student_id')
     .where('st.id', studentId)
     .where('st.school_id', schoolId)
-    .orderBy([{ column: 'cd.valid_from', order: 'desc' }, { column: 'cd.id', order: 'desc' }])
+    .orderBy([
+      { column: 'cd.valid_from', order: 'desc' },
+      { column: 'cd.id', order: 'desc' },
+    ])
     .select('cd.id', 'cd.card_uid', 'cd.valid_from', 'cd.valid_until');
   return rows.map((r) => ({ id: r.id, cardUid: r.card_uid, validFrom: r.valid_from, validUntil: r.valid_until }));
 }

@@ -29,7 +29,10 @@ export async function listUnmatched(
   const [{ n }] = (await base().count({ n: '*' })) as [{ n: string | number }];
   const rows = await base()
     .join('card_readers as r', 'r.id', 'sw.reader_id')
-    .orderBy([{ column: 'sw.swiped_at', order: 'desc' }, { column: 'sw.id', order: 'desc' }])
+    .orderBy([
+      { column: 'sw.swiped_at', order: 'desc' },
+      { column: 'sw.id', order: 'desc' },
+    ])
     .limit(PAGE_SIZE)
     .offset((page - 1) * PAGE_SIZE)
     .select('sw.id', 'r.name as reader_name', 'sw.card_uid', 'sw.swiped_at', 'sw.swipe_date', 'sw.received_at');
@@ -73,9 +76,7 @@ export async function resolveUnmatched(
     if (!swipe) return { outcome: 'not_found' as const };
     let studentId: number | null = null;
     if (r.kind === 'assign') {
-      const st = await trx('students')
-        .where({ school_id: user.schoolId, student_number: r.studentNumber })
-        .first('id');
+      const st = await trx('students').where({ school_id: user.schoolId, student_number: r.studentNumber }).first('id');
       if (!st) return { outcome: 'no_such_student' as const };
       studentId = st.id as number;
     }

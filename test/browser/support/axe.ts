@@ -18,7 +18,9 @@ export async function runAxe(page: Page): Promise<AxeViolation[]> {
   const loaded = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== 'undefined');
   if (!loaded) await page.evaluate(AXE_SOURCE);
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const axe = (
+      window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: AxeViolation[] }> } }
+    ).axe;
     const r = await axe.run(document, {
       runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
       resultTypes: ['violations'],
@@ -39,6 +41,9 @@ export function blocking(v: AxeViolation[]): AxeViolation[] {
 
 export function describeViolations(where: string, v: AxeViolation[]): string {
   return v
-    .map((x) => `${where}: [${x.impact}] ${x.id} — ${x.help}\n${x.nodes.map((n) => `    ${n.target.join(' ')}  ${n.html}`).join('\n')}`)
+    .map(
+      (x) =>
+        `${where}: [${x.impact}] ${x.id} — ${x.help}\n${x.nodes.map((n) => `    ${n.target.join(' ')}  ${n.html}`).join('\n')}`,
+    )
     .join('\n');
 }

@@ -12,7 +12,9 @@ async function navLinks(page: Page, baseUrl: string): Promise<string[]> {
   return hrefs
     .filter((h) => h.startsWith(baseUrl))
     .map((h) => new URL(h).pathname)
-    .filter((p) => !p.startsWith('/logout') && !p.startsWith('/auth/') && !p.startsWith('/public/') && !/\.\w{2,4}$/.test(p));
+    .filter(
+      (p) => !p.startsWith('/logout') && !p.startsWith('/auth/') && !p.startsWith('/public/') && !/\.\w{2,4}$/.test(p),
+    );
 }
 
 /** Visit from `/`, breadth first, following menu and sub-menu links (each path once, whatever its query; at most `max` pages). */

@@ -4,7 +4,10 @@ import type { Knex } from 'knex';
 /** A pending order (新增申請 waiting for the teacher) for a student with no subscription, e.g. 陳小美 11301002. */
 export async function pendingOrder(knex: Knex, studentNumber: string, today: string): Promise<void> {
   const student = await knex('students').where({ student_number: studentNumber }).first('id', 'school_id');
-  const period = await knex('service_periods').where({ school_id: student.school_id }).orderBy('starts_on', 'desc').first('id');
+  const period = await knex('service_periods')
+    .where({ school_id: student.school_id })
+    .orderBy('starts_on', 'desc')
+    .first('id');
   const parent = await knex('accounts').where({ role: 'parent', login: studentNumber }).first('id', 'display_name');
   const [sub] = await knex('subscriptions')
     .insert({

@@ -26,10 +26,11 @@ export async function tabTo(page: Page, name: string | RegExp, max = 80): Promis
 
 /** On a focused <select>, press ArrowDown/ArrowUp until the chosen option reads `label`. */
 export async function arrowToOption(page: Page, label: string): Promise<void> {
-  const current = () => page.evaluate(() => {
-    const s = document.activeElement as HTMLSelectElement;
-    return s.selectedOptions[0]?.textContent?.trim() ?? '';
-  });
+  const current = () =>
+    page.evaluate(() => {
+      const s = document.activeElement as HTMLSelectElement;
+      return s.selectedOptions[0]?.textContent?.trim() ?? '';
+    });
   const count = await page.evaluate(() => (document.activeElement as HTMLSelectElement).options.length);
   for (const key of ['ArrowDown', 'ArrowUp']) {
     for (let i = 0; i <= count; i++) {

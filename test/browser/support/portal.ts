@@ -64,7 +64,13 @@ export async function startPortal(o: { now?: string } = {}): Promise<Portal> {
     knex: db.knex,
     browser,
     async context(opts: BrowserContextOptions = {}) {
-      const ctx = await browser.newContext({ baseURL: baseUrl, locale: 'zh-TW', timezoneId: 'Asia/Taipei', viewport: { width: 1280, height: 900 }, ...opts });
+      const ctx = await browser.newContext({
+        baseURL: baseUrl,
+        locale: 'zh-TW',
+        timezoneId: 'Asia/Taipei',
+        viewport: { width: 1280, height: 900 },
+        ...opts,
+      });
       ctx.setDefaultTimeout(20_000);
       ctx.setDefaultNavigationTimeout(30_000);
       contexts.push(ctx);

@@ -29,8 +29,14 @@ async function chooseSchool(page: Page, district: string, level: string, school:
   const schoolSelect = page.getByLabel('學校', { exact: true });
   const reload = page.getByRole('button', { name: '更新學校清單' });
   const javaScript = !(await reload.isVisible());
-  const chosen = (label: string) => page.getByLabel(label, { exact: true }).evaluate((s) => (s as HTMLSelectElement).selectedOptions[0]?.textContent?.trim());
-  for (const [label, value] of [['行政區', district], ['級別', level]] as const) {
+  const chosen = (label: string) =>
+    page
+      .getByLabel(label, { exact: true })
+      .evaluate((s) => (s as HTMLSelectElement).selectedOptions[0]?.textContent?.trim());
+  for (const [label, value] of [
+    ['行政區', district],
+    ['級別', level],
+  ] as const) {
     if ((await chosen(label)) === value) continue;
     const answered = javaScript ? page.waitForResponse((r) => new URL(r.url()).pathname === '/api/schools') : undefined;
     await page.getByLabel(label, { exact: true }).selectOption({ label: value });
@@ -52,9 +58,11 @@ export async function signIn(page: Page, who: Who): Promise<void> {
   await page.getByLabel('密碼', { exact: true }).fill(who.password ?? PASSWORD);
   await page.getByLabel('驗證碼', { exact: true }).fill(CAPTCHA_TEXT);
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: '登入', exact: true }).click()]);
-  await page.waitForURL((u) => u.pathname !== '/login').catch(async () => {
-    throw new Error(`sign-in as ${who.role} ${who.account} stayed on the login page: ${await mainText(page)}`);
-  });
+  await page
+    .waitForURL((u) => u.pathname !== '/login')
+    .catch(async () => {
+      throw new Error(`sign-in as ${who.role} ${who.account} stayed on the login page: ${await mainText(page)}`);
+    });
 }
 
 export async function signOut(page: Page): Promise<void> {

@@ -25,7 +25,8 @@ export function showsVerificationCodes(config: Pick<Config, 'isProduction' | 'sm
 export function providerFromConfig(config: Config, logger?: Logger): SmsProvider {
   if (config.sms.provider === 'mitake') {
     const { mitakeUrl, mitakeUsername, mitakePassword } = config.sms;
-    if (!mitakeUrl || !mitakeUsername || !mitakePassword) throw new Error('SMS_PROVIDER=mitake needs MITAKE_URL, MITAKE_USERNAME, MITAKE_PASSWORD');
+    if (!mitakeUrl || !mitakeUsername || !mitakePassword)
+      throw new Error('SMS_PROVIDER=mitake needs MITAKE_URL, MITAKE_USERNAME, MITAKE_PASSWORD');
     return new MitakeProvider({
       url: mitakeUrl,
       username: mitakeUsername,

@@ -12,7 +12,10 @@ export class LogProvider implements SmsProvider {
   constructor(private readonly logger?: Logger) {}
 
   async send(sms: OutgoingSms): Promise<SendResult> {
-    this.logger?.info({ outboxId: sms.id, to: maskPhone(sms.phone), chars: Array.from(sms.body).length }, 'sms (log provider)');
+    this.logger?.info(
+      { outboxId: sms.id, to: maskPhone(sms.phone), chars: Array.from(sms.body).length },
+      'sms (log provider)',
+    );
     return { ok: true, providerMessageId: `log-${sms.id}` };
   }
 }

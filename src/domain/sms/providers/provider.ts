@@ -22,4 +22,3 @@ export interface SmsProvider {
   readonly name: 'log' | 'mitake' | string;
   send(sms: OutgoingSms): Promise<SendResult>;
 }
-

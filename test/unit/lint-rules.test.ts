@@ -1,0 +1,33 @@
+/** The layering rule holds: ESLint refuses Express and the web layer in src/domain, and allows them elsewhere. */
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../src/paths.js';
+
+const eslint = new ESLint({ cwd: PROJECT_ROOT, overrideConfigFile: 'scripts/eslint.config.js' });
+const problemsOf = async (code: string, filePath: string) =>
+  (await eslint.lintText(code, { filePath })).flatMap((r) => r.messages.map((m) => `${m.ruleId}: ${m.message}`));
+
+describe('the domain knows nothing of HTTP (scripts/eslint.config.js)', () => {
+  it.each([
+    ["import type { Request } from 'express';\nexport type R = Request;\n", 'express'],
+    ["import express from 'express';\nexport const app = express;\n", 'express'],
+    ["import { index } from '../controllers/home-controller.js';\nexport const i = index;\n", 'controllers'],
+    ["import { requireUser } from '../../middleware/auth.js';\nexport const r = requireUser;\n", 'middleware'],
+  ])('refuses %j in src/domain', async (code, what) => {
+    const problems = await problemsOf(code, 'src/domain/subscriptions/example.ts');
+    expect(
+      problems.some(
+        (p) => p.startsWith('no-restricted-imports') && p.includes(what === 'express' ? 'express' : 'web layer'),
+      ),
+    ).toBe(true);
+  });
+
+  it('allows the same import in a controller', async () => {
+    expect(
+      await problemsOf(
+        "import type { Request } from 'express';\nexport type R = Request;\n",
+        'src/controllers/example.ts',
+      ),
+    ).toEqual([]);
+  });
+});
