@@ -65,6 +65,14 @@ export function isWeekend(date: string): boolean {
   return d === 0 || d === 6;
 }
 
+/**
+ * A school day: a weekday that is not a holiday of the school — the one rule of the attendance grid, 首頁's
+ * 出勤統計, the reports, the fees and refunds, and the reminders' age (holidays: schools/school-calendar.ts).
+ */
+export function isSchoolDay(date: string, holidays: ReadonlySet<string>): boolean {
+  return !isWeekend(date) && !holidays.has(date);
+}
+
 /** 'MM-DD' as the attendance grid shows it. */
 export function shortDate(date: string): string {
   return date.slice(5);

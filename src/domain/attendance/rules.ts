@@ -12,7 +12,7 @@
  * - A time that comes from a manual entry shows as `補登 HH:mm`; no record at all shows as `未刷卡`.
  *   未刷卡 means "no record", never "absent".
  */
-import { addDays, isWeekend, taipeiTime } from '../time.js';
+import { addDays, isSchoolDay, taipeiTime } from '../time.js';
 
 export type Direction = 'arrival' | 'departure';
 
@@ -249,7 +249,7 @@ export function gridDates(
   const out: string[] = [];
   let d = from;
   for (let guard = 0; d <= to && guard < 4000; guard++) {
-    if ((!isWeekend(d) && !holidays.has(d)) || recordDates.has(d)) out.push(d);
+    if (isSchoolDay(d, holidays) || recordDates.has(d)) out.push(d);
     d = addDays(d, 1);
   }
   return out;

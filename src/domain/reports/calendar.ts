@@ -8,7 +8,7 @@ import { loadDays } from '../attendance/days.js';
 import { loadHolidays } from '../schools/school-calendar.js';
 import { cellText, NO_SWIPE } from '../attendance/rules.js';
 import { visibleStudentIds } from '../scope.js';
-import { addDays, isWeekend, monthRange, weekdayOf } from '../time.js';
+import { addDays, isSchoolDay, isWeekend, monthRange, weekdayOf } from '../time.js';
 
 export interface CalendarDay {
   date: string;
@@ -84,7 +84,7 @@ export async function monthCalendar(
     else if (isWeekend(d)) kind = 'off';
     else kind = 'no_record';
     if (has) recordDays++;
-    if (!isWeekend(d) && !holidays.has(d) && d <= today) schoolDays++;
+    if (isSchoolDay(d, holidays) && d <= today) schoolDays++;
     cells.push({
       date: d,
       day: Number(d.slice(8)),

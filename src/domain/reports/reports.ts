@@ -7,7 +7,7 @@ import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleSchoolIds, visibleStudentIds, whereStudentVisible } from '../scope.js';
 import { attendanceFigures, smsBucket, smsFigures, type SmsFigure } from './daily-figures.js';
 import { reportState, STATE_LABELS, type SubscriptionStatus } from '../subscriptions/lifecycle.js';
-import { addDays, daysBetween, isWeekend, schoolYearOf, startOfTaipeiDay, weekdayName, weekdayOf } from '../time.js';
+import { addDays, daysBetween, isSchoolDay, schoolYearOf, startOfTaipeiDay, weekdayName, weekdayOf } from '../time.js';
 import type { ChartSpec } from './chart.js';
 import { csvDocument } from '../csv.js';
 
@@ -399,7 +399,7 @@ export async function coveragePerDay(knex: Knex, user: CurrentUser, range: Range
       .pluck('holiday_on')) as string[],
   );
   const with_ = await recordedPerDay(knex, user, range);
-  const days = daysOf(range).filter((d) => (!isWeekend(d) && !holidays.has(d)) || with_.has(d));
+  const days = daysOf(range).filter((d) => isSchoolDay(d, holidays) || with_.has(d));
   const pct = (n: number, total: number) => (total === 0 ? 0 : Math.round((n / total) * 1000) / 10);
   const rows: Cell[][] = days.map((d) => {
     const n = with_.get(d) ?? 0;

@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex';
 import { DEFAULT_DISMISSAL_START } from '../attendance/rules.js';
-import { addDays, isWeekend, weekdayOf } from '../time.js';
+import { addDays, isSchoolDay, weekdayOf } from '../time.js';
 import { audit, type Actor } from '../audit.js';
 
 type Db = Knex | Knex.Transaction;
@@ -20,10 +20,7 @@ export async function loadHolidays(knex: Db, schoolId: number, from: string, to:
   return new Set(rows.map((r) => r.holiday_on));
 }
 
-/** A school day: a weekday that is not a holiday of the school (the attendance grid's rule). */
-export function isSchoolDay(date: string, holidays: ReadonlySet<string>): boolean {
-  return !isWeekend(date) && !holidays.has(date);
-}
+export { isSchoolDay };
 
 /** How many school days lie between two dates (both included); 0 when `to` is before `from`. */
 export function countSchoolDays(from: string, to: string, holidays: ReadonlySet<string>): number {
