@@ -2,6 +2,7 @@
  * `npm run admin -- <command> [options]`: the system administrator's commands. The logic lives here (and in
  * the modules beside it) so tests run it without spawning a process; scripts/admin.ts only opens the database.
  */
+import { ROLE_LABELS } from '../vocabulary.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Knex } from 'knex';
@@ -144,7 +145,7 @@ export const COMMANDS: Record<string, Command> = {
         now: ctx.now(),
         dryRun: dry,
       });
-      const what = `${r.role === 'teacher' ? '教師' : '學校管理者'}帳號 ${r.login}（${r.name}）`;
+      const what = `${ROLE_LABELS[r.role]}帳號 ${r.login}（${r.name}）`;
       if (dry) {
         ctx.out(`${prefix(dry)}${sc.name}：將建立${what}\n`);
         return 0;
