@@ -2,19 +2,12 @@
  * The Mitake delivery-report callback: `GET|POST /api/v1/sms/mitake/callback?token=…&msgid=…&statuscode=…`
  * (the gateway appends msgid, dstaddr, dlvtime, donetime, statuscode, statusstr, StatusFlag to the
  * `response` URL we give it). Protected by SMS_CALLBACK_TOKEN in the URL; without a configured token the
- * endpoint does not exist. statuscode 4 → delivered; 5–9 → failed; anything else leaves the row as it is. The
- * change is counted in the school's daily figures (reports/daily-figures.ts) in the same transaction.
+ * endpoint does not exist. What a statuscode does to the message is src/domain/sms/delivery-reports.ts's.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { depsOf } from '../deps.js';
-import { countSmsChanges } from '../domain/reports/daily-figures.js';
-import {
-  MITAKE_DELIVERED,
-  MITAKE_STATUS,
-  MITAKE_UNDELIVERABLE,
-  mitakeFailureCode,
-} from '../domain/sms/providers/mitake-provider.js';
+import { recordMitakeReport } from '../domain/sms/delivery-reports.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -39,57 +32,7 @@ export async function mitakeCallback(req: Request, res: Response): Promise<void>
     res.status(400).type('text/plain').send('bad request');
     return;
   }
-  let updated = 0;
-  const report = MITAKE_DELIVERED.has(statuscode)
-    ? {
-        from: ['sent', 'sending', 'failed'],
-        set: { status: 'delivered', delivered_at: clock.now(), claimed_until: null },
-      }
-    : MITAKE_UNDELIVERABLE.has(statuscode)
-      ? {
-          from: ['sent', 'sending'],
-          set: {
-            status: 'failed',
-            claimed_until: null,
-            failure_code: mitakeFailureCode(statuscode),
-            last_error: `三竹 statuscode=${statuscode}：${MITAKE_STATUS[statuscode] ?? ''}（傳送報告）`,
-          },
-        }
-      : undefined;
-  if (report) {
-    updated = await db.knex.transaction(async (trx) => {
-      // The rows as they were (locked), so the school's daily figures move each from its old state to the new.
-      const rows: {
-        id: number;
-        status: string;
-        school_id: number | null;
-        student_id: number | null;
-        created_at: Date;
-      }[] = await trx('sms_outbox')
-        .where({ provider: 'mitake', provider_message_id: msgid })
-        .whereIn('status', report.from)
-        .forUpdate()
-        .select('id', 'status', 'school_id', 'student_id', 'created_at');
-      if (rows.length === 0) return 0;
-      await trx('sms_outbox')
-        .whereIn(
-          'id',
-          rows.map((r) => r.id),
-        )
-        .update(report.set);
-      await countSmsChanges(
-        trx,
-        rows.map((r) => ({
-          schoolId: r.school_id,
-          studentId: r.student_id,
-          createdAt: r.created_at,
-          from: r.status,
-          to: report.set.status,
-        })),
-      );
-      return rows.length;
-    });
-  }
+  const updated = await recordMitakeReport(db.knex, { msgid, statuscode, now: clock.now() });
   req.log.info({ statuscode, updated }, 'sms delivery report');
   // The gateway expects this acknowledgement; otherwise it calls again.
   res.type('text/plain').send(`magicid=sms_gateway_rpack\nmsgid=${msgid}\n`);

@@ -6,7 +6,7 @@
  * types and index names, never timings — then again after a real ANALYZE.
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { KEY_LOOKUP_SETTINGS_SQL, CLAIM_SQL, RECORD_SQL, RELEASE_SQL } from '../../src/domain/sms/dispatcher.js';
+import { KEY_LOOKUP_SETTINGS_SQL, CLAIM_SQL, RECORD_SQL, RELEASE_SQL } from '../../src/domain/sms/outbox-status.js';
 import { closeTestDb, resetDb, testDb } from '../support/db.js';
 
 const knex = testDb().knex;

@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { countSmsChanges } from '../reports/daily-figures.js';
+import { enqueue } from '../sms/outbox-status.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
 
 /** One SMS segment in Chinese (UCS-2) holds 70 characters. */
@@ -120,17 +120,17 @@ export async function sendMessage(
       })
       .returning('id');
     const messageId = msg.id as number;
-    await trx('sms_outbox').insert(
+    // Queued, and counted in the school's daily SMS figures, in the message's transaction (outbox-status.ts).
+    await enqueue(
+      trx,
       recipients.map((r) => ({
-        school_id: r.school_id,
-        student_id: r.student_id,
-        message_id: messageId,
-        kind: 'message',
+        schoolId: r.school_id,
+        studentId: r.student_id,
+        messageId,
+        kind: 'message' as const,
         phone: r.number,
         body,
-        status: 'queued',
-        next_attempt_at: now,
-        created_at: now,
+        at: now,
       })),
     );
     const details = {
@@ -150,17 +150,6 @@ export async function sendMessage(
         details: JSON.stringify(details),
         at: now,
       });
-    // The school's daily SMS figures, in the message's transaction (its last statement).
-    await countSmsChanges(
-      trx,
-      recipients.map((r) => ({
-        schoolId: r.school_id,
-        studentId: r.student_id,
-        createdAt: now,
-        from: null,
-        to: 'queued',
-      })),
-    );
     return {
       ok: true,
       messageId,

@@ -10,7 +10,7 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { countSmsChanges } from '../reports/daily-figures.js';
+import { enqueue } from '../sms/outbox-status.js';
 import { visibleStudentIds } from '../scope.js';
 import { normalisePhone } from './phone-number.js';
 
@@ -136,18 +136,15 @@ async function issueCode(
       code_sent_at: c.now,
     });
   const student = await trx('students').where({ id: phone.student_id }).first('school_id');
-  await trx('sms_outbox').insert({
-    school_id: student?.school_id ?? null,
-    student_id: phone.student_id,
-    kind: 'verification',
-    phone: phone.number,
-    body: verificationBody(code),
-    status: 'queued',
-    next_attempt_at: c.now,
-    created_at: c.now,
-  });
-  await countSmsChanges(trx, [
-    { schoolId: student?.school_id ?? null, studentId: phone.student_id, createdAt: c.now, from: null, to: 'queued' },
+  await enqueue(trx, [
+    {
+      schoolId: student?.school_id ?? null,
+      studentId: phone.student_id,
+      kind: 'verification',
+      phone: phone.number,
+      body: verificationBody(code),
+      at: c.now,
+    },
   ]);
   return code;
 }

@@ -5,7 +5,7 @@
  * a database fact, so a retried swipe never writes a second notice.
  */
 import type { Knex } from 'knex';
-import { countSmsChanges } from '../reports/daily-figures.js';
+import { enqueue } from './outbox-status.js';
 import { taipeiInstant } from '../time.js';
 import { stripControlChars } from '../text.js';
 
@@ -85,45 +85,22 @@ export async function enqueueAttendanceNoticesBulk(
     )
   ).rows;
   if (due.length === 0) return 0;
-  const rows = due.map((d) => {
-    const n = notices[d.i]!;
-    return {
-      schoolId: d.school_id,
-      studentId: n.studentId,
-      kind: n.direction,
-      phone: d.phone,
-      body: attendanceNoticeBody(d.name, n.direction, n.time),
-      dedupeKey: `${n.direction}:${n.studentId}:${n.date}:${d.phone}`,
-      at: taipeiInstant(n.date, n.time).toISOString(),
-    };
-  });
-  // Due from the moment of the swipe (app time, not the database's clock, so fixed clocks agree); one statement.
-  const written = await trx.raw<{ rows: { school_id: number; student_id: number; created_at: Date }[] }>(
-    `insert into sms_outbox (school_id, student_id, kind, phone, body, dedupe_key, status, next_attempt_at, created_at)
-     select s, st, k, p, b, dk, 'queued', a, a
-       from unnest(?::int[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[]) as t(s, st, k, p, b, dk, a)
-     on conflict (dedupe_key) do nothing
-     returning school_id, student_id, created_at`,
-    [
-      rows.map((r) => r.schoolId),
-      rows.map((r) => r.studentId),
-      rows.map((r) => r.kind),
-      rows.map((r) => r.phone),
-      rows.map((r) => r.body),
-      rows.map((r) => r.dedupeKey),
-      rows.map((r) => r.at),
-    ] as unknown as readonly Knex.RawBinding[],
-  );
-  // The school's daily SMS figures, in the swipe's transaction (its last statement).
-  await countSmsChanges(
+  // Due from the moment of the swipe (app time, not the database's clock, so fixed clocks agree); one statement,
+  // and the school's daily SMS figures in the swipe's transaction (its last statement): outbox-status.ts.
+  const written = await enqueue(
     trx,
-    written.rows.map((r) => ({
-      schoolId: r.school_id,
-      studentId: r.student_id,
-      createdAt: r.created_at,
-      from: null,
-      to: 'queued',
-    })),
+    due.map((d) => {
+      const n = notices[d.i]!;
+      return {
+        schoolId: d.school_id,
+        studentId: n.studentId,
+        kind: n.direction,
+        phone: d.phone,
+        body: attendanceNoticeBody(d.name, n.direction, n.time),
+        dedupeKey: `${n.direction}:${n.studentId}:${n.date}:${d.phone}`,
+        at: taipeiInstant(n.date, n.time).toISOString(),
+      };
+    }),
   );
-  return written.rows.length;
+  return written.length;
 }

@@ -15,10 +15,10 @@
  *    updated are counted in the school's daily figures (reports/daily-figures.ts) in the same transaction; the
  *    claim and the release change no figure ('sending' still counts as 待發送).
  *
- * Both statements are key lookups whatever the statistics say (KEY_LOOKUP_SETTINGS_SQL): the claim walks `sms_outbox_due` in
- * next_attempt_at order and stops at the limit, the outcome joins a batch of ids to `sms_outbox_pkey`
- * (test/integration/dispatcher-plans.test.ts checks the plans on a queue built after VACUUM ANALYZE of an
- * empty table). Two statements per batch instead of one per message is what makes it fast.
+ * The statements themselves (claim, outcome, release) are outbox-status.ts's, the one writer of an SMS's state:
+ * key lookups whatever the statistics say (test/integration/dispatcher-plans.test.ts checks the plans on a queue
+ * built after VACUUM ANALYZE of an empty table). Two statements per batch instead of one per message is what
+ * makes it fast.
  *
  * Attempts: `attempts` counts every try ever made; a resend by the school office (sms-resend.ts) starts a new
  * round of `maxAttempts` from `attempts_before_resend`.
@@ -42,8 +42,7 @@ import type { Knex } from 'knex';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { SendResult, SmsProvider } from './providers/provider.js';
-import type { SmsFailureCode } from './sms-words.js';
-import { countSmsChanges } from '../reports/daily-figures.js';
+import { claimDue, recordOutcomes, releaseClaims, type OutcomeRow } from './outbox-status.js';
 
 export interface DispatcherOptions {
   knex: Knex;
@@ -95,71 +94,6 @@ export function backoffMs(attempts: number, baseMs = 30_000, maxMs = 60 * 60_000
 
 type Outcome = 'sent' | 'retried' | 'failed';
 
-interface OutcomeRow {
-  id: number;
-  attempts: number;
-  lease: string;
-  status: 'sent' | 'queued' | 'failed';
-  provider_message_id: string | null;
-  sent_at: string | null;
-  next_attempt_at: string | null;
-  last_error: string | null;
-  failure_code: SmsFailureCode | null;
-  body: string | null;
-}
-
-/**
- * The dispatcher's statements run with sequential and bitmap scans, hash and merge joins off (for their own
- * transaction only). After a quiet night the statistics say the queue is empty; the planner then prefers a
- * bitmap scan of every due row plus a sort for the claim, and a hash join over a scan of the due index for
- * the outcomes — costs that grow with the queue, paid by every batch (measured at city scale: 15 SMS/s). Without those, the
- * only plans left walk `sms_outbox_due` in next_attempt_at order up to the limit, and join a batch to
- * `sms_outbox_pkey` row by row.
- */
-export const KEY_LOOKUP_SETTINGS_SQL = `select set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
-  set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`;
-
-/**
- * Key lookups by primary key, fenced on the claim: one statement for a whole batch. The fence is the claim's
- * attempt and lease: `claimed_until` is set only by a claim (with status 'sending') and cleared by every other
- * write, so a row still carrying our lease and attempt is 'sending' under our claim. (A literal
- * `status = 'sending'` here would let the planner pick the partial due index, as measured at city scale.)
- */
-export const RECORD_SQL = `
-update sms_outbox as o set
-  status = v.status,
-  provider_message_id = coalesce(v.provider_message_id, o.provider_message_id),
-  sent_at = coalesce(v.sent_at, o.sent_at),
-  next_attempt_at = coalesce(v.next_attempt_at, o.next_attempt_at),
-  last_error = v.last_error,
-  failure_code = v.failure_code,
-  body = coalesce(v.body, o.body),
-  claimed_until = null
-from jsonb_to_recordset(?::jsonb) as v(id bigint, attempts int, lease timestamptz, status text,
-  provider_message_id text, sent_at timestamptz, next_attempt_at timestamptz, last_error text, failure_code text, body text)
-where o.id = v.id and o.attempts = v.attempts and o.claimed_until = v.lease
-returning o.school_id, o.student_id, o.created_at, o.status`;
-
-/** Claimed but never sent: back to the queue, due now, the attempt not counted. */
-export const RELEASE_SQL = `
-update sms_outbox as o set status = 'queued', attempts = o.attempts - 1, next_attempt_at = ?, claimed_until = null
-from jsonb_to_recordset(?::jsonb) as v(id bigint, attempts int, lease timestamptz)
-where o.id = v.id and o.attempts = v.attempts and o.claimed_until = v.lease`;
-
-export const CLAIM_SQL = `
-with due as (
-  select id from sms_outbox
-  where status in ('queued', 'sending') and next_attempt_at <= ?
-  order by next_attempt_at
-  limit ?
-  for update skip locked
-)
-update sms_outbox as o
-set status = 'sending', claimed_until = ?, next_attempt_at = ?, attempts = o.attempts + 1, provider = ?
-from due
-where o.id = due.id
-returning o.id, o.kind, o.phone, o.body, o.attempts, o.attempts_before_resend`;
-
 export class SmsDispatcher {
   private readonly batchSize: number;
   private readonly leaseMs: number;
@@ -182,20 +116,8 @@ export class SmsDispatcher {
   async claim(limit = this.batchSize): Promise<ClaimedSms[]> {
     const now = this.o.clock.now();
     const lease = new Date(now.getTime() + this.leaseMs);
-    const res = await this.o.knex.transaction(async (trx) => {
-      await trx.raw(KEY_LOOKUP_SETTINGS_SQL);
-      return trx.raw<{
-        rows: {
-          id: number | string;
-          kind: string;
-          phone: string;
-          body: string;
-          attempts: number;
-          attempts_before_resend: number;
-        }[];
-      }>(CLAIM_SQL, [now, limit, lease, lease, this.o.provider.name]);
-    });
-    const claimed = res.rows
+    const rows = await claimDue(this.o.knex, { now, limit, lease, provider: this.o.provider.name });
+    const claimed = rows
       .map((r) => ({
         id: Number(r.id),
         kind: r.kind,
@@ -271,37 +193,13 @@ export class SmsDispatcher {
     return { outcome, row };
   }
 
-  /** One statement under KEY_LOOKUP_SETTINGS_SQL. */
-  private keyLookups(sql: string, bindings: unknown[]): Promise<{ rowCount: number }> {
-    return this.o.knex.transaction(async (trx) => {
-      await trx.raw(KEY_LOOKUP_SETTINGS_SQL);
-      return trx.raw(sql, bindings as never) as unknown as Promise<{ rowCount: number }>;
-    });
-  }
-
   /**
-   * Step 3: record outcomes in one statement; the fence drops any row whose claim this dispatcher lost. The rows
-   * it did update were 'sending' under our claim: the school's daily figures count them as they are now, in the
-   * same transaction (one more statement, only when a message was sent or failed).
+   * Step 3: record outcomes in one statement; the fence drops any row whose claim this dispatcher lost (the
+   * school's daily figures move in the same transaction: outbox-status.ts).
    */
   private async record(rows: OutcomeRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.o.knex.transaction(async (trx) => {
-      await trx.raw(KEY_LOOKUP_SETTINGS_SQL);
-      const done = await trx.raw<{
-        rows: { school_id: number | null; student_id: number | null; created_at: Date; status: string }[];
-      }>(RECORD_SQL, [JSON.stringify(rows)]);
-      await countSmsChanges(
-        trx,
-        done.rows.map((r) => ({
-          schoolId: r.school_id,
-          studentId: r.student_id,
-          createdAt: r.created_at,
-          from: 'sending',
-          to: r.status,
-        })),
-      );
-    });
+    await recordOutcomes(this.o.knex, rows);
     for (const r of rows) this.held.delete(r.id);
   }
 
@@ -313,9 +211,9 @@ export class SmsDispatcher {
       attempts: c.attempts,
       lease: (c.lease ?? new Date(0)).toISOString(),
     }));
-    const res = await this.keyLookups(RELEASE_SQL, [this.o.clock.now(), JSON.stringify(fence)]);
+    const released = await releaseClaims(this.o.knex, this.o.clock.now(), fence);
     for (const c of claims) this.held.delete(c.id);
-    return res.rowCount ?? 0;
+    return released;
   }
 
   /** Release whatever this dispatcher still holds (after a failed batch, or when stopping). */

@@ -3,7 +3,8 @@
  * school. A resend is a new attempt of the SAME outbox row (never a second copy): one conditional UPDATE
  * `… where status = 'failed' and school_id = <the office's school>` puts it back to 'queued', due now, and
  * starts a new round of SMS_MAX_ATTEMPTS from `attempts_before_resend = attempts`; `attempts` keeps counting
- * every try (傳送次數 on the page). The update, its audit row and the school's daily figures commit together.
+ * every try (傳送次數 on the page). The update (outbox-status.ts), its audit row and the school's daily figures
+ * commit together.
  *
  * Refused, with nothing changed: a message that is not 'failed' (queued, sending, sent, delivered — a
  * concurrent resend loses here too), and a verification code (its code has expired and is no longer stored:
@@ -13,49 +14,18 @@
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { audit, type Actor } from '../audit.js';
-import { NotFoundError } from '../errors.js';
+import { DomainError, NotFoundError } from '../errors.js';
 import { addDays, startOfTaipeiDay } from '../time.js';
 import { SMS_STATUS_LABELS } from './sms-words.js';
-import { countSmsChanges } from '../reports/daily-figures.js';
+import { requeueFailed } from './outbox-status.js';
 
 /** A resend that cannot be done, with the words the office reads. */
-export class ResendRefused extends Error {
+export class ResendRefused extends DomainError {
   constructor(message: string) {
-    super(message);
+    super('conflict', message);
     this.name = 'ResendRefused';
   }
 }
-
-const requeue = (knex: Knex, now: Date) => ({
-  status: 'queued',
-  next_attempt_at: now,
-  claimed_until: null,
-  failure_code: null,
-  last_error: null,
-  attempts_before_resend: knex.raw('attempts'),
-});
-
-const FIGURE_COLUMNS = ['school_id', 'student_id', 'created_at'];
-type Requeued = {
-  id: string | number;
-  attempts: number;
-  school_id: number | null;
-  student_id: number | null;
-  created_at: Date;
-};
-
-/** 發送失敗 → 待發送 in the school's daily figures, in the resend's transaction (its last statement). */
-const countResent = (trx: Knex.Transaction, rows: Requeued[]) =>
-  countSmsChanges(
-    trx,
-    rows.map((r) => ({
-      schoolId: r.school_id,
-      studentId: r.student_id,
-      createdAt: r.created_at,
-      from: 'failed',
-      to: 'queued',
-    })),
-  );
 
 function schoolOf(user: CurrentUser): number {
   if (user.role !== 'school_admin') throw new NotFoundError();
@@ -66,11 +36,7 @@ function schoolOf(user: CurrentUser): number {
 export async function resendOne(knex: Knex, user: CurrentUser, id: number, now: Date, actor: Actor): Promise<void> {
   const schoolId = schoolOf(user);
   const done = await knex.transaction(async (trx) => {
-    const rows: Requeued[] = await trx('sms_outbox')
-      .where({ id, school_id: schoolId, status: 'failed' })
-      .whereNot('kind', 'verification')
-      .update(requeue(trx, now))
-      .returning(['id', 'attempts', ...FIGURE_COLUMNS]);
+    const rows = await requeueFailed(trx, { schoolId, id }, now);
     if (rows.length === 0) return false;
     await audit(trx, actor, {
       action: 'sms.resend',
@@ -79,7 +45,6 @@ export async function resendOne(knex: Knex, user: CurrentUser, id: number, now: 
       targetId: id,
       details: { attemptsBefore: rows[0]!.attempts },
     });
-    await countResent(trx, rows);
     return true;
   });
   if (done) return;
@@ -99,15 +64,11 @@ export async function resendOne(knex: Knex, user: CurrentUser, id: number, now: 
 export async function resendDay(knex: Knex, user: CurrentUser, date: string, now: Date, actor: Actor): Promise<number> {
   const schoolId = schoolOf(user);
   const count = await knex.transaction(async (trx) => {
-    const rows: Requeued[] = await trx('sms_outbox')
-      .where({ school_id: schoolId, status: 'failed' })
-      .where('created_at', '>=', startOfTaipeiDay(date))
-      .where('created_at', '<', startOfTaipeiDay(addDays(date, 1)))
-      .whereNot('kind', 'verification')
-      .update(requeue(trx, now))
-      .returning(['id', 'attempts', ...FIGURE_COLUMNS]);
+    const from = startOfTaipeiDay(date);
+    const to = startOfTaipeiDay(addDays(date, 1));
+    const rows = await requeueFailed(trx, { schoolId, from, to }, now);
     if (rows.length > 0) {
-      const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+      const ids = rows.map((r) => r.id).sort((a, b) => a - b);
       await audit(trx, actor, {
         action: 'sms.resend_day',
         schoolId,
@@ -115,7 +76,6 @@ export async function resendDay(knex: Knex, user: CurrentUser, date: string, now
         targetId: schoolId,
         details: { date, count: ids.length, ids: ids.slice(0, 1000) },
       });
-      await countResent(trx, rows);
     }
     return rows.length;
   });
