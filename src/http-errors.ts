@@ -23,7 +23,13 @@ export class BadRequestError extends HttpError {
   }
 }
 
-const STATUS: Record<RefusalKind, number> = { not_found: 404, forbidden: 403, conflict: 409, invalid: 422 };
+const STATUS: Record<RefusalKind, number> = {
+  not_found: 404,
+  forbidden: 403,
+  conflict: 409,
+  invalid: 422,
+  rate_limited: 429,
+};
 
 /** The HTTP status of a domain refusal. */
 export function statusOf(err: DomainError): number {

@@ -1,19 +1,18 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../deps.js';
-import { captchaMatches, claimCaptcha, newCaptcha } from '../domain/accounts/captcha.js';
-import { authenticate, normalizeLogin } from '../domain/accounts/sign-in.js';
-import { accountKey, expireAccountLock, lockedUntil } from '../domain/accounts/lockout.js';
+import { newCaptcha } from '../domain/accounts/captcha.js';
+import { loginPage, normalizeLogin, signIn, SignInRefused, type SignedIn } from '../domain/accounts/sign-in.js';
 import { audit } from '../domain/audit.js';
 import { actorOf } from '../middleware/actor.js';
-import { findSchool, listSchools, loginDirectory } from '../domain/schools/school-directory.js';
+import { listSchools } from '../domain/schools/school-directory.js';
 import { safeNextPath } from '../middleware/auth.js';
 import { csrfField, fieldErrors, id, text } from '../validation.js';
 import { destroySession, establishSession } from './sign-in.js';
-import { identityName, linkedAccountIds, linkIdentity } from '../domain/accounts/taipei-card.js';
 import { setFlash } from '../middleware/locals.js';
 import { isLevel, isRole, LEVELS, ROLE_LABELS, ROLES } from '../domain/vocabulary.js';
-import { failureDelayMs, lockMessage, throttleOf } from '../middleware/throttle.js';
+import { throttleOf } from '../middleware/throttle.js';
+import { statusOf } from '../http-errors.js';
 
 export const ROLE_CHOICES = ROLES.map((value) => ({ value, label: ROLE_LABELS[value] }));
 const Role = z.enum(ROLES, { error: '請選擇身分別' });
@@ -59,9 +58,11 @@ async function renderLogin(
   errors: Record<string, string> = {},
 ) {
   const { knex } = depsOf(req).db;
-  const { districts, levels, schools, districtId, level } = await loginDirectory(knex, values);
-  const pending = req.session?.pendingIdentityId;
-  const pendingCard = pending !== undefined ? await identityName(knex, pending) : undefined;
+  const { districts, levels, schools, districtId, level, pendingCard } = await loginPage(
+    knex,
+    values,
+    req.session?.pendingIdentityId,
+  );
   res.status(status).render('sessions/new', {
     pendingCard,
     title: '系統登入',
@@ -135,129 +136,33 @@ export async function createSession(req: Request, res: Response): Promise<void> 
     return renderLogin(req, res, { ...values, schoolId: undefined }, 200);
   }
 
-  // 1. The captcha: consumed by this check whatever its outcome; missing or expired is a failure.
-  const stored = await claimCaptcha(knex, req.sessionID, req.session.captcha);
+  const captcha = { answer: f.captcha, sessionId: req.sessionID, stored: req.session.captcha };
+  // The captcha is spent by this attempt whatever its outcome.
   delete req.session.captcha;
-  if (!captchaMatches(stored, f.captcha, deps.clock.now().getTime())) {
-    req.log.info({ event: 'login.captcha_failed' }, 'login refused: captcha');
-    return renderLogin(req, res, values, 422, { captcha: '驗證碼錯誤' });
+  let signedIn: SignedIn;
+  try {
+    signedIn = await signIn(
+      knex,
+      throttleOf(req),
+      actorOf(req),
+      {
+        role: f.role,
+        schoolId: values.schoolId,
+        login: values.account,
+        password: f.password,
+        captcha,
+        ip: req.ip ?? 'unknown',
+        pendingIdentityId: req.session.pendingIdentityId,
+      },
+      deps.clock.now(),
+      req.log,
+    );
+  } catch (err) {
+    if (!(err instanceof SignInRefused)) throw err;
+    return renderLogin(req, res, values, statusOf(err), err.errors);
   }
-  const required: Record<string, string> = {};
-  if (!values.schoolId) required.schoolId = '請選擇學校';
-  if (!values.account) required.account = '請輸入帳號';
-  if (!f.password) required.password = '請輸入密碼';
-  if (Object.keys(required).length > 0) return renderLogin(req, res, values, 422, required);
-
-  // 2. The throttle (get before the password is compared): a locked account is refused even with the right password.
-  const throttle = throttleOf(req);
-  const keys = { account: accountKey(f.role, values.schoolId!, values.account), ip: req.ip ?? 'unknown' };
-  const who = { role: f.role, schoolId: values.schoolId!, login: values.account };
-  const now = deps.clock.now();
-  const expired = await expireAccountLock(knex, who, now);
-  if (expired !== undefined) {
-    await audit(knex, actorOf(req), {
-      action: 'login.unlocked',
-      schoolId: values.schoolId,
-      targetType: 'account',
-      targetId: expired,
-      details: { role: f.role, login: values.account, reason: 'expired' },
-    });
-  }
-  // The lock of the account, from whatever address: its counter in the throttle, and the row's locked_until.
-  let verdict = await throttle.check(keys);
-  const until = verdict.locked ? undefined : await lockedUntil(knex, who, now);
-  if (until)
-    verdict = {
-      locked: true,
-      scope: 'account',
-      minutes: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000)),
-    };
-  if (verdict.locked) {
-    req.log.warn({ event: 'login.locked_refused', scope: verdict.scope }, 'login refused: locked');
-    await audit(knex, actorOf(req), {
-      action: 'login.locked_refused',
-      schoolId: values.schoolId,
-      details: { role: f.role, login: values.account, scope: verdict.scope },
-    });
-    return renderLogin(req, res, values, 429, { _form: lockMessage(verdict) });
-  }
-
-  // 3. The account, looked up by (role, school, login); 4. bcrypt (against a dummy hash when there is none).
-  const school = await findSchool(knex, values.schoolId!);
-  const account = await authenticate(knex, {
-    role: f.role,
-    schoolId: school ? school.id : 0,
-    login: values.account,
-    password: f.password,
-  });
-  if (!account) {
-    const after = await throttle.fail(keys);
-    // One statement whether or not the account exists (it then updates nothing), so timing does not tell.
-    const [known] = (await knex('accounts')
-      .where({ role: f.role, school_id: school ? school.id : 0, login: values.account })
-      .update({
-        failed_logins: knex.raw('failed_logins + 1'),
-        ...(after.locked && after.scope === 'account'
-          ? { locked_until: new Date(deps.clock.now().getTime() + after.minutes * 60_000) }
-          : {}),
-      })
-      .returning('id')) as { id: number }[];
-    req.log.info({ event: 'login.failed', role: f.role, schoolId: values.schoolId }, 'login failed');
-    await audit(knex, actorOf(req), {
-      action: 'login.failed',
-      schoolId: school?.id,
-      targetType: known ? 'account' : undefined,
-      targetId: known?.id,
-      details: { role: f.role, login: values.account },
-    });
-    if (after.locked) {
-      req.log.warn({ event: 'login.locked', scope: after.scope }, 'login locked');
-      await audit(knex, actorOf(req), {
-        action: 'login.locked',
-        schoolId: school?.id,
-        targetType: known ? 'account' : undefined,
-        targetId: known?.id,
-        details: { role: f.role, login: values.account, scope: after.scope, minutes: after.minutes },
-      });
-      return renderLogin(req, res, values, 429, { _form: lockMessage(after) });
-    }
-    // Slow the client down, more with each consecutive failure (the lock comes at the fifth).
-    await new Promise((resolve) => setTimeout(resolve, failureDelayMs(after.failures ?? 0)));
-    return renderLogin(req, res, values, 422, { _form: '帳號或密碼錯誤' });
-  }
-  await throttle.succeed(keys);
-  await knex('accounts')
-    .where({ id: account.id })
-    .update({ last_login_at: deps.clock.now(), failed_logins: 0, locked_until: null });
-
-  // A Taipei Card seen for the first time is linked by this sign-in with a student-number account.
-  const pendingIdentityId = req.session.pendingIdentityId;
-  let card: { identityId: number; accountIds: number[] } | undefined;
-  if (pendingIdentityId !== undefined && account.role === 'parent') {
-    await linkIdentity(knex, pendingIdentityId, account.id);
-    await audit(knex, actorOf(req), {
-      action: 'taipei_card.linked',
-      actorAccountId: account.id,
-      schoolId: account.schoolId,
-      targetType: 'taipei_card_identity',
-      targetId: pendingIdentityId,
-    });
-    card = { identityId: pendingIdentityId, accountIds: await linkedAccountIds(knex, pendingIdentityId) };
-  }
-  await establishSession(req, {
-    accountId: account.id,
-    accountIds: card?.accountIds,
-    identityId: card?.identityId,
-    now: deps.clock.now().getTime(),
-  });
-  await audit(knex, actorOf(req), {
-    action: 'login.succeeded',
-    actorAccountId: account.id,
-    schoolId: account.schoolId,
-    details: { method: 'password', ...(card ? { linkedIdentityId: card.identityId } : {}) },
-  });
-  req.log.info({ event: 'login.succeeded', accountId: account.id }, 'signed in');
-  if (card) setFlash(req, 'success', '已完成臺北卡連結，下次可直接使用臺北卡登入。');
+  await establishSession(req, { ...signedIn, now: deps.clock.now().getTime() });
+  if (signedIn.linkedCard) setFlash(req, 'success', '已完成臺北卡連結，下次可直接使用臺北卡登入。');
   res.redirect(303, values.next);
 }
 

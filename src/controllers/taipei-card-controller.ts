@@ -5,17 +5,10 @@
 import type { Request, Response } from 'express';
 import * as client from 'openid-client';
 import { z } from 'zod';
-import { stripControlChars } from '../domain/text.js';
 import type { AppDeps } from '../deps.js';
 import { depsOf } from '../deps.js';
-import {
-  linkedAccountIds,
-  linkIdentity,
-  oidcSettings,
-  upsertIdentity,
-  type OidcSettings,
-} from '../domain/accounts/taipei-card.js';
-import { audit } from '../domain/audit.js';
+import { cardSignInFailed, signInWithCard } from '../domain/accounts/sign-in.js';
+import { oidcSettings, type OidcSettings } from '../domain/accounts/taipei-card.js';
 import { actorOf } from '../middleware/actor.js';
 import { HttpError, NotFoundError } from '../http-errors.js';
 import { safeNextPath } from '../middleware/auth.js';
@@ -98,10 +91,7 @@ export function taipeiCardHandlers(deps: AppDeps): TaipeiCardHandlers {
         { event: 'taipei_card.callback_refused', reason: pending ? 'expired' : 'no pending sign-in' },
         'callback refused',
       );
-      await audit(knex, actorOf(req), {
-        action: 'login.failed',
-        details: { method: 'taipei_card', reason: pending ? 'expired' : 'no_state' },
-      });
+      await cardSignInFailed(knex, actorOf(req), pending ? 'expired' : 'no_state');
       throw new HttpError(400, FAILED);
     }
     let claims: client.IDToken | undefined;
@@ -124,53 +114,34 @@ export function taipeiCardHandlers(deps: AppDeps): TaipeiCardHandlers {
       }
     } catch (err) {
       req.log.warn({ event: 'taipei_card.callback_refused', err: (err as Error).message }, 'callback refused');
-      await audit(knex, actorOf(req), {
-        action: 'login.failed',
-        details: { method: 'taipei_card', reason: 'callback_invalid' },
-      });
+      await cardSignInFailed(knex, actorOf(req), 'callback_invalid');
       throw new HttpError(400, FAILED);
     }
     if (!claims?.sub || !claims.iss) throw new HttpError(400, FAILED);
-    const displayName = (name && stripControlChars(name.normalize('NFKC')).slice(0, 100)) || undefined;
-    const identityId = await upsertIdentity(knex, { issuer: claims.iss, subject: claims.sub, displayName, now });
-
-    // A signed-in parent who asked to link (from 我的帳號).
-    if (req.user?.role === 'parent') {
-      await linkIdentity(knex, identityId, req.user.accountId);
-      await audit(knex, actorOf(req), {
-        action: 'taipei_card.linked',
-        targetType: 'taipei_card_identity',
-        targetId: identityId,
-      });
+    const outcome = await signInWithCard(
+      knex,
+      actorOf(req),
+      // A signed-in parent who asked to link (from 我的帳號).
+      {
+        issuer: claims.iss,
+        subject: claims.sub,
+        name,
+        linkTo: req.user?.role === 'parent' ? req.user.accountId : undefined,
+      },
+      now,
+      req.log,
+    );
+    if (outcome.kind === 'linked') {
       setFlash(req, 'success', '已連結臺北卡，下次可直接使用臺北卡登入。');
       return res.redirect(303, '/account');
     }
-
-    const accountIds = await linkedAccountIds(knex, identityId);
-    const first = accountIds[0];
-    if (first === undefined) {
+    if (outcome.kind === 'first_seen') {
       // Seen for the first time: the parent signs in once with a student-number account, which links it.
-      req.session.pendingIdentityId = identityId;
-      await audit(knex, actorOf(req), {
-        action: 'taipei_card.first_seen',
-        targetType: 'taipei_card_identity',
-        targetId: identityId,
-      });
+      req.session.pendingIdentityId = outcome.identityId;
       const next = pending.next && pending.next !== '/' ? `&next=${encodeURIComponent(pending.next)}` : '';
       return res.redirect(303, `/login?role=parent${next}`);
     }
-    const account = await knex('accounts').where({ id: first }).first('school_id');
-    await establishSession(req, { accountId: first, accountIds, identityId, now: now.getTime() });
-    await knex('accounts').whereIn('id', accountIds).update({ last_login_at: now });
-    await audit(knex, actorOf(req), {
-      action: 'login.succeeded',
-      actorAccountId: first,
-      schoolId: account?.school_id,
-      targetType: 'taipei_card_identity',
-      targetId: identityId,
-      details: { method: 'taipei_card', accountIds },
-    });
-    req.log.info({ event: 'login.succeeded', method: 'taipei_card', accountId: first }, 'signed in with Taipei Card');
+    await establishSession(req, { ...outcome, now: now.getTime() });
     res.redirect(303, safeNextPath(pending.next));
   }
 

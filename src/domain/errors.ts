@@ -2,7 +2,8 @@
  * The domain's refusals, in its own terms. The web layer maps each kind to an HTTP status in one place
  * (`statusOf` in src/http-errors.ts, used by the error middleware and the controllers that render a form again).
  */
-export type RefusalKind = 'not_found' | 'forbidden' | 'conflict' | 'invalid';
+/** `rate_limited`: too many attempts (a locked sign-in). */
+export type RefusalKind = 'not_found' | 'forbidden' | 'conflict' | 'invalid' | 'rate_limited';
 
 export class DomainError extends Error {
   constructor(

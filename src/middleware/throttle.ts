@@ -12,44 +12,24 @@ import pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppDeps } from '../deps.js';
 import {
+  failureDelayMs,
+  lockMessage,
   ACCOUNT_LOCK_PREFIX,
   FAILURE_WINDOW_S,
   LOCK_AFTER_FAILURES,
   LOCK_MINUTES,
+  type LoginThrottle,
+  type ThrottleKeys,
+  type ThrottleVerdict,
 } from '../domain/accounts/lockout.js';
+
+// The throttle's contract and words are the sign-in rule's (src/domain/accounts/lockout.ts); this is its store.
+export { failureDelayMs, lockMessage, type LoginThrottle, type ThrottleKeys, type ThrottleVerdict };
 
 const LOCK_S = LOCK_MINUTES * 60;
 export const ACCOUNT_POINTS = 100;
 export const IP_POINTS = 100;
 export const HOUR_S = 60 * 60;
-
-export interface ThrottleKeys {
-  /** `role:schoolId:login`, whether the account exists or not (a lock must not tell). */
-  account: string;
-  ip: string;
-}
-
-export type ThrottleVerdict =
-  | { locked: false; failures?: number }
-  | { locked: true; scope: 'account' | 'ip'; minutes: number };
-
-/**
- * How long to hold the answer to a failed sign-in: it doubles with each consecutive failure of the same
- * account from the same address (100 ms, 200 ms, 400 ms, …, at most 2 s), so guessing slows down well before
- * the lock, while a person who mistypes once hardly notices.
- */
-export function failureDelayMs(consecutiveFailures: number): number {
-  if (!Number.isInteger(consecutiveFailures) || consecutiveFailures < 1) return 0;
-  return Math.min(100 * 2 ** (consecutiveFailures - 1), 2000);
-}
-
-export interface LoginThrottle {
-  check(keys: ThrottleKeys): Promise<ThrottleVerdict>;
-  /** Count a failure; says whether this failure locked the account (for the audit log). */
-  fail(keys: ThrottleKeys): Promise<ThrottleVerdict>;
-  succeed(keys: ThrottleKeys): Promise<void>;
-  close(): Promise<void>;
-}
 
 const minutesOf = (ms: number) => Math.max(1, Math.ceil(ms / 60_000));
 
@@ -130,10 +110,3 @@ export function createLoginThrottle(deps: AppDeps): LoginThrottle {
 
 /** The app's throttle (made once in createApp). */
 export const throttleOf = (req: Request): LoginThrottle => req.app.locals.loginThrottle as LoginThrottle;
-
-/** The zh-TW sentence for a lock. */
-export function lockMessage(v: Extract<ThrottleVerdict, { locked: true }>): string {
-  return v.scope === 'ip'
-    ? `此網路位址登入失敗次數過多，請於 ${v.minutes} 分鐘後再試。`
-    : `登入失敗次數過多，帳號已暫時鎖定，請於 ${v.minutes} 分鐘後再試。`;
-}

@@ -68,3 +68,42 @@ export async function expireAccountLock(
     .returning('id')) as { id: number }[];
   return row?.id;
 }
+
+/**
+ * The counters of failed sign-ins (src/middleware/throttle.ts keeps them in PostgreSQL, shared by every process):
+ * `check()` before the password is compared, `fail()` after a failure, `succeed()` after a success.
+ */
+export interface ThrottleKeys {
+  /** `role:schoolId:login`, whether the account exists or not (a lock must not tell). */
+  account: string;
+  ip: string;
+}
+
+export type ThrottleVerdict =
+  | { locked: false; failures?: number }
+  | { locked: true; scope: 'account' | 'ip'; minutes: number };
+
+/**
+ * How long to hold the answer to a failed sign-in: it doubles with each consecutive failure of the same
+ * account from the same address (100 ms, 200 ms, 400 ms, …, at most 2 s), so guessing slows down well before
+ * the lock, while a person who mistypes once hardly notices.
+ */
+export function failureDelayMs(consecutiveFailures: number): number {
+  if (!Number.isInteger(consecutiveFailures) || consecutiveFailures < 1) return 0;
+  return Math.min(100 * 2 ** (consecutiveFailures - 1), 2000);
+}
+
+export interface LoginThrottle {
+  check(keys: ThrottleKeys): Promise<ThrottleVerdict>;
+  /** Count a failure; says whether this failure locked the account (for the audit log). */
+  fail(keys: ThrottleKeys): Promise<ThrottleVerdict>;
+  succeed(keys: ThrottleKeys): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The zh-TW sentence for a lock. */
+export function lockMessage(v: Extract<ThrottleVerdict, { locked: true }>): string {
+  return v.scope === 'ip'
+    ? `此網路位址登入失敗次數過多，請於 ${v.minutes} 分鐘後再試。`
+    : `登入失敗次數過多，帳號已暫時鎖定，請於 ${v.minutes} 分鐘後再試。`;
+}
