@@ -8,7 +8,7 @@
 import 'dotenv/config';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/connection.js';
-import { runAdmin } from '../src/domain/admin/cli.js';
+import { runAdmin } from '../src/cli/admin.js';
 import { runScript, type ScriptContext } from './run-script.js';
 
 async function main(ctx: ScriptContext): Promise<number> {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { closeTestDb, resetDb, testDb } from '../support/db.js';
 import { createClass, createSchool, createSchoolWorld, createStudent, createParent } from '../support/factories.js';
-import { runAdmin, type CliContext } from '../../src/domain/admin/cli.js';
+import { runAdmin, type CliContext } from '../../src/cli/admin.js';
 import { importRoster, validateRoster } from '../../src/domain/admin/import-roster.js';
 import { parseCsv } from '../../src/domain/admin/csv.js';
 import { verifyPassword } from '../../src/domain/accounts/passwords.js';

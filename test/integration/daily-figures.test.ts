@@ -21,7 +21,7 @@ import { resendOne } from '../../src/domain/sms/sms-resend.js';
 import { addManualEntry, correctManualEntry, deleteManualEntry } from '../../src/domain/attendance/manual-entries.js';
 import { sendMessage } from '../../src/domain/messages/messages.js';
 import { figureDrift, smsBucket } from '../../src/domain/reports/daily-figures.js';
-import { runAdmin, type CliContext } from '../../src/domain/admin/cli.js';
+import { runAdmin, type CliContext } from '../../src/cli/admin.js';
 import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 import { taipeiDate } from '../../src/domain/time.js';
 import * as figuresMigration from '../../migrations/20261130100100_create_daily_figures.js';

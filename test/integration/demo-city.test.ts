@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { runAdmin, type CliContext } from '../../src/domain/admin/cli.js';
-import { buildCity, currentPeriod, chineseNumeral } from '../../src/domain/admin/demo-city.js';
+import { runAdmin, type CliContext } from '../../src/cli/admin.js';
+import { buildCity, currentPeriod, chineseNumeral } from '../../src/dev/demo-city.js';
 import { loadCurrentUser } from '../../src/domain/accounts/current-user.js';
 import { attendanceNoticeBody } from '../../src/domain/sms/attendance-notices.js';
 import { smsPerDay, coveragePerDay } from '../../src/domain/reports/reports.js';

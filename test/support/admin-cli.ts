@@ -1,6 +1,6 @@
 /** `npm run admin -- …` in the test process: runAdmin on the test database, its output collected. */
 import type { Knex } from 'knex';
-import { runAdmin, type CliContext } from '../../src/domain/admin/cli.js';
+import { runAdmin, type CliContext } from '../../src/cli/admin.js';
 import { DEFAULT_NOW } from './app.js';
 
 export interface AdminRun {

@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from '../../src/paths.js';
 
 const WRITER = 'src/domain/sms/outbox-status.ts';
 /** The demo data generator bulk-loads a city's history of messages in every state, then rebuilds the figures. */
-const BULK_LOADER = 'src/domain/admin/demo-city.ts';
+const BULK_LOADER = 'src/dev/demo-city.ts';
 
 const SQL_WRITE = /\b(?:update|insert\s+into|delete\s+from)\s+sms_outbox\b/i;
 /** `knex('sms_outbox')` (or `trx('sms_outbox as o')`) up to the end of its statement, then a write. */

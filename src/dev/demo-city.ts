@@ -17,10 +17,10 @@
  * (a school's imported roster, or a city built before) is refused and nothing is written.
  */
 import type { Knex } from 'knex';
-import { rebuildFigures } from '../reports/daily-figures.js';
-import { SMS_PREFIX } from '../sms/attendance-notices.js';
-import { addDays, isWeekend, schoolYearOf } from '../time.js';
-import { AdminError } from './schools.js';
+import { rebuildFigures } from '../domain/reports/daily-figures.js';
+import { SMS_PREFIX } from '../domain/sms/attendance-notices.js';
+import { addDays, isWeekend, schoolYearOf } from '../domain/time.js';
+import { AdminError } from '../domain/admin/schools.js';
 
 export const CLASS_SIZE = 30;
 export const SCHOOL_DAYS = 20;

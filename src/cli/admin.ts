@@ -1,8 +1,9 @@
 /**
- * `npm run admin -- <command> [options]`: the system administrator's commands. The logic lives here (and in
- * the modules beside it) so tests run it without spawning a process; scripts/admin.ts only opens the database.
+ * `npm run admin -- <command> [options]`: the system administrator's commands — their arguments, output and exit
+ * codes. The operations are the domain's (src/domain/admin/ and each noun's module; `demo:city` is src/dev/'s).
+ * Tests run it without spawning a process; scripts/admin.ts only opens the database.
  */
-import { ROLE_LABELS } from '../vocabulary.js';
+import { ROLE_LABELS } from '../domain/vocabulary.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Knex } from 'knex';
@@ -13,19 +14,19 @@ import {
   revokeReader,
   ReaderError,
   setReaderDirection,
-} from '../readers/reader-tokens.js';
-import { READER_DIRECTION_LABELS, type ReaderDirection } from '../attendance/rules.js';
-import { CardError, issueCard, normaliseCardUid, retireCard } from '../swipes/cards.js';
-import { addDays, schoolYearOf, taipeiDate } from '../time.js';
-import { addHoliday, auditAdmin, createPeriod, postAnnouncement, resetPassword } from './commands.js';
-import { csvDocument } from '../csv.js';
-import { importRoster, PASSWORD_FILE_COLUMNS } from './import-roster.js';
-import { assignClassTeacher, createStaffAccount, disableStaffAccount } from './staff.js';
-import { AdminError, resolveSchool, UsageError } from './schools.js';
-import { buildCity, realDataProblem, type CityStep } from './demo-city.js';
-import { rebuildFiguresCommand } from './figures.js';
-import { hashPassword } from '../accounts/passwords.js';
-import { DEMO_PASSWORD } from '../../../seeds/02_demo.js';
+} from '../domain/readers/reader-tokens.js';
+import { READER_DIRECTION_LABELS, type ReaderDirection } from '../domain/attendance/rules.js';
+import { CardError, issueCard, normaliseCardUid, retireCard } from '../domain/swipes/cards.js';
+import { addDays, schoolYearOf, taipeiDate } from '../domain/time.js';
+import { addHoliday, auditAdmin, createPeriod, postAnnouncement, resetPassword } from '../domain/admin/commands.js';
+import { csvDocument } from '../domain/csv.js';
+import { importRoster, PASSWORD_FILE_COLUMNS } from '../domain/admin/import-roster.js';
+import { assignClassTeacher, createStaffAccount, disableStaffAccount } from '../domain/admin/staff.js';
+import { AdminError, resolveSchool, UsageError } from '../domain/admin/schools.js';
+import { buildCity, realDataProblem, type CityStep } from '../dev/demo-city.js';
+import { rebuildFiguresCommand } from '../domain/admin/figures.js';
+import { hashPassword } from '../domain/accounts/passwords.js';
+import { DEMO_PASSWORD } from '../../seeds/02_demo.js';
 
 export interface CliContext {
   /** Opened only when a command needs it (never for --help). */
