@@ -6,10 +6,10 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import type { CurrentUser } from '../domain/accounts/current-user.js';
-import { audit } from '../domain/audit.js';
 import { actorOf } from '../middleware/actor.js';
 import {
   addPhone,
+  classPhones,
   MAX_PHONES_PER_STUDENT,
   phonesByStudent,
   removePhone,
@@ -18,17 +18,16 @@ import {
   type PhoneContext,
   type PhoneRow,
 } from '../domain/phones/phone-service.js';
-import { myClasses, visibleStudentIds } from '../domain/scope.js';
 import { HttpError, NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, id, optionalId, paramId } from '../validation.js';
-import { formatPhone, maskPhone } from '../views-helpers.js';
+import { formatPhone } from '../views-helpers.js';
 
 const TITLE = '到離校簡訊註冊服務';
 
 function context(req: Request): PhoneContext {
   const { db, clock, config } = depsOf(req);
-  return { knex: db.knex, user: userOf(req), now: clock.now(), secret: config.sessionSecret };
+  return { knex: db.knex, user: userOf(req), now: clock.now(), secret: config.sessionSecret, actor: actorOf(req) };
 }
 
 const body = (req: Request) => ({ ...((req.body ?? {}) as Record<string, unknown>) });
@@ -67,41 +66,10 @@ async function renderParent(
 
 /** Staff: the students of a class (of their scope) with their numbers masked. */
 async function renderStaff(req: Request, res: Response, user: CurrentUser): Promise<void> {
-  const { db } = depsOf(req);
-  const knex = db.knex;
   const raw = req.query.classId;
   // One string where one value is meant: an array (?classId=1&classId=2) is refused.
   const q = optionalId.safeParse(raw === undefined || typeof raw === 'string' ? raw : 'invalid');
-  const classes = await myClasses(knex, user);
-  let classId = q.success ? q.data : undefined;
-  if (classId !== undefined && !classes.some((c) => c.id === classId)) classId = undefined;
-  classId ??= classes[0]?.id;
-  const students = classId
-    ? await knex('students as st')
-        .where('st.class_id', classId)
-        .whereIn('st.id', visibleStudentIds(knex, user))
-        .orderBy('st.seat_number')
-        .select('st.id', 'st.seat_number', 'st.name', 'st.student_number')
-    : [];
-  const phones = students.length
-    ? await knex('phones as p')
-        .whereIn(
-          'p.student_id',
-          students.map((s) => s.id as number),
-        )
-        .whereIn('p.student_id', visibleStudentIds(knex, user))
-        .orderBy(['p.student_id', 'p.id'])
-        .select('p.student_id', 'p.number', 'p.verified_at')
-    : [];
-  const rows = students.map((s) => ({
-    seat: s.seat_number as number,
-    name: s.name as string,
-    studentNumber: s.student_number as string,
-    // Masked here, so the whole number never reaches the template.
-    phones: phones
-      .filter((p) => p.student_id === s.id)
-      .map((p) => ({ masked: maskPhone(p.number as string), verified: p.verified_at != null })),
-  }));
+  const { classes, classId, rows } = await classPhones(depsOf(req).db.knex, user, q.success ? q.data : undefined);
   res.status(q.success ? 200 : 400).render('sms/phones-staff', { title: TITLE, classes, classId, rows });
 }
 
@@ -137,12 +105,6 @@ export async function create(req: Request, res: Response): Promise<void> {
       { [`add-${studentId}`]: number.slice(0, 40) },
     );
   }
-  await audit(c.knex, actorOf(req), {
-    action: 'phone.added',
-    targetType: 'phone',
-    targetId: result.value.id,
-    details: { studentId, number: maskPhone(result.value.number) },
-  });
   req.log.info({ phoneId: result.value.id, studentId }, 'phone registered; verification code queued');
   setFlash(
     req,
@@ -169,12 +131,6 @@ export async function verify(req: Request, res: Response): Promise<void> {
     req.log.info({ phoneId: pid, reason: result.error.kind }, 'phone verification refused');
     return renderParent(req, res, 422, { [`phone-${pid}`]: result.error.message });
   }
-  await audit(c.knex, actorOf(req), {
-    action: 'phone.verified',
-    targetType: 'phone',
-    targetId: pid,
-    details: { number: maskPhone(result.value.number) },
-  });
   setFlash(req, 'success', `${formatPhone(result.value.number)} 已完成驗證，之後會收到到離校簡訊。`);
   res.redirect(303, '/sms/phones');
 }
@@ -195,12 +151,6 @@ export async function resend(req: Request, res: Response): Promise<void> {
     }
     return renderParent(req, res, 429, { [`phone-${pid}`]: result.error.message });
   }
-  await audit(c.knex, actorOf(req), {
-    action: 'phone.code_sent',
-    targetType: 'phone',
-    targetId: pid,
-    details: { number: maskPhone(result.value.number) },
-  });
   setFlash(req, 'success', `新的驗證碼已傳送到 ${formatPhone(result.value.number)}，請在 10 分鐘內輸入。`);
   res.redirect(303, '/sms/phones');
 }
@@ -212,12 +162,6 @@ export async function destroy(req: Request, res: Response): Promise<void> {
   const c = context(req);
   const removed = await removePhone(c, pid);
   if (!removed) throw new NotFoundError();
-  await audit(c.knex, actorOf(req), {
-    action: 'phone.removed',
-    targetType: 'phone',
-    targetId: pid,
-    details: { studentId: removed.studentId, number: maskPhone(removed.number) },
-  });
   setFlash(req, 'success', `已刪除 ${formatPhone(removed.number)}，這支手機不會再收到到離校簡訊。`);
   res.redirect(303, '/sms/phones');
 }

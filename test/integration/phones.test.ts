@@ -5,6 +5,7 @@ import { createParent, createSchoolWorld, createStudent } from '../support/facto
 import { createPhone } from '../support/sms-factories.js';
 import { loadCurrentUser } from '../../src/domain/accounts/current-user.js';
 import { addPhone } from '../../src/domain/phones/phone-service.js';
+import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 
 const { app, clock } = useTestApp();
 const knex = testDb().knex;
@@ -122,7 +123,7 @@ describe('到離校簡訊註冊服務 (parent)', () => {
   it('keeps the limit of 3 under concurrent additions (row lock on the student)', async () => {
     const w = await createSchoolWorld(knex);
     const user = (await loadCurrentUser(knex, { accountId: w.parent.accountId }))!;
-    const c = { knex, user, now: clock.now(), secret: 'test-secret-test-secret-test-secret' };
+    const c = { knex, user, now: clock.now(), secret: 'test-secret-test-secret-test-secret', actor: SCRIPT_ACTOR };
     const numbers = ['0911000001', '0911000002', '0911000003', '0911000004', '0911000005'];
     const results = await Promise.all(numbers.map((n) => addPhone(c, w.student, n)));
     expect(results.filter((r) => r?.ok)).toHaveLength(3);

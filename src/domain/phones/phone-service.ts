@@ -10,9 +10,10 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
+import { audit, type Actor } from '../audit.js';
 import { enqueue } from '../sms/outbox-status.js';
-import { visibleStudentIds } from '../scope.js';
-import { normalisePhone } from './phone-number.js';
+import { myClasses, visibleStudentIds } from '../scope.js';
+import { maskPhone, normalisePhone } from './phone-number.js';
 
 export const MAX_PHONES_PER_STUDENT = 3;
 export const CODE_TTL_MS = 10 * 60_000;
@@ -48,6 +49,8 @@ export interface PhoneContext {
   user: CurrentUser;
   now: Date;
   secret: string;
+  /** Who acts: each change is audited in its transaction. */
+  actor: Actor;
 }
 
 const ok = <T>(value: T): Result<T> => ({ ok: true, value });
@@ -227,6 +230,12 @@ export async function addPhone(
       })
       .returning('*');
     await issueCode(trx, c, row);
+    await audit(trx, c.actor, {
+      action: 'phone.added',
+      targetType: 'phone',
+      targetId: row.id,
+      details: { studentId, number: maskPhone(parsed.number) },
+    });
     const fresh = await trx('phones').where({ id: row.id }).first();
     return ok(toRow(fresh));
   });
@@ -260,6 +269,12 @@ export async function verifyPhone(
       await trx('phones')
         .where({ id: p.id })
         .update({ verified_at: c.now, code_hash: null, code_expires_at: null, code_attempts: 0 });
+      await audit(trx, c.actor, {
+        action: 'phone.verified',
+        targetType: 'phone',
+        targetId: p.id,
+        details: { number: maskPhone(p.number) },
+      });
       return ok(toRow(await trx('phones').where({ id: p.id }).first()));
     }
     const attempts = (p.code_attempts as number) + 1;
@@ -284,6 +299,12 @@ export async function resendCode(c: PhoneContext, phoneId: number): Promise<Resu
     const refused = await codeBudget(trx, p.number, c.now);
     if (refused) return fail<PhoneRow>(refused);
     await issueCode(trx, c, p);
+    await audit(trx, c.actor, {
+      action: 'phone.code_sent',
+      targetType: 'phone',
+      targetId: p.id,
+      details: { number: maskPhone(p.number) },
+    });
     return ok(toRow(await trx('phones').where({ id: p.id }).first()));
   });
 }
@@ -295,6 +316,47 @@ export async function removePhone(c: PhoneContext, phoneId: number): Promise<Pho
     const p = await lockPhone(trx, c, phoneId);
     if (!p) return undefined;
     await trx('phones').where({ id: p.id }).del();
+    await audit(trx, c.actor, {
+      action: 'phone.removed',
+      targetType: 'phone',
+      targetId: p.id,
+      details: { studentId: p.student_id, number: maskPhone(p.number) },
+    });
     return toRow(p);
   });
+}
+
+/**
+ * Staff: the students of one of their classes (the first when none or another is asked for) with their numbers,
+ * masked here so the whole number never reaches a page.
+ */
+export async function classPhones(knex: Knex, user: CurrentUser, asked: number | undefined) {
+  const classes = await myClasses(knex, user);
+  const classId = asked !== undefined && classes.some((c) => c.id === asked) ? asked : classes[0]?.id;
+  const students = classId
+    ? await knex('students as st')
+        .where('st.class_id', classId)
+        .whereIn('st.id', visibleStudentIds(knex, user))
+        .orderBy('st.seat_number')
+        .select('st.id', 'st.seat_number', 'st.name', 'st.student_number')
+    : [];
+  const phones = students.length
+    ? await knex('phones as p')
+        .whereIn(
+          'p.student_id',
+          students.map((s) => s.id as number),
+        )
+        .whereIn('p.student_id', visibleStudentIds(knex, user))
+        .orderBy(['p.student_id', 'p.id'])
+        .select('p.student_id', 'p.number', 'p.verified_at')
+    : [];
+  const rows = students.map((s) => ({
+    seat: s.seat_number as number,
+    name: s.name as string,
+    studentNumber: s.student_number as string,
+    phones: phones
+      .filter((p) => p.student_id === s.id)
+      .map((p) => ({ masked: maskPhone(p.number as string), verified: p.verified_at != null })),
+  }));
+  return { classes, classId, rows };
 }
