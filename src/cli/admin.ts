@@ -19,6 +19,7 @@ import { READER_DIRECTION_LABELS, type ReaderDirection } from '../domain/attenda
 import { CardError, issueCard, normaliseCardUid, retireCard } from '../domain/swipes/cards.js';
 import { addDays, schoolYearOf, taipeiDate } from '../domain/time.js';
 import { addHoliday, auditAdmin, createPeriod, postAnnouncement, resetPassword } from '../domain/admin/commands.js';
+import { SCRIPT_ACTOR } from '../domain/audit.js';
 import { csvDocument } from '../domain/csv.js';
 import { importRoster, PASSWORD_FILE_COLUMNS } from '../domain/admin/import-roster.js';
 import { assignClassTeacher, createStaffAccount, disableStaffAccount } from '../domain/admin/staff.js';
@@ -374,13 +375,7 @@ export const COMMANDS: Record<string, Command> = {
         ctx.out(`${prefix(dry)}${sc.name}：將把卡號 ${uid} 配給 ${student.name}（${number}），自 ${from} 起有效\n`);
         return 0;
       }
-      const r = await issueCard(knex, { studentId: student.id, cardUid: uid, validFrom: from });
-      await auditAdmin(knex, 'card.issued', {
-        schoolId: sc.id,
-        targetType: 'card',
-        targetId: r.cardId,
-        details: { studentId: student.id },
-      });
+      const r = await issueCard(knex, { studentId: student.id, cardUid: uid, validFrom: from }, SCRIPT_ACTOR);
       ctx.out(
         `${sc.name}：卡號 ${uid} 已配給 ${student.name}（${number}），自 ${from} 起有效；結束舊卡 ${r.retired} 張\n`,
       );

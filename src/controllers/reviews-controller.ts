@@ -2,12 +2,12 @@
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
-import { HttpError, NotFoundError } from '../http-errors.js';
+import { HttpError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, fieldErrors, id, paramId, text } from '../validation.js';
 import { itemsLabel, REQUEST_KIND_LABELS } from '../domain/subscriptions/lifecycle.js';
 import { KIND_OPTIONS, PAGE_SIZE, filterOptions, listPendingReviews } from '../domain/subscriptions/queries.js';
-import { visibleStudentIds } from '../domain/scope.js';
+import { reviewRequestOf } from '../domain/subscriptions/review-request.js';
 import { ServiceInputError } from '../domain/subscriptions/subscription-service.js';
 import { pageHref, parseQuery, reviewListQuery } from './subscriptions-filters.js';
 import { waitingClassesWithoutTeacher } from '../domain/subscriptions/review-reminders.js';
@@ -59,36 +59,7 @@ export async function approve(req: Request, res: Response, next: NextFunction): 
   res.redirect(303, '/reviews');
 }
 
-async function loadPending(req: Request, requestId: number) {
-  const user = userOf(req);
-  const { db } = depsOf(req);
-  const row = await db
-    .knex('review_requests as r')
-    .join('subscriptions as s', 's.id', 'r.subscription_id')
-    .join('students as st', 'st.id', 's.student_id')
-    .join('classes as c', 'c.id', 'st.class_id')
-    .join('service_periods as p', 'p.id', 's.period_id')
-    .where('r.id', requestId)
-    .whereIn('s.student_id', visibleStudentIds(db.knex, user))
-    .first(
-      'r.id',
-      'r.kind',
-      'r.status',
-      'r.requested_by_name',
-      'r.requested_on',
-      's.arrival',
-      's.departure',
-      'st.name as student_name',
-      'st.student_number',
-      'st.seat_number',
-      'c.name as class_name',
-      'p.name as period_name',
-      'p.starts_on',
-      'p.ends_on',
-    );
-  if (!row) throw new NotFoundError();
-  return row;
-}
+const loadPending = (req: Request, requestId: number) => reviewRequestOf(depsOf(req).db.knex, userOf(req), requestId);
 
 /** GET /reviews/:id/rejection/new — 退回 asks for the reason. */
 export async function rejectForm(req: Request, res: Response): Promise<void> {

@@ -5,14 +5,19 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
-import { audit } from '../domain/audit.js';
 import { actorOf } from '../middleware/actor.js';
 import { listUnmatched, resolveUnmatched } from '../domain/swipes/unmatched.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, date, fieldErrors, id, page, text, paramId } from '../validation.js';
-import { CARD_UID_RE, CardError, cardsOfStudent, issueCard, retireSchoolCard } from '../domain/swipes/cards.js';
-import { visibleStudentIds } from '../domain/scope.js';
+import {
+  CARD_UID_RE,
+  CardError,
+  cardsOfStudent,
+  issueCard,
+  retireSchoolCard,
+  schoolStudentByNumber,
+} from '../domain/swipes/cards.js';
 
 const ListQuery = z.strictObject({ page });
 const ResolutionForm = z.discriminatedUnion(
@@ -75,6 +80,7 @@ export async function resolve(req: Request, res: Response): Promise<void> {
   const form = parsed.data;
   const result = await resolveUnmatched(
     db.knex,
+    actorOf(req),
     user,
     swipeId,
     form.action === 'assign' ? { kind: 'assign', studentNumber: form.studentNumber } : { kind: 'ignore' },
@@ -93,12 +99,6 @@ export async function resolve(req: Request, res: Response): Promise<void> {
       value: form.action === 'assign' ? form.studentNumber : '',
     });
   }
-  await audit(db.knex, actorOf(req), {
-    action: result.outcome === 'assigned' ? 'swipe.assign' : 'swipe.ignore',
-    targetType: 'swipe',
-    targetId: swipeId,
-    details: result.studentId ? { studentId: result.studentId } : {},
-  });
   setFlash(req, 'success', result.outcome === 'assigned' ? '已將刷卡紀錄指定給學生' : '已將刷卡紀錄標示為忽略');
   res.redirect(303, '/swipes/unmatched');
 }
@@ -115,16 +115,8 @@ const IssueForm = z.strictObject({
 });
 const RetireForm = z.strictObject({ ...csrfField, studentNumber: STUDENT_NUMBER, cardId: id, fromDate: date });
 
-async function studentByNumber(req: Request, studentNumber: string) {
-  const user = userOf(req);
-  return depsOf(req)
-    .db.knex('students as st')
-    .join('classes as c', 'c.id', 'st.class_id')
-    .where('st.school_id', user.schoolId)
-    .whereIn('st.id', visibleStudentIds(depsOf(req).db.knex, user))
-    .where('st.student_number', studentNumber)
-    .first('st.id', 'st.name', 'st.student_number', 'c.name as class_name');
-}
+const studentByNumber = (req: Request, studentNumber: string) =>
+  schoolStudentByNumber(depsOf(req).db.knex, userOf(req), studentNumber);
 
 async function renderCards(
   req: Request,
@@ -181,17 +173,11 @@ export async function issue(req: Request, res: Response): Promise<void> {
     return renderCards(req, res, { status: 422, studentNumber: sn.data, errors: fieldErrors(parsed.error), values });
   }
   try {
-    const { cardId } = await issueCard(db.knex, {
-      studentId: student.id,
-      cardUid: parsed.data.cardUid,
-      validFrom: parsed.data.validFrom,
-    });
-    await audit(db.knex, actorOf(req), {
-      action: 'card.issued',
-      targetType: 'student',
-      targetId: student.id,
-      details: { cardId },
-    });
+    await issueCard(
+      db.knex,
+      { studentId: student.id, cardUid: parsed.data.cardUid, validFrom: parsed.data.validFrom },
+      actorOf(req),
+    );
   } catch (err) {
     if (!(err instanceof CardError)) throw err;
     const message = /another student/.test(err.message)
@@ -222,19 +208,13 @@ export async function retire(req: Request, res: Response): Promise<void> {
   }
   const student = await studentByNumber(req, parsed.data.studentNumber);
   if (!student) throw new NotFoundError();
-  const ok = await retireSchoolCard(db.knex, {
+  const ok = await retireSchoolCard(db.knex, actorOf(req), {
     schoolId: user.schoolId,
     studentId: student.id,
     cardId: parsed.data.cardId,
     fromDate: parsed.data.fromDate,
   });
   if (!ok) throw new NotFoundError();
-  await audit(db.knex, actorOf(req), {
-    action: 'card.retired',
-    targetType: 'card',
-    targetId: parsed.data.cardId,
-    details: { from: parsed.data.fromDate },
-  });
   setFlash(req, 'success', `已停用卡片（${parsed.data.fromDate} 起失效）`);
   res.redirect(303, `/swipes/cards?studentNumber=${encodeURIComponent(parsed.data.studentNumber)}`);
 }

@@ -4,6 +4,9 @@
  * kept upper-case, as readers report them in hex.
  */
 import type { Knex } from 'knex';
+import type { CurrentUser } from '../accounts/current-user.js';
+import { audit, SCRIPT_ACTOR, type Actor } from '../audit.js';
+import { visibleStudentIds } from '../scope.js';
 import { addDays, isValidDate } from '../time.js';
 
 export const CARD_UID_RE = /^[0-9A-Za-z:-]{1,64}$/;
@@ -69,11 +72,13 @@ export async function studentsForCards(
 /**
  * Issue a card to a student from `validFrom` on. The student's other open cards end the day before (a card
  * that would then end before it began is removed: it never counted). Refused when the UID is valid for
- * another student on or after `validFrom`.
+ * another student on or after `validFrom`. Audited `card.issued` in its transaction (by the school office, or by
+ * the system administrator's script when no actor is given).
  */
 export async function issueCard(
   knex: Knex,
   o: { studentId: number; cardUid: string; validFrom: string },
+  actor: Actor = SCRIPT_ACTOR,
 ): Promise<{ cardId: number; retired: number }> {
   const uid = normaliseCardUid(o.cardUid);
   if (!CARD_UID_RE.test(uid)) throw new CardError('card UID must be 1-64 letters, digits, ":" or "-"');
@@ -96,6 +101,13 @@ export async function issueCard(
     const [row] = await trx('cards')
       .insert({ card_uid: uid, student_id: o.studentId, valid_from: o.validFrom, valid_until: null })
       .returning('id');
+    await audit(trx, actor, {
+      action: 'card.issued',
+      schoolId: student.school_id,
+      targetType: 'card',
+      targetId: row.id,
+      details: { studentId: o.studentId },
+    });
     return { cardId: row.id as number, retired };
   });
 }
@@ -156,10 +168,11 @@ export async function cardsOfStudent(knex: Knex, schoolId: number, studentId: nu
 
 /**
  * Retire one card of a student of the school from `fromDate` on (its last valid day is the day before).
- * Returns false when there is no such open card in the school.
+ * Returns false when there is no such open card in the school. Audited `card.retired` in its transaction.
  */
 export async function retireSchoolCard(
   knex: Knex,
+  actor: Actor,
   o: { schoolId: number; studentId: number; cardId: number; fromDate: string },
 ): Promise<boolean> {
   if (!isValidDate(o.fromDate)) throw new CardError('fromDate must be a date YYYY-MM-DD');
@@ -171,6 +184,28 @@ export async function retireSchoolCard(
       .where('st.school_id', o.schoolId)
       .first('cd.id');
     if (!card) return false;
-    return (await closeOpenCards(trx, { cardId: o.cardId }, addDays(o.fromDate, -1))) > 0;
+    if ((await closeOpenCards(trx, { cardId: o.cardId }, addDays(o.fromDate, -1))) === 0) return false;
+    await audit(trx, actor, {
+      action: 'card.retired',
+      schoolId: o.schoolId,
+      targetType: 'card',
+      targetId: o.cardId,
+      details: { from: o.fromDate },
+    });
+    return true;
   });
+}
+
+/** A student of the user's school, within their scope, by 學號 (卡片管理's look-up); undefined when none. */
+export async function schoolStudentByNumber(
+  knex: Knex,
+  user: CurrentUser,
+  studentNumber: string,
+): Promise<{ id: number; name: string; student_number: string; class_name: string } | undefined> {
+  return knex('students as st')
+    .join('classes as c', 'c.id', 'st.class_id')
+    .where('st.school_id', user.schoolId)
+    .whereIn('st.id', visibleStudentIds(knex, user))
+    .where('st.student_number', studentNumber)
+    .first('st.id', 'st.name', 'st.student_number', 'c.name as class_name');
 }

@@ -6,6 +6,7 @@
 import { refreshDays } from '../attendance/days.js';
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
+import { audit, type Actor } from '../audit.js';
 
 export interface UnmatchedSwipe {
   id: number;
@@ -56,10 +57,11 @@ export type ResolveOutcome = 'assigned' | 'ignored' | 'not_found' | 'no_such_stu
 
 /**
  * Resolve one unmatched swipe of the admin's school: one conditional UPDATE (still unmatched, same school),
- * the student looked up by 學號 within the same school.
+ * the student looked up by 學號 within the same school; audited (`swipe.assign` / `swipe.ignore`) in its transaction.
  */
 export async function resolveUnmatched(
   knex: Knex,
+  actor: Actor,
   user: CurrentUser,
   swipeId: number,
   r: Resolution,
@@ -88,6 +90,12 @@ export async function resolveUnmatched(
     if (n === 0) return { outcome: 'not_found' as const };
     // The swipe is now one of the student's records of that day (it sends no SMS: it arrived too late for one).
     if (studentId !== null) await refreshDays(trx, [{ studentId, date: swipe.swipe_date as string }], o);
+    await audit(trx, actor, {
+      action: studentId === null ? 'swipe.ignore' : 'swipe.assign',
+      targetType: 'swipe',
+      targetId: swipeId,
+      details: studentId === null ? {} : { studentId },
+    });
     return studentId === null ? { outcome: 'ignored' as const } : { outcome: 'assigned' as const, studentId };
   });
 }
