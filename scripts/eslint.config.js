@@ -11,6 +11,20 @@ const domainMayNotImportPatterns = [
   { group: ['**/controllers/**', '**/routes/**', '**/middleware/**'], message: 'src/domain may not import the web layer (controllers, routes, middleware).' },
 ];
 
+// Controllers parse, call one domain function and render: the queries and transactions are the domain's. They get
+// the database handle from depsOf(req) to pass on; they neither import Knex (its type excepted) or src/db, nor call it.
+const controllersMayNotImport = [
+  { name: 'knex', allowTypeImports: true, message: 'src/controllers call the domain: a query belongs in src/domain/<noun>/.' },
+];
+const controllersMayNotImportPatterns = [
+  { group: ['**/db/**'], message: 'src/controllers get the database handle from depsOf(req) and pass it to the domain.' },
+];
+const noOnly = { selector: "CallExpression[callee.property.name='only']", message: 'no .only in tests' };
+const controllersMayNotQuery = [
+  { selector: "CallExpression[callee.name=/^(knex|trx)$/]", message: 'src/controllers do not query: call a domain function.' },
+  { selector: "CallExpression[callee.property.name=/^(knex|transaction)$/]", message: 'src/controllers do not query or open transactions: call a domain function.' },
+];
+
 export default tseslint.config(
   { basePath: '..' },
   { ignores: ['dist/**', 'data/**', 'node_modules/**', 'public/**', 'coverage/**'] },
@@ -21,12 +35,19 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.property.name='only']", message: 'no .only in tests' }],
+      'no-restricted-syntax': ['error', noOnly],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
   },
   {
     files: ['src/domain/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: domainMayNotImport, patterns: domainMayNotImportPatterns }] },
+  },
+  {
+    files: ['src/controllers/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: controllersMayNotImport, patterns: controllersMayNotImportPatterns }],
+      'no-restricted-syntax': ['error', noOnly, ...controllersMayNotQuery],
+    },
   },
 );

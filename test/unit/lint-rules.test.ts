@@ -31,3 +31,37 @@ describe('the domain knows nothing of HTTP (scripts/eslint.config.js)', () => {
     ).toEqual([]);
   });
 });
+
+describe('controllers call the domain, they do not query (scripts/eslint.config.js)', () => {
+  it.each([
+    ["import knex from 'knex';\nexport const k = knex;\n", 'no-restricted-imports'],
+    ["import { openDatabase } from '../db/connection.js';\nexport const o = openDatabase;\n", 'no-restricted-imports'],
+    [
+      "declare const db: { knex: (t: string) => unknown };\nexport const rows = () => db.knex('accounts');\n",
+      'no-restricted-syntax',
+    ],
+    [
+      "declare const knex: (t: string) => unknown;\nexport const rows = () => knex('accounts');\n",
+      'no-restricted-syntax',
+    ],
+    [
+      'declare const k: { transaction: (f: () => void) => void };\nexport const t = () => k.transaction(() => {});\n',
+      'no-restricted-syntax',
+    ],
+  ])('refuses %j in src/controllers', async (code, rule) => {
+    const problems = await problemsOf(code, 'src/controllers/example-controller.ts');
+    expect(problems.some((p) => p.startsWith(rule) && p.includes('src/controllers'))).toBe(true);
+  });
+
+  it('allows the Knex type, and the same code in src/domain', async () => {
+    expect(
+      await problemsOf("import type { Knex } from 'knex';\nexport type K = Knex;\n", 'src/controllers/example.ts'),
+    ).toEqual([]);
+    expect(
+      await problemsOf(
+        "declare const knex: (t: string) => unknown;\nexport const rows = () => knex('accounts');\n",
+        'src/domain/accounts/example.ts',
+      ),
+    ).toEqual([]);
+  });
+});
