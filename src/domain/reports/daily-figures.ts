@@ -9,8 +9,8 @@
  *   that day), of them with a 到校時間 (`arrived`) and with a 離校時間 (`departed`).
  *
  * They are written in the SAME transaction as the change they count, by the one place each change happens:
- * the outbox inserts (attendance notices, messages, verification codes), the dispatcher's outcome statement,
- * the delivery-report callback and 重新發送 call `countSmsChanges`; `refreshDays` (every writer of a record)
+ * sms/outbox-status.ts, the one writer of an SMS's state (queue, outcome, delivery report, 重新發送), calls
+ * `countSmsChanges`; `refreshDays` (every writer of a record)
  * calls `countDayChanges`. Each call is ONE statement whatever the batch: the changes are added up per
  * (school, day) first and applied in key order (`insert … on conflict do update set n = n + excluded.n`), so
  * two transactions always lock figure rows in the same order, and a transaction takes attendance figures (in
