@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { depsOf } from '../deps.js';
 import { loadCurrentUser, type Role } from '../domain/accounts/current-user.js';
 import { hasControlChars } from '../domain/text.js';
@@ -47,6 +47,16 @@ export function requireUser(req: Request, res: Response, next: NextFunction): vo
     return res.redirect(303, '/account/password');
   }
   next();
+}
+
+/**
+ * The router of a signed-in area: every path under `areas` (e.g. '/sms') requires the user, declared once here
+ * rather than route by route. A path outside them (an unknown page) still answers 404.
+ */
+export function signedInRouter(...areas: [string, ...string[]]): Router {
+  const r = Router();
+  r.use(areas, requireUser);
+  return r;
 }
 
 /** Pages only some roles have: for the others they do not exist (404). */

@@ -3,6 +3,7 @@ import { helpers } from '../views-helpers.js';
 import { csrfToken } from './security.js';
 import { depsOf } from '../deps.js';
 import { pendingReviewCount } from '../domain/subscriptions/queries.js';
+import { menusFor, NO_MENUS } from '../routes/menu.js';
 
 /** Defaults, so that even an error page rendered before the session exists has every name it uses. */
 export function baseLocals(req: Request, res: Response, next: NextFunction): void {
@@ -12,6 +13,7 @@ export function baseLocals(req: Request, res: Response, next: NextFunction): voi
   res.locals.csrfField = () => '';
   res.locals.flash = undefined;
   res.locals.reviewCount = 0;
+  res.locals.menus = NO_MENUS;
   next();
 }
 
@@ -22,6 +24,8 @@ export function baseLocals(req: Request, res: Response, next: NextFunction): voi
 export function viewLocals(req: Request, res: Response, next: NextFunction): void {
   // (h, currentPath, and the defaults of the rest come from baseLocals.)
   res.locals.user = req.user;
+  // The user's entries of the menu table (src/routes/menu.ts), for the partials to render.
+  if (req.user) res.locals.menus = menusFor(req.user.role, req.path);
   res.locals.csrfField = () => csrfInput(csrfToken(req));
   if (req.session?.flash) {
     res.locals.flash = req.session.flash;
