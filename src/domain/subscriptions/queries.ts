@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
+import { offsetOf, PAGE_SIZE, pageOf, type Page } from '../paging.js';
 import { visibleClassIds, visibleStudentIds, whereSubscriptionVisible } from '../scope.js';
 import { hasVerifiedPhoneSql } from '../phones/phone-service.js';
 import {
@@ -17,8 +18,6 @@ import {
   type RequestStatus,
   type SubscriptionStatus,
 } from './lifecycle.js';
-
-export const PAGE_SIZE = 50;
 
 /** The 狀態 filter of 到離校簡訊訂購服務: one choice per 申請狀態 the list shows (lifecycle.displayState). */
 export const ORDER_STATUS_OPTIONS = [
@@ -158,27 +157,6 @@ export interface SubscriptionRow {
   fee: number;
 }
 
-export interface Page<T> {
-  rows: T[];
-  total: number;
-  page: number;
-  from: number;
-  to: number;
-  lastPage: number;
-}
-
-function pageOf<T>(rows: T[], total: number, page: number): Page<T> {
-  const from = total === 0 || rows.length === 0 ? 0 : (page - 1) * PAGE_SIZE + 1;
-  return {
-    rows,
-    total,
-    page,
-    from,
-    to: from === 0 ? 0 : from + rows.length - 1,
-    lastPage: Math.max(1, Math.ceil(total / PAGE_SIZE)),
-  };
-}
-
 /**
  * A list's total and its page in ONE round trip. `filtered` is the scoped, filtered query (counted); `ids` the
  * page's ids from it (in the (school_id, id) index when only the school is asked); `row` one row by
@@ -253,7 +231,7 @@ export async function listSubscriptions(
     .select('s.id')
     .orderBy('s.id')
     .limit(PAGE_SIZE)
-    .offset((f.page - 1) * PAGE_SIZE);
+    .offset(offsetOf(f.page));
   const row = withNames(
     knex('subscriptions as s')
       .join('students as st', 'st.id', 's.student_id')
@@ -313,7 +291,7 @@ export async function listCancellations(
     .select('r.id')
     .orderBy('r.id', 'desc')
     .limit(PAGE_SIZE)
-    .offset((f.page - 1) * PAGE_SIZE);
+    .offset(offsetOf(f.page));
   const row = withNames(
     knex('review_requests as r')
       .join('subscriptions as s', 's.id', 'r.subscription_id')
@@ -370,7 +348,7 @@ export async function listPendingReviews(
     .select('r.id')
     .orderBy('r.id')
     .limit(PAGE_SIZE)
-    .offset((f.page - 1) * PAGE_SIZE);
+    .offset(offsetOf(f.page));
   const row = withNames(
     knex('review_requests as r')
       .join('subscriptions as s', 's.id', 'r.subscription_id')
