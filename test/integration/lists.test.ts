@@ -46,4 +46,14 @@ describe('one list kit', () => {
       }
     }
   });
+
+  it('繳費管理 (one class at a time, no pages) answers a bad query the same way', async () => {
+    const w = await createSchoolWorld(knex);
+    const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
+    for (const q of ['classId=abc', 'classId=1&classId=2', 'unknown=1']) {
+      const bad = await admin.get(`/sms/payments?${q}`);
+      expect(bad.status, q).toBe(400);
+      expect(bad.text, q).toContain('查詢條件有誤');
+    }
+  });
 });
