@@ -54,11 +54,7 @@ export async function readList<V, P extends Page<unknown>>(
 }
 
 /** The paging links of a list page: its path and validated filter values (never the raw query), and `page`. */
-function pageHref(
-  path: string,
-  values: Record<string, string | number | undefined>,
-  pageNumber: number,
-): string {
+function pageHref(path: string, values: Record<string, string | number | undefined>, pageNumber: number): string {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(values))
     if (v !== undefined && v !== '' && k !== 'page' && k !== 'notice') qs.set(k, String(v));

@@ -156,7 +156,14 @@ export async function create(req: Request, res: Response): Promise<void> {
           429,
         );
       case 'no_recipients':
-        return renderStaff(req, res, state, undefined, { _form: '所選學生的家長都沒有已驗證的手機號碼，訊息未發送。' }, 422);
+        return renderStaff(
+          req,
+          res,
+          state,
+          undefined,
+          { _form: '所選學生的家長都沒有已驗證的手機號碼，訊息未發送。' },
+          422,
+        );
       case 'too_long':
       case 'empty':
         return renderStaff(req, res, state, undefined, { body: `訊息最多 ${MAX_MESSAGE_CHARS} 個字` }, 422);

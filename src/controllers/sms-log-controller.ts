@@ -42,7 +42,8 @@ export async function index(req: Request, res: Response): Promise<void> {
   };
   const answer = await readList(
     parsed,
-    (q) => listSmsLog(knex, user, { ...values, page: q.page }, { showCodes: showsVerificationCodes(depsOf(req).config) }),
+    (q) =>
+      listSmsLog(knex, user, { ...values, page: q.page }, { showCodes: showsVerificationCodes(depsOf(req).config) }),
     () => ({ ...emptyPage<SmsLogRow>(), counts: {} }),
   );
   const result = answer.list;

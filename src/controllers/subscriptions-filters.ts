@@ -59,4 +59,3 @@ export const reviewListQuery = listQuery({
   classId: optionalId,
   kind: choice(KIND_OPTIONS, '申請類別的選項不正確'),
 });
-

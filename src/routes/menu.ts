@@ -74,8 +74,7 @@ export function menusFor(role: Role, currentPath: Request['path']): Record<MenuN
   const out: Record<MenuName, MenuLink[]> = { main: [], sms: [], attendance: [] };
   for (const [key, e] of ENTRIES) {
     if (!e.roles.includes(role)) continue;
-    const current =
-      currentPath === e.href || (!e.exact && e.href !== '/' && currentPath.startsWith(`${e.href}/`));
+    const current = currentPath === e.href || (!e.exact && e.href !== '/' && currentPath.startsWith(`${e.href}/`));
     for (const menu of e.menus) out[menu].push({ key, label: e.label, href: e.href, current, badge: e.badge });
   }
   return out;

@@ -31,21 +31,28 @@ const textOf = (html: string) =>
     .trim();
 
 describe('one list kit', () => {
-  it.each(['parent', 'school_admin'] as const)('%s: the same pager, and the same answer to a bad query', async (role) => {
-    const w = await createSchoolWorld(knex);
-    const agent = await signedIn(app, { role, schoolId: w.schoolId, login: role === 'parent' ? '11301001' : 'admin' });
-    for (const path of LISTS[role]) {
-      const ok = await agent.get(path);
-      expect(ok.status, path).toBe(200);
-      expect(textOf(ok.text), path).toContain(`頁數：1 顯示筆數：${PAGE_SIZE}`);
-      for (const q of ['page=0', 'page=abc', 'page=1&page=2', 'unknown=1']) {
-        const bad = await agent.get(`${path}?${q}`);
-        expect(bad.status, `${path}?${q}`).toBe(400);
-        expect(bad.text, `${path}?${q}`).toContain('查詢條件有誤');
-        expect(textOf(bad.text), `${path}?${q}`).toContain('總筆數：0');
+  it.each(['parent', 'school_admin'] as const)(
+    '%s: the same pager, and the same answer to a bad query',
+    async (role) => {
+      const w = await createSchoolWorld(knex);
+      const agent = await signedIn(app, {
+        role,
+        schoolId: w.schoolId,
+        login: role === 'parent' ? '11301001' : 'admin',
+      });
+      for (const path of LISTS[role]) {
+        const ok = await agent.get(path);
+        expect(ok.status, path).toBe(200);
+        expect(textOf(ok.text), path).toContain(`頁數：1 顯示筆數：${PAGE_SIZE}`);
+        for (const q of ['page=0', 'page=abc', 'page=1&page=2', 'unknown=1']) {
+          const bad = await agent.get(`${path}?${q}`);
+          expect(bad.status, `${path}?${q}`).toBe(400);
+          expect(bad.text, `${path}?${q}`).toContain('查詢條件有誤');
+          expect(textOf(bad.text), `${path}?${q}`).toContain('總筆數：0');
+        }
       }
-    }
-  });
+    },
+  );
 
   it('繳費管理 (one class at a time, no pages) answers a bad query the same way', async () => {
     const w = await createSchoolWorld(knex);

@@ -40,29 +40,35 @@ async function signIn(role: Role): Promise<Agent> {
 }
 
 describe('one menu table drives the menus and the role checks', () => {
-  it.each(['parent', 'teacher', 'school_admin'] as const)('%s: the menus show its entries, each opens', async (role) => {
-    const agent = await signIn(role);
-    for (const menu of Object.keys(MENUS) as MenuName[]) {
-      const page = await agent.get(MENUS[menu].page);
-      expect(page.status, MENUS[menu].page).toBe(200);
-      const links = linksOf(page.text, menu);
-      // A parent's 出勤管理 is their child's calendar, without the staff's sub-menu.
-      if (role === 'parent' && menu === 'attendance') {
-        expect(links).toBeUndefined();
-        continue;
+  it.each(['parent', 'teacher', 'school_admin'] as const)(
+    '%s: the menus show its entries, each opens',
+    async (role) => {
+      const agent = await signIn(role);
+      for (const menu of Object.keys(MENUS) as MenuName[]) {
+        const page = await agent.get(MENUS[menu].page);
+        expect(page.status, MENUS[menu].page).toBe(200);
+        const links = linksOf(page.text, menu);
+        // A parent's 出勤管理 is their child's calendar, without the staff's sub-menu.
+        if (role === 'parent' && menu === 'attendance') {
+          expect(links).toBeUndefined();
+          continue;
+        }
+        expect(links, `${role} ${menu}`).toEqual(expected(role, menu));
+        for (const [href] of links!) expect((await agent.get(href)).status, `${role} ${href}`).toBe(200);
       }
-      expect(links, `${role} ${menu}`).toEqual(expected(role, menu));
-      for (const [href] of links!) expect((await agent.get(href)).status, `${role} ${href}`).toBe(200);
-    }
-  });
+    },
+  );
 
-  it.each(['parent', 'teacher', 'school_admin'] as const)('%s: every entry it may not see answers 404', async (role) => {
-    const agent = await signIn(role);
-    const refused = entries.filter((e) => !e.roles.includes(role));
-    if (role === 'school_admin') expect(refused).toEqual([]);
-    else expect(refused.length).toBeGreaterThan(0);
-    for (const e of refused) expect((await agent.get(e.href)).status, `${role} ${e.href}`).toBe(404);
-  });
+  it.each(['parent', 'teacher', 'school_admin'] as const)(
+    '%s: every entry it may not see answers 404',
+    async (role) => {
+      const agent = await signIn(role);
+      const refused = entries.filter((e) => !e.roles.includes(role));
+      if (role === 'school_admin') expect(refused).toEqual([]);
+      else expect(refused.length).toBeGreaterThan(0);
+      for (const e of refused) expect((await agent.get(e.href)).status, `${role} ${e.href}`).toBe(404);
+    },
+  );
 
   it('keeps the menus as they are: labels and order per role', () => {
     const labels = (role: Role, menu: MenuName) => expected(role, menu).map(([, l]) => l);

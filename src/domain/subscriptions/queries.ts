@@ -226,12 +226,7 @@ export async function listSubscriptions(
       q.where('s.status', f.status);
   }
   // The page's ids in id order (found in the (school_id, id) index), then only their rows with the names.
-  const ids = q
-    .clone()
-    .select('s.id')
-    .orderBy('s.id')
-    .limit(PAGE_SIZE)
-    .offset(offsetOf(f.page));
+  const ids = q.clone().select('s.id').orderBy('s.id').limit(PAGE_SIZE).offset(offsetOf(f.page));
   const row = withNames(
     knex('subscriptions as s')
       .join('students as st', 'st.id', 's.student_id')
@@ -286,12 +281,7 @@ export async function listCancellations(
   const q = requestsOf(baseSubscriptions(knex, user), { kind: 'cancellation' });
   applyCommon(q, f);
   if (f.status) q.where('r.status', f.status);
-  const ids = q
-    .clone()
-    .select('r.id')
-    .orderBy('r.id', 'desc')
-    .limit(PAGE_SIZE)
-    .offset(offsetOf(f.page));
+  const ids = q.clone().select('r.id').orderBy('r.id', 'desc').limit(PAGE_SIZE).offset(offsetOf(f.page));
   const row = withNames(
     knex('review_requests as r')
       .join('subscriptions as s', 's.id', 'r.subscription_id')
@@ -343,12 +333,7 @@ export async function listPendingReviews(
   const q = requestsOf(baseSubscriptions(knex, user), { status: 'pending' });
   if (f.classId !== undefined) q.where('st.class_id', f.classId);
   if (f.kind) q.where('r.kind', f.kind);
-  const ids = q
-    .clone()
-    .select('r.id')
-    .orderBy('r.id')
-    .limit(PAGE_SIZE)
-    .offset(offsetOf(f.page));
+  const ids = q.clone().select('r.id').orderBy('r.id').limit(PAGE_SIZE).offset(offsetOf(f.page));
   const row = withNames(
     knex('review_requests as r')
       .join('subscriptions as s', 's.id', 'r.subscription_id')

@@ -17,11 +17,7 @@ export interface UnmatchedSwipe {
   receivedAt: Date;
 }
 
-export async function listUnmatched(
-  knex: Knex,
-  user: CurrentUser,
-  page = 1,
-): Promise<Page<UnmatchedSwipe>> {
+export async function listUnmatched(knex: Knex, user: CurrentUser, page = 1): Promise<Page<UnmatchedSwipe>> {
   if (user.role !== 'school_admin') return emptyPage();
   const base = () =>
     knex('swipes as sw').where('sw.school_id', user.schoolId).whereNull('sw.student_id').whereNull('sw.resolved_at');
