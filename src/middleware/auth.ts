@@ -43,7 +43,9 @@ export function requireUser(req: Request, res: Response, next: NextFunction): vo
     const target = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
     return res.redirect(303, `/login${target}`);
   }
-  if (req.user.mustChangePassword && !req.path.startsWith('/account/password') && req.path !== '/logout') {
+  // (the full path: under a router mounted at an area, req.path is relative to it)
+  const path = req.baseUrl + req.path;
+  if (req.user.mustChangePassword && !path.startsWith('/account/password') && path !== '/logout') {
     return res.redirect(303, '/account/password');
   }
   next();
