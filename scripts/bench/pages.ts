@@ -1,7 +1,7 @@
 /** The benchmark's accounts and URLs on a database built by `demo:city`: one city school and its people. */
 import type { Knex } from 'knex';
 import { monthRange } from '../../src/domain/time.js';
-import { PAGE_SIZE } from '../../src/domain/subscriptions/queries.js';
+import { PAGE_SIZE } from '../../src/domain/paging.js';
 import { createSession } from './sessions.js';
 
 export interface Target {

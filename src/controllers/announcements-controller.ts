@@ -16,9 +16,10 @@ import { bodyLines } from '../domain/announcements/rich-text.js';
 import { actorOf } from '../middleware/actor.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, fieldErrors, page, paramId, text } from '../validation.js';
+import { csrfField, fieldErrors, paramId, text } from '../validation.js';
+import { listQuery, pageLinks, parseListQuery, readList } from './list-kit.js';
 
-const ListQuery = z.strictObject({ page });
+const ListQuery = listQuery({});
 const AnnouncementForm = z.strictObject({
   ...csrfField,
   title: text(100, { min: 1, prose: true }),
@@ -30,14 +31,14 @@ const AnnouncementForm = z.strictObject({
 export async function index(req: Request, res: Response): Promise<void> {
   const { db, clock } = depsOf(req);
   const user = userOf(req);
-  const q = ListQuery.safeParse({ ...req.query });
-  const list = await listAnnouncements(db.knex, user, clock.now(), { page: q.success ? q.data.page : 1 });
-  res.render('announcements/index', {
+  const answer = await readList(parseListQuery(ListQuery, req), (q) =>
+    listAnnouncements(db.knex, user, clock.now(), q.page),
+  );
+  res.status(answer.status).render('announcements/index', {
     title: '公告資訊服務',
-    rows: list.rows,
-    total: list.total,
-    page: list.page,
-    perPage: list.perPage,
+    list: answer.list,
+    queryError: answer.queryError,
+    pageLink: pageLinks('/announcements'),
     canManage: user.role === 'school_admin',
   });
 }

@@ -6,7 +6,8 @@ import { HttpError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, paramId } from '../validation.js';
 import { CANCELLATION_STATUS_OPTIONS, listCancellations } from '../domain/subscriptions/queries.js';
-import { cancellationListQuery, parseQuery } from './subscriptions-filters.js';
+import { cancellationListQuery } from './subscriptions-filters.js';
+import { parseListQuery } from './list-kit.js';
 import { renderRefusal, renderSmsList, serviceOf, withMoney } from './subscriptions-controller.js';
 import { refundDaysOf } from '../domain/payments/payment-queries.js';
 
@@ -14,7 +15,7 @@ import { refundDaysOf } from '../domain/payments/payment-queries.js';
 export async function list(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
   const { db, clock } = depsOf(req);
-  const parsed = parseQuery(cancellationListQuery, req);
+  const parsed = parseListQuery(cancellationListQuery, req);
   await renderSmsList(req, res, {
     view: 'sms/cancellations',
     title: '到離校簡訊註銷服務',

@@ -14,13 +14,16 @@ import {
   smsLength,
   studentsOfClass,
   type Audience,
+  type MessageSummary,
 } from '../domain/messages/messages.js';
 import { failureWords, SMS_STATUS_LABELS } from '../domain/sms/sms-words.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, fieldErrors, id, optionalId, page, text, paramId } from '../validation.js';
+import { csrfField, fieldErrors, id, optionalId, text, paramId } from '../validation.js';
+import { listQuery, pageLinks, parseListQuery, readList } from './list-kit.js';
+import type { Page } from '../domain/paging.js';
 
-const IndexQuery = z.strictObject({ page, classId: optionalId });
+const IndexQuery = listQuery({ classId: optionalId });
 
 const SendForm = z.strictObject({
   ...csrfField,
@@ -44,7 +47,7 @@ async function renderStaff(
   req: Request,
   res: Response,
   state: ComposeState,
-  pageNo = 1,
+  sent?: { list: Page<MessageSummary>; queryError: string | undefined },
   errors: Record<string, string> = {},
   status = 200,
 ) {
@@ -55,7 +58,7 @@ async function renderStaff(
   if (classId !== undefined && !classes.some((c) => c.id === classId)) throw new NotFoundError();
   if (classId === undefined && user.role === 'teacher') classId = classes[0]?.id;
   const students = classId !== undefined ? await studentsOfClass(knex, user, classId) : [];
-  const sent = await listSentMessages(knex, user, pageNo);
+  const { list, queryError } = sent ?? { list: await listSentMessages(knex, user, 1), queryError: undefined };
   res.status(status).render('messages/index', {
     title: '訊息發送服務',
     classes,
@@ -66,32 +69,40 @@ async function renderStaff(
     count: smsLength(state.body),
     max: MAX_MESSAGE_CHARS,
     perHour: MESSAGES_PER_HOUR,
-    sent: sent.rows,
-    total: sent.total,
-    page: sent.page,
-    perPage: sent.perPage,
+    list,
+    queryError,
+    pageLink: pageLinks('/messages', { classId }),
   });
 }
 
 /** GET /messages — staff: compose + sent list; parent: the messages sent to their children (read-only). */
 export async function index(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
-  const q = IndexQuery.safeParse({ ...req.query });
-  const query = q.success ? q.data : { page: undefined, classId: undefined };
+  const { knex } = depsOf(req).db;
+  const parsed = parseListQuery(IndexQuery, req);
   if (user.role === 'parent') {
-    const list = await messagesForParent(depsOf(req).db.knex, user, query.page ?? 1);
-    return res.render('messages/parent', { title: '訊息發送服務', ...list });
+    const answer = await readList(parsed, (q) => messagesForParent(knex, user, q.page));
+    return res.status(answer.status).render('messages/parent', {
+      title: '訊息發送服務',
+      list: answer.list,
+      queryError: answer.queryError,
+      pageLink: pageLinks('/messages'),
+    });
   }
+  const classId = parsed.ok ? parsed.value.classId : undefined;
+  const answer = await readList(parsed, (q) => listSentMessages(knex, user, q.page));
   await renderStaff(
     req,
     res,
     {
-      classId: query.classId,
-      audience: query.classId ? 'class' : user.role === 'school_admin' ? 'school' : 'class',
+      classId,
+      audience: classId ? 'class' : user.role === 'school_admin' ? 'school' : 'class',
       studentIds: [],
       body: '',
     },
-    query.page ?? 1,
+    answer,
+    {},
+    answer.status,
   );
 }
 
@@ -109,7 +120,7 @@ export async function create(req: Request, res: Response): Promise<void> {
       .map(Number),
     body: typeof b.body === 'string' ? b.body.slice(0, 1000) : '',
   };
-  if (!parsed.success) return renderStaff(req, res, fallback, 1, fieldErrors(parsed.error), 422);
+  if (!parsed.success) return renderStaff(req, res, fallback, undefined, fieldErrors(parsed.error), 422);
   const f = parsed.data;
   const studentIds = f.studentIds === undefined ? [] : Array.isArray(f.studentIds) ? f.studentIds : [f.studentIds];
   const state: ComposeState = { classId: f.classId, audience: f.audience, studentIds, body: f.body };
@@ -118,13 +129,13 @@ export async function create(req: Request, res: Response): Promise<void> {
     if (user.role !== 'school_admin') throw new NotFoundError();
     audience = { kind: 'school' };
   } else {
-    if (f.classId === undefined) return renderStaff(req, res, state, 1, { classId: '請選擇班級' }, 422);
+    if (f.classId === undefined) return renderStaff(req, res, state, undefined, { classId: '請選擇班級' }, 422);
     audience =
       f.audience === 'class'
         ? { kind: 'class', classId: f.classId }
         : { kind: 'students', classId: f.classId, studentIds };
     if (audience.kind === 'students' && studentIds.length === 0)
-      return renderStaff(req, res, state, 1, { studentIds: '請勾選至少一位學生，或改選「全班家長」' }, 422);
+      return renderStaff(req, res, state, undefined, { studentIds: '請勾選至少一位學生，或改選「全班家長」' }, 422);
   }
   const result = await sendMessage(db.knex, user, audience, f.body, clock.now(), (trx, messageId, details) =>
     audit(trx, actorOf(req), { action: 'message.sent', targetType: 'message', targetId: messageId, details }),
@@ -140,15 +151,22 @@ export async function create(req: Request, res: Response): Promise<void> {
           req,
           res,
           state,
-          1,
+          undefined,
           { _form: `每個帳號每小時最多發送 ${MESSAGES_PER_HOUR} 則訊息，請稍後再試。` },
           429,
         );
       case 'no_recipients':
-        return renderStaff(req, res, state, 1, { _form: '所選學生的家長都沒有已驗證的手機號碼，訊息未發送。' }, 422);
+        return renderStaff(
+          req,
+          res,
+          state,
+          undefined,
+          { _form: '所選學生的家長都沒有已驗證的手機號碼，訊息未發送。' },
+          422,
+        );
       case 'too_long':
       case 'empty':
-        return renderStaff(req, res, state, 1, { body: `訊息最多 ${MAX_MESSAGE_CHARS} 個字` }, 422);
+        return renderStaff(req, res, state, undefined, { body: `訊息最多 ${MAX_MESSAGE_CHARS} 個字` }, 422);
     }
   }
   req.log.info({ event: 'message.sent', messageId: result.messageId, recipients: result.recipients }, 'message queued');

@@ -10,6 +10,7 @@ import { HttpError, statusOf } from '../http-errors.js';
 import { actorOf } from '../middleware/actor.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, date, fieldErrors, id, optionalId, paramId } from '../validation.js';
+import { parseListQuery } from './list-kit.js';
 import { ntdInWords } from '../domain/payments/amount-in-words.js';
 import { recordPayments, receiptLabel } from '../domain/payments/payments.js';
 import { classOrders, classRefunds, receiptOf, visibleClasses } from '../domain/payments/payment-queries.js';
@@ -17,14 +18,17 @@ import { ServiceInputError, TransitionError } from '../domain/subscriptions/subs
 
 const classQuery = z.strictObject({ classId: optionalId });
 
-/** The class a page is about: the one asked for, else the user's first. undefined: a bad query (400). */
+/** The class a page is about: the one asked for, else the user's first; a bad query: the list kit's message. */
 async function chosenClass(
   req: Request,
-): Promise<{ classId: number | undefined; classes: Awaited<ReturnType<typeof visibleClasses>> } | undefined> {
-  const parsed = classQuery.safeParse({ ...(req.query as Record<string, unknown>) });
-  if (!parsed.success) return undefined;
+): Promise<
+  | { ok: true; classId: number | undefined; classes: Awaited<ReturnType<typeof visibleClasses>> }
+  | { ok: false; message: string }
+> {
+  const parsed = parseListQuery(classQuery, req);
+  if (!parsed.ok) return parsed;
   const classes = await visibleClasses(depsOf(req).db.knex, userOf(req));
-  return { classId: parsed.data.classId ?? classes[0]?.id, classes };
+  return { ok: true, classId: parsed.value.classId ?? classes[0]?.id, classes };
 }
 
 async function renderIndex(
@@ -58,12 +62,7 @@ async function renderIndex(
 /** GET /sms/payments — 繳費管理 of a class (school office). */
 export async function index(req: Request, res: Response): Promise<void> {
   const chosen = await chosenClass(req);
-  if (!chosen) {
-    return renderIndex(req, res, 400, {
-      classId: undefined,
-      error: '查詢條件有誤（班級：格式有誤），請重新選擇班級。',
-    });
-  }
+  if (!chosen.ok) return renderIndex(req, res, 400, { classId: undefined, error: chosen.message });
   await renderIndex(req, res, 200, chosen);
 }
 
@@ -119,7 +118,7 @@ export async function create(req: Request, res: Response, next: NextFunction): P
 /** GET /sms/payments/notices — a class's 繳費通知單, one per student with an approved order not yet paid (print). */
 export async function notices(req: Request, res: Response): Promise<void> {
   const chosen = await chosenClass(req);
-  if (!chosen || chosen.classId === undefined) throw new HttpError(400, '請選擇班級。');
+  if (!chosen.ok || chosen.classId === undefined) throw new HttpError(400, '請選擇班級。');
   const { db, clock } = depsOf(req);
   const { cls, orders } = await classOrders(db.knex, userOf(req), chosen.classId);
   res.render('payments/notices', {
@@ -147,7 +146,7 @@ export async function receipt(req: Request, res: Response): Promise<void> {
 /** GET /sms/refunds — a class's 退費清單 for the office (print). */
 export async function refundList(req: Request, res: Response): Promise<void> {
   const chosen = await chosenClass(req);
-  if (!chosen || chosen.classId === undefined) throw new HttpError(400, '請選擇班級。');
+  if (!chosen.ok || chosen.classId === undefined) throw new HttpError(400, '請選擇班級。');
   const { db, clock } = depsOf(req);
   const { cls, refunds } = await classRefunds(db.knex, userOf(req), chosen.classId);
   res.render('payments/refunds', {

@@ -6,10 +6,11 @@ import { HttpError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
 import { csrfField, fieldErrors, id, paramId, text } from '../validation.js';
 import { itemsLabel, REQUEST_KIND_LABELS } from '../domain/subscriptions/lifecycle.js';
-import { KIND_OPTIONS, PAGE_SIZE, filterOptions, listPendingReviews } from '../domain/subscriptions/queries.js';
+import { KIND_OPTIONS, filterOptions, listPendingReviews } from '../domain/subscriptions/queries.js';
 import { reviewRequestOf } from '../domain/subscriptions/review-request.js';
 import { ServiceInputError } from '../domain/subscriptions/subscription-service.js';
-import { pageHref, parseQuery, reviewListQuery } from './subscriptions-filters.js';
+import { reviewListQuery } from './subscriptions-filters.js';
+import { pageLinks, parseListQuery, readList } from './list-kit.js';
 import { waitingClassesWithoutTeacher } from '../domain/subscriptions/review-reminders.js';
 import { NO_TEACHER_WARNING } from '../domain/schools/class-teachers.js';
 import { renderRefusal, serviceOf } from './subscriptions-controller.js';
@@ -18,23 +19,20 @@ import { renderRefusal, serviceOf } from './subscriptions-controller.js';
 export async function list(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
   const { db } = depsOf(req);
-  const parsed = parseQuery(reviewListQuery, req);
+  const parsed = parseListQuery(reviewListQuery, req);
   const options = await filterOptions(db.knex, user);
   const values: Partial<z.output<typeof reviewListQuery>> = parsed.ok ? parsed.value : {};
-  const result = parsed.ok
-    ? await listPendingReviews(db.knex, user, parsed.value)
-    : { rows: [], total: 0, page: 1, from: 0, to: 0, lastPage: 1 };
+  const answer = await readList(parsed, (value) => listPendingReviews(db.knex, user, value));
   const hrefValues = { classId: values.classId, kind: values.kind } as Record<string, string | number | undefined>;
   const noTeacherClasses = await waitingClassesWithoutTeacher(db.knex, user);
-  res.status(parsed.ok ? 200 : 400).render('reviews/index', {
+  res.status(answer.status).render('reviews/index', {
     title: '審核',
     values: hrefValues,
-    queryError: parsed.ok ? undefined : parsed.message,
+    queryError: answer.queryError,
     options,
     kindOptions: KIND_OPTIONS,
-    result,
-    pageSize: PAGE_SIZE,
-    pageLink: (n: number) => pageHref('/reviews', hrefValues, n),
+    result: answer.list,
+    pageLink: pageLinks('/reviews', hrefValues),
     itemsLabel,
     noTeacherClasses,
     noTeacherIds: new Set(noTeacherClasses.map((c) => c.id)),

@@ -6,13 +6,15 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { myClasses } from '../domain/scope.js';
-import { listSmsLog, LOG_PAGE_SIZE } from '../domain/sms/sms-log.js';
+import { listSmsLog, type SmsLogRow } from '../domain/sms/sms-log.js';
+import { emptyPage } from '../domain/paging.js';
+import { listQuery, pageLinks, parseListQuery, readList } from './list-kit.js';
 import { SMS_KIND_LABELS, SMS_STATUS_LABELS } from '../domain/sms/sms-words.js';
 import { resendDay as resendDayOf, resendOne, ResendRefused } from '../domain/sms/sms-resend.js';
 import { showsVerificationCodes } from '../domain/sms/providers/index.js';
 import { failureWords } from '../domain/sms/sms-words.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, date, fieldErrors, optionalId, page, paramId } from '../validation.js';
+import { csrfField, date, fieldErrors, optionalId, paramId } from '../validation.js';
 import { maskPhone } from '../views-helpers.js';
 import { actorOf } from '../middleware/actor.js';
 
@@ -21,43 +23,34 @@ const statusField = z
   .optional()
   .transform((v) => (v === '' ? undefined : v));
 
-const querySchema = z.strictObject({
+const querySchema = listQuery({
   date: z.union([z.literal(''), date]).optional(),
   classId: optionalId,
   status: statusField,
-  page,
 });
 
 export async function index(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
   const { db, clock } = depsOf(req);
   const knex = db.knex;
-  const parsed = querySchema.safeParse({ ...(req.query as Record<string, unknown>) });
+  const parsed = parseListQuery(querySchema, req);
   const classes = await myClasses(knex, user);
   const values = {
-    date: (parsed.success && parsed.data.date) || clock.today(),
-    classId: parsed.success ? parsed.data.classId : undefined,
-    status: parsed.success ? parsed.data.status : undefined,
+    date: (parsed.ok && parsed.value.date) || clock.today(),
+    classId: parsed.ok ? parsed.value.classId : undefined,
+    status: parsed.ok ? parsed.value.status : undefined,
   };
-  const result = parsed.success
-    ? await listSmsLog(
-        knex,
-        user,
-        { ...values, page: parsed.data.page ?? 1 },
-        { showCodes: showsVerificationCodes(depsOf(req).config) },
-      )
-    : { rows: [], total: 0, page: 1, from: 0, to: 0, lastPage: 1, counts: {} as Record<string, number> };
-  const pageLink = (n: number) => {
-    const p = new URLSearchParams({ date: values.date });
-    if (values.classId !== undefined) p.set('classId', String(values.classId));
-    if (values.status !== undefined) p.set('status', values.status);
-    if (n > 1) p.set('page', String(n));
-    return `/sms/log?${p.toString()}`;
-  };
-  res.status(parsed.success ? 200 : 400).render('sms/log', {
+  const answer = await readList(
+    parsed,
+    (q) =>
+      listSmsLog(knex, user, { ...values, page: q.page }, { showCodes: showsVerificationCodes(depsOf(req).config) }),
+    () => ({ ...emptyPage<SmsLogRow>(), counts: {} }),
+  );
+  const result = answer.list;
+  res.status(answer.status).render('sms/log', {
     title: '簡訊發送紀錄',
     values,
-    queryError: parsed.success ? undefined : '查詢條件有誤，請重新選擇。',
+    queryError: answer.queryError,
     classes,
     statusLabels: SMS_STATUS_LABELS,
     kindLabels: SMS_KIND_LABELS,
@@ -71,8 +64,7 @@ export async function index(req: Request, res: Response): Promise<void> {
     showsCodes: showsVerificationCodes(depsOf(req).config),
     counts: result.counts,
     result,
-    pageSize: LOG_PAGE_SIZE,
-    pageLink,
+    pageLink: pageLinks('/sms/log', values),
     provider: depsOf(req).config.sms.provider,
   });
 }

@@ -28,15 +28,16 @@ import {
   filterOptions,
   listSubscriptions,
   subscriptionHistory,
-  PAGE_SIZE,
 } from '../domain/subscriptions/queries.js';
+import type { Page } from '../domain/paging.js';
+import { pageLinks, parseListQuery, readList, type ParsedQuery } from './list-kit.js';
 import {
   ServiceInputError,
   SubscriptionService,
   TransitionError,
   orderablePeriods,
 } from '../domain/subscriptions/subscription-service.js';
-import { orderListQuery, pageHref, parseQuery } from './subscriptions-filters.js';
+import { orderListQuery } from './subscriptions-filters.js';
 import { studentsWithoutVerifiedPhone } from '../domain/phones/phone-service.js';
 
 export const NOTICES = {
@@ -75,23 +76,21 @@ export function landing(req: Request, res: Response): void {
 }
 
 const FILTER_KEYS = ['schoolId', 'classId', 'name', 'studentNumber', 'seat', 'status', 'applicant'] as const;
-const EMPTY_PAGE = { rows: [], total: 0, page: 1, from: 0, to: 0, lastPage: 1 };
 
 /**
  * What both SMS lists (訂購服務, 註銷服務) render besides their rows: the validated filters (which the paging
- * links carry on), the query's error message, the notice after a redirect, and the paging. A bad query answers
- * 400 with the page and its message, and no rows.
+ * links carry on), the notice after a redirect, and the list kit's page and bad-query answer.
  */
-export async function renderSmsList<V extends { notice?: keyof typeof NOTICES | undefined }, T>(
+export async function renderSmsList<V extends { notice?: keyof typeof NOTICES | undefined }, P extends Page<unknown>>(
   req: Request,
   res: Response,
   o: {
     view: string;
     title: string;
     path: string;
-    parsed: { ok: true; value: V } | { ok: false; message: string };
+    parsed: ParsedQuery<V>;
     extraKeys?: readonly string[];
-    load: (value: V) => Promise<T>;
+    load: (value: V) => Promise<P>;
     locals: Record<string, unknown>;
   },
 ): Promise<void> {
@@ -100,20 +99,16 @@ export async function renderSmsList<V extends { notice?: keyof typeof NOTICES | 
   const hrefValues = Object.fromEntries(
     [...FILTER_KEYS, ...(o.extraKeys ?? [])].map((k) => [k, values[k] as string | number | undefined]),
   );
-  const [options, result] = await Promise.all([
-    filterOptions(depsOf(req).db.knex, user),
-    o.parsed.ok ? o.load(o.parsed.value) : EMPTY_PAGE,
-  ]);
-  res.status(o.parsed.ok ? 200 : 400).render(o.view, {
+  const [options, answer] = await Promise.all([filterOptions(depsOf(req).db.knex, user), readList(o.parsed, o.load)]);
+  res.status(answer.status).render(o.view, {
     title: o.title,
     values: hrefValues,
-    queryError: o.parsed.ok ? undefined : o.parsed.message,
+    queryError: answer.queryError,
     notice: o.parsed.ok && o.parsed.value.notice ? NOTICES[o.parsed.value.notice] : undefined,
     options,
     applicantOptions: APPLICANT_OPTIONS,
-    result,
-    pageSize: PAGE_SIZE,
-    pageLink: (n: number) => pageHref(o.path, hrefValues, n),
+    result: answer.list,
+    pageLink: pageLinks(o.path, hrefValues),
     isParent: user.role === 'parent',
     ...o.locals,
   });
@@ -123,7 +118,7 @@ export async function renderSmsList<V extends { notice?: keyof typeof NOTICES | 
 export async function list(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
   const { db, clock } = depsOf(req);
-  const parsed = parseQuery(orderListQuery, req);
+  const parsed = parseListQuery(orderListQuery, req);
   await renderSmsList(req, res, {
     view: 'sms/subscriptions',
     title: '到離校簡訊訂購服務',

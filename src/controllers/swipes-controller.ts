@@ -9,7 +9,8 @@ import { actorOf } from '../middleware/actor.js';
 import { listUnmatched, resolveUnmatched } from '../domain/swipes/unmatched.js';
 import { NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, date, fieldErrors, id, page, text, paramId } from '../validation.js';
+import { csrfField, date, fieldErrors, id, text, paramId } from '../validation.js';
+import { listQuery, pageLinks, parseListQuery, readList } from './list-kit.js';
 import {
   CARD_UID_RE,
   CardError,
@@ -19,7 +20,7 @@ import {
   schoolStudentByNumber,
 } from '../domain/swipes/cards.js';
 
-const ListQuery = z.strictObject({ page });
+const ListQuery = listQuery({});
 const ResolutionForm = z.discriminatedUnion(
   'action',
   [
@@ -40,16 +41,12 @@ async function render(
 ): Promise<void> {
   const user = userOf(req);
   const { db } = depsOf(req);
-  const q = ListQuery.safeParse({ ...req.query });
-  const current = q.success ? (q.data.page ?? 1) : 1;
-  const list = await listUnmatched(db.knex, user, current);
-  const pages = Math.max(1, Math.ceil(list.total / list.pageSize));
-  res.status(o.status ?? 200).render('swipes/unmatched', {
+  const answer = await readList(parseListQuery(ListQuery, req), (q) => listUnmatched(db.knex, user, q.page));
+  res.status(o.status ?? answer.status).render('swipes/unmatched', {
     title: '未對應刷卡',
-    rows: list.rows,
-    total: list.total,
-    page: current,
-    pages,
+    list: answer.list,
+    queryError: answer.queryError,
+    pageLink: pageLinks('/swipes/unmatched'),
     errorFor: o.errorFor,
     error: o.error,
     value: o.value ?? '',

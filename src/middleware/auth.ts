@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { depsOf } from '../deps.js';
 import { loadCurrentUser, type Role } from '../domain/accounts/current-user.js';
 import { hasControlChars } from '../domain/text.js';
@@ -43,10 +43,22 @@ export function requireUser(req: Request, res: Response, next: NextFunction): vo
     const target = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
     return res.redirect(303, `/login${target}`);
   }
-  if (req.user.mustChangePassword && !req.path.startsWith('/account/password') && req.path !== '/logout') {
+  // (the full path: under a router mounted at an area, req.path is relative to it)
+  const path = req.baseUrl + req.path;
+  if (req.user.mustChangePassword && !path.startsWith('/account/password') && path !== '/logout') {
     return res.redirect(303, '/account/password');
   }
   next();
+}
+
+/**
+ * The router of a signed-in area: every path under `areas` (e.g. '/sms') requires the user, declared once here
+ * rather than route by route. A path outside them (an unknown page) still answers 404.
+ */
+export function signedInRouter(...areas: [string, ...string[]]): Router {
+  const r = Router();
+  r.use(areas, requireUser);
+  return r;
 }
 
 /** Pages only some roles have: for the others they do not exist (404). */

@@ -3,15 +3,17 @@ import { helpers } from '../views-helpers.js';
 import { csrfToken } from './security.js';
 import { depsOf } from '../deps.js';
 import { pendingReviewCount } from '../domain/subscriptions/queries.js';
+import { menusFor, NO_MENUS } from '../routes/menu.js';
 
 /** Defaults, so that even an error page rendered before the session exists has every name it uses. */
 export function baseLocals(req: Request, res: Response, next: NextFunction): void {
   res.locals.h = helpers;
   res.locals.currentPath = req.path;
   res.locals.user = undefined;
-  res.locals.csrf = () => '';
+  res.locals.csrfField = () => '';
   res.locals.flash = undefined;
   res.locals.reviewCount = 0;
+  res.locals.menus = NO_MENUS;
   next();
 }
 
@@ -22,7 +24,9 @@ export function baseLocals(req: Request, res: Response, next: NextFunction): voi
 export function viewLocals(req: Request, res: Response, next: NextFunction): void {
   // (h, currentPath, and the defaults of the rest come from baseLocals.)
   res.locals.user = req.user;
-  res.locals.csrf = () => csrfToken(req);
+  // The user's entries of the menu table (src/routes/menu.ts), for the partials to render.
+  if (req.user) res.locals.menus = menusFor(req.user.role, req.path);
+  res.locals.csrfField = () => csrfInput(csrfToken(req));
   if (req.session?.flash) {
     res.locals.flash = req.session.flash;
     delete req.session.flash;
@@ -36,6 +40,13 @@ export function viewLocals(req: Request, res: Response, next: NextFunction): voi
     return;
   }
   next();
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** The hidden field every POST form carries (`<%- csrfField() %>`), the token escaped. */
+export function csrfInput(token: string): string {
+  return `<input type="hidden" name="_csrf" value="${token.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!)}">`;
 }
 
 export function setFlash(req: Request, kind: 'success' | 'error', text: string): void {

@@ -7,7 +7,9 @@ import type { AppDeps } from '../deps.js';
 import * as sessions from '../controllers/sessions-controller.js';
 import * as home from '../controllers/home-controller.js';
 import { requireUser } from '../middleware/auth.js';
+import { taipeiCardHandlers } from '../controllers/taipei-card-controller.js';
 import { apiRoutes } from './api-routes.js';
+import { allow } from './menu.js';
 import { attendanceRoutes } from './attendance-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { usesDevIdp } from '../domain/accounts/taipei-card.js';
@@ -33,14 +35,22 @@ export function mountApi(app: Express, deps: AppDeps): void {
   }
 }
 
+/**
+ * The pages. Those open to everyone are listed here; every other area is a `signedInRouter` that requires the
+ * user once for its paths, and the role of a menu page comes from its entry in the menu table (`allow`).
+ */
 export function mountPages(app: Express, deps: AppDeps): void {
   const r = Router();
+  const card = taipeiCardHandlers(deps);
   r.get('/login', sessions.newSession);
   r.post('/login', sessions.createSession);
   r.get('/login/captcha', sessions.captchaImage);
   r.post('/logout', sessions.destroy);
   r.get('/password-help', home.passwordHelp);
-  r.get('/', requireUser, home.index);
+  r.post('/auth/taipei-card', card.start);
+  r.get('/auth/taipei-card/callback', card.callback);
+  // (home is one page at '/', which no area prefix can cover without covering every path)
+  r.get('/', requireUser, allow('home'), home.index);
   app.use(r);
   app.use(authRoutes(deps));
   app.use(smsRoutes(deps));

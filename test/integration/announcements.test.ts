@@ -70,23 +70,26 @@ describe('公告資訊服務', () => {
     expect((await agent.get(`/announcements/${id}`)).status).toBe(200);
   });
 
-  it('pages the list', async () => {
+  it('pages the list (the list kit: 50 a page, a bad page number answered 400 with a message)', async () => {
     const { a } = await twoSchools();
-    for (let i = 1; i <= 25; i++)
+    for (let i = 1; i <= 55; i++)
       await createAnnouncement(knex(), {
         schoolId: a.schoolId,
         title: `第${i}號公告`,
-        publishedAt: `2026-10-${String(i).padStart(2, '0')}T00:00:00Z`,
+        publishedAt: new Date(Date.UTC(2026, 8, 1) + i * 86_400_000).toISOString(),
       });
     const agent = await signedIn(app, { schoolId: a.schoolId, login: '11301001' });
     const p1 = await agent.get('/announcements');
-    expect(p1.text).toContain('總筆數：25');
-    expect(p1.text).toContain('第25號公告');
+    expect(p1.text).toContain('總筆數：55');
+    expect(p1.text).toContain('第55號公告');
     expect(p1.text).not.toContain('第5號公告<');
     const p2 = await agent.get('/announcements?page=2');
     expect(p2.text).toContain('第5號公告<');
-    expect(p2.text).toContain('21-25');
-    expect((await agent.get('/announcements?page=x')).status).toBe(200);
+    expect(p2.text).toContain('51-55');
+    const bad = await agent.get('/announcements?page=x');
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('查詢條件有誤');
+    expect(bad.text).not.toContain('第55號公告');
   });
 
   it('renders markup and javascript: links inert, keeps line breaks, links http(s) safely', async () => {

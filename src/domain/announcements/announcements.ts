@@ -8,8 +8,7 @@ import type { CurrentUser } from '../accounts/current-user.js';
 import { audit, type Actor } from '../audit.js';
 import { DomainError } from '../errors.js';
 import { hasControlChars } from '../text.js';
-
-export const PER_PAGE = 20;
+import { offsetOf, PAGE_SIZE, pageOf, type Page } from '../paging.js';
 
 export interface AnnouncementRow {
   id: number;
@@ -78,13 +77,10 @@ export async function listAnnouncements(
   knex: Knex,
   user: CurrentUser,
   now: Date,
-  o: { page?: number | undefined; perPage?: number } = {},
-): Promise<{ rows: AnnouncementRow[]; total: number; page: number; perPage: number }> {
-  const perPage = o.perPage ?? PER_PAGE;
+  page = 1,
+): Promise<Page<AnnouncementRow>> {
   const countRow = await visibleTo(base(knex), user, now).count<{ n: string }[]>({ n: '*' }).first();
   const total = Number(countRow?.n ?? 0);
-  const pages = Math.max(1, Math.ceil(total / perPage));
-  const page = Math.min(Math.max(1, o.page ?? 1), pages);
   const rows = await visibleTo(base(knex), user, now)
     .select(COLUMNS)
     .orderBy([
@@ -92,9 +88,9 @@ export async function listAnnouncements(
       { column: 'an.published_at', order: 'desc' },
       { column: 'an.id', order: 'desc' },
     ])
-    .limit(perPage)
-    .offset((page - 1) * perPage);
-  return { rows: rows.map(toRow), total, page, perPage };
+    .limit(PAGE_SIZE)
+    .offset(offsetOf(page));
+  return pageOf(rows.map(toRow), total, page);
 }
 
 export async function latestAnnouncements(knex: Knex, user: CurrentUser, now: Date, n = 5): Promise<AnnouncementRow[]> {

@@ -7,12 +7,12 @@ import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { enqueue } from '../sms/outbox-status.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
+import { offsetOf, PAGE_SIZE, pageOf, type Page } from '../paging.js';
 
 /** One SMS segment in Chinese (UCS-2) holds 70 characters. */
 export const MAX_MESSAGE_CHARS = 70;
 /** Messages an account may send per hour. */
 export const MESSAGES_PER_HOUR = 10;
-export const PER_PAGE = 20;
 
 /** Characters as an SMS counts them: Unicode code points (an emoji is one, not two UTF-16 units). */
 export function smsLength(body: string): number {
@@ -180,10 +180,9 @@ export interface MessageSummary {
   failed: number;
 }
 
-export async function listSentMessages(knex: Knex, user: CurrentUser, pageNo = 1) {
+export async function listSentMessages(knex: Knex, user: CurrentUser, page = 1): Promise<Page<MessageSummary>> {
   const countRow = await staffMessages(knex, user).count<{ n: string }[]>({ n: '*' }).first();
   const total = Number(countRow?.n ?? 0);
-  const page = Math.min(Math.max(1, pageNo), Math.max(1, Math.ceil(total / PER_PAGE)));
   const rows = await staffMessages(knex, user)
     .leftJoin('accounts as a', 'a.id', 'm.author_account_id')
     .leftJoin('classes as c', 'c.id', 'm.class_id')
@@ -207,8 +206,8 @@ export async function listSentMessages(knex: Knex, user: CurrentUser, pageNo = 1
       { column: 'm.created_at', order: 'desc' },
       { column: 'm.id', order: 'desc' },
     ])
-    .limit(PER_PAGE)
-    .offset((page - 1) * PER_PAGE);
+    .limit(PAGE_SIZE)
+    .offset(offsetOf(page));
   const list: MessageSummary[] = rows.map((r: Record<string, unknown>) => ({
     id: r.id as number,
     body: r.body as string,
@@ -221,7 +220,7 @@ export async function listSentMessages(knex: Knex, user: CurrentUser, pageNo = 1
     delivered: r.delivered as number,
     failed: r.failed as number,
   }));
-  return { rows: list, total, page, perPage: PER_PAGE };
+  return pageOf(list, total, page);
 }
 
 /** One message with its recipients (masked in the view), for staff in scope; undefined when not theirs. */
@@ -279,14 +278,13 @@ export async function findSentMessage(knex: Knex, user: CurrentUser, messageId: 
 }
 
 /** A parent's read-only list: the messages sent to the phones of their children. */
-export async function messagesForParent(knex: Knex, user: CurrentUser, pageNo = 1) {
+export async function messagesForParent(knex: Knex, user: CurrentUser, page = 1) {
   const base = () =>
     knex('messages as m').whereExists(
       knex('sms_outbox as o').whereRaw('o.message_id = m.id').whereIn('o.student_id', visibleStudentIds(knex, user)),
     );
   const countRow = await base().count<{ n: string }[]>({ n: '*' }).first();
   const total = Number(countRow?.n ?? 0);
-  const page = Math.min(Math.max(1, pageNo), Math.max(1, Math.ceil(total / PER_PAGE)));
   const rows = (await base()
     .join('schools as sc', 'sc.id', 'm.school_id')
     .leftJoin('accounts as a', 'a.id', 'm.author_account_id')
@@ -295,13 +293,13 @@ export async function messagesForParent(knex: Knex, user: CurrentUser, pageNo = 
       { column: 'm.created_at', order: 'desc' },
       { column: 'm.id', order: 'desc' },
     ])
-    .limit(PER_PAGE)
-    .offset((page - 1) * PER_PAGE)) as {
+    .limit(PAGE_SIZE)
+    .offset(offsetOf(page))) as {
     id: number;
     body: string;
     created_at: Date;
     school_name: string;
     author_name: string | null;
   }[];
-  return { rows, total, page, perPage: PER_PAGE };
+  return pageOf(rows, total, page);
 }

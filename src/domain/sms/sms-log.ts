@@ -4,8 +4,7 @@ import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
 import { addDays, startOfTaipeiDay } from '../time.js';
 import { SMS_STATUS_LABELS } from './sms-words.js';
-
-export const LOG_PAGE_SIZE = 50;
+import { offsetOf, PAGE_SIZE, pageOf, type Page } from '../paging.js';
 
 export interface SmsLogFilter {
   date: string;
@@ -90,24 +89,14 @@ export async function listSmsLog(
   user: CurrentUser,
   f: SmsLogFilter,
   o: { showCodes?: boolean } = {},
-): Promise<{
-  rows: SmsLogRow[];
-  total: number;
-  page: number;
-  from: number;
-  to: number;
-  lastPage: number;
-  counts: Record<string, number>;
-}> {
+): Promise<Page<SmsLogRow> & { counts: Record<string, number> }> {
   const countRow = await scoped(knex, user, f).count({ n: '*' }).first();
   const total = Number(countRow?.n ?? 0);
-  const lastPage = Math.max(1, Math.ceil(total / LOG_PAGE_SIZE));
-  const page = Math.min(Math.max(1, f.page), lastPage);
   const raw = await scoped(knex, user, f)
     .orderBy('o.created_at', 'desc')
     .orderBy('o.id', 'desc')
-    .limit(LOG_PAGE_SIZE)
-    .offset((page - 1) * LOG_PAGE_SIZE)
+    .limit(PAGE_SIZE)
+    .offset(offsetOf(f.page))
     .select(
       'o.id',
       'o.created_at',
@@ -142,6 +131,5 @@ export async function listSmsLog(
     deliveredAt: r.delivered_at ?? null,
     failureCode: r.failure_code ?? null,
   }));
-  const fromN = total === 0 ? 0 : (page - 1) * LOG_PAGE_SIZE + 1;
-  return { rows, total, page, from: fromN, to: fromN === 0 ? 0 : fromN + rows.length - 1, lastPage, counts };
+  return { ...pageOf(rows, total, f.page), counts };
 }

@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
+import { offsetOf, PAGE_SIZE, pageOf, type Page } from '../paging.js';
 import { visibleClassIds, visibleStudentIds, whereSubscriptionVisible } from '../scope.js';
 import { hasVerifiedPhoneSql } from '../phones/phone-service.js';
 import {
@@ -17,8 +18,6 @@ import {
   type RequestStatus,
   type SubscriptionStatus,
 } from './lifecycle.js';
-
-export const PAGE_SIZE = 50;
 
 /** The 狀態 filter of 到離校簡訊訂購服務: one choice per 申請狀態 the list shows (lifecycle.displayState). */
 export const ORDER_STATUS_OPTIONS = [
@@ -158,27 +157,6 @@ export interface SubscriptionRow {
   fee: number;
 }
 
-export interface Page<T> {
-  rows: T[];
-  total: number;
-  page: number;
-  from: number;
-  to: number;
-  lastPage: number;
-}
-
-function pageOf<T>(rows: T[], total: number, page: number): Page<T> {
-  const from = total === 0 || rows.length === 0 ? 0 : (page - 1) * PAGE_SIZE + 1;
-  return {
-    rows,
-    total,
-    page,
-    from,
-    to: from === 0 ? 0 : from + rows.length - 1,
-    lastPage: Math.max(1, Math.ceil(total / PAGE_SIZE)),
-  };
-}
-
 /**
  * A list's total and its page in ONE round trip. `filtered` is the scoped, filtered query (counted); `ids` the
  * page's ids from it (in the (school_id, id) index when only the school is asked); `row` one row by
@@ -248,12 +226,7 @@ export async function listSubscriptions(
       q.where('s.status', f.status);
   }
   // The page's ids in id order (found in the (school_id, id) index), then only their rows with the names.
-  const ids = q
-    .clone()
-    .select('s.id')
-    .orderBy('s.id')
-    .limit(PAGE_SIZE)
-    .offset((f.page - 1) * PAGE_SIZE);
+  const ids = q.clone().select('s.id').orderBy('s.id').limit(PAGE_SIZE).offset(offsetOf(f.page));
   const row = withNames(
     knex('subscriptions as s')
       .join('students as st', 'st.id', 's.student_id')
@@ -308,12 +281,7 @@ export async function listCancellations(
   const q = requestsOf(baseSubscriptions(knex, user), { kind: 'cancellation' });
   applyCommon(q, f);
   if (f.status) q.where('r.status', f.status);
-  const ids = q
-    .clone()
-    .select('r.id')
-    .orderBy('r.id', 'desc')
-    .limit(PAGE_SIZE)
-    .offset((f.page - 1) * PAGE_SIZE);
+  const ids = q.clone().select('r.id').orderBy('r.id', 'desc').limit(PAGE_SIZE).offset(offsetOf(f.page));
   const row = withNames(
     knex('review_requests as r')
       .join('subscriptions as s', 's.id', 'r.subscription_id')
@@ -365,12 +333,7 @@ export async function listPendingReviews(
   const q = requestsOf(baseSubscriptions(knex, user), { status: 'pending' });
   if (f.classId !== undefined) q.where('st.class_id', f.classId);
   if (f.kind) q.where('r.kind', f.kind);
-  const ids = q
-    .clone()
-    .select('r.id')
-    .orderBy('r.id')
-    .limit(PAGE_SIZE)
-    .offset((f.page - 1) * PAGE_SIZE);
+  const ids = q.clone().select('r.id').orderBy('r.id').limit(PAGE_SIZE).offset(offsetOf(f.page));
   const row = withNames(
     knex('review_requests as r')
       .join('subscriptions as s', 's.id', 'r.subscription_id')

@@ -7,6 +7,7 @@ import { refreshDays } from '../attendance/days.js';
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { audit, type Actor } from '../audit.js';
+import { emptyPage, offsetOf, PAGE_SIZE, pageOf, type Page } from '../paging.js';
 
 export interface UnmatchedSwipe {
   id: number;
@@ -17,14 +18,8 @@ export interface UnmatchedSwipe {
   receivedAt: Date;
 }
 
-const PAGE_SIZE = 50;
-
-export async function listUnmatched(
-  knex: Knex,
-  user: CurrentUser,
-  page = 1,
-): Promise<{ rows: UnmatchedSwipe[]; total: number; pageSize: number }> {
-  if (user.role !== 'school_admin') return { rows: [], total: 0, pageSize: PAGE_SIZE };
+export async function listUnmatched(knex: Knex, user: CurrentUser, page = 1): Promise<Page<UnmatchedSwipe>> {
+  if (user.role !== 'school_admin') return emptyPage();
   const base = () =>
     knex('swipes as sw').where('sw.school_id', user.schoolId).whereNull('sw.student_id').whereNull('sw.resolved_at');
   const [{ n }] = (await base().count({ n: '*' })) as [{ n: string | number }];
@@ -35,12 +30,10 @@ export async function listUnmatched(
       { column: 'sw.id', order: 'desc' },
     ])
     .limit(PAGE_SIZE)
-    .offset((page - 1) * PAGE_SIZE)
+    .offset(offsetOf(page))
     .select('sw.id', 'r.name as reader_name', 'sw.card_uid', 'sw.swiped_at', 'sw.swipe_date', 'sw.received_at');
-  return {
-    total: Number(n),
-    pageSize: PAGE_SIZE,
-    rows: rows.map((r) => ({
+  return pageOf(
+    rows.map((r) => ({
       id: Number(r.id),
       readerName: r.reader_name,
       cardUid: r.card_uid,
@@ -48,7 +41,9 @@ export async function listUnmatched(
       swipeDate: r.swipe_date,
       receivedAt: r.received_at,
     })),
-  };
+    Number(n),
+    page,
+  );
 }
 
 export type Resolution = { kind: 'assign'; studentNumber: string } | { kind: 'ignore' };
