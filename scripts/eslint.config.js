@@ -50,4 +50,15 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', noOnly, ...controllersMayNotQuery],
     },
   },
+  {
+    // The command line parses, calls the domain's operation and prints: it holds the handle, it does not query.
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        noOnly,
+        { selector: "CallExpression[callee.name=/^(knex|trx)$/]", message: 'src/cli does not query: call a domain operation.' },
+      ],
+    },
+  },
 );

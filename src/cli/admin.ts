@@ -13,17 +13,25 @@ import {
   isReaderDirection,
   revokeReader,
   ReaderError,
+  readerNamed,
   setReaderDirection,
 } from '../domain/readers/reader-tokens.js';
 import { READER_DIRECTION_LABELS, type ReaderDirection } from '../domain/attendance/rules.js';
-import { CardError, issueCard, normaliseCardUid, retireCard } from '../domain/swipes/cards.js';
+import {
+  CardError,
+  issueCard,
+  normaliseCardUid,
+  openCardOfSchool,
+  retireCard,
+  studentOfSchool,
+} from '../domain/swipes/cards.js';
 import { addDays, schoolYearOf, taipeiDate } from '../domain/time.js';
 import { addHoliday, auditAdmin, createPeriod, postAnnouncement, resetPassword } from '../domain/admin/commands.js';
 import { SCRIPT_ACTOR } from '../domain/audit.js';
 import { csvDocument } from '../domain/csv.js';
 import { importRoster, PASSWORD_FILE_COLUMNS } from '../domain/admin/import-roster.js';
 import { assignClassTeacher, createStaffAccount, disableStaffAccount } from '../domain/admin/staff.js';
-import { AdminError, resolveSchool, UsageError } from '../domain/admin/schools.js';
+import { AdminError, allSchoolIds, resolveSchool, UsageError } from '../domain/admin/schools.js';
 import { buildCity, realDataProblem, type CityStep } from '../dev/demo-city.js';
 import { rebuildFiguresCommand } from '../domain/admin/figures.js';
 import { hashPassword } from '../domain/accounts/passwords.js';
@@ -267,9 +275,7 @@ export const COMMANDS: Record<string, Command> = {
       const sc = await schoolOf(ctx, v);
       const knex = await ctx.knex();
       if (dry) {
-        const exists = await knex('card_readers')
-          .where({ school_id: sc.id, name: str(v.name).normalize('NFKC').trim() })
-          .first('id');
+        const exists = await readerNamed(knex, { schoolId: sc.id, name: str(v.name), active: false });
         if (exists) throw new AdminError(`此學校已有名為「${str(v.name)}」的刷卡機`);
         ctx.out(
           `${prefix(dry)}${sc.name}：將建立刷卡機「${str(v.name)}」（方向 ${directionText(direction)}）並產生權杖\n`,
@@ -298,7 +304,7 @@ export const COMMANDS: Record<string, Command> = {
       const sc = await schoolOf(ctx, v);
       const knex = await ctx.knex();
       const name = str(v.name).normalize('NFKC').trim();
-      const active = await knex('card_readers').where({ school_id: sc.id, name }).whereNull('revoked_at').first('id');
+      const active = await readerNamed(knex, { schoolId: sc.id, name, active: true });
       if (!active) throw new AdminError(`${sc.name} 沒有使用中、名為「${name}」的刷卡機`);
       if (dry) {
         ctx.out(`${prefix(dry)}${sc.name}：將撤銷刷卡機「${name}」（編號 ${active.id}）\n`);
@@ -327,10 +333,7 @@ export const COMMANDS: Record<string, Command> = {
       const sc = await schoolOf(ctx, v);
       const knex = await ctx.knex();
       const name = str(v.name).normalize('NFKC').trim();
-      const active = await knex('card_readers')
-        .where({ school_id: sc.id, name })
-        .whereNull('revoked_at')
-        .first('id', 'direction');
+      const active = await readerNamed(knex, { schoolId: sc.id, name, active: true });
       if (!active) throw new AdminError(`${sc.name} 沒有使用中、名為「${name}」的刷卡機`);
       if (dry) {
         ctx.out(
@@ -367,7 +370,7 @@ export const COMMANDS: Record<string, Command> = {
       const sc = await schoolOf(ctx, v);
       const knex = await ctx.knex();
       const number = str(v.student).normalize('NFKC').trim();
-      const student = await knex('students').where({ school_id: sc.id, student_number: number }).first('id', 'name');
+      const student = await studentOfSchool(knex, sc.id, number);
       if (!student) throw new AdminError(`${sc.name} 沒有學號 ${number} 的學生`);
       const from = typeof v.from === 'string' ? v.from : taipeiDate(ctx.now());
       const uid = normaliseCardUid(str(v.card));
@@ -392,11 +395,7 @@ export const COMMANDS: Record<string, Command> = {
       const sc = await schoolOf(ctx, v);
       const knex = await ctx.knex();
       const uid = normaliseCardUid(str(v.card));
-      const open = await knex('cards as cd')
-        .join('students as st', 'st.id', 'cd.student_id')
-        .where({ 'cd.card_uid': uid, 'st.school_id': sc.id })
-        .whereNull('cd.valid_until')
-        .first('cd.id');
+      const open = await openCardOfSchool(knex, sc.id, uid);
       if (!open) throw new AdminError(`${sc.name} 沒有使用中的卡號 ${uid}`);
       const last = typeof v['last-date'] === 'string' ? v['last-date'] : addDays(taipeiDate(ctx.now()), -1);
       if (dry) {
@@ -469,7 +468,7 @@ export const COMMANDS: Record<string, Command> = {
       let ids: number[];
       let label: string;
       if (v.all === true) {
-        ids = (await knex('schools').orderBy('id').pluck('id')) as number[];
+        ids = await allSchoolIds(knex);
         label = `所有學校（${ids.length} 所）`;
       } else {
         const sc = await schoolOf(ctx, v);
@@ -524,7 +523,7 @@ export const COMMANDS: Record<string, Command> = {
       let ids: number[];
       let label: string;
       if (v.all === true) {
-        ids = (await knex('schools').orderBy('id').pluck('id')) as number[];
+        ids = await allSchoolIds(knex);
         label = `所有學校（${ids.length} 所）`;
       } else {
         const sc = await schoolOf(ctx, v);

@@ -65,3 +65,16 @@ describe('controllers call the domain, they do not query (scripts/eslint.config.
     ).toEqual([]);
   });
 });
+
+describe('the command line calls the domain, it does not query (scripts/eslint.config.js)', () => {
+  it('refuses a query in src/cli, and allows opening the handle', async () => {
+    const query = "declare const knex: (t: string) => unknown;\nexport const rows = () => knex('schools');\n";
+    expect(
+      (await problemsOf(query, 'src/cli/example.ts')).some(
+        (p) => p.startsWith('no-restricted-syntax') && p.includes('src/cli'),
+      ),
+    ).toBe(true);
+    const open = 'declare const ctx: { knex: () => Promise<unknown> };\nexport const k = () => ctx.knex();\n';
+    expect(await problemsOf(open, 'src/cli/example.ts')).toEqual([]);
+  });
+});

@@ -36,3 +36,8 @@ export async function resolveSchool(
     throw new AdminError(`學校代碼 ${code} 有多個級別，請加上 --level（${rows.map((r) => r.level).join(', ')}）`);
   return rows[0]!;
 }
+
+/** Every school's id, in id order (a command's --all). */
+export async function allSchoolIds(knex: Knex): Promise<number[]> {
+  return (await knex('schools').orderBy('id').pluck('id')) as number[];
+}

@@ -134,3 +134,13 @@ export async function listReaders(knex: Knex, schoolId: number) {
     .orderBy('name')
     .select('id', 'name', 'token_prefix', 'created_at', 'revoked_at', 'last_seen_at');
 }
+
+/** A school's reader by name (as typed: NFKC, trimmed); `active`: only one whose token is not revoked. */
+export async function readerNamed(
+  knex: Knex,
+  o: { schoolId: number; name: string; active: boolean },
+): Promise<{ id: number; direction: ReaderDirection } | undefined> {
+  const q = knex('card_readers').where({ school_id: o.schoolId, name: o.name.normalize('NFKC').trim() });
+  if (o.active) q.whereNull('revoked_at');
+  return q.first('id', 'direction');
+}

@@ -209,3 +209,25 @@ export async function schoolStudentByNumber(
     .where('st.student_number', studentNumber)
     .first('st.id', 'st.name', 'st.student_number', 'c.name as class_name');
 }
+
+/** A student of the school by 學號 (the card:issue command), or undefined. */
+export async function studentOfSchool(
+  knex: Knex,
+  schoolId: number,
+  studentNumber: string,
+): Promise<{ id: number; name: string } | undefined> {
+  return knex('students').where({ school_id: schoolId, student_number: studentNumber }).first('id', 'name');
+}
+
+/** An open card (no last valid day yet) of a student of the school, by UID (the card:retire command). */
+export async function openCardOfSchool(
+  knex: Knex,
+  schoolId: number,
+  cardUid: string,
+): Promise<{ id: number } | undefined> {
+  return knex('cards as cd')
+    .join('students as st', 'st.id', 'cd.student_id')
+    .where({ 'cd.card_uid': normaliseCardUid(cardUid), 'st.school_id': schoolId })
+    .whereNull('cd.valid_until')
+    .first('cd.id');
+}
