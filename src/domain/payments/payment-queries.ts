@@ -9,16 +9,18 @@ import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
 import { loadHolidays } from '../schools/school-calendar.js';
 import {
+  APPROVED_STATUSES,
   chargedOf,
   dayAmountFormula,
   feeOf,
+  isApprovedStatus,
   itemsLabel,
   type DayAmount,
   type FeeInput,
   type PeriodDates,
   type StoredCharge,
 } from '../subscriptions/lifecycle.js';
-import { PAYABLE_STATUSES, paymentStatusLabel, receiptLabel } from './payments.js';
+import { paymentStatusLabel, receiptLabel } from './payments.js';
 
 export interface PaymentInfo {
   id: number;
@@ -52,8 +54,6 @@ async function chargesOf<T extends ChargeRow>(knex: Knex, rows: readonly T[]): P
   }
   return out;
 }
-
-const isApproved = (status: string) => (PAYABLE_STATUSES as readonly string[]).includes(status);
 
 function paymentOf(r: {
   payment_id: number | null;
@@ -103,7 +103,7 @@ export async function moneyOfSubscriptions(
     .leftJoin('payments as pm', 'pm.subscription_id', 's.id')
     .whereIn('s.id', [...new Set(subscriptionIds)])
     .select(['s.id', ...CHARGE_COLUMNS, ...PAYMENT_COLUMNS]);
-  const approved = rows.filter((r) => isApproved(r.status));
+  const approved = rows.filter((r) => isApprovedStatus(r.status));
   const charges = await chargesOf(knex, approved);
   for (const r of rows) {
     const fee = feeOf(r);
@@ -196,7 +196,7 @@ export async function classOrders(
     .leftJoin('payments as pm', 'pm.subscription_id', 's.id')
     .where('st.class_id', cls.id)
     .whereIn('s.student_id', visibleStudentIds(knex, user))
-    .whereIn('s.status', [...PAYABLE_STATUSES])
+    .whereIn('s.status', [...APPROVED_STATUSES])
     .orderBy([{ column: 'p.starts_on', order: 'desc' }, 'st.seat_number', 's.id'])
     .limit(1000)
     .select([

@@ -13,15 +13,13 @@ import { visibleStudentIds } from '../scope.js';
 import { loadHolidays } from '../schools/school-calendar.js';
 import {
   chargedOf,
+  isApprovedStatus,
   type DayAmount,
   type FeeInput,
   type PeriodDates,
   type StoredCharge,
 } from '../subscriptions/lifecycle.js';
 import { ServiceInputError, TransitionError } from '../subscriptions/subscription-service.js';
-
-/** The states of a subscription whose order was approved: the office may record its payment. */
-export const PAYABLE_STATUSES = ['active', 'cancel_pending', 'cancelled'] as const;
 
 /** 收據號碼 as printed: the school's sequence number, six digits (000001). */
 export function receiptLabel(n: number): string {
@@ -104,7 +102,8 @@ export async function recordPayments(
           'p.departure_fee',
         )) as Row[];
       if (rows.length !== ids.length) throw new NotFoundError();
-      const notApproved = rows.find((r) => !(PAYABLE_STATUSES as readonly string[]).includes(r.status));
+      // Only an approved order (lifecycle.APPROVED_STATUSES) is charged: the office may record its payment.
+      const notApproved = rows.find((r) => !isApprovedStatus(r.status));
       if (notApproved)
         throw new TransitionError(
           `${notApproved.student_name} 的訂購尚未核准，只有已核准的訂購可以登錄繳費。`,

@@ -17,6 +17,7 @@ import {
   type RequestStatus,
   type SubscriptionStatus,
 } from './lifecycle.js';
+import { shownAs } from './lifecycle-sql.js';
 
 export const PAGE_SIZE = 50;
 
@@ -216,37 +217,7 @@ export async function listSubscriptions(
   const q = baseSubscriptions(knex, user);
   applyCommon(q, f);
   // The same rule as the 申請狀態 label (lifecycle.displayState), so a row is found under the state it shows.
-  const startsSending = knex.raw('greatest(s.effective_on, p.starts_on)');
-  switch (f.status) {
-    case undefined:
-      break;
-    case 'expired':
-      // lifecycle.displayState: an ended period, or a cancellation that took effect only after it (ranToPeriodEnd).
-      q.where('p.ends_on', '<', today).where((w) =>
-        w
-          .whereIn('s.status', ['pending', 'active', 'cancel_pending'])
-          .orWhere((c) => c.where('s.status', 'cancelled').whereRaw('s.cancelled_on > p.ends_on')),
-      );
-      break;
-    case 'pending':
-    case 'cancel_pending':
-      q.where('s.status', f.status).where('p.ends_on', '>=', today);
-      break;
-    case 'active':
-      q.where('s.status', 'active').where('p.ends_on', '>=', today).where(startsSending, '<=', today);
-      break;
-    case 'approved':
-      q.where('p.ends_on', '>=', today).where('s.status', 'active').where(startsSending, '>', today);
-      break;
-    case 'cancel_approved':
-      q.where('p.ends_on', '>=', today).where('s.status', 'cancelled').where('s.cancelled_on', '>', today);
-      break;
-    case 'cancelled':
-      q.where('s.status', 'cancelled').where('s.cancelled_on', '<=', today).whereRaw('s.cancelled_on <= p.ends_on');
-      break;
-    default:
-      q.where('s.status', f.status);
-  }
+  if (f.status !== undefined) q.where(shownAs(knex, f.status, { sub: 's', period: 'p' }, today));
   // The page's ids in id order (found in the (school_id, id) index), then only their rows with the names.
   const ids = q
     .clone()
