@@ -19,6 +19,7 @@ import {
   type PeriodDates,
   type StoredCharge,
 } from '../subscriptions/lifecycle.js';
+import { MONEY_COLUMNS } from '../subscriptions/lifecycle-sql.js';
 import { ServiceInputError, TransitionError } from '../subscriptions/subscription-service.js';
 
 /** 收據號碼 as printed: the school's sequence number, six digits (000001). */
@@ -85,21 +86,11 @@ export async function recordPayments(
         .forUpdate('s')
         .select(
           's.id',
-          's.status',
-          's.arrival',
-          's.departure',
+          ...MONEY_COLUMNS,
           's.applied_on',
-          's.school_id',
-          's.charge_amount',
-          's.charge_days',
-          's.charge_period_days',
           'st.name as student_name',
           'st.seat_number',
           'c.code as class_code',
-          'p.starts_on',
-          'p.ends_on',
-          'p.arrival_fee',
-          'p.departure_fee',
         )) as Row[];
       if (rows.length !== ids.length) throw new NotFoundError();
       // Only an approved order (lifecycle.APPROVED_STATUSES) is charged: the office may record its payment.

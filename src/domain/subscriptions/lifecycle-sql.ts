@@ -90,3 +90,22 @@ export function shownAs(knex: Knex, key: DisplayKey, a: LifecycleAliases, date: 
       );
   }
 }
+
+/**
+ * The columns a subscription's money is computed from (lifecycle.feeOf, orderCharge, chargedOf, refundAmount):
+ * its status, items and stored charge (`s`) and its service period's dates and fees (`p`).
+ */
+export const MONEY_COLUMNS = [
+  's.status',
+  's.arrival',
+  's.departure',
+  's.school_id',
+  's.period_id',
+  's.charge_amount',
+  's.charge_days',
+  's.charge_period_days',
+  'p.starts_on',
+  'p.ends_on',
+  'p.arrival_fee',
+  'p.departure_fee',
+] as const;

@@ -270,6 +270,17 @@ export interface CancellationRow
   label: string;
 }
 
+/** One request of a page (`page_id.id`) with its subscription, student and names: the lists' LATERAL row. */
+const requestPageRow = (knex: Knex): Knex.QueryBuilder =>
+  withNames(
+    knex('review_requests as r')
+      .join('subscriptions as s', 's.id', 'r.subscription_id')
+      .join('students as st', 'st.id', 's.student_id')
+      .join('service_periods as p', 'p.id', 's.period_id'),
+  )
+    .whereRaw('r.id = page_id.id')
+    .limit(1);
+
 /** 到離校簡訊註銷服務: the cancellation requests in the user's scope, 50 a page. */
 export async function listCancellations(
   knex: Knex,
@@ -285,25 +296,17 @@ export async function listCancellations(
     .orderBy('r.id', 'desc')
     .limit(PAGE_SIZE)
     .offset((f.page - 1) * PAGE_SIZE);
-  const row = withNames(
-    knex('review_requests as r')
-      .join('subscriptions as s', 's.id', 'r.subscription_id')
-      .join('students as st', 'st.id', 's.student_id')
-      .join('service_periods as p', 'p.id', 's.period_id'),
-  )
-    .whereRaw('r.id = page_id.id')
-    .limit(1)
-    .select([
-      ...ROW_COLUMNS,
-      'r.id as request_id',
-      'r.status as request_status',
-      'r.requested_by_name',
-      'r.requested_on',
-      'r.effective_on as request_effective_on',
-      'r.decision_reason',
-      'r.refund_amount',
-      'r.refund_paid_on',
-    ]);
+  const row = requestPageRow(knex).select([
+    ...ROW_COLUMNS,
+    'r.id as request_id',
+    'r.status as request_status',
+    'r.requested_by_name',
+    'r.requested_on',
+    'r.effective_on as request_effective_on',
+    'r.decision_reason',
+    'r.refund_amount',
+    'r.refund_paid_on',
+  ]);
   const { total, rows } = await countAndPage<CancellationRow>(knex, q, ids, row, 'request_id desc');
   return pageOf(
     rows.map((r: CancellationRow) => ({
@@ -342,24 +345,16 @@ export async function listPendingReviews(
     .orderBy('r.id')
     .limit(PAGE_SIZE)
     .offset((f.page - 1) * PAGE_SIZE);
-  const row = withNames(
-    knex('review_requests as r')
-      .join('subscriptions as s', 's.id', 'r.subscription_id')
-      .join('students as st', 'st.id', 's.student_id')
-      .join('service_periods as p', 'p.id', 's.period_id'),
-  )
-    .whereRaw('r.id = page_id.id')
-    .limit(1)
-    .select([
-      ...ROW_COLUMNS,
-      'st.class_id',
-      'r.id as request_id',
-      'r.kind',
-      'r.status as request_status',
-      'r.requested_by_name',
-      'r.requested_on',
-      hasVerifiedPhoneSql(knex, 'st.id').wrap('', ' as has_verified_phone'),
-    ]);
+  const row = requestPageRow(knex).select([
+    ...ROW_COLUMNS,
+    'st.class_id',
+    'r.id as request_id',
+    'r.kind',
+    'r.status as request_status',
+    'r.requested_by_name',
+    'r.requested_on',
+    hasVerifiedPhoneSql(knex, 'st.id').wrap('', ' as has_verified_phone'),
+  ]);
   const { total, rows } = await countAndPage<ReviewRow>(knex, q, ids, row, 'request_id');
   return pageOf(
     rows.map((r: ReviewRow) => ({ ...r, fee: feeOf(r) })),
