@@ -13,7 +13,7 @@ import { signedIn, useTestApp } from '../support/app.js';
 import { testDb } from '../support/db.js';
 import { createStudent, createSubscription } from '../support/factories.js';
 import { createCard, createHoliday, createReaderToken } from '../support/attendance-factories.js';
-import { createPhone } from '../support/content-factories.js';
+import { createPhone } from '../support/sms-factories.js';
 import { smsWorld, userFor } from '../support/subscriptions-factories.js';
 import { SmsDispatcher } from '../../src/domain/sms/dispatcher.js';
 import type { OutgoingSms, SendResult, SmsProvider } from '../../src/domain/sms/providers/provider.js';
@@ -65,9 +65,9 @@ async function scenario() {
     [other.student, 'BB01'],
   ] as const)
     await createCard(knex(), student, { uid });
-  await createPhone(knex(), w.student, '0912345678');
-  await createPhone(knex(), w.child402, '0933444555');
-  await createPhone(knex(), other.student, '0977888999');
+  await createPhone(knex(), w.student, { number: '0912345678' });
+  await createPhone(knex(), w.child402, { number: '0933444555' });
+  await createPhone(knex(), other.student, { number: '0977888999' });
   await createHoliday(knex(), w.schoolId, '2026-11-24', '校慶補假');
   const { token } = await createReaderToken(knex(), w.schoolId);
   const { token: otherToken } = await createReaderToken(knex(), other.schoolId);
@@ -328,7 +328,7 @@ describe('daily figures under concurrency', () => {
           seat: 10 + i,
         });
         await createSubscription(knex(), st, w.periodId, {});
-        await createPhone(knex(), st, `09${k}${String(1000000 + i).slice(1)}1`.slice(0, 10));
+        await createPhone(knex(), st, { number: `09${k}${String(1000000 + i).slice(1)}1`.slice(0, 10) });
         const uid = `C${k}X${i}`;
         await createCard(knex(), st, { uid });
         uids.push(uid);

@@ -8,8 +8,8 @@ import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createClass, createPeriod, createStudent, createSubscription } from '../support/factories.js';
 import { createRequest, smsWorld, userFor } from '../support/subscriptions-factories.js';
-import { createOutbox, createReaderRow, createSwipe } from '../support/content-factories.js';
-import { createManualEntry } from '../support/attendance-factories.js';
+import { createOutbox } from '../support/sms-factories.js';
+import { createManualEntry, createReaderToken, createSwipe } from '../support/attendance-factories.js';
 import { buildReport } from '../../src/domain/reports/reports.js';
 import { addDays, taipeiDate } from '../../src/domain/time.js';
 
@@ -80,10 +80,12 @@ describe('每日刷卡涵蓋率', () => {
     const next = await createClass(knex(), w.schoolId, { code: '101', name: '一年一班', grade: 1, schoolYear: 116 });
     const graduate = await createStudent(knex(), past, { name: '畢業生', studentNumber: '11401001', seat: 1 });
     const newcomer = await createStudent(knex(), next, { name: '新生', studentNumber: '11601001', seat: 1 });
-    const reader = await createReaderRow(knex(), w.schoolId);
-    await createSwipe(knex(), reader, w.schoolId, w.student, '2026-11-22T23:40:00Z'); // 11-23
-    await createSwipe(knex(), reader, w.schoolId, newcomer, '2026-11-22T23:41:00Z'); // 11-23, not enrolled yet
-    await createSwipe(knex(), reader, w.schoolId, graduate, '2026-07-29T23:40:00Z'); // 07-30, 114學年度
+    const { readerId } = await createReaderToken(knex(), w.schoolId);
+    const swipe = (studentId: number, at: string) =>
+      createSwipe(knex(), { readerId, schoolId: w.schoolId, studentId, at });
+    await swipe(w.student, '2026-11-23T07:40');
+    await swipe(newcomer, '2026-11-23T07:41'); // not enrolled yet
+    await swipe(graduate, '2026-07-30T07:40'); // 114學年度
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     const nov = pageRows((await admin.get('/reports?from=2026-11-23&to=2026-11-24')).text, 'coverage');
     expect(nov[0]).toEqual(['2026-11-23', '星期一', '1', '3', '33.3%']);
@@ -112,8 +114,8 @@ describe('daily figures equal a recount from the raw rows', () => {
     const other = await smsWorld(knex()); // another school: never counted
     const students = [w.student, w.otherChild, w.child402];
     for (let i = 0; i < 6; i++) students.push(await createStudent(knex(), w.class402, { seat: 10 + i }));
-    const reader = await createReaderRow(knex(), w.schoolId);
-    const otherReader = await createReaderRow(knex(), other.schoolId);
+    const { readerId: reader } = await createReaderToken(knex(), w.schoolId);
+    const { readerId: otherReader } = await createReaderToken(knex(), other.schoolId);
     const statuses = ['queued', 'sending', 'sent', 'delivered', 'failed'];
     let n = 0;
     for (let d = 0; d < 10; d++) {
@@ -124,15 +126,19 @@ describe('daily figures equal a recount from the raw rows', () => {
         if ((i + d) % 4 === 1)
           await createManualEntry(knex(), { studentId: st, date: day, direction: 'arrival', time: '08:05' });
         else
-          await createSwipe(
-            knex(),
-            reader,
-            w.schoolId,
-            st,
-            `${addDays(day, -1)}T23:${String(10 + i).padStart(2, '0')}:00Z`,
-          );
+          await createSwipe(knex(), {
+            readerId: reader,
+            schoolId: w.schoolId,
+            studentId: st,
+            at: `${day}T07:${String(10 + i).padStart(2, '0')}`,
+          });
         if ((i + d) % 2 === 0)
-          await createSwipe(knex(), reader, w.schoolId, st, `${day}T08:${String(10 + i).padStart(2, '0')}:00Z`);
+          await createSwipe(knex(), {
+            readerId: reader,
+            schoolId: w.schoolId,
+            studentId: st,
+            at: `${day}T16:${String(10 + i).padStart(2, '0')}`,
+          });
         // Outbox rows around Taipei midnight too (16:00Z is 00:00 of the next Taipei day).
         await createOutbox(knex(), {
           schoolId: w.schoolId,
@@ -141,7 +147,12 @@ describe('daily figures equal a recount from the raw rows', () => {
           createdAt: `${day}T${n % 7 === 0 ? '16:30' : '01:00'}:00Z`,
         });
       }
-      await createSwipe(knex(), otherReader, other.schoolId, other.student, `${addDays(day, -1)}T23:30:00Z`);
+      await createSwipe(knex(), {
+        readerId: otherReader,
+        schoolId: other.schoolId,
+        studentId: other.student,
+        at: `${day}T07:30`,
+      });
       await createOutbox(knex(), {
         schoolId: other.schoolId,
         studentId: other.student,

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { signedIn, useTestApp } from '../support/app.js';
 import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
-import { createOutbox, createReaderRow, createRequest, createSwipe } from '../support/content-factories.js';
-import { createHoliday, createManualEntry } from '../support/attendance-factories.js';
+import { createOutbox } from '../support/sms-factories.js';
+import { createRequest } from '../support/subscriptions-factories.js';
+import { createHoliday, createManualEntry, createReaderToken, createSwipe } from '../support/attendance-factories.js';
 
 const { app } = useTestApp();
 const knex = () => testDb().knex;
@@ -45,7 +46,8 @@ async function world() {
     requestedOn: '2026-11-10',
     effectiveOn: '2026-11-11',
   });
-  await createRequest(knex(), subMing, { kind: 'cancellation', requestedOn: '2026-11-11' });
+  // Only the request row: 王小明's subscription stays 生效 in 各班訂購狀態.
+  await createRequest(knex(), subMing, { kind: 'cancellation', requestedOn: '2026-11-11', leaveSubscription: true });
   await createRequest(knex(), subHua, {
     kind: 'cancellation',
     status: 'approved',
@@ -83,13 +85,13 @@ async function world() {
   await createOutbox(knex(), { schoolId: s, studentId: hua, status: 'delivered', createdAt: '2026-11-03T02:00:00Z' });
   await createOutbox(knex(), { schoolId: s, studentId: hua, status: 'delivered', createdAt: '2026-11-16T01:00:00Z' }); // outside
 
-  const reader = await createReaderRow(knex(), s);
-  await createSwipe(knex(), reader, s, w.student, '2026-11-01T23:40:00Z'); // 11-02 07:40
-  await createSwipe(knex(), reader, s, w.student, '2026-11-02T08:00:00Z'); // 11-02 16:00
-  await createSwipe(knex(), reader, s, w.student, '2026-11-02T23:40:00Z'); // 11-03
-  await createSwipe(knex(), reader, s, mei, '2026-11-02T23:45:00Z'); // 11-03
-  await createSwipe(knex(), reader, s, hua, '2026-11-01T23:50:00Z'); // 11-02
-  await createSwipe(knex(), reader, s, w.student, '2026-11-07T01:00:00Z'); // Saturday 11-07
+  const { readerId: reader } = await createReaderToken(knex(), s);
+  await createSwipe(knex(), { readerId: reader, schoolId: s, studentId: w.student, at: '2026-11-02T07:40' });
+  await createSwipe(knex(), { readerId: reader, schoolId: s, studentId: w.student, at: '2026-11-02T16:00' });
+  await createSwipe(knex(), { readerId: reader, schoolId: s, studentId: w.student, at: '2026-11-03T07:40' });
+  await createSwipe(knex(), { readerId: reader, schoolId: s, studentId: mei, at: '2026-11-03T07:45' });
+  await createSwipe(knex(), { readerId: reader, schoolId: s, studentId: hua, at: '2026-11-02T07:50' });
+  await createSwipe(knex(), { readerId: reader, schoolId: s, studentId: w.student, at: '2026-11-07T09:00' }); // a Saturday
   await createManualEntry(knex(), { studentId: qiang, date: '2026-11-03', direction: 'arrival', time: '08:10' });
   await createHoliday(knex(), s, '2026-11-06', '校慶補假');
   return { ...w, mei, qiang, hua };

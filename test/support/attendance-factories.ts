@@ -23,14 +23,14 @@ export async function createCard(
   return row.id as number;
 }
 
+/** A gate reader (讀卡機) of the school with its API token, as the admin script creates one. */
 export async function createReaderToken(
   knex: Knex,
   schoolId: number,
   name = '正門',
   direction: ReaderDirection = 'both',
 ): Promise<{ readerId: number; token: string }> {
-  const { reader, token } = await createReader(knex, { schoolId, name });
-  if (direction !== 'both') await knex('card_readers').where({ id: reader.id }).update({ direction });
+  const { reader, token } = await createReader(knex, { schoolId, name, direction });
   return { readerId: reader.id, token };
 }
 
