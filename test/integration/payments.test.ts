@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
-import { createRequest, smsWorld, userFor } from '../support/subscriptions-factories.js';
+import { createOrder, createRequest, smsWorld, userFor } from '../support/subscriptions-factories.js';
 import { recordPayments } from '../../src/domain/payments/payments.js';
 import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 import { SubscriptionService, TransitionError } from '../../src/domain/subscriptions/subscription-service.js';
@@ -105,12 +105,7 @@ describe('POST /sms/payments (繳費, school office)', () => {
 
   it('refuses with a clear message and writes nothing: twice, not approved, a future date, a date before the order, nothing ticked', async () => {
     const w = await smsWorld(knex);
-    const pending = await createSubscription(knex, w.otherChild, w.periodId, {
-      status: 'pending',
-      effectiveOn: null,
-      appliedOn: '2026-11-20',
-    });
-    await createRequest(knex, pending, { kind: 'order' });
+    const { subscriptionId: pending } = await createOrder(knex, w.otherChild, w.periodId, { on: '2026-11-20' });
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     const pay = (fields: Record<string, string | string[]>) =>
       postForm(admin, `/sms/payments?classId=${w.class401}`, '/sms/payments', {

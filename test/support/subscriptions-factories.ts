@@ -46,6 +46,32 @@ export async function createRequest(
 }
 
 /**
+ * A parent's order waiting for review (審核中), as the service leaves it: the pending subscription, applied for
+ * on `on` by `by`, and its order request.
+ */
+export async function createOrder(
+  knex: Knex,
+  studentId: number,
+  periodId: number,
+  o: { on?: string; by?: string; arrival?: boolean; departure?: boolean } = {},
+): Promise<{ subscriptionId: number; requestId: number }> {
+  const subscriptionId = await createSubscription(knex, studentId, periodId, {
+    status: 'pending',
+    effectiveOn: null,
+    ...(o.arrival !== undefined ? { arrival: o.arrival } : {}),
+    ...(o.departure !== undefined ? { departure: o.departure } : {}),
+    ...(o.by !== undefined ? { applicantName: o.by } : {}),
+    ...(o.on !== undefined ? { appliedOn: o.on } : {}),
+  });
+  const requestId = await createRequest(knex, subscriptionId, {
+    kind: 'order',
+    ...(o.on !== undefined ? { requestedOn: o.on } : {}),
+    ...(o.by !== undefined ? { byName: o.by } : {}),
+  });
+  return { subscriptionId, requestId };
+}
+
+/**
  * The guide's world: 市立忠孝國小 with 401 (林老師 t401) and 402 (張老師 t402), an admin, 王小明 (401, seat 1) with
  * an active subscription for 115學年度上學期 (到校SMS+離校SMS, NT$150 each, applicant 系統管理員), 陳小美 (401,
  * seat 2, another family, no subscription), 李小華 in 402 with an active subscription; and another school.
