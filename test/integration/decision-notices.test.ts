@@ -6,12 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { getCsrf, postForm, signedIn, useTestApp } from '../support/app.js';
-import { createParent, createPeriod, createSubscription } from '../support/factories.js';
+import { addChild, createParent, createPeriod, createSubscription } from '../support/factories.js';
 import { createOrder, createRequest, smsWorld } from '../support/subscriptions-factories.js';
+import { textOf } from '../support/pages.js';
 
 const { app, clock } = useTestApp(); // Tuesday 2026-11-24 09:00 in Taipei
 const knex = testDb().knex;
-const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 const noticesOf = (html: string) =>
   textOf(/<section class="panel home-decisions"[\s\S]*?<\/section>/.exec(html)?.[0] ?? '');
 
@@ -234,7 +234,7 @@ describe('首頁: the parent is told of each decision until they dismiss it', ()
       effectiveOn: null,
       appliedOn: '2026-11-24',
     });
-    await knex('guardian_students').insert({ guardian_id: w.parent.guardianId, student_id: w.otherChild }); // the same family now
+    await addChild(knex, w.parent.guardianId, w.otherChild); // the same family now
     const lateReq = await createRequest(knex, late, { kind: 'order', requestedOn: '2026-11-24' });
     expect(
       (

@@ -7,10 +7,10 @@ import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createPhone } from '../support/sms-factories.js';
 import { createOrder, createRequest, smsWorld } from '../support/subscriptions-factories.js';
+import { textOf } from '../support/pages.js';
 
 const { app } = useTestApp();
 const knex = testDb().knex;
-const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 const WARNING = '尚無已驗證的手機號碼 ：訂購後簡訊無法送達。請先到 到離校簡訊註冊服務 登記並驗證接收簡訊的手機號碼。';
 
 describe('新增申請 for a student without a verified phone', () => {

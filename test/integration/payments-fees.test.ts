@@ -14,10 +14,10 @@ import { createOrder, createRequest, userFor } from '../support/subscriptions-fa
 import { addHolidayRange } from '../../src/domain/schools/school-calendar.js';
 import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 import { SubscriptionService } from '../../src/domain/subscriptions/subscription-service.js';
+import { textOf } from '../support/pages.js';
 
 const { app, clock } = useTestApp();
 const knex = testDb().knex;
-const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 /** 09:00 in Taipei on a date. */
 const at = (date: string) => `${date}T01:00:00Z`;
 

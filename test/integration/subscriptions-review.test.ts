@@ -13,6 +13,7 @@ import { SubscriptionService, TransitionError } from '../../src/domain/subscript
 import { FixedClock } from '../../src/clock.js';
 import { recordPayments } from '../../src/domain/payments/payments.js';
 import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
+import { textOf } from '../support/pages.js';
 
 const { app, clock } = buildTestApp();
 const knex = testDb().knex;
@@ -24,7 +25,6 @@ beforeEach(async () => {
   await resetDb();
   clock.set('2026-11-24T01:00:00Z'); // Tuesday 2026-11-24 09:00 in Taipei
 });
-const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
 describe('teacher review: approved on D, effective on D+1', () => {
   it('the 狀態 filter finds each row under the state its 申請狀態 shows, on D and on D+1', async () => {

@@ -8,10 +8,10 @@ import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createPeriod } from '../support/factories.js';
 import { createOrder, createRequest, smsWorld } from '../support/subscriptions-factories.js';
+import { textOf } from '../support/pages.js';
 
 const { app, clock } = useTestApp(); // Tuesday 2026-11-24 09:00 in Taipei
 const knex = testDb().knex;
-const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 const rowOf = (html: string, name: string) =>
   textOf(/<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '').split(name)[1] ?? '';
 
