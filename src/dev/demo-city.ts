@@ -21,6 +21,7 @@ import { rebuildFigures } from '../domain/reports/daily-figures.js';
 import { SMS_PREFIX } from '../domain/sms/attendance-notices.js';
 import { addDays, isWeekend, schoolYearOf } from '../domain/time.js';
 import { AdminError } from '../domain/admin/schools.js';
+import { inEffectOn } from '../domain/subscriptions/lifecycle-sql.js';
 
 export const CLASS_SIZE = 30;
 export const SCHOOL_DAYS = 20;
@@ -396,9 +397,9 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
        select reader_id, school_id, 'city-' || student_id || '-' || day || '-d', card_uid, ${at('dep')}, day, ${at('dep')} + interval '2 seconds', student_id
        from city_day where dep is not null`,
     );
-    // The SMS of those swipes: for each verified phone of a subscription effective that day with the item (the
-    // same condition as attendance-notices.ts), the body of attendanceNoticeBody(); delivered, 20 % still
-    // 'sent' (no report yet), 0.5 % failed.
+    // The SMS of those swipes: for each verified phone of a subscription in effect that day with the item (the
+    // lifecycle's rule, lifecycle-sql.ts inEffectOn, as attendance-notices.ts), the body of attendanceNoticeBody();
+    // delivered, 20 % still 'sent' (no report yet), 0.5 % failed.
     const hhmm = (col: string) => `to_char(make_time(${col} / 3600, ${col} / 60 % 60, 0), 'HH24:MI')`;
     const sms = (dir: 'arrival' | 'departure', col: string) => `
        select cd.school_id, cd.student_id, '${dir}', ph.number, ? || cd.name || '已於' || ${hhmm(col)} || '${dir === 'arrival' ? '到校' : '離校'}。',
@@ -408,8 +409,8 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
        join subscriptions sub on sub.student_id = cd.student_id and sub.${dir}
        join service_periods per on per.id = sub.period_id and per.school_id = cd.school_id
        join phones ph on ph.student_id = cd.student_id and ph.verified_at is not null
-       where cd.${col} is not null and sub.status in ('active', 'cancel_pending', 'cancelled') and sub.effective_on <= cd.day
-         and (sub.cancelled_on is null or sub.cancelled_on > cd.day) and per.starts_on <= cd.day and per.ends_on >= cd.day`;
+       where cd.${col} is not null and ?`;
+    const inEffect = inEffectOn(trx, { sub: 'sub', period: 'per' }, trx.raw('cd.day'));
     await step(
       '到離校簡訊 SMS outbox',
       `insert into sms_outbox (school_id, student_id, kind, phone, body, dedupe_key, status, attempts, next_attempt_at, provider,
@@ -422,7 +423,7 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
               at, case when h < 5 then null else at + interval '3 seconds' end,
               case when h >= 205 then at + interval '8 seconds' end
        from (${sms('arrival', 'arr')} union all ${sms('departure', 'dep')}) x(school_id, student_id, kind, number, body, key, at, h)`,
-      [SMS_PREFIX, SMS_PREFIX],
+      [SMS_PREFIX, inEffect, SMS_PREFIX, inEffect],
     );
     // The stored day (attendance_days, as days.ts computes it): arrival = the first swipe; departure = the 16:0x
     // swipe, which is after the default dismissal start (11:30) and ≥ 10 min after the arrival, at a 'both'

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { signedIn, useTestApp } from '../support/app.js';
 import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
-import { createAnnouncement, createOutbox, createRequest } from '../support/content-factories.js';
+import { createAnnouncement } from '../support/content-factories.js';
+import { createOutbox } from '../support/sms-factories.js';
+import { createRequest } from '../support/subscriptions-factories.js';
 
 const { app } = useTestApp();
 const knex = () => testDb().knex;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
-import { createClass, createSchoolWorld, createStudent } from '../support/factories.js';
+import { addChild, createClass, createSchoolWorld, createStudent } from '../support/factories.js';
 import { createAnnouncement } from '../support/content-factories.js';
 import { bodyLines, safeHref } from '../../src/domain/announcements/rich-text.js';
 
@@ -63,7 +63,7 @@ describe('公告資訊服務', () => {
     const { a, b } = await twoSchools();
     const otherClass = await createClass(knex(), b.schoolId, { code: '701', name: '七年一班' });
     const sibling = await createStudent(knex(), otherClass, { name: '王小華', studentNumber: '11201009', seat: 9 });
-    await knex()('guardian_students').insert({ guardian_id: a.parent.guardianId, student_id: sibling });
+    await addChild(knex(), a.parent.guardianId, sibling);
     const id = await createAnnouncement(knex(), { schoolId: b.schoolId, title: '景美家長公告' });
     const agent = await signedIn(app, { schoolId: a.schoolId, login: '11301001' });
     expect((await agent.get('/announcements')).text).toContain('景美家長公告');

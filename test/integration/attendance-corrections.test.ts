@@ -3,20 +3,13 @@ import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createSchoolWorld, createStudent } from '../support/factories.js';
 import { createManualEntry, createReaderToken, createSwipe } from '../support/attendance-factories.js';
+import { gridRows } from '../support/pages.js';
 
 // Tuesday 2026-11-24, 17:00 Taipei.
 const NOW = '2026-11-24T09:00:00Z';
 const { app } = useTestApp({ now: NOW });
 const knex = testDb().knex;
 const DAY = '2026-11-24';
-
-/** The rows of the first attendance grid of a page: [label, 到校時間, 離校時間]. */
-function gridRows(html: string): string[][] {
-  const out: string[][] = [];
-  const re = /<tr>\s*<th scope="row">([^<]*)<\/th>\s*<td[^>]*>([^<]*)<\/td>\s*<td[^>]*>([^<]*)<\/td>/g;
-  for (let m = re.exec(html); m; m = re.exec(html)) out.push([m[1]!, m[2]!, m[3]!]);
-  return out;
-}
 
 /** Rows of the staff day view: [姓名, 到校時間, 離校時間]. */
 function dayRows(html: string): string[][] {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { csrfFrom, getCsrf, locationOf, login, postForm, signedIn, useTestApp } from '../support/app.js';
 import {
+  addChild,
   createParent,
   createSchool,
   createSchoolWorld,
@@ -143,7 +144,7 @@ describe('我的帳號 and the child switcher', () => {
     const knex = testDb().knex;
     const w = await createSchoolWorld(knex);
     const sibling = await createStudent(knex, w.class402, { name: '王小華', studentNumber: '11301009', seat: 9 });
-    await knex('guardian_students').insert({ guardian_id: w.parent.guardianId, student_id: sibling });
+    await addChild(knex, w.parent.guardianId, sibling);
     const stranger = await createStudent(knex, w.class401, { name: '陳小美', studentNumber: '11301002', seat: 2 });
     const agent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
     const page = await agent.get('/account');

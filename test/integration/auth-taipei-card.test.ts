@@ -11,7 +11,7 @@ import type { App } from '../../src/app.js';
 import { DEV_IDP_SUBJECT, devIssuer } from '../../src/domain/accounts/taipei-card.js';
 import { closeTestDb, resetDb, testDb } from '../support/db.js';
 import { buildTestApp, csrfFrom, locationOf, login, type TestApp } from '../support/app.js';
-import { createParent, createSchoolWorld, createStudent } from '../support/factories.js';
+import { createParent, createSchoolWorld, createStudent, createTaipeiCardLink } from '../support/factories.js';
 
 let server: Server;
 let base: string;
@@ -84,12 +84,9 @@ describe('臺北卡登入 with the development identity provider', () => {
     const w = await createSchoolWorld(knex);
     const other = await createStudent(knex, w.class402, { name: '陳小美', studentNumber: '11301002', seat: 2 });
     const pB = await createParent(knex, [other], { name: '陳媽媽' });
-    const [ident] = await knex('taipei_card_identities')
-      .insert({ issuer: devIssuer(t.config), subject: DEV_IDP_SUBJECT })
-      .returning('id');
-    await knex('taipei_card_links').insert([
-      { identity_id: ident.id, account_id: w.parent.accountId },
-      { identity_id: ident.id, account_id: pB.accountId },
+    const ident = await createTaipeiCardLink(knex, { issuer: devIssuer(t.config), subject: DEV_IDP_SUBJECT }, [
+      w.parent.accountId,
+      pB.accountId,
     ]);
     const card = request.agent(base);
     const signedIn = await card.get(await throughProvider(card, await startCardSignIn(card)));
@@ -105,7 +102,7 @@ describe('臺北卡登入 with the development identity provider', () => {
         await b
           .post('/account/taipei-card/unlink')
           .type('form')
-          .send({ _csrf: csrfFrom(page.text), identityId: String(ident.id) })
+          .send({ _csrf: csrfFrom(page.text), identityId: String(ident) })
       ).status,
     ).toBe(303);
     const after = await card.get('/sms/phones');
@@ -114,7 +111,7 @@ describe('臺北卡登入 with the development identity provider', () => {
     expect(after.text).not.toContain('陳小美');
 
     // Once the card is unlinked from the signed-in account too, the card session is over.
-    await knex('taipei_card_links').where({ identity_id: ident.id }).delete();
+    await knex('taipei_card_links').where({ identity_id: ident }).delete();
     const gone = await card.get('/');
     expect(gone.status).toBe(303);
     expect(gone.headers.location).toContain('/login');
@@ -173,12 +170,9 @@ describe('臺北卡登入 with the development identity provider', () => {
     const w = await createSchoolWorld(knex);
     const sibling = await createStudent(knex, w.class402, { name: '王小華', studentNumber: '11301009', seat: 9 });
     const second = await createParent(knex, [sibling], { name: '王大明' });
-    const [identity] = await knex('taipei_card_identities')
-      .insert({ issuer: devIssuer(t.config), subject: DEV_IDP_SUBJECT })
-      .returning('id');
-    await knex('taipei_card_links').insert([
-      { identity_id: identity.id, account_id: w.parent.accountId },
-      { identity_id: identity.id, account_id: second.accountId },
+    await createTaipeiCardLink(knex, { issuer: devIssuer(t.config), subject: DEV_IDP_SUBJECT }, [
+      w.parent.accountId,
+      second.accountId,
     ]);
     const agent = request.agent(base);
     const res = await agent.get(await throughProvider(agent, await startCardSignIn(agent)));
@@ -192,10 +186,7 @@ describe('臺北卡登入 with the development identity provider', () => {
   it("refuses a replayed callback and another browser's state", async () => {
     const knex = testDb().knex;
     const w = await createSchoolWorld(knex);
-    const [identity] = await knex('taipei_card_identities')
-      .insert({ issuer: devIssuer(t.config), subject: DEV_IDP_SUBJECT })
-      .returning('id');
-    await knex('taipei_card_links').insert({ identity_id: identity.id, account_id: w.parent.accountId });
+    await createTaipeiCardLink(knex, { issuer: devIssuer(t.config), subject: DEV_IDP_SUBJECT }, [w.parent.accountId]);
 
     // Another browser (its own session, its own pending sign-in) presents this browser's callback: refused.
     const victim = request.agent(base);
@@ -222,10 +213,7 @@ describe('臺北卡登入 with the development identity provider', () => {
   it('refuses a sign-in that took longer than 10 minutes, and one cancelled at the provider', async () => {
     const knex = testDb().knex;
     const w = await createSchoolWorld(knex);
-    const [identity] = await knex('taipei_card_identities')
-      .insert({ issuer: devIssuer(t.config), subject: DEV_IDP_SUBJECT })
-      .returning('id');
-    await knex('taipei_card_links').insert({ identity_id: identity.id, account_id: w.parent.accountId });
+    await createTaipeiCardLink(knex, { issuer: devIssuer(t.config), subject: DEV_IDP_SUBJECT }, [w.parent.accountId]);
     const slow = request.agent(base);
     const callback = await throughProvider(slow, await startCardSignIn(slow));
     t.clock.advance(11 * 60_000);

@@ -13,7 +13,7 @@ import { signedIn, useTestApp } from '../support/app.js';
 import { testDb } from '../support/db.js';
 import { createStudent, createSubscription } from '../support/factories.js';
 import { createCard, createHoliday, createReaderToken } from '../support/attendance-factories.js';
-import { createPhone } from '../support/content-factories.js';
+import { createPhone } from '../support/sms-factories.js';
 import { smsWorld, userFor } from '../support/subscriptions-factories.js';
 import { SmsDispatcher } from '../../src/domain/sms/dispatcher.js';
 import type { OutgoingSms, SendResult, SmsProvider } from '../../src/domain/sms/providers/provider.js';
@@ -25,6 +25,7 @@ import { runAdmin, type CliContext } from '../../src/cli/admin.js';
 import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 import { taipeiDate } from '../../src/domain/time.js';
 import * as figuresMigration from '../../migrations/20261130100100_create_daily_figures.js';
+import { reportRows } from '../support/pages.js';
 
 const TOKEN = 'callback-token-0123456789abcdef';
 const { app, clock } = useTestApp({ now: '2026-11-22T23:50:00Z', env: { SMS_CALLBACK_TOKEN: TOKEN } });
@@ -65,9 +66,9 @@ async function scenario() {
     [other.student, 'BB01'],
   ] as const)
     await createCard(knex(), student, { uid });
-  await createPhone(knex(), w.student, '0912345678');
-  await createPhone(knex(), w.child402, '0933444555');
-  await createPhone(knex(), other.student, '0977888999');
+  await createPhone(knex(), w.student, { number: '0912345678' });
+  await createPhone(knex(), w.child402, { number: '0933444555' });
+  await createPhone(knex(), other.student, { number: '0977888999' });
   await createHoliday(knex(), w.schoolId, '2026-11-24', '校慶補假');
   const { token } = await createReaderToken(knex(), w.schoolId);
   const { token: otherToken } = await createReaderToken(knex(), other.schoolId);
@@ -223,14 +224,6 @@ async function recount(db: Knex, schoolId: number) {
   return { sms: sorted(sms), attendance: sorted(attendance) };
 }
 
-function pageRows(html: string, key: string): string[][] {
-  const m = new RegExp(`<table[^>]*data-report="${key}"[^>]*>([\\s\\S]*?)</table>`).exec(html);
-  if (!m?.[1]) throw new Error(`no table ${key}`);
-  const body = m[1].replace(/<thead>[\s\S]*?<\/thead>/, '');
-  return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) =>
-    [...(r[1] ?? '').matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => (c[1] ?? '').trim()),
-  );
-}
 const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
 describe('daily figures kept by the writers', () => {
@@ -254,7 +247,7 @@ describe('daily figures kept by the writers', () => {
     const office = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     const page = await office.get('/reports?from=2026-11-23&to=2026-11-25');
     expect(page.status).toBe(200);
-    const smsRows = pageRows(page.text, 'sms');
+    const smsRows = reportRows(page.text, 'sms');
     const monday = mine.sms.find((r) => r.day === '2026-11-23')!;
     expect(smsRows[0]).toEqual([
       '2026-11-23',
@@ -265,7 +258,7 @@ describe('daily figures kept by the writers', () => {
       String(monday.queued),
     ]);
     expect(smsRows[1]).toEqual(['2026-11-24', '星期二', '0', '0', '0', '0']);
-    const coverage = pageRows(page.text, 'coverage');
+    const coverage = reportRows(page.text, 'coverage');
     // 4 students enrolled; the holiday shows because 陳小美 has a record on it.
     expect(coverage).toEqual([
       ['2026-11-23', '星期一', '3', '4', '75.0%'],
@@ -278,7 +271,7 @@ describe('daily figures kept by the writers', () => {
     );
     // A teacher's classes are counted from their rows: 401 has 王小明's messages only.
     const t401 = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    const teacherRows = pageRows((await t401.get('/reports?from=2026-11-23&to=2026-11-23')).text, 'sms');
+    const teacherRows = reportRows((await t401.get('/reports?from=2026-11-23&to=2026-11-23')).text, 'sms');
     const ming = (await knex()('sms_outbox')
       .where({ student_id: w.student })
       .where('created_at', '<', '2026-11-23T16:00:00Z')
@@ -328,7 +321,7 @@ describe('daily figures under concurrency', () => {
           seat: 10 + i,
         });
         await createSubscription(knex(), st, w.periodId, {});
-        await createPhone(knex(), st, `09${k}${String(1000000 + i).slice(1)}1`.slice(0, 10));
+        await createPhone(knex(), st, { number: `09${k}${String(1000000 + i).slice(1)}1`.slice(0, 10) });
         const uid = `C${k}X${i}`;
         await createCard(knex(), st, { uid });
         uids.push(uid);

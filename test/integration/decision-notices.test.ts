@@ -6,12 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { getCsrf, postForm, signedIn, useTestApp } from '../support/app.js';
-import { createParent, createPeriod, createSubscription } from '../support/factories.js';
-import { createRequest, smsWorld } from '../support/subscriptions-factories.js';
+import { addChild, createParent, createPeriod, createSubscription } from '../support/factories.js';
+import { createOrder, createRequest, smsWorld } from '../support/subscriptions-factories.js';
+import { textOf } from '../support/pages.js';
 
 const { app, clock } = useTestApp(); // Tuesday 2026-11-24 09:00 in Taipei
 const knex = testDb().knex;
-const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 const noticesOf = (html: string) =>
   textOf(/<section class="panel home-decisions"[\s\S]*?<\/section>/.exec(html)?.[0] ?? '');
 
@@ -20,13 +20,10 @@ async function decided() {
   // 王小明's cancellation, approved by his teacher: effective 2026-11-25.
   const cancelReq = await createRequest(knex, w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });
   // 陳小美's order, rejected with a reason.
-  const orderSub = await createSubscription(knex, w.otherChild, w.periodId, {
-    status: 'pending',
-    effectiveOn: null,
-    applicantName: '陳媽媽',
-    appliedOn: '2026-11-24',
+  const { subscriptionId: orderSub, requestId: orderReq } = await createOrder(knex, w.otherChild, w.periodId, {
+    on: '2026-11-24',
+    by: '陳媽媽',
   });
-  const orderReq = await createRequest(knex, orderSub, { kind: 'order', requestedOn: '2026-11-24', byName: '陳媽媽' });
   const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
   expect((await postForm(teacher, '/reviews', `/reviews/${cancelReq}/approval`, {})).status).toBe(303);
   expect(
@@ -78,14 +75,11 @@ describe('首頁: the parent is told of each decision until they dismiss it', ()
       arrivalFee: 150,
       departureFee: 150,
     });
-    const sub = await createSubscription(knex, w.otherChild, next, {
-      status: 'pending',
-      effectiveOn: null,
+    const { requestId: req } = await createOrder(knex, w.otherChild, next, {
+      on: '2026-11-24',
       arrival: true,
       departure: false,
-      appliedOn: '2026-11-24',
     });
-    const req = await createRequest(knex, sub, { kind: 'order', requestedOn: '2026-11-24' });
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     expect((await postForm(admin, '/reviews', `/reviews/${req}/approval`, {})).status).toBe(303);
     const chen = await signedIn(app, { schoolId: w.schoolId, login: '11301002' });
@@ -221,12 +215,7 @@ describe('首頁: the parent is told of each decision until they dismiss it', ()
       endsOn: '2027-06-30',
     });
     const cancelReq = await createRequest(knex, w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });
-    const nextSub = await createSubscription(knex, w.student, next, {
-      status: 'pending',
-      effectiveOn: null,
-      appliedOn: '2026-11-24',
-    });
-    const nextReq = await createRequest(knex, nextSub, { kind: 'order', requestedOn: '2026-11-24' });
+    const { requestId: nextReq } = await createOrder(knex, w.student, next, { on: '2026-11-24' });
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     expect(
       (await postForm(teacher, '/reviews', '/reviews/batch-approval', { ids: [String(cancelReq), String(nextReq)] }))
@@ -245,7 +234,7 @@ describe('首頁: the parent is told of each decision until they dismiss it', ()
       effectiveOn: null,
       appliedOn: '2026-11-24',
     });
-    await knex('guardian_students').insert({ guardian_id: w.parent.guardianId, student_id: w.otherChild }); // the same family now
+    await addChild(knex, w.parent.guardianId, w.otherChild); // the same family now
     const lateReq = await createRequest(knex, late, { kind: 'order', requestedOn: '2026-11-24' });
     expect(
       (

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { locationOf, postForm, signedIn, useTestApp } from '../support/app.js';
 import { createSchoolWorld, createStudent } from '../support/factories.js';
-import { createPhone } from '../support/content-factories.js';
+import { createPhone } from '../support/sms-factories.js';
 import { MESSAGES_PER_HOUR, sendMessage, smsLength } from '../../src/domain/messages/messages.js';
 import { loadCurrentUser } from '../../src/domain/accounts/current-user.js';
 import { SmsDispatcher } from '../../src/domain/sms/dispatcher.js';
@@ -17,11 +17,11 @@ async function world() {
   const mei = await createStudent(knex(), w.class401, { name: '陳小美', studentNumber: '11301002', seat: 2 });
   const qiang = await createStudent(knex(), w.class401, { name: '林小強', studentNumber: '11301003', seat: 3 });
   const hua = await createStudent(knex(), w.class402, { name: '張小華', studentNumber: '11302001', seat: 1 });
-  await createPhone(knex(), w.student, '0912345678');
-  await createPhone(knex(), w.student, '0922333444');
-  await createPhone(knex(), w.student, '0933000111', false);
-  await createPhone(knex(), mei, '0955666777');
-  await createPhone(knex(), hua, '0966777888');
+  await createPhone(knex(), w.student, { number: '0912345678' });
+  await createPhone(knex(), w.student, { number: '0922333444' });
+  await createPhone(knex(), w.student, { number: '0933000111', verified: false });
+  await createPhone(knex(), mei, { number: '0955666777' });
+  await createPhone(knex(), hua, { number: '0966777888' });
   return { ...w, mei, qiang, hua };
 }
 

@@ -5,13 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
-import { createSubscription } from '../support/factories.js';
 import { createPhone } from '../support/sms-factories.js';
-import { createRequest, smsWorld } from '../support/subscriptions-factories.js';
+import { createOrder, createRequest, smsWorld } from '../support/subscriptions-factories.js';
+import { textOf } from '../support/pages.js';
 
 const { app } = useTestApp();
 const knex = testDb().knex;
-const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 const WARNING = '尚無已驗證的手機號碼 ：訂購後簡訊無法送達。請先到 到離校簡訊註冊服務 登記並驗證接收簡訊的手機號碼。';
 
 describe('新增申請 for a student without a verified phone', () => {
@@ -48,13 +47,7 @@ describe('審核 marks an order for a student without a verified phone', () => {
   it('marks 尚無已驗證手機 on such an order only, and no longer once a phone is verified', async () => {
     const w = await smsWorld(knex);
     await createPhone(knex, w.student, { number: '0912345678', verified: true });
-    const orderSub = await createSubscription(knex, w.otherChild, w.periodId, {
-      status: 'pending',
-      effectiveOn: null,
-      applicantName: '陳媽媽',
-      appliedOn: '2026-11-24',
-    });
-    await createRequest(knex, orderSub, { kind: 'order', requestedOn: '2026-11-24', byName: '陳媽媽' });
+    await createOrder(knex, w.otherChild, w.periodId, { on: '2026-11-24', by: '陳媽媽' });
     await createRequest(knex, w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     const page = textOf((await teacher.get('/reviews')).text);

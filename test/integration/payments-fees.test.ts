@@ -10,14 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
-import { createRequest, userFor } from '../support/subscriptions-factories.js';
+import { createOrder, createRequest, userFor } from '../support/subscriptions-factories.js';
 import { addHolidayRange } from '../../src/domain/schools/school-calendar.js';
 import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 import { SubscriptionService } from '../../src/domain/subscriptions/subscription-service.js';
+import { textOf } from '../support/pages.js';
 
 const { app, clock } = useTestApp();
 const knex = testDb().knex;
-const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 /** 09:00 in Taipei on a date. */
 const at = (date: string) => `${date}T01:00:00Z`;
 
@@ -46,12 +46,7 @@ async function orderApprovedOn(
   approvedOn: string,
   items: { arrival: boolean; departure: boolean } = { arrival: true, departure: true },
 ) {
-  const subscriptionId = await createSubscription(knex, studentId, w.periodId, {
-    status: 'pending',
-    effectiveOn: null,
-    ...items,
-  });
-  const requestId = await createRequest(knex, subscriptionId, { kind: 'order' });
+  const { subscriptionId, requestId } = await createOrder(knex, studentId, w.periodId, items);
   clock.set(at(approvedOn));
   await new SubscriptionService(knex, clock).approve(await userFor(knex, w.teacher401), requestId);
   return subscriptionId;

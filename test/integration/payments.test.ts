@@ -7,16 +7,16 @@
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
-import { createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
-import { createRequest, smsWorld, userFor } from '../support/subscriptions-factories.js';
+import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
+import { createOrder, createRequest, smsWorld, userFor } from '../support/subscriptions-factories.js';
 import { recordPayments } from '../../src/domain/payments/payments.js';
 import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 import { SubscriptionService, TransitionError } from '../../src/domain/subscriptions/subscription-service.js';
+import { textOf } from '../support/pages.js';
 
 // Tuesday 2026-11-24, 09:00 in Taipei. The period 115學年度上學期 2026-08-31 … 2027-01-20 (NT$150 + NT$150).
 const { app, clock } = useTestApp();
 const knex = testDb().knex;
-const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
 /** Every row payments write: compared before and after a refused payment. */
 async function moneySnapshot() {
@@ -105,12 +105,7 @@ describe('POST /sms/payments (繳費, school office)', () => {
 
   it('refuses with a clear message and writes nothing: twice, not approved, a future date, a date before the order, nothing ticked', async () => {
     const w = await smsWorld(knex);
-    const pending = await createSubscription(knex, w.otherChild, w.periodId, {
-      status: 'pending',
-      effectiveOn: null,
-      appliedOn: '2026-11-20',
-    });
-    await createRequest(knex, pending, { kind: 'order' });
+    const { subscriptionId: pending } = await createOrder(knex, w.otherChild, w.periodId, { on: '2026-11-20' });
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     const pay = (fields: Record<string, string | string[]>) =>
       postForm(admin, `/sms/payments?classId=${w.class401}`, '/sms/payments', {
@@ -255,17 +250,8 @@ describe('收據號碼: one sequence per school, no gaps and no duplicates', () 
   it('each school counts from 1', async () => {
     const w = await smsWorld(knex);
     const other = await createSchoolWorld(knex, { schoolName: '市立景美國中', district: '文山區' });
-    const otherPeriod = await knex('service_periods')
-      .insert({
-        school_id: other.schoolId,
-        name: '115學年度上學期',
-        starts_on: '2026-08-31',
-        ends_on: '2027-01-20',
-        arrival_fee: 150,
-        departure_fee: 150,
-      })
-      .returning('id');
-    const otherSub = await createSubscription(knex, other.student, otherPeriod[0].id as number);
+    const otherPeriod = await createPeriod(knex, other.schoolId, { name: '115學年度上學期' });
+    const otherSub = await createSubscription(knex, other.student, otherPeriod);
     await recordPayments(
       knex,
       clock,

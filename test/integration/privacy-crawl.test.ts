@@ -18,6 +18,7 @@ import {
   createStudent,
   createSubscription,
 } from '../support/factories.js';
+import { createPhone } from '../support/sms-factories.js';
 
 const { app } = buildTestApp();
 afterAll(async () => {
@@ -76,8 +77,8 @@ beforeAll(async () => {
   await createParent(knex, [secret, xss], { name: '祕密家長' });
   await createSubscription(knex, secret, period);
   await createSubscription(knex, xss, period);
-  await knex('phones').insert({ student_id: secret, number: SECRET_PHONE, verified_at: new Date() });
-  await knex('phones').insert({ student_id: w.student, number: '0912345678', verified_at: new Date() });
+  await createPhone(knex, secret, { number: SECRET_PHONE });
+  await createPhone(knex, w.student, { number: '0912345678' });
   // Another school with its own admin.
   otherSchool = await createSchool(knex, { name: '市立他校國小' });
   const otherClass = await createClass(knex, otherSchool, { code: '101', name: '一年一班' });

@@ -8,22 +8,15 @@ import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createClass, createPeriod, createStudent, createSubscription } from '../support/factories.js';
 import { createRequest, smsWorld, userFor } from '../support/subscriptions-factories.js';
-import { createOutbox, createReaderRow, createSwipe } from '../support/content-factories.js';
-import { createManualEntry } from '../support/attendance-factories.js';
+import { createOutbox } from '../support/sms-factories.js';
+import { createManualEntry, createReaderToken, createSwipe } from '../support/attendance-factories.js';
 import { buildReport } from '../../src/domain/reports/reports.js';
 import { addDays, taipeiDate } from '../../src/domain/time.js';
+import { reportRows } from '../support/pages.js';
 
 const { app, clock } = useTestApp();
 const knex = () => testDb().knex;
 
-function pageRows(html: string, key: string): string[][] {
-  const m = new RegExp(`<table[^>]*data-report="${key}"[^>]*>([\\s\\S]*?)</table>`).exec(html);
-  if (!m?.[1]) throw new Error(`no table ${key}`);
-  const body = m[1].replace(/<thead>[\s\S]*?<\/thead>/, '');
-  return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) =>
-    [...(r[1] ?? '').matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => (c[1] ?? '').trim()),
-  );
-}
 const totalOf = (html: string) => /總筆數：(\d+)/.exec(html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' '))?.[1];
 
 // 班級, 生效, 審核中, 註銷審核中, 已註銷, 已退回, 已取消, 已到期, 合計
@@ -32,7 +25,7 @@ describe('各班訂購狀態', () => {
     const w = await smsWorld(knex());
     const req = await createRequest(knex(), w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
-    const before = pageRows((await admin.get('/reports?from=2026-11-01&to=2026-11-24')).text, 'subscriptions');
+    const before = reportRows((await admin.get('/reports?from=2026-11-01&to=2026-11-24')).text, 'subscriptions');
     expect(before[0]).toEqual(['四年一班', '0', '0', '1', '0', '0', '0', '0', '1']);
 
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
@@ -41,13 +34,13 @@ describe('各班訂購狀態', () => {
       status: 'cancelled',
       cancelled_on: '2026-11-25',
     });
-    const onD = pageRows((await admin.get('/reports?from=2026-11-01&to=2026-11-24')).text, 'subscriptions');
+    const onD = reportRows((await admin.get('/reports?from=2026-11-01&to=2026-11-24')).text, 'subscriptions');
     expect(onD[0]).toEqual(['四年一班', '1', '0', '0', '0', '0', '0', '0', '1']);
     expect(onD[1]).toEqual(['四年二班', '1', '0', '0', '0', '0', '0', '0', '1']);
 
     clock.set('2026-11-25T01:00:00Z');
     const nextDay = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
-    const onD1 = pageRows((await nextDay.get('/reports?from=2026-11-01&to=2026-11-25')).text, 'subscriptions');
+    const onD1 = reportRows((await nextDay.get('/reports?from=2026-11-01&to=2026-11-25')).text, 'subscriptions');
     expect(onD1[0]).toEqual(['四年一班', '0', '0', '0', '1', '0', '0', '0', '1']);
     expect(onD1[2]).toEqual(['合計', '1', '0', '0', '1', '0', '0', '0', '2']);
   });
@@ -64,7 +57,7 @@ describe('各班訂購狀態', () => {
     const stopped = await createStudent(knex(), w.class401, { name: '林小強', studentNumber: '11301003', seat: 3 });
     await createSubscription(knex(), stopped, short, { status: 'cancelled', cancelledOn: '2026-11-05' }); // stopped early
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
-    const rows = pageRows((await admin.get('/reports?from=2026-11-01&to=2026-11-24')).text, 'subscriptions');
+    const rows = reportRows((await admin.get('/reports?from=2026-11-01&to=2026-11-24')).text, 'subscriptions');
     // 401: 王小明's term subscription 生效; short: 王小明 and 陳小美 已到期, 林小強 已註銷.
     expect(rows[0]).toEqual(['四年一班', '1', '0', '0', '1', '0', '0', '2', '4']);
     // The order list says the same, and its 狀態 filter finds each row under that label.
@@ -80,15 +73,17 @@ describe('每日刷卡涵蓋率', () => {
     const next = await createClass(knex(), w.schoolId, { code: '101', name: '一年一班', grade: 1, schoolYear: 116 });
     const graduate = await createStudent(knex(), past, { name: '畢業生', studentNumber: '11401001', seat: 1 });
     const newcomer = await createStudent(knex(), next, { name: '新生', studentNumber: '11601001', seat: 1 });
-    const reader = await createReaderRow(knex(), w.schoolId);
-    await createSwipe(knex(), reader, w.schoolId, w.student, '2026-11-22T23:40:00Z'); // 11-23
-    await createSwipe(knex(), reader, w.schoolId, newcomer, '2026-11-22T23:41:00Z'); // 11-23, not enrolled yet
-    await createSwipe(knex(), reader, w.schoolId, graduate, '2026-07-29T23:40:00Z'); // 07-30, 114學年度
+    const { readerId } = await createReaderToken(knex(), w.schoolId);
+    const swipe = (studentId: number, at: string) =>
+      createSwipe(knex(), { readerId, schoolId: w.schoolId, studentId, at });
+    await swipe(w.student, '2026-11-23T07:40');
+    await swipe(newcomer, '2026-11-23T07:41'); // not enrolled yet
+    await swipe(graduate, '2026-07-30T07:40'); // 114學年度
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
-    const nov = pageRows((await admin.get('/reports?from=2026-11-23&to=2026-11-24')).text, 'coverage');
+    const nov = reportRows((await admin.get('/reports?from=2026-11-23&to=2026-11-24')).text, 'coverage');
     expect(nov[0]).toEqual(['2026-11-23', '星期一', '1', '3', '33.3%']);
     // Across the school year's change: 114學年度 until 07-31 (one student), 115 from 08-01 (three).
-    const summer = pageRows((await admin.get('/reports?from=2026-07-30&to=2026-08-03')).text, 'coverage');
+    const summer = reportRows((await admin.get('/reports?from=2026-07-30&to=2026-08-03')).text, 'coverage');
     expect(summer).toEqual([
       ['2026-07-30', '星期四', '1', '1', '100.0%'],
       ['2026-07-31', '星期五', '0', '1', '0.0%'],
@@ -96,7 +91,7 @@ describe('每日刷卡涵蓋率', () => {
     ]);
     // A teacher's denominator is their class.
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    expect(pageRows((await teacher.get('/reports?from=2026-11-23&to=2026-11-23')).text, 'coverage')[0]).toEqual([
+    expect(reportRows((await teacher.get('/reports?from=2026-11-23&to=2026-11-23')).text, 'coverage')[0]).toEqual([
       '2026-11-23',
       '星期一',
       '1',
@@ -112,8 +107,8 @@ describe('daily figures equal a recount from the raw rows', () => {
     const other = await smsWorld(knex()); // another school: never counted
     const students = [w.student, w.otherChild, w.child402];
     for (let i = 0; i < 6; i++) students.push(await createStudent(knex(), w.class402, { seat: 10 + i }));
-    const reader = await createReaderRow(knex(), w.schoolId);
-    const otherReader = await createReaderRow(knex(), other.schoolId);
+    const { readerId: reader } = await createReaderToken(knex(), w.schoolId);
+    const { readerId: otherReader } = await createReaderToken(knex(), other.schoolId);
     const statuses = ['queued', 'sending', 'sent', 'delivered', 'failed'];
     let n = 0;
     for (let d = 0; d < 10; d++) {
@@ -124,15 +119,19 @@ describe('daily figures equal a recount from the raw rows', () => {
         if ((i + d) % 4 === 1)
           await createManualEntry(knex(), { studentId: st, date: day, direction: 'arrival', time: '08:05' });
         else
-          await createSwipe(
-            knex(),
-            reader,
-            w.schoolId,
-            st,
-            `${addDays(day, -1)}T23:${String(10 + i).padStart(2, '0')}:00Z`,
-          );
+          await createSwipe(knex(), {
+            readerId: reader,
+            schoolId: w.schoolId,
+            studentId: st,
+            at: `${day}T07:${String(10 + i).padStart(2, '0')}`,
+          });
         if ((i + d) % 2 === 0)
-          await createSwipe(knex(), reader, w.schoolId, st, `${day}T08:${String(10 + i).padStart(2, '0')}:00Z`);
+          await createSwipe(knex(), {
+            readerId: reader,
+            schoolId: w.schoolId,
+            studentId: st,
+            at: `${day}T16:${String(10 + i).padStart(2, '0')}`,
+          });
         // Outbox rows around Taipei midnight too (16:00Z is 00:00 of the next Taipei day).
         await createOutbox(knex(), {
           schoolId: w.schoolId,
@@ -141,7 +140,12 @@ describe('daily figures equal a recount from the raw rows', () => {
           createdAt: `${day}T${n % 7 === 0 ? '16:30' : '01:00'}:00Z`,
         });
       }
-      await createSwipe(knex(), otherReader, other.schoolId, other.student, `${addDays(day, -1)}T23:30:00Z`);
+      await createSwipe(knex(), {
+        readerId: otherReader,
+        schoolId: other.schoolId,
+        studentId: other.student,
+        at: `${day}T07:30`,
+      });
       await createOutbox(knex(), {
         schoolId: other.schoolId,
         studentId: other.student,

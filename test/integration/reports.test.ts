@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { signedIn, useTestApp } from '../support/app.js';
 import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
-import { createOutbox, createReaderRow, createRequest, createSwipe } from '../support/content-factories.js';
-import { createHoliday, createManualEntry } from '../support/attendance-factories.js';
+import { createOutbox } from '../support/sms-factories.js';
+import { createRequest } from '../support/subscriptions-factories.js';
+import { createHoliday, createManualEntry, createReaderToken, createSwipe } from '../support/attendance-factories.js';
+import { reportRows } from '../support/pages.js';
 
 const { app } = useTestApp();
 const knex = () => testDb().knex;
@@ -45,7 +47,8 @@ async function world() {
     requestedOn: '2026-11-10',
     effectiveOn: '2026-11-11',
   });
-  await createRequest(knex(), subMing, { kind: 'cancellation', requestedOn: '2026-11-11' });
+  // Only the request row: 王小明's subscription stays 生效 in 各班訂購狀態.
+  await createRequest(knex(), subMing, { kind: 'cancellation', requestedOn: '2026-11-11', leaveSubscription: true });
   await createRequest(knex(), subHua, {
     kind: 'cancellation',
     status: 'approved',
@@ -83,26 +86,16 @@ async function world() {
   await createOutbox(knex(), { schoolId: s, studentId: hua, status: 'delivered', createdAt: '2026-11-03T02:00:00Z' });
   await createOutbox(knex(), { schoolId: s, studentId: hua, status: 'delivered', createdAt: '2026-11-16T01:00:00Z' }); // outside
 
-  const reader = await createReaderRow(knex(), s);
-  await createSwipe(knex(), reader, s, w.student, '2026-11-01T23:40:00Z'); // 11-02 07:40
-  await createSwipe(knex(), reader, s, w.student, '2026-11-02T08:00:00Z'); // 11-02 16:00
-  await createSwipe(knex(), reader, s, w.student, '2026-11-02T23:40:00Z'); // 11-03
-  await createSwipe(knex(), reader, s, mei, '2026-11-02T23:45:00Z'); // 11-03
-  await createSwipe(knex(), reader, s, hua, '2026-11-01T23:50:00Z'); // 11-02
-  await createSwipe(knex(), reader, s, w.student, '2026-11-07T01:00:00Z'); // Saturday 11-07
+  const { readerId: reader } = await createReaderToken(knex(), s);
+  await createSwipe(knex(), { readerId: reader, schoolId: s, studentId: w.student, at: '2026-11-02T07:40' });
+  await createSwipe(knex(), { readerId: reader, schoolId: s, studentId: w.student, at: '2026-11-02T16:00' });
+  await createSwipe(knex(), { readerId: reader, schoolId: s, studentId: w.student, at: '2026-11-03T07:40' });
+  await createSwipe(knex(), { readerId: reader, schoolId: s, studentId: mei, at: '2026-11-03T07:45' });
+  await createSwipe(knex(), { readerId: reader, schoolId: s, studentId: hua, at: '2026-11-02T07:50' });
+  await createSwipe(knex(), { readerId: reader, schoolId: s, studentId: w.student, at: '2026-11-07T09:00' }); // a Saturday
   await createManualEntry(knex(), { studentId: qiang, date: '2026-11-03', direction: 'arrival', time: '08:10' });
   await createHoliday(knex(), s, '2026-11-06', '校慶補假');
   return { ...w, mei, qiang, hua };
-}
-
-/** The cells of a report's table (body and footer rows) as the page shows them. */
-function pageRows(html: string, key: string): string[][] {
-  const m = new RegExp(`<table[^>]*data-report="${key}"[^>]*>([\\s\\S]*?)</table>`).exec(html);
-  if (!m?.[1]) throw new Error(`no table ${key}`);
-  const body = m[1].replace(/<thead>[\s\S]*?<\/thead>/, '');
-  return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) =>
-    [...(r[1] ?? '').matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => (c[1] ?? '').trim()),
-  );
 }
 
 function csvRows(text: string): string[][] {
@@ -120,30 +113,30 @@ describe('統計報表 for staff', () => {
     const res = await agent.get(`/reports?${RANGE}`);
     expect(res.status).toBe(200);
 
-    const subs = pageRows(res.text, 'subscriptions');
+    const subs = reportRows(res.text, 'subscriptions');
     // 班級, 生效, 審核中, 註銷審核中, 已註銷, 已退回, 已取消, 已到期, 合計
     expect(subs).toEqual([
       ['四年一班', '1', '1', '0', '1', '0', '0', '1', '4'],
       ['四年二班', '1', '0', '0', '0', '0', '0', '0', '1'],
       ['合計', '2', '1', '0', '1', '0', '0', '1', '5'],
     ]);
-    expect(pageRows(res.text, 'requests')).toEqual([
+    expect(reportRows(res.text, 'requests')).toEqual([
       ['2026-11-02~11-08', '1', '0', '1', '1'],
       ['2026-11-09~11-15', '1', '1', '2', '1'],
       ['合計', '2', '1', '3', '2'],
     ]);
-    expect(pageRows(res.text, 'refunds')).toEqual([
+    expect(reportRows(res.text, 'refunds')).toEqual([
       ['四年一班', '1', '100', '1', '100', '0'],
       ['四年二班', '1', '50', '0', '0', '50'],
       ['合計', '2', '150', '1', '100', '50'],
     ]);
-    const sms = pageRows(res.text, 'sms');
+    const sms = reportRows(res.text, 'sms');
     expect(sms).toHaveLength(15); // 14 days + 合計
     expect(sms[1]).toEqual(['2026-11-03', '星期二', '3', '2', '1', '0']);
     expect(sms[2]).toEqual(['2026-11-04', '星期三', '0', '0', '0', '1']);
     expect(sms[0]).toEqual(['2026-11-02', '星期一', '0', '0', '0', '0']);
     expect(sms[14]).toEqual(['合計', '', '3', '2', '1', '1']);
-    const cov = pageRows(res.text, 'coverage');
+    const cov = reportRows(res.text, 'coverage');
     expect(cov.map((r) => r[0])).toEqual([
       '2026-11-02',
       '2026-11-03',
@@ -182,7 +175,7 @@ describe('統計報表 for staff', () => {
       const buf = csv.body as Buffer;
       expect([...buf.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
       const rows = csvRows(buf.toString('utf8'));
-      expect(rows.slice(1)).toEqual(pageRows(res.text, key));
+      expect(rows.slice(1)).toEqual(reportRows(res.text, key));
     }
   });
 
@@ -191,13 +184,13 @@ describe('統計報表 for staff', () => {
     const agent = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     const res = await agent.get(`/reports?${RANGE}`);
     expect(res.status).toBe(200);
-    expect(pageRows(res.text, 'subscriptions')).toEqual([
+    expect(reportRows(res.text, 'subscriptions')).toEqual([
       ['四年一班', '1', '1', '0', '1', '0', '0', '1', '4'],
       ['合計', '1', '1', '0', '1', '0', '0', '1', '4'],
     ]);
     expect(res.text).not.toContain('四年二班');
-    expect(pageRows(res.text, 'sms')[1]).toEqual(['2026-11-03', '星期二', '2', '1', '1', '0']);
-    const cov = pageRows(res.text, 'coverage');
+    expect(reportRows(res.text, 'sms')[1]).toEqual(['2026-11-03', '星期二', '2', '1', '1', '0']);
+    const cov = reportRows(res.text, 'coverage');
     expect(cov[0]).toEqual(['2026-11-02', '星期一', '1', '3', '33.3%']);
     expect(cov[1]).toEqual(['2026-11-03', '星期二', '3', '3', '100.0%']);
     const csv = await agent.get(`/reports/refunds.csv?${RANGE}`);

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { signedIn, useTestApp } from '../support/app.js';
 import { runAdminCommand } from '../support/admin-cli.js';
 import { testDb } from '../support/db.js';
-import { createStudent, createSubscription } from '../support/factories.js';
-import { createRequest, smsWorld } from '../support/subscriptions-factories.js';
+import { createStudent } from '../support/factories.js';
+import { createOrder, createRequest, smsWorld } from '../support/subscriptions-factories.js';
 
 const { app } = useTestApp();
 const knex = () => testDb().knex;
@@ -37,12 +37,7 @@ async function world() {
       seat,
       studentNumber: `1130${classId}${String(seat).padStart(2, '0')}`,
     });
-    const sub = await createSubscription(knex(), st, w.periodId, {
-      status: 'pending',
-      effectiveOn: null,
-      appliedOn: requestedOn,
-    });
-    return createRequest(knex(), sub, { kind: 'order', requestedOn });
+    return (await createOrder(knex(), st, w.periodId, { on: requestedOn })).requestId;
   };
   // Wednesday: Thu, (Fri holiday), Mon, Tue → 3 school days: overdue (4 if the holiday counted).
   await order('林小一', 11, '2026-11-18');

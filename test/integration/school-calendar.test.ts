@@ -5,20 +5,13 @@ import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createSchool, createSchoolWorld } from '../support/factories.js';
 import { createHoliday } from '../support/attendance-factories.js';
 import { addHolidayRange } from '../../src/domain/schools/school-calendar.js';
+import { gridRows } from '../support/pages.js';
 
 // Friday 2027-02-12, 10:00 Taipei: the day after the winter break (寒假 2027-01-21~2027-02-10) and 02-11.
 const NOW = '2027-02-12T02:00:00Z';
 const { app } = useTestApp({ now: NOW });
 const knex = testDb().knex;
 const PAGE = '/attendance/calendar';
-
-/** The rows of the first attendance grid of a page: [label, 到校時間, 離校時間]. */
-function gridRows(html: string): string[][] {
-  const out: string[][] = [];
-  const re = /<tr>\s*<th scope="row">([^<]*)<\/th>\s*<td[^>]*>([^<]*)<\/td>\s*<td[^>]*>([^<]*)<\/td>/g;
-  for (let m = re.exec(html); m; m = re.exec(html)) out.push([m[1]!, m[2]!, m[3]!]);
-  return out;
-}
 
 /** The holiday table of the calendar page: [名稱, 日期, 天數]. */
 function holidayRows(html: string): string[][] {

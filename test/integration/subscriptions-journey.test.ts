@@ -3,6 +3,7 @@ import { closeTestDb, resetDb, testDb } from '../support/db.js';
 import { buildTestApp, postForm, signedIn } from '../support/app.js';
 import { createPeriod } from '../support/factories.js';
 import { lifecycleSnapshot, smsWorld } from '../support/subscriptions-factories.js';
+import { textOf } from '../support/pages.js';
 
 const { app, clock } = buildTestApp();
 const knex = testDb().knex;
@@ -19,7 +20,6 @@ const NOTICE_TITLE = '註銷審核中!';
 const NOTICE_TEXT =
   '簡訊訂購申請/註銷申請需經過學校老師審核，審核後隔日生效，請提醒學校老師審核，以確保訂購申請/註銷申請生效';
 /** The visible text of a page, tags stripped and whitespace collapsed. */
-const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
 describe("the parent guide's journey: list → 註銷 → notice → 審核中 → 取消 → 生效 again", () => {
   it('walks through the guide screen by screen', async () => {

@@ -2,11 +2,18 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { closeTestDb, resetDb, testDb } from '../support/db.js';
 import { buildTestApp, postForm, signedIn } from '../support/app.js';
 import { createPeriod, createSubscription } from '../support/factories.js';
-import { createRequest, lifecycleSnapshot, smsWorld, userFor } from '../support/subscriptions-factories.js';
+import {
+  createOrder,
+  createRequest,
+  lifecycleSnapshot,
+  smsWorld,
+  userFor,
+} from '../support/subscriptions-factories.js';
 import { SubscriptionService, TransitionError } from '../../src/domain/subscriptions/subscription-service.js';
 import { FixedClock } from '../../src/clock.js';
 import { recordPayments } from '../../src/domain/payments/payments.js';
 import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
+import { textOf } from '../support/pages.js';
 
 const { app, clock } = buildTestApp();
 const knex = testDb().knex;
@@ -18,21 +25,13 @@ beforeEach(async () => {
   await resetDb();
   clock.set('2026-11-24T01:00:00Z'); // Tuesday 2026-11-24 09:00 in Taipei
 });
-const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
 describe('teacher review: approved on D, effective on D+1', () => {
   it('the 狀態 filter finds each row under the state its 申請狀態 shows, on D and on D+1', async () => {
     const w = await smsWorld(knex);
-    const orderSub = await createSubscription(knex, w.otherChild, w.periodId, {
-      status: 'pending',
-      effectiveOn: null,
-      applicantName: '陳媽媽',
-      appliedOn: '2026-11-24',
-    });
-    const orderReq = await createRequest(knex, orderSub, {
-      kind: 'order',
-      requestedOn: '2026-11-24',
-      byName: '陳媽媽',
+    const { requestId: orderReq } = await createOrder(knex, w.otherChild, w.periodId, {
+      on: '2026-11-24',
+      by: '陳媽媽',
     });
     const cancelReq = await createRequest(knex, w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
@@ -118,13 +117,10 @@ describe('teacher review: approved on D, effective on D+1', () => {
 
   it('an order approved today shows 已核准，D+1 生效, and 生效 from tomorrow', async () => {
     const w = await smsWorld(knex);
-    const subId = await createSubscription(knex, w.otherChild, w.periodId, {
-      status: 'pending',
-      effectiveOn: null,
-      applicantName: '陳媽媽',
-      appliedOn: '2026-11-24',
+    const { subscriptionId: subId, requestId } = await createOrder(knex, w.otherChild, w.periodId, {
+      on: '2026-11-24',
+      by: '陳媽媽',
     });
-    const requestId = await createRequest(knex, subId, { kind: 'order', requestedOn: '2026-11-24', byName: '陳媽媽' });
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     expect((await postForm(admin, '/reviews', `/reviews/${requestId}/approval`, {})).status).toBe(303);
     expect(await knex('subscriptions').where({ id: subId }).first('status', 'effective_on')).toEqual({
@@ -187,8 +183,7 @@ describe('teacher review: approved on D, effective on D+1', () => {
   it('批次核准 approves every ticked request of the scope', async () => {
     const w = await smsWorld(knex);
     const a = await createRequest(knex, w.subscriptionId);
-    const subId = await createSubscription(knex, w.otherChild, w.periodId, { status: 'pending', effectiveOn: null });
-    const b = await createRequest(knex, subId, { kind: 'order' });
+    const { requestId: b } = await createOrder(knex, w.otherChild, w.periodId);
     const c = await createRequest(knex, w.sub402); // class 402: not this teacher's
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
     const res = await postForm(teacher, '/reviews', '/reviews/batch-approval', {
@@ -413,8 +408,7 @@ describe('races and invalid transitions', () => {
     expect(rejectAfter.status).toBe(409);
     expect(await lifecycleSnapshot(knex)).toEqual(before);
 
-    const subId = await createSubscription(knex, w.otherChild, w.periodId, { status: 'pending', effectiveOn: null });
-    await createRequest(knex, subId, { kind: 'order' });
+    const { subscriptionId: subId } = await createOrder(knex, w.otherChild, w.periodId);
     before = await lifecycleSnapshot(knex);
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301002' });
     const confirm = await parent.get(`/sms/subscriptions/${subId}/cancellation/new`);

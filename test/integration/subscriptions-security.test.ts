@@ -11,10 +11,10 @@ import {
   createSubscription,
 } from '../support/factories.js';
 import { createRequest, lifecycleSnapshot, smsWorld } from '../support/subscriptions-factories.js';
+import { textOf } from '../support/pages.js';
 
 const { app } = useTestApp();
 const knex = testDb().knex;
-const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
 describe('another class, another family, another school: 404 for every action, nothing changes', () => {
   it('a teacher of another class and an admin of another school cannot see or decide 401 requests', async () => {

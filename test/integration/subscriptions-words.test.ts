@@ -6,28 +6,21 @@
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
-import { createPeriod, createSubscription } from '../support/factories.js';
-import { createRequest, smsWorld } from '../support/subscriptions-factories.js';
+import { createPeriod } from '../support/factories.js';
+import { createOrder, createRequest, smsWorld } from '../support/subscriptions-factories.js';
+import { textOf } from '../support/pages.js';
 
 const { app, clock } = useTestApp(); // Tuesday 2026-11-24 09:00 in Taipei
 const knex = testDb().knex;
-const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 const rowOf = (html: string, name: string) =>
   textOf(/<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '').split(name)[1] ?? '';
 
 describe('到離校簡訊訂購服務: the two approved labels, on D and on D+1', () => {
   it('an approved order reads 已核准，D 生效 and an approved cancellation 註銷已核准，D 起停止; the next day 生效 and 已註銷', async () => {
     const w = await smsWorld(knex);
-    const orderSub = await createSubscription(knex, w.otherChild, w.periodId, {
-      status: 'pending',
-      effectiveOn: null,
-      applicantName: '陳媽媽',
-      appliedOn: '2026-11-24',
-    });
-    const orderReq = await createRequest(knex, orderSub, {
-      kind: 'order',
-      requestedOn: '2026-11-24',
-      byName: '陳媽媽',
+    const { requestId: orderReq } = await createOrder(knex, w.otherChild, w.periodId, {
+      on: '2026-11-24',
+      by: '陳媽媽',
     });
     const cancelReq = await createRequest(knex, w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
@@ -82,16 +75,9 @@ describe('到離校簡訊訂購服務: the two approved labels, on D and on D+1'
 
   it("a rejected order shows the teacher's reason on 到離校簡訊訂購服務, and a rejected cancellation on 到離校簡訊註銷服務", async () => {
     const w = await smsWorld(knex);
-    const orderSub = await createSubscription(knex, w.otherChild, w.periodId, {
-      status: 'pending',
-      effectiveOn: null,
-      applicantName: '陳媽媽',
-      appliedOn: '2026-11-24',
-    });
-    const orderReq = await createRequest(knex, orderSub, {
-      kind: 'order',
-      requestedOn: '2026-11-24',
-      byName: '陳媽媽',
+    const { requestId: orderReq } = await createOrder(knex, w.otherChild, w.periodId, {
+      on: '2026-11-24',
+      by: '陳媽媽',
     });
     const cancelReq = await createRequest(knex, w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
@@ -129,19 +115,11 @@ describe('an order for a period still to come takes effect on its first day', ()
       startsOn: '2027-02-11',
       endsOn: '2027-06-30',
     });
-    const future = await createSubscription(knex, w.otherChild, nextPeriod, {
-      status: 'pending',
-      effectiveOn: null,
-      applicantName: '陳媽媽',
-      appliedOn: '2026-11-24',
+    const { subscriptionId: future, requestId: futureReq } = await createOrder(knex, w.otherChild, nextPeriod, {
+      on: '2026-11-24',
+      by: '陳媽媽',
     });
-    const futureReq = await createRequest(knex, future, { kind: 'order', requestedOn: '2026-11-24', byName: '陳媽媽' });
-    const current = await createSubscription(knex, w.student, nextPeriod, {
-      status: 'pending',
-      effectiveOn: null,
-      appliedOn: '2026-11-24',
-    });
-    const currentNextReq = await createRequest(knex, current, { kind: 'order', requestedOn: '2026-11-24' });
+    const { requestId: currentNextReq } = await createOrder(knex, w.student, nextPeriod, { on: '2026-11-24' });
     const cancelReq = await createRequest(knex, w.subscriptionId, { kind: 'cancellation', requestedOn: '2026-11-24' });
 
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
@@ -193,12 +171,7 @@ describe('an order for a period still to come takes effect on its first day', ()
       startsOn: '2027-02-11',
       endsOn: '2027-06-30',
     });
-    const future = await createSubscription(knex, w.otherChild, nextPeriod, {
-      status: 'pending',
-      effectiveOn: null,
-      appliedOn: '2026-11-24',
-    });
-    const req = await createRequest(knex, future, { kind: 'order', requestedOn: '2026-11-24' });
+    const { requestId: req } = await createOrder(knex, w.otherChild, nextPeriod, { on: '2026-11-24' });
     const admin = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
     expect((await postForm(admin, '/reviews', `/reviews/${req}/approval`, {})).status).toBe(303);
     expect(textOf((await admin.get('/reviews')).text)).toContain('訂購申請已核准，2027-02-11 生效。');

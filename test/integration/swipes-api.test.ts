@@ -4,7 +4,12 @@ import { testDb } from '../support/db.js';
 import { signedIn, useTestApp } from '../support/app.js';
 import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
 import { createPhone } from '../support/sms-factories.js';
-import { createCard, createManualEntry, createReaderToken } from '../support/attendance-factories.js';
+import {
+  createCard,
+  createDismissalStart,
+  createManualEntry,
+  createReaderToken,
+} from '../support/attendance-factories.js';
 import { revokeReader } from '../../src/domain/readers/reader-tokens.js';
 import { issueCard, retireCard } from '../../src/domain/swipes/cards.js';
 
@@ -386,7 +391,7 @@ describe('a real school day: arrival and departure by dismissal start and reader
 
   it('takes a Wednesday 12:10 tap as the departure when the school dismisses at 12:00 on Wednesdays', async () => {
     const w = await subscribed();
-    await knex('school_dismissal_times').insert({ school_id: w.schoolId, weekday: 3, starts_at: '12:00' });
+    await createDismissalStart(knex, w.schoolId, 3, '12:00');
     clock.set(new Date('2026-11-25T12:11:00+08:00').toISOString()); // Wednesday
     await post(w.token, {
       swipes: [swipe('w1', '2026-11-25T07:40'), swipe('w2', '2026-11-25T11:50'), swipe('w3', '2026-11-25T12:10')],

@@ -1,4 +1,4 @@
-/** Factories for cards, readers, swipes, manual entries and school holidays. */
+/** Factories for cards, readers, swipes, manual entries, school holidays and dismissal starts. */
 import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
 import type { Knex } from 'knex';
 import { refreshDays } from '../../src/domain/attendance/days.js';
@@ -23,14 +23,14 @@ export async function createCard(
   return row.id as number;
 }
 
+/** A gate reader (讀卡機) of the school with its API token, as the admin script creates one. */
 export async function createReaderToken(
   knex: Knex,
   schoolId: number,
   name = '正門',
   direction: ReaderDirection = 'both',
 ): Promise<{ readerId: number; token: string }> {
-  const { reader, token } = await createReader(knex, { schoolId, name });
-  if (direction !== 'both') await knex('card_readers').where({ id: reader.id }).update({ direction });
+  const { reader, token } = await createReader(knex, { schoolId, name, direction });
   return { readerId: reader.id, token };
 }
 
@@ -97,4 +97,14 @@ export async function createManualEntry(
 
 export async function createHoliday(knex: Knex, schoolId: number, on: string, name = '校慶補假'): Promise<void> {
   await addHolidayRange(knex, { schoolIds: [schoolId], from: on, to: on, name }, SCRIPT_ACTOR);
+}
+
+/** The school's dismissal start on a weekday (1 = 星期一 … 5 = 星期五), `HH:mm`. */
+export async function createDismissalStart(
+  knex: Knex,
+  schoolId: number,
+  weekday: number,
+  startsAt: string,
+): Promise<void> {
+  await knex('school_dismissal_times').insert({ school_id: schoolId, weekday, starts_at: startsAt });
 }

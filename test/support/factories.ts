@@ -122,7 +122,7 @@ export async function createParent(
   const [g] = await knex('guardians')
     .insert({ name: o.name ?? '王家長' })
     .returning('id');
-  for (const sid of studentIds) await knex('guardian_students').insert({ guardian_id: g.id, student_id: sid });
+  for (const sid of studentIds) await addChild(knex, g.id as number, sid);
   const login = o.login ?? (first.student_number as string);
   const [a] = await knex('accounts')
     .insert({
@@ -136,6 +136,23 @@ export async function createParent(
     })
     .returning('id');
   return { accountId: a.id as number, guardianId: g.id as number, login, schoolId: first.school_id as number };
+}
+
+/** Another child of a guardian (a sibling, or a family joined later). */
+export async function addChild(knex: Knex, guardianId: number, studentId: number): Promise<void> {
+  await knex('guardian_students').insert({ guardian_id: guardianId, student_id: studentId });
+}
+
+/** A 臺北卡 identity (issuer, subject) already linked to these accounts. */
+export async function createTaipeiCardLink(
+  knex: Knex,
+  identity: { issuer: string; subject: string },
+  accountIds: number[],
+): Promise<number> {
+  const [row] = await knex('taipei_card_identities').insert(identity).returning('id');
+  for (const accountId of accountIds)
+    await knex('taipei_card_links').insert({ identity_id: row.id, account_id: accountId });
+  return row.id as number;
 }
 
 export async function createPeriod(

@@ -29,7 +29,7 @@ export async function createOutbox(
     status?: string;
     attempts?: number;
     nextAttemptAt?: Date;
-    createdAt?: Date;
+    createdAt?: Date | string;
     dedupeKey?: string | null;
   } = {},
 ): Promise<number> {

@@ -3,15 +3,29 @@ import type { Knex } from 'knex';
 import { loadCurrentUser, type CurrentUser } from '../../src/domain/accounts/current-user.js';
 import { createParent, createPeriod, createSchoolWorld, createStudent, createSubscription } from './factories.js';
 
-/** A review request as the service would have left it, and the subscription moved to the matching state. */
+/**
+ * A review request (訂購申請 / 註銷申請) as the service would have left it: a pending one moves the subscription
+ * to the matching state (審核中 / 註銷審核中) unless `leaveSubscription`; an approved one takes effect on
+ * `effectiveOn` (2026-11-21 unless given); a rejected one carries its reason.
+ */
 export async function createRequest(
   knex: Knex,
   subscriptionId: number,
-  o: { kind?: 'order' | 'cancellation'; status?: string; requestedOn?: string; byName?: string } = {},
+  o: {
+    kind?: 'order' | 'cancellation';
+    status?: string;
+    requestedOn?: string;
+    byName?: string;
+    effectiveOn?: string | null;
+    refund?: number | null;
+    refundPaidOn?: string | null;
+    reason?: string | null;
+    leaveSubscription?: boolean;
+  } = {},
 ): Promise<number> {
   const kind = o.kind ?? 'cancellation';
   const status = o.status ?? 'pending';
-  if (status === 'pending')
+  if (status === 'pending' && !o.leaveSubscription)
     await knex('subscriptions')
       .where({ id: subscriptionId })
       .update({ status: kind === 'order' ? 'pending' : 'cancel_pending' });
@@ -22,11 +36,39 @@ export async function createRequest(
       status,
       requested_by_name: o.byName ?? '王大明',
       requested_on: o.requestedOn ?? '2026-11-20',
-      effective_on: status === 'approved' ? '2026-11-21' : null,
-      decision_reason: status === 'rejected' ? '資料有誤' : null,
+      effective_on: o.effectiveOn !== undefined ? o.effectiveOn : status === 'approved' ? '2026-11-21' : null,
+      decision_reason: o.reason !== undefined ? o.reason : status === 'rejected' ? '資料有誤' : null,
+      refund_amount: o.refund ?? null,
+      refund_paid_on: o.refundPaidOn ?? null,
     })
     .returning('id');
   return row.id as number;
+}
+
+/**
+ * A parent's order waiting for review (審核中), as the service leaves it: the pending subscription, applied for
+ * on `on` by `by`, and its order request.
+ */
+export async function createOrder(
+  knex: Knex,
+  studentId: number,
+  periodId: number,
+  o: { on?: string; by?: string; arrival?: boolean; departure?: boolean } = {},
+): Promise<{ subscriptionId: number; requestId: number }> {
+  const subscriptionId = await createSubscription(knex, studentId, periodId, {
+    status: 'pending',
+    effectiveOn: null,
+    ...(o.arrival !== undefined ? { arrival: o.arrival } : {}),
+    ...(o.departure !== undefined ? { departure: o.departure } : {}),
+    ...(o.by !== undefined ? { applicantName: o.by } : {}),
+    ...(o.on !== undefined ? { appliedOn: o.on } : {}),
+  });
+  const requestId = await createRequest(knex, subscriptionId, {
+    kind: 'order',
+    ...(o.on !== undefined ? { requestedOn: o.on } : {}),
+    ...(o.by !== undefined ? { byName: o.by } : {}),
+  });
+  return { subscriptionId, requestId };
 }
 
 /**

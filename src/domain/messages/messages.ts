@@ -159,6 +159,18 @@ export async function sendMessage(
   });
 }
 
+/** A message as the pages show it: its text, when, by whom, to which class, to how many. */
+const MESSAGE_COLUMNS = [
+  'm.id',
+  'm.body',
+  'm.created_at',
+  'a.display_name as author_name',
+  'c.name as class_name',
+  'm.recipient_count',
+];
+const withAuthorAndClass = (q: Knex.QueryBuilder) =>
+  q.leftJoin('accounts as a', 'a.id', 'm.author_account_id').leftJoin('classes as c', 'c.id', 'm.class_id');
+
 /** The messages this staff member may see: a teacher's own and their classes'; the admin's whole school. */
 function staffMessages(knex: Knex, user: CurrentUser) {
   const q = knex('messages as m').where('m.school_id', user.schoolId);
@@ -183,16 +195,9 @@ export interface MessageSummary {
 export async function listSentMessages(knex: Knex, user: CurrentUser, page = 1): Promise<Page<MessageSummary>> {
   const countRow = await staffMessages(knex, user).count<{ n: string }[]>({ n: '*' }).first();
   const total = Number(countRow?.n ?? 0);
-  const rows = await staffMessages(knex, user)
-    .leftJoin('accounts as a', 'a.id', 'm.author_account_id')
-    .leftJoin('classes as c', 'c.id', 'm.class_id')
+  const rows = await withAuthorAndClass(staffMessages(knex, user))
     .select(
-      'm.id',
-      'm.body',
-      'm.created_at',
-      'a.display_name as author_name',
-      'c.name as class_name',
-      'm.recipient_count',
+      ...MESSAGE_COLUMNS,
       knex.raw(
         `(select count(*) from sms_outbox o where o.message_id = m.id and o.status in ('queued','sending'))::int as queued`,
       ),
@@ -225,18 +230,9 @@ export async function listSentMessages(knex: Knex, user: CurrentUser, page = 1):
 
 /** One message with its recipients (masked in the view), for staff in scope; undefined when not theirs. */
 export async function findSentMessage(knex: Knex, user: CurrentUser, messageId: number) {
-  const m = await staffMessages(knex, user)
-    .leftJoin('accounts as a', 'a.id', 'm.author_account_id')
-    .leftJoin('classes as c', 'c.id', 'm.class_id')
+  const m = await withAuthorAndClass(staffMessages(knex, user))
     .where('m.id', messageId)
-    .first(
-      'm.id',
-      'm.body',
-      'm.created_at',
-      'a.display_name as author_name',
-      'c.name as class_name',
-      'm.recipient_count',
-    );
+    .first(...MESSAGE_COLUMNS);
   if (!m) return undefined;
   const recipients = (await knex('sms_outbox as o')
     .leftJoin('students as st', 'st.id', 'o.student_id')

@@ -9,16 +9,19 @@ import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
 import { loadHolidays } from '../schools/school-calendar.js';
 import {
+  APPROVED_STATUSES,
   chargedOf,
   dayAmountFormula,
   feeOf,
+  isApprovedStatus,
   itemsLabel,
   type DayAmount,
   type FeeInput,
   type PeriodDates,
   type StoredCharge,
 } from '../subscriptions/lifecycle.js';
-import { PAYABLE_STATUSES, paymentStatusLabel, receiptLabel } from './payments.js';
+import { MONEY_COLUMNS } from '../subscriptions/lifecycle-sql.js';
+import { paymentStatusLabel, receiptLabel } from './payments.js';
 
 export interface PaymentInfo {
   id: number;
@@ -53,8 +56,6 @@ async function chargesOf<T extends ChargeRow>(knex: Knex, rows: readonly T[]): P
   return out;
 }
 
-const isApproved = (status: string) => (PAYABLE_STATUSES as readonly string[]).includes(status);
-
 function paymentOf(r: {
   payment_id: number | null;
   paid_on: string | null;
@@ -73,20 +74,6 @@ function paymentOf(r: {
 }
 
 const PAYMENT_COLUMNS = ['pm.id as payment_id', 'pm.paid_on', 'pm.receipt_number', 'pm.amount as paid_amount'];
-const CHARGE_COLUMNS = [
-  's.status',
-  's.arrival',
-  's.departure',
-  's.school_id',
-  's.period_id',
-  's.charge_amount',
-  's.charge_days',
-  's.charge_period_days',
-  'p.starts_on',
-  'p.ends_on',
-  'p.arrival_fee',
-  'p.departure_fee',
-];
 
 /**
  * The money of subscriptions already read by a scoped list (the ids come from that list): subscription id → fee,
@@ -102,8 +89,8 @@ export async function moneyOfSubscriptions(
     .join('service_periods as p', 'p.id', 's.period_id')
     .leftJoin('payments as pm', 'pm.subscription_id', 's.id')
     .whereIn('s.id', [...new Set(subscriptionIds)])
-    .select(['s.id', ...CHARGE_COLUMNS, ...PAYMENT_COLUMNS]);
-  const approved = rows.filter((r) => isApproved(r.status));
+    .select(['s.id', ...MONEY_COLUMNS, ...PAYMENT_COLUMNS]);
+  const approved = rows.filter((r) => isApprovedStatus(r.status));
   const charges = await chargesOf(knex, approved);
   for (const r of rows) {
     const fee = feeOf(r);
@@ -164,13 +151,40 @@ export async function classInScope(knex: Knex, user: CurrentUser, classId: numbe
   return c;
 }
 
-export interface ClassOrder {
-  subscription_id: number;
-  status: string;
+/** The student and the period a row of money names (繳費管理, 繳費通知單, 收據, 退費清單). */
+export interface StudentOfRow {
   student_name: string;
   student_number: string;
   seat_number: number;
   period_name: string;
+}
+const STUDENT_COLUMNS = ['st.name as student_name', 'st.student_number', 'st.seat_number', 'p.name as period_name'];
+const studentOf = (r: StudentOfRow): StudentOfRow => ({
+  student_name: r.student_name,
+  student_number: r.student_number,
+  seat_number: r.seat_number,
+  period_name: r.period_name,
+});
+/** The student, period and payment of a class list's row. */
+const CLASS_ROW_COLUMNS = [...STUDENT_COLUMNS, ...PAYMENT_COLUMNS];
+
+/**
+ * Narrow `q` to a class's subscriptions (`s`) in the user's scope, with the student, the period and the payment, by
+ * period (latest first) and seat, then `tiebreak`.
+ */
+function ofClass(q: Knex.QueryBuilder, knex: Knex, user: CurrentUser, cls: ClassInfo, tiebreak: string): void {
+  q.join('students as st', 'st.id', 's.student_id')
+    .join('service_periods as p', 'p.id', 's.period_id')
+    .leftJoin('payments as pm', 'pm.subscription_id', 's.id')
+    .where('st.class_id', cls.id)
+    .whereIn('s.student_id', visibleStudentIds(knex, user))
+    .orderBy([{ column: 'p.starts_on', order: 'desc' }, 'st.seat_number', tiebreak])
+    .limit(1000);
+}
+
+export interface ClassOrder extends StudentOfRow {
+  subscription_id: number;
+  status: string;
   starts_on: string;
   ends_on: string;
   applied_on: string;
@@ -190,26 +204,11 @@ export async function classOrders(
   classId: number,
 ): Promise<{ cls: ClassInfo; orders: ClassOrder[] }> {
   const cls = await classInScope(knex, user, classId);
-  const rows = await knex('subscriptions as s')
-    .join('students as st', 'st.id', 's.student_id')
-    .join('service_periods as p', 'p.id', 's.period_id')
-    .leftJoin('payments as pm', 'pm.subscription_id', 's.id')
-    .where('st.class_id', cls.id)
-    .whereIn('s.student_id', visibleStudentIds(knex, user))
-    .whereIn('s.status', [...PAYABLE_STATUSES])
-    .orderBy([{ column: 'p.starts_on', order: 'desc' }, 'st.seat_number', 's.id'])
-    .limit(1000)
-    .select([
-      's.id as subscription_id',
-      ...CHARGE_COLUMNS,
-      's.applied_on',
-      's.effective_on',
-      'st.name as student_name',
-      'st.student_number',
-      'st.seat_number',
-      'p.name as period_name',
-      ...PAYMENT_COLUMNS,
-    ]);
+  const q = knex('subscriptions as s');
+  ofClass(q, knex, user, cls, 's.id');
+  const rows = await q
+    .whereIn('s.status', [...APPROVED_STATUSES])
+    .select(['s.id as subscription_id', ...MONEY_COLUMNS, 's.applied_on', 's.effective_on', ...CLASS_ROW_COLUMNS]);
   const charges = await chargesOf(knex, rows);
   const orders = rows.map((r): ClassOrder => {
     const fee = feeOf(r);
@@ -218,10 +217,7 @@ export async function classOrders(
     return {
       subscription_id: r.subscription_id,
       status: r.status,
-      student_name: r.student_name,
-      student_number: r.student_number,
-      seat_number: r.seat_number,
-      period_name: r.period_name,
+      ...studentOf(r),
       starts_on: r.starts_on,
       ends_on: r.ends_on,
       applied_on: r.applied_on,
@@ -237,14 +233,10 @@ export async function classOrders(
   return { cls, orders };
 }
 
-export interface Receipt {
+export interface Receipt extends StudentOfRow {
   payment: PaymentInfo;
   school_name: string;
   class_name: string;
-  student_name: string;
-  student_number: string;
-  seat_number: number;
-  period_name: string;
   starts_on: string;
   ends_on: string;
   items: string;
@@ -265,13 +257,10 @@ export async function receiptOf(knex: Knex, user: CurrentUser, paymentId: number
     .whereIn('s.student_id', visibleStudentIds(knex, user))
     .first([
       ...PAYMENT_COLUMNS,
-      ...CHARGE_COLUMNS,
+      ...MONEY_COLUMNS,
       'sc.name as school_name',
       'c.name as class_name',
-      'st.name as student_name',
-      'st.student_number',
-      'st.seat_number',
-      'p.name as period_name',
+      ...STUDENT_COLUMNS,
     ]);
   const payment = r ? paymentOf(r) : undefined;
   if (!r || !payment) throw new NotFoundError();
@@ -279,10 +268,7 @@ export async function receiptOf(knex: Knex, user: CurrentUser, paymentId: number
     payment,
     school_name: r.school_name,
     class_name: r.class_name,
-    student_name: r.student_name,
-    student_number: r.student_number,
-    seat_number: r.seat_number,
-    period_name: r.period_name,
+    ...studentOf(r),
     starts_on: r.starts_on,
     ends_on: r.ends_on,
     items: itemsLabel(r),
@@ -291,12 +277,8 @@ export async function receiptOf(knex: Knex, user: CurrentUser, paymentId: number
   };
 }
 
-export interface ClassRefund {
+export interface ClassRefund extends StudentOfRow {
   request_id: number;
-  student_name: string;
-  student_number: string;
-  seat_number: number;
-  period_name: string;
   items: string;
   effective_on: string;
   fee: number;
@@ -314,16 +296,10 @@ export async function classRefunds(
   classId: number,
 ): Promise<{ cls: ClassInfo; refunds: ClassRefund[] }> {
   const cls = await classInScope(knex, user, classId);
-  const rows = await knex('review_requests as r')
-    .join('subscriptions as s', 's.id', 'r.subscription_id')
-    .join('students as st', 'st.id', 's.student_id')
-    .join('service_periods as p', 'p.id', 's.period_id')
-    .leftJoin('payments as pm', 'pm.subscription_id', 's.id')
-    .where('st.class_id', cls.id)
-    .whereIn('s.student_id', visibleStudentIds(knex, user))
+  const q = knex('review_requests as r').join('subscriptions as s', 's.id', 'r.subscription_id');
+  ofClass(q, knex, user, cls, 'r.id');
+  const rows = await q
     .where({ 'r.kind': 'cancellation', 'r.status': 'approved' })
-    .orderBy([{ column: 'p.starts_on', order: 'desc' }, 'st.seat_number', 'r.id'])
-    .limit(1000)
     .select([
       'r.id as request_id',
       'r.effective_on',
@@ -335,11 +311,7 @@ export async function classRefunds(
       's.departure',
       'p.arrival_fee',
       'p.departure_fee',
-      'st.name as student_name',
-      'st.student_number',
-      'st.seat_number',
-      'p.name as period_name',
-      ...PAYMENT_COLUMNS,
+      ...CLASS_ROW_COLUMNS,
     ]);
   const refunds = rows.map((r): ClassRefund => {
     const fee = feeOf(r);
@@ -350,10 +322,7 @@ export async function classRefunds(
     const payment = paymentOf(r);
     return {
       request_id: r.request_id,
-      student_name: r.student_name,
-      student_number: r.student_number,
-      seat_number: r.seat_number,
-      period_name: r.period_name,
+      ...studentOf(r),
       items: itemsLabel(r),
       effective_on: r.effective_on,
       fee,

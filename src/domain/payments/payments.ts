@@ -13,15 +13,14 @@ import { visibleStudentIds } from '../scope.js';
 import { loadHolidays } from '../schools/school-calendar.js';
 import {
   chargedOf,
+  isApprovedStatus,
   type DayAmount,
   type FeeInput,
   type PeriodDates,
   type StoredCharge,
 } from '../subscriptions/lifecycle.js';
+import { MONEY_COLUMNS } from '../subscriptions/lifecycle-sql.js';
 import { ServiceInputError, TransitionError } from '../subscriptions/subscription-service.js';
-
-/** The states of a subscription whose order was approved: the office may record its payment. */
-export const PAYABLE_STATUSES = ['active', 'cancel_pending', 'cancelled'] as const;
 
 /** 收據號碼 as printed: the school's sequence number, six digits (000001). */
 export function receiptLabel(n: number): string {
@@ -87,24 +86,15 @@ export async function recordPayments(
         .forUpdate('s')
         .select(
           's.id',
-          's.status',
-          's.arrival',
-          's.departure',
+          ...MONEY_COLUMNS,
           's.applied_on',
-          's.school_id',
-          's.charge_amount',
-          's.charge_days',
-          's.charge_period_days',
           'st.name as student_name',
           'st.seat_number',
           'c.code as class_code',
-          'p.starts_on',
-          'p.ends_on',
-          'p.arrival_fee',
-          'p.departure_fee',
         )) as Row[];
       if (rows.length !== ids.length) throw new NotFoundError();
-      const notApproved = rows.find((r) => !(PAYABLE_STATUSES as readonly string[]).includes(r.status));
+      // Only an approved order (lifecycle.APPROVED_STATUSES) is charged: the office may record its payment.
+      const notApproved = rows.find((r) => !isApprovedStatus(r.status));
       if (notApproved)
         throw new TransitionError(
           `${notApproved.student_name} 的訂購尚未核准，只有已核准的訂購可以登錄繳費。`,

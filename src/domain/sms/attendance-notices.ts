@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import { enqueue } from './outbox-status.js';
 import { taipeiInstant } from '../time.js';
 import { stripControlChars } from '../text.js';
+import { inEffectOn } from '../subscriptions/lifecycle-sql.js';
 
 export type Direction = 'arrival' | 'departure';
 
@@ -49,7 +50,7 @@ export async function enqueueAttendanceNotices(trx: Knex.Transaction | Knex, n: 
  * Queue many notices at once (the reader API's batch): one statement finds, for every notice, the students
  * with a subscription effective on its date that includes its item and their verified phones; one more writes
  * the outbox rows. `dedupe_key` (direction, student, date, phone) makes a retried swipe write nothing twice.
- * The subscription is effective on D when approved to start by D, not yet cancelled on D, within its period.
+ * "In effect on D" is the lifecycle's rule (lifecycle-sql.ts inEffectOn).
  */
 export async function enqueueAttendanceNoticesBulk(
   trx: Knex.Transaction | Knex,
@@ -71,16 +72,14 @@ export async function enqueueAttendanceNoticesBulk(
           select 1 from subscriptions sub join service_periods per on per.id = sub.period_id
            where sub.student_id = k.student_id and per.school_id = st.school_id
              and case k.direction when 'arrival' then sub.arrival else sub.departure end
-             and sub.status in ('active', 'cancel_pending', 'cancelled')
-             and sub.effective_on is not null and sub.effective_on <= k.day
-             and (sub.cancelled_on is null or sub.cancelled_on > k.day)
-             and per.starts_on <= k.day and per.ends_on >= k.day)
+             and ?)
         order by k.i, ph.id`,
       [
         notices.map((_, i) => i),
         notices.map((n) => n.studentId),
         notices.map((n) => n.direction),
         notices.map((n) => n.date),
+        inEffectOn(trx, { sub: 'sub', period: 'per' }, trx.raw('k.day')),
       ],
     )
   ).rows;

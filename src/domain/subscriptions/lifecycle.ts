@@ -14,6 +14,13 @@ import { countSchoolDays } from '../schools/school-calendar.js';
 
 export const STATUSES = ['pending', 'active', 'cancel_pending', 'cancelled', 'rejected', 'withdrawn'] as const;
 export type SubscriptionStatus = (typeof STATUSES)[number];
+/** The stored statuses of an order that was approved (it may since have been cancelled): what is charged, what can send. */
+export const APPROVED_STATUSES = [
+  'active',
+  'cancel_pending',
+  'cancelled',
+] as const satisfies readonly SubscriptionStatus[];
+export const isApprovedStatus = (status: string): boolean => (APPROVED_STATUSES as readonly string[]).includes(status);
 export const EVENTS = ['order', 'approve', 'reject', 'cancel', 'withdraw'] as const;
 export type LifecycleEvent = (typeof EVENTS)[number];
 export type ActorRole = 'parent' | 'teacher' | 'school_admin';
@@ -123,10 +130,13 @@ export interface SubscriptionDates {
 
 export const isExpired = (period: PeriodDates, today: string): boolean => period.ends_on < today;
 
-/** Does this subscription send SMS on `date`? (from the stored status and dates; nothing flips at night) */
+/**
+ * Does this subscription send SMS on `date`? (from the stored status and dates; nothing flips at night)
+ * Its SQL twin: lifecycle-sql.ts inEffectOn.
+ */
 export function isEffectiveOn(sub: SubscriptionDates, period: PeriodDates, date: string): boolean {
   return (
-    (sub.status === 'active' || sub.status === 'cancel_pending' || sub.status === 'cancelled') &&
+    isApprovedStatus(sub.status) &&
     sub.effective_on !== null &&
     sub.effective_on <= date &&
     (sub.cancelled_on === null || sub.cancelled_on > date) &&
@@ -192,7 +202,7 @@ export function approvalLabel(kind: RequestKind, effectiveOn: string): string {
   return kind === 'order' ? approvedLabel(effectiveOn) : cancelApprovedLabel(effectiveOn);
 }
 
-/** 申請狀態 as the order list shows it on `today`. */
+/** 申請狀態 as the order list shows it on `today`. Its SQL twin: lifecycle-sql.ts shownAs. */
 export function displayState(sub: SubscriptionDates, period: PeriodDates, today: string): DisplayState {
   const plain = (key: DisplayKey): DisplayState => ({ key, label: STATE_LABELS[key] });
   switch (sub.status) {

@@ -18,6 +18,7 @@ import {
   type RequestStatus,
   type SubscriptionStatus,
 } from './lifecycle.js';
+import { shownAs } from './lifecycle-sql.js';
 
 /** The 狀態 filter of 到離校簡訊訂購服務: one choice per 申請狀態 the list shows (lifecycle.displayState). */
 export const ORDER_STATUS_OPTIONS = [
@@ -194,37 +195,7 @@ export async function listSubscriptions(
   const q = baseSubscriptions(knex, user);
   applyCommon(q, f);
   // The same rule as the 申請狀態 label (lifecycle.displayState), so a row is found under the state it shows.
-  const startsSending = knex.raw('greatest(s.effective_on, p.starts_on)');
-  switch (f.status) {
-    case undefined:
-      break;
-    case 'expired':
-      // lifecycle.displayState: an ended period, or a cancellation that took effect only after it (ranToPeriodEnd).
-      q.where('p.ends_on', '<', today).where((w) =>
-        w
-          .whereIn('s.status', ['pending', 'active', 'cancel_pending'])
-          .orWhere((c) => c.where('s.status', 'cancelled').whereRaw('s.cancelled_on > p.ends_on')),
-      );
-      break;
-    case 'pending':
-    case 'cancel_pending':
-      q.where('s.status', f.status).where('p.ends_on', '>=', today);
-      break;
-    case 'active':
-      q.where('s.status', 'active').where('p.ends_on', '>=', today).where(startsSending, '<=', today);
-      break;
-    case 'approved':
-      q.where('p.ends_on', '>=', today).where('s.status', 'active').where(startsSending, '>', today);
-      break;
-    case 'cancel_approved':
-      q.where('p.ends_on', '>=', today).where('s.status', 'cancelled').where('s.cancelled_on', '>', today);
-      break;
-    case 'cancelled':
-      q.where('s.status', 'cancelled').where('s.cancelled_on', '<=', today).whereRaw('s.cancelled_on <= p.ends_on');
-      break;
-    default:
-      q.where('s.status', f.status);
-  }
+  if (f.status !== undefined) q.where(shownAs(knex, f.status, { sub: 's', period: 'p' }, today));
   // The page's ids in id order (found in the (school_id, id) index), then only their rows with the names.
   const ids = q.clone().select('s.id').orderBy('s.id').limit(PAGE_SIZE).offset(offsetOf(f.page));
   const row = withNames(
@@ -272,6 +243,17 @@ export interface CancellationRow
   label: string;
 }
 
+/** One request of a page (`page_id.id`) with its subscription, student and names: the lists' LATERAL row. */
+const requestPageRow = (knex: Knex): Knex.QueryBuilder =>
+  withNames(
+    knex('review_requests as r')
+      .join('subscriptions as s', 's.id', 'r.subscription_id')
+      .join('students as st', 'st.id', 's.student_id')
+      .join('service_periods as p', 'p.id', 's.period_id'),
+  )
+    .whereRaw('r.id = page_id.id')
+    .limit(1);
+
 /** 到離校簡訊註銷服務: the cancellation requests in the user's scope, 50 a page. */
 export async function listCancellations(
   knex: Knex,
@@ -282,25 +264,17 @@ export async function listCancellations(
   applyCommon(q, f);
   if (f.status) q.where('r.status', f.status);
   const ids = q.clone().select('r.id').orderBy('r.id', 'desc').limit(PAGE_SIZE).offset(offsetOf(f.page));
-  const row = withNames(
-    knex('review_requests as r')
-      .join('subscriptions as s', 's.id', 'r.subscription_id')
-      .join('students as st', 'st.id', 's.student_id')
-      .join('service_periods as p', 'p.id', 's.period_id'),
-  )
-    .whereRaw('r.id = page_id.id')
-    .limit(1)
-    .select([
-      ...ROW_COLUMNS,
-      'r.id as request_id',
-      'r.status as request_status',
-      'r.requested_by_name',
-      'r.requested_on',
-      'r.effective_on as request_effective_on',
-      'r.decision_reason',
-      'r.refund_amount',
-      'r.refund_paid_on',
-    ]);
+  const row = requestPageRow(knex).select([
+    ...ROW_COLUMNS,
+    'r.id as request_id',
+    'r.status as request_status',
+    'r.requested_by_name',
+    'r.requested_on',
+    'r.effective_on as request_effective_on',
+    'r.decision_reason',
+    'r.refund_amount',
+    'r.refund_paid_on',
+  ]);
   const { total, rows } = await countAndPage<CancellationRow>(knex, q, ids, row, 'request_id desc');
   return pageOf(
     rows.map((r: CancellationRow) => ({
@@ -334,24 +308,16 @@ export async function listPendingReviews(
   if (f.classId !== undefined) q.where('st.class_id', f.classId);
   if (f.kind) q.where('r.kind', f.kind);
   const ids = q.clone().select('r.id').orderBy('r.id').limit(PAGE_SIZE).offset(offsetOf(f.page));
-  const row = withNames(
-    knex('review_requests as r')
-      .join('subscriptions as s', 's.id', 'r.subscription_id')
-      .join('students as st', 'st.id', 's.student_id')
-      .join('service_periods as p', 'p.id', 's.period_id'),
-  )
-    .whereRaw('r.id = page_id.id')
-    .limit(1)
-    .select([
-      ...ROW_COLUMNS,
-      'st.class_id',
-      'r.id as request_id',
-      'r.kind',
-      'r.status as request_status',
-      'r.requested_by_name',
-      'r.requested_on',
-      hasVerifiedPhoneSql(knex, 'st.id').wrap('', ' as has_verified_phone'),
-    ]);
+  const row = requestPageRow(knex).select([
+    ...ROW_COLUMNS,
+    'st.class_id',
+    'r.id as request_id',
+    'r.kind',
+    'r.status as request_status',
+    'r.requested_by_name',
+    'r.requested_on',
+    hasVerifiedPhoneSql(knex, 'st.id').wrap('', ' as has_verified_phone'),
+  ]);
   const { total, rows } = await countAndPage<ReviewRow>(knex, q, ids, row, 'request_id');
   return pageOf(
     rows.map((r: ReviewRow) => ({ ...r, fee: feeOf(r) })),

@@ -13,6 +13,7 @@ import { audit, type Actor } from '../audit.js';
 import { visibleStudentIds } from '../scope.js';
 import { loadHolidays } from '../schools/school-calendar.js';
 import { recordDecisionNotices } from './decision-notices.js';
+import { MONEY_COLUMNS } from './lifecycle-sql.js';
 import {
   ALLOWED_ROLES,
   MESSAGES,
@@ -29,6 +30,7 @@ import {
   type PeriodDates,
   type StoredCharge,
   type LifecycleEvent,
+  type RequestKind,
   type SubscriptionStatus,
 } from './lifecycle.js';
 
@@ -113,6 +115,28 @@ export class SubscriptionService {
     private readonly options: ServiceOptions = {},
   ) {}
 
+  /** A parent's order or cancellation, waiting for review (審核中), asked at `at`. */
+  private async openRequest(
+    trx: Trx,
+    user: CurrentUser,
+    subscriptionId: number,
+    kind: RequestKind,
+    at: { today: string; now: Date },
+  ): Promise<{ id: number }> {
+    const [req] = await trx('review_requests')
+      .insert({
+        subscription_id: subscriptionId,
+        kind,
+        status: 'pending',
+        requested_by_account_id: user.accountId,
+        requested_by_name: user.displayName,
+        requested_on: at.today,
+        requested_at: at.now,
+      })
+      .returning('id');
+    return req as { id: number };
+  }
+
   private async event(
     trx: Trx,
     user: CurrentUser,
@@ -193,17 +217,7 @@ export class SubscriptionService {
             updated_at: now,
           })
           .returning('id');
-        const [req] = await trx('review_requests')
-          .insert({
-            subscription_id: sub.id,
-            kind: 'order',
-            status: 'pending',
-            requested_by_account_id: user.accountId,
-            requested_by_name: user.displayName,
-            requested_on: today,
-            requested_at: now,
-          })
-          .returning('id');
+        const req = await this.openRequest(trx, user, sub.id, 'order', { today, now });
         await this.options.afterUpdate?.('order');
         await this.event(trx, user, {
           subscriptionId: sub.id,
@@ -254,17 +268,7 @@ export class SubscriptionService {
           .returning('id');
         if (updated.length === 0) throw await this.lostRace(trx, user, 'subscription', subscriptionId);
         await this.options.afterUpdate?.('cancel');
-        const [req] = await trx('review_requests')
-          .insert({
-            subscription_id: subscriptionId,
-            kind: 'cancellation',
-            status: 'pending',
-            requested_by_account_id: user.accountId,
-            requested_by_name: user.displayName,
-            requested_on: today,
-            requested_at: now,
-          })
-          .returning('id');
+        const req = await this.openRequest(trx, user, subscriptionId, 'cancellation', { today, now });
         await this.event(trx, user, { subscriptionId, requestId: req.id, event: 'cancel', from: 'active', to: d.to });
         return { requestId: req.id as number };
       });
@@ -342,24 +346,7 @@ export class SubscriptionService {
         .join('service_periods as p', 'p.id', 's.period_id')
         .where('r.id', requestId)
         .whereIn('s.student_id', visibleStudentIds(trx, user))
-        .first(
-          'r.id',
-          'r.kind',
-          'r.status as request_status',
-          'r.subscription_id',
-          's.status',
-          's.student_id',
-          's.arrival',
-          's.departure',
-          's.school_id',
-          's.charge_amount',
-          's.charge_days',
-          's.charge_period_days',
-          'p.starts_on',
-          'p.ends_on',
-          'p.arrival_fee',
-          'p.departure_fee',
-        );
+        .first('r.id', 'r.kind', 'r.status as request_status', 'r.subscription_id', 's.student_id', ...MONEY_COLUMNS);
       if (!row) throw new NotFoundError();
       if (!ALLOWED_ROLES[event].includes(user.role))
         throw new TransitionError(MESSAGES.not_allowed, 'not_allowed', 'forbidden');
