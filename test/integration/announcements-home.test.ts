@@ -90,7 +90,7 @@ describe("首頁: announcements, pending reviews and today's SMS", () => {
   });
 });
 
-describe('menu items of H6', () => {
+describe('menu items of 公告資訊服務 and 訊息發送服務', () => {
   it('公告資訊服務, 統計報表 and 訊息發送服務 render for every role, each in the menu and marked current', async () => {
     const w = await createSchoolWorld(knex());
     for (const who of ROLES) {

@@ -1,4 +1,4 @@
-/** V1 for the H6 pages: junk in every query, param and form field → a clear 4xx or the page, never a 500. */
+/** The 訊息發送服務 and 公告資訊服務 pages: junk in every query, param and form field → a clear 4xx or the page, never a 500. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeTestDb, resetDb, testDb } from '../support/db.js';
 import { buildTestApp, postForm, signedIn } from '../support/app.js';
@@ -32,7 +32,7 @@ const JUNK = [
   '1.5',
 ];
 
-describe('junk input on H6 pages', () => {
+describe('junk input on the message and announcement pages', () => {
   it('GET queries and params', async () => {
     for (const role of ['parent', 'teacher', 'school_admin'] as const) {
       const login = role === 'parent' ? '11301001' : role === 'teacher' ? 't401' : 'admin';

@@ -1,5 +1,5 @@
 /**
- * Z3 and V2 over the whole site: sign in as one family, a teacher of another class and an admin of another
+ * Privacy and scoping over the whole site: sign in as one family, a teacher of another class and an admin of another
  * school, visit every page route with every id that exists, and check what the HTML carries: never another
  * family's child, number or name, never a password hash, a whole phone number only for its own family, and a
  * name with markup always as text.

@@ -76,7 +76,7 @@ describe('cross-site requests', () => {
   });
 });
 
-describe('R3/11: the database is down', () => {
+describe('the database is down', () => {
   it('answers a zh-TW 503 quickly (no hang) and /readyz says unavailable, while /healthz stays up', async () => {
     const deadDb = connect('postgres://postgres:postgres@127.0.0.1:1/none', {
       dbPoolMax: 2,
