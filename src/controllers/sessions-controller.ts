@@ -58,8 +58,9 @@ async function renderLogin(
   status = 200,
   errors: Record<string, string> = {},
 ) {
-  const { knex } = depsOf(req).db;
-  const { districts, levels, schools, districtId, level } = await loginDirectory(knex, values);
+  const { db, config } = depsOf(req);
+  const { knex } = db;
+  const { districts, levels, schools, districtId, level } = await loginDirectory(knex, values, config.referenceCacheMs);
   const pending = req.session?.pendingIdentityId;
   const pendingCard = pending !== undefined ? await identityName(knex, pending) : undefined;
   res.status(status).render('sessions/new', {
@@ -277,6 +278,7 @@ export async function schoolsJson(req: Request, res: Response): Promise<void> {
     res.status(400).json({ error: { status: 400, message: '請提供行政區與級別' } });
     return;
   }
-  const schools = await listSchools(depsOf(req).db.knex, q.data.districtId, q.data.level);
+  const { db, config } = depsOf(req);
+  const schools = await listSchools(db.knex, q.data.districtId, q.data.level, config.referenceCacheMs);
   res.set('Cache-Control', 'public, max-age=300').json({ schools: schools.map((s) => ({ id: s.id, name: s.name })) });
 }
