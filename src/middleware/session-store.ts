@@ -66,6 +66,11 @@ export function userReadWithSession(req: Request): ReadWithSession | undefined {
 }
 
 export interface PgSessionStoreOptions {
+  /**
+   * Read through a named (prepared) statement: on a PostgreSQL server, not on the embedded PGlite (one backend
+   * session shared by every connection, where a second connection's Parse of the same name fails).
+   */
+  prepared: boolean;
   /** Milliseconds between prunes of expired rows (randomised ±50 %), or false for none (tests). */
   pruneIntervalMs: number | false;
   onError(err: unknown, message: string): void;
@@ -74,20 +79,19 @@ export interface PgSessionStoreOptions {
 export class PgSessionStore extends session.Store {
   private pruneTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private prepared: boolean;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly options: PgSessionStoreOptions,
   ) {
     super();
+    this.prepared = options.prepared;
   }
 
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
     this.schedulePrune();
-    // A named (prepared) statement: each connection parses and plans it once. Planning this statement costs
-    // 5–7 ms of PostgreSQL's CPU at city scale, running it 0.4–2.5 ms (measured: docs/performance.md §3.4).
-    const read = { name: 'session-read', text: SESSION_AND_USER_SQL, values: [sid, nowSeconds()] };
-    this.pool.query<SessionUserRow>(read).then(
+    this.read(sid).then(
       ({ rows }) => {
         const found = rows[0];
         if (!found) return process.nextTick(callback, null, null);
@@ -110,6 +114,25 @@ export class PgSessionStore extends session.Store {
       },
       (err: unknown) => process.nextTick(callback, err),
     );
+  }
+
+  /**
+   * A named (prepared) statement on a server: each connection parses and plans it once. Planning this statement
+   * costs 5–7 ms of PostgreSQL's CPU at city scale, running it 0.4–2.5 ms (docs/performance.md §3.4). Where the
+   * name already exists on a connection that has not prepared it (42P05: a backend shared by several connections
+   * or processes — the embedded PGlite reached through its URL, as the tests and child processes do), the store
+   * stops naming it.
+   */
+  private async read(sid: string): Promise<pg.QueryResult<SessionUserRow>> {
+    const values = [sid, nowSeconds()];
+    if (!this.prepared) return this.pool.query<SessionUserRow>(SESSION_AND_USER_SQL, values);
+    try {
+      return await this.pool.query<SessionUserRow>({ name: 'session-read', text: SESSION_AND_USER_SQL, values });
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== '42P05') throw err;
+      this.prepared = false;
+      return this.pool.query<SessionUserRow>(SESSION_AND_USER_SQL, values);
+    }
   }
 
   override createSession(req: Request, data: SessionData): session.Session & SessionData {

@@ -103,4 +103,25 @@ describe('the session row', () => {
       else expect(page.text).toContain(`aria-label="待審核 ${expected[role]} 件"`);
     }
   });
+
+  it('serves many signed-in requests at once, each with its own user (several connections of the store)', async () => {
+    const w = await smsWorld(knex());
+    await createRequest(knex(), w.subscriptionId, { kind: 'cancellation' });
+    const agents = [
+      { agent: await signedIn(app, { schoolId: w.schoolId, login: '11301001' }), name: '學生：王小明' },
+      { agent: await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' }), name: '教師：林老師' },
+      {
+        agent: await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' }),
+        name: '忠孝國小教務處',
+      },
+    ];
+    for (const a of agents) await a.agent.get('/').expect(200);
+    const pages = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => agents[i % 3]!).map(async (a) => ({ a, res: await a.agent.get('/') })),
+    );
+    for (const { a, res } of pages) {
+      expect(res.status).toBe(200);
+      expect(res.text).toContain(a.name);
+    }
+  });
 });
