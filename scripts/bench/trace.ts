@@ -19,7 +19,14 @@ async function main() {
   const analyze = rest.includes('--analyze');
   const full = rest.includes('--full');
   const keys = rest.filter((k) => !k.startsWith('--'));
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, SESSION_SECRET, SMS_DISPATCHER: 'false' });
+  // The reference lists kept in memory as in production (the page is requested once before it is traced).
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: url,
+    SESSION_SECRET,
+    SMS_DISPATCHER: 'false',
+    REFERENCE_CACHE_SECONDS: '30',
+  });
   const db = connect(url, { dbPoolMax: 4, dbStatementTimeoutMs: 60_000 });
   const app = createApp({ config, db, clock: systemClock(undefined), logger: createLogger('warn') });
   const s = await scene(db.knex);
