@@ -98,7 +98,7 @@ export function createApp(deps: AppDeps): App {
   app.use(errorHandler);
 
   app.shutdown = async () => {
-    await Promise.all([sessions.pool.end(), loginThrottle.close()]);
+    await Promise.all([sessions.close(), loginThrottle.close()]);
   };
   return app;
 }

@@ -21,6 +21,7 @@ const EnvSchema = z
     DATA_DIR: z.string().min(1).default('./data'),
     DB_POOL_MAX: int(1, 100).optional(),
     SESSION_POOL_MAX: int(1, 50).default(5),
+    REFERENCE_CACHE_SECONDS: int(0, 3600).optional(),
     READER_API_CONCURRENCY: int(1, 100).optional(),
     READER_API_QUEUE: int(0, 10_000).default(256),
     READER_API_QUEUE_WAIT_MS: int(100, 120_000).default(20_000),
@@ -111,6 +112,8 @@ export type Config = Readonly<{
   /** How long /readyz waits for `select 1`. */
   dbReadyTimeoutMs: number;
   sessionPoolMax: number;
+  /** How long a process keeps the reference lists (districts, levels, schools) in memory; 0: read each time. */
+  referenceCacheMs: number;
   /** The reader API: batches ingested at once, batches waiting for a turn, and how long one may wait. */
   readerApi: Readonly<{ concurrency: number; queue: number; queueWaitMs: number }>;
   webConcurrency: number;
@@ -191,6 +194,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     dbQueryTimeoutMs: e.DB_QUERY_TIMEOUT_MS ?? defaultQueryTimeoutMs(e.DB_STATEMENT_TIMEOUT_MS),
     dbReadyTimeoutMs: e.DB_READY_TIMEOUT_MS,
     sessionPoolMax: e.SESSION_POOL_MAX,
+    // Tests truncate and refill the reference tables between cases: they read them each time unless they ask.
+    referenceCacheMs: (e.REFERENCE_CACHE_SECONDS ?? (e.NODE_ENV === 'test' ? 0 : 30)) * 1000,
     // Half the pool by default, so a burst of readers never takes every connection from the pages.
     readerApi: {
       concurrency: Math.min(e.READER_API_CONCURRENCY ?? Math.max(1, Math.floor(dbPoolMax / 2)), dbPoolMax),

@@ -19,6 +19,8 @@ declare global {
     interface Request {
       /** The signed-in user, loaded by the auth middleware. */
       user?: CurrentUser;
+      /** Staff: the requests waiting for review (the menu's 審核 badge), when read with the session. */
+      reviewCount?: number;
     }
   }
 }

@@ -19,18 +19,28 @@ async function main() {
   const analyze = rest.includes('--analyze');
   const full = rest.includes('--full');
   const keys = rest.filter((k) => !k.startsWith('--'));
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, SESSION_SECRET, SMS_DISPATCHER: 'false' });
+  // The reference lists kept in memory as in production (the page is requested once before it is traced).
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: url,
+    SESSION_SECRET,
+    SMS_DISPATCHER: 'false',
+    REFERENCE_CACHE_SECONDS: '30',
+  });
   const db = connect(url, { dbPoolMax: 4, dbStatementTimeoutMs: 60_000 });
   const app = createApp({ config, db, clock: systemClock(undefined), logger: createLogger('warn') });
   const s = await scene(db.knex);
-  const sessionQueries: string[] = [];
+  const sessionQueries: { text: string; values: unknown[] }[] = [];
   // The session store's pool is its own: count its statements from pg_stat_statements-free means — wrap pg.
   const pg = await import('pg');
   const orig = pg.default.Client.prototype.query;
   (pg.default.Client.prototype as { query: unknown }).query = function (this: unknown, ...args: unknown[]) {
     const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
-    if (text && /"session"|session/.test(text) && !/knex/.test(text))
-      sessionQueries.push(text.replace(/\s+/g, ' ').slice(0, 100));
+    const values = (
+      Array.isArray(args[1]) ? args[1] : ((args[0] as { values?: unknown[] })?.values ?? [])
+    ) as unknown[];
+    if (text && /"session"|session/.test(text) && !/knex/.test(text) && !/^explain/.test(text))
+      sessionQueries.push({ text, values });
     return (orig as (...a: unknown[]) => unknown).apply(this, args);
   };
   try {
@@ -59,7 +69,17 @@ async function main() {
       process.stdout.write(
         `\n## ${t.key} ${t.path} → ${res.status} in ${total.toFixed(1)} ms: ${captured.length} Knex statements, ${sessionQueries.length} session-store statements\n`,
       );
-      for (const q of sessionQueries) process.stdout.write(`   session: ${q}\n`);
+      for (const q of [...sessionQueries]) {
+        process.stdout.write(`   session: ${q.text.replace(/\s+/g, ' ').slice(0, 100)}\n`);
+        // The session store's read (the session with its user) is the first statement of every signed-in page.
+        if (analyze && /^\s*(select|with)\b/i.test(q.text)) {
+          const r = await db.knex.raw<{ rows: Record<string, string>[] }>(
+            `explain (analyze, buffers) ${q.text.replace(/\$(\d+)/g, '?')}`,
+            q.values as never[],
+          );
+          for (const row of r.rows) process.stdout.write(`      ${row['QUERY PLAN']}\n`);
+        }
+      }
       for (const c of captured) {
         process.stdout.write(
           `- ${(c.ms ?? NaN).toFixed(1)} ms  ${full ? c.sql : c.sql.replace(/\s+/g, ' ').slice(0, 300)}\n    ${full ? JSON.stringify(c.bindings) : JSON.stringify(c.bindings).slice(0, 200)}\n`,

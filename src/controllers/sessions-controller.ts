@@ -57,11 +57,12 @@ async function renderLogin(
   status = 200,
   errors: Record<string, string> = {},
 ) {
-  const { knex } = depsOf(req).db;
+  const { db, config } = depsOf(req);
   const { districts, levels, schools, districtId, level, pendingCard } = await loginPage(
-    knex,
+    db.knex,
     values,
     req.session?.pendingIdentityId,
+    config.referenceCacheMs,
   );
   res.status(status).render('sessions/new', {
     pendingCard,
@@ -182,6 +183,7 @@ export async function schoolsJson(req: Request, res: Response): Promise<void> {
     res.status(400).json({ error: { status: 400, message: '請提供行政區與級別' } });
     return;
   }
-  const schools = await listSchools(depsOf(req).db.knex, q.data.districtId, q.data.level);
+  const { db, config } = depsOf(req);
+  const schools = await listSchools(db.knex, q.data.districtId, q.data.level, config.referenceCacheMs);
   res.set('Cache-Control', 'public, max-age=300').json({ schools: schools.map((s) => ({ id: s.id, name: s.name })) });
 }

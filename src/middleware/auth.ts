@@ -1,14 +1,17 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { depsOf } from '../deps.js';
-import { loadCurrentUser, type Role } from '../domain/accounts/current-user.js';
+import { currentUserOf, loadCurrentUser, type Role } from '../domain/accounts/current-user.js';
 import { hasControlChars } from '../domain/text.js';
 import { NotFoundError } from '../http-errors.js';
 import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, SEEN_RESOLUTION_MS } from './session.js';
+import { userReadWithSession } from './session-store.js';
 
 /**
- * Loads the signed-in user from the session on every request (one query), and ends a session that has been
- * idle for 30 minutes or alive for 12 hours (measured with the app's clock, so tests can move it). Activity is
- * recorded at most once a minute (SEEN_RESOLUTION_MS): a request that changes nothing else leaves the session
+ * Loads the signed-in user from the session on every request, and ends a session that has been idle for 30
+ * minutes or alive for 12 hours (measured with the app's clock, so tests can move it). The session store read
+ * the user (and the staff's 審核 count) in the same statement as the session (session-store.ts): no round trip
+ * here; only a session the store did not read that way (none today) is looked up with loadCurrentUser. Activity
+ * is recorded at most once a minute (SEEN_RESOLUTION_MS): a request that changes nothing else leaves the session
  * row alone, so most pages write nothing to the session store.
  */
 export async function loadUser(req: Request, res: Response, next: NextFunction): Promise<void> {
@@ -17,14 +20,14 @@ export async function loadUser(req: Request, res: Response, next: NextFunction):
   const { clock, db, logger } = depsOf(req);
   const now = clock.now().getTime();
   const expired = now - (s.lastSeenAt ?? 0) > IDLE_TIMEOUT_MS || now - (s.signedInAt ?? 0) > ABSOLUTE_TIMEOUT_MS;
-  const user = expired
-    ? undefined
-    : await loadCurrentUser(db.knex, {
-        accountId: s.accountId,
-        accountIds: s.accountIds,
-        studentId: s.studentId,
-        identityId: s.identityId,
-      });
+  const keys = { accountId: s.accountId, accountIds: s.accountIds, studentId: s.studentId, identityId: s.identityId };
+  const read = userReadWithSession(req);
+  let user;
+  if (expired) user = undefined;
+  else if (read && read.accountId === s.accountId && read.identityId === s.identityId) {
+    user = currentUserOf(read.row, keys);
+    if (user && user.role !== 'parent') req.reviewCount = read.row?.review_count ?? undefined;
+  } else user = await loadCurrentUser(db.knex, keys);
   if (!user) {
     logger.info({ accountId: s.accountId, reason: expired ? 'timeout' : 'account gone' }, 'session ended');
     await new Promise<void>((resolve, reject) => s.regenerate((err) => (err ? reject(err) : resolve())));

@@ -31,8 +31,13 @@ export function viewLocals(req: Request, res: Response, next: NextFunction): voi
     res.locals.flash = req.session.flash;
     delete req.session.flash;
   }
-  // Staff see how many requests wait for them (審核) in the menu: one indexed count, GET pages only.
+  // Staff see how many requests wait for them (審核) in the menu, GET pages only: read with the session and the
+  // user in one statement (session-store.ts), or — for a user not loaded that way — one indexed count.
   if (req.method === 'GET' && req.user && req.user.role !== 'parent') {
+    if (req.reviewCount !== undefined) {
+      res.locals.reviewCount = req.reviewCount;
+      return next();
+    }
     pendingReviewCount(depsOf(req).db.knex, req.user).then((n) => {
       res.locals.reviewCount = n;
       next();

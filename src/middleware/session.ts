@@ -1,8 +1,8 @@
-import connectPgSimple from 'connect-pg-simple';
 import session from 'express-session';
 import type { RequestHandler } from 'express';
 import pg from 'pg';
 import type { AppDeps } from '../deps.js';
+import { PgSessionStore } from './session-store.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -33,20 +33,21 @@ export const ABSOLUTE_TIMEOUT_MS = 12 * 60 * 60 * 1000;
  */
 export const SEEN_RESOLUTION_MS = 60 * 1000;
 
-/** Sessions in PostgreSQL, with a small pool of their own (with the error listener the store does not add). */
-export function createSessionMiddleware(deps: AppDeps): { middleware: RequestHandler; pool: pg.Pool } {
+/**
+ * Sessions in PostgreSQL (PgSessionStore: the session and its user in one statement), with a small pool of
+ * their own (with an error listener: an idle client's error must not end the process).
+ */
+export function createSessionMiddleware(deps: AppDeps): {
+  middleware: RequestHandler;
+  pool: pg.Pool;
+  close(): Promise<void>;
+} {
   const pool = new pg.Pool(deps.db.poolOptions(deps.config.sessionPoolMax));
   pool.on('error', (err) => deps.logger.error({ err }, 'session pool error'));
-  const PgStore = connectPgSimple(session);
-  const store = new PgStore({
-    pool,
-    tableName: 'session',
-    createTableIfMissing: false,
-    pruneSessionInterval: deps.config.env === 'test' ? false : 15 * 60,
-    errorLog: (...args: unknown[]) => deps.logger.error({ args }, 'session store error'),
-    // No UPDATE of `expire` on requests that changed nothing: the row (and its expiry) is rewritten when the
-    // session changes, which loadUser makes happen once a minute of activity (SEEN_RESOLUTION_MS).
-    disableTouch: true,
+  const store = new PgSessionStore(pool, {
+    prepared: !deps.db.embedded,
+    pruneIntervalMs: deps.config.env === 'test' ? false : 15 * 60 * 1000,
+    onError: (err, message) => deps.logger.error({ err }, message),
   });
   const middleware = session({
     name: SESSION_COOKIE,
@@ -65,5 +66,12 @@ export function createSessionMiddleware(deps: AppDeps): { middleware: RequestHan
       path: '/',
     },
   });
-  return { middleware, pool };
+  return {
+    middleware,
+    pool,
+    async close() {
+      store.close();
+      await pool.end();
+    },
+  };
 }

@@ -1,12 +1,16 @@
 /**
  * Per-request overhead: a page that changes nothing in the session writes nothing to the session
  * store and sends no new cookie; activity is recorded at most once a minute, and the idle (30 min) and
- * absolute (12 h) timeouts still end the session. The user is loaded in one statement.
+ * absolute (12 h) timeouts still end the session. The session, the user and the staff's 審核 count are read in
+ * one statement.
  */
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { describe, expect, it, vi } from 'vitest';
+import { pendingReviewCount } from '../../src/domain/subscriptions/queries.js';
 import { testDb } from '../support/db.js';
 import { signedIn, useTestApp } from '../support/app.js';
 import { createSchoolWorld } from '../support/factories.js';
+import { createRequest, smsWorld, userFor } from '../support/subscriptions-factories.js';
 
 const { app, clock } = useTestApp();
 const knex = () => testDb().knex;
@@ -55,26 +59,69 @@ describe('the session row', () => {
     expect(await isSignedIn(busy)).toBe(false);
   });
 
-  it('loads the signed-in user in one statement', async () => {
-    const w = await createSchoolWorld(knex());
-    const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
-    const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
-    for (const agent of [parent, teacher]) {
+  it("reads the session, the user and the staff's 審核 count in one statement", async () => {
+    const w = await smsWorld(knex());
+    await createRequest(knex(), w.subscriptionId, { kind: 'cancellation' }); // 401: t401's and the office's
+    await createRequest(knex(), w.sub402, { kind: 'cancellation' }); // 402: the office's only
+    const agents = {
+      parent: await signedIn(app, { schoolId: w.schoolId, login: '11301001' }),
+      teacher: await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' }),
+      school_admin: await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' }),
+    };
+    const expected = {
+      parent: undefined,
+      teacher: await pendingReviewCount(knex(), await userFor(knex(), w.teacher401)),
+      school_admin: await pendingReviewCount(knex(), await userFor(knex(), w.admin)),
+    };
+    expect([expected.teacher, expected.school_admin]).toEqual([1, 2]);
+    for (const [role, agent] of Object.entries(agents) as [keyof typeof agents, (typeof agents)['parent']][]) {
+      await agent.get('/').expect(200); // the first page after sign-in may consume the sign-in's flash
+      // Every statement any pool sends (Knex's and the session store's alike).
       const sqls: string[] = [];
-      const listener = (q: { sql: string }) => sqls.push(q.sql);
-      knex().on('query', listener);
-      await agent.get('/').expect(200);
-      knex().off('query', listener);
-      // The user (with children / classes) is one statement; nothing else reads accounts or class_teachers first.
-      expect(sqls[0]).toContain('with acc as');
-      expect(sqls.filter((s) => s.includes('with acc as'))).toHaveLength(1);
+      const query = pg.Client.prototype.query;
+      const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args) {
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+        if (text) sqls.push(text);
+        return (query as (...a: unknown[]) => unknown).apply(this, args) as never;
+      });
+      const page = await agent.get('/sms').expect(200);
+      spy.mockRestore();
+      // The first statement reads the session row and its user (with children / classes / the badge's count)…
+      expect(sqls[0]).toMatch(/from "session" where sid = \$1/);
+      expect(sqls[0]).toContain('acc as (');
+      // …and nothing else reads the session, the account, the teacher's classes or the pending count again.
       expect(
-        sqls.filter((s) =>
-          /from "class_teachers" where "account_id"|inner join "guardian_students" as "gs" on "gs"."guardian_id" = "a"."guardian_id"/.test(
-            s,
+        sqls
+          .slice(1)
+          .filter((s) =>
+            /"session"|acc as \(|class_teachers" where "account_id"|"gs"."guardian_id" = "a"|status = \$1 offset 0/.test(
+              s,
+            ),
           ),
-        ),
       ).toEqual([]);
+      if (expected[role] === undefined) expect(page.text).not.toMatch(/待審核 \d+ 件/);
+      else expect(page.text).toContain(`aria-label="待審核 ${expected[role]} 件"`);
+    }
+  });
+
+  it('serves many signed-in requests at once, each with its own user (several connections of the store)', async () => {
+    const w = await smsWorld(knex());
+    await createRequest(knex(), w.subscriptionId, { kind: 'cancellation' });
+    const agents = [
+      { agent: await signedIn(app, { schoolId: w.schoolId, login: '11301001' }), name: '學生：王小明' },
+      { agent: await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' }), name: '教師：林老師' },
+      {
+        agent: await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' }),
+        name: '忠孝國小教務處',
+      },
+    ];
+    for (const a of agents) await a.agent.get('/').expect(200);
+    const pages = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => agents[i % 3]!).map(async (a) => ({ a, res: await a.agent.get('/') })),
+    );
+    for (const { a, res } of pages) {
+      expect(res.status).toBe(200);
+      expect(res.text).toContain(a.name);
     }
   });
 });

@@ -38,26 +38,36 @@ export interface CurrentUser {
 }
 
 /**
- * One round trip: the account (not disabled) with its school, and — by role — the parent's visible accounts
- * and children (a Taipei Card session sees only the accounts still linked to the card: an unlink takes effect
- * at once, and if the signed-in account itself was unlinked the session is over) or the teacher's classes.
+ * The user's part of one statement, read from a one-row CTE `k(account_id int, identity_id int, account_ids
+ * int[])` that the statement defines first (no row in `k`: no user). The account (not disabled) with its school,
+ * and — by role — the parent's visible accounts and children (a Taipei Card session sees only the accounts still
+ * linked to the card: an unlink takes effect at once, and if the signed-in account itself was unlinked the
+ * session is over), the teacher's classes, and the staff's count of requests waiting for review (the 審核 badge of
+ * the menu: the same rows as pendingReviewCount(), through the same `(school_id, id)` and
+ * `(subscription_id, kind)` indexes). loadCurrentUser() runs it with the ids given; the session store runs it
+ * in the same statement as the session's own read (src/middleware/session-store.ts), so that a signed-in
+ * request reads its session, its user and its badge in one round trip.
  */
-const USER_SQL = `
-  with acc as (
-    select a.id, a.role, a.login, a.display_name, a.school_id, a.must_change_password, sc.name as school_name
-    from accounts a join schools sc on sc.id = a.school_id
-    where a.id = :accountId and a.disabled_at is null
+export const USER_CTES = `
+  acc as (
+    select a.id, a.role, a.login, a.display_name, a.school_id, a.must_change_password, sc.name as school_name,
+      k.identity_id as k_identity_id, k.account_ids as k_account_ids
+    from k join accounts a on a.id = k.account_id join schools sc on sc.id = a.school_id
+    where a.disabled_at is null
   ),
-  linked as (select account_id from taipei_card_links where identity_id = :identityId),
+  linked as (select account_id from taipei_card_links where identity_id = (select k_identity_id from acc)),
   ids as (
-    select distinct u.id from acc, unnest(:accountIds::int[]) as u(id)
-    where acc.role = 'parent' and (:identityId::int is null or u.id in (select account_id from linked))
-  )
-  select acc.*,
-    (:identityId::int is null or acc.id in (select account_id from linked)) as still_linked,
+    select distinct u.id from acc, unnest(acc.k_account_ids) as u(id)
+    where acc.role = 'parent' and (acc.k_identity_id is null or u.id in (select account_id from linked))
+  )`;
+
+/** The user's row (see USER_CTES): one row when the account may use the portal, none otherwise. */
+export const USER_SELECT = `
+  select acc.id, acc.role, acc.login, acc.display_name, acc.school_id, acc.must_change_password, acc.school_name,
+    (acc.k_identity_id is null or acc.id in (select account_id from linked)) as still_linked,
     (select coalesce(array_agg(id order by id), '{}') from ids) as account_ids,
     case when acc.role = 'parent' then (
-      select coalesce(json_agg(k order by k.id), '[]') from (
+      select coalesce(json_agg(ch order by ch.id), '[]') from (
         select distinct st.id, st.name, st.student_number, st.school_id, csc.name as school_name, st.class_id, c.name as class_name
         from accounts pa
         join guardian_students gs on gs.guardian_id = pa.guardian_id
@@ -65,14 +75,31 @@ const USER_SQL = `
         join schools csc on csc.id = st.school_id
         join classes c on c.id = st.class_id
         where pa.id in (select id from ids) and pa.disabled_at is null
-      ) k)
+      ) ch)
     end as children,
     case when acc.role = 'teacher' then (
       select coalesce(array_agg(class_id order by class_id), '{}') from class_teachers where account_id = acc.id)
-    end as class_ids
+    end as class_ids,
+    case when acc.role <> 'parent' then (
+      select count(*)::int from subscriptions s
+      cross join lateral (
+        select r0.id from review_requests r0 where r0.subscription_id = s.id and r0.status = 'pending' offset 0
+      ) r
+      where s.school_id = acc.school_id
+        and (acc.role = 'school_admin' or s.student_id in (
+          select vs.id from students vs join class_teachers vct on vct.class_id = vs.class_id
+          where vct.account_id = acc.id))
+    ) end as review_count
   from acc`;
 
-interface UserRow {
+/** loadCurrentUser's statement: the ids given as bindings. */
+const USER_SQL = `
+  with k as (select :accountId::int as account_id, :identityId::int as identity_id, :accountIds::int[] as account_ids),
+  ${USER_CTES}
+  ${USER_SELECT}`;
+
+/** A row of USER_SELECT. */
+export interface UserRow {
   id: number;
   role: Role;
   login: string;
@@ -94,23 +121,29 @@ interface UserRow {
       }[]
     | null;
   class_ids: number[] | null;
+  /** Staff: requests waiting for review (null for a parent). */
+  review_count: number | null;
 }
 
-export async function loadCurrentUser(
-  knex: Knex,
-  s: {
-    accountId: number;
-    accountIds?: number[] | undefined;
-    studentId?: number | undefined;
-    identityId?: number | undefined;
-  },
-): Promise<CurrentUser | undefined> {
+/** What of the session the user's statement and the user depend on. */
+export interface UserKeys {
+  accountId: number;
+  accountIds?: number[] | undefined;
+  studentId?: number | undefined;
+  identityId?: number | undefined;
+}
+
+export async function loadCurrentUser(knex: Knex, s: UserKeys): Promise<CurrentUser | undefined> {
   const { rows } = await knex.raw<{ rows: UserRow[] }>(USER_SQL, {
     accountId: s.accountId,
     identityId: s.identityId ?? null,
     accountIds: [...new Set([s.accountId, ...(s.accountIds ?? [])])],
   });
-  const account = rows[0];
+  return currentUserOf(rows[0], s);
+}
+
+/** The user of a USER_SELECT row (undefined: no row, or a Taipei Card session whose account was unlinked). */
+export function currentUserOf(account: UserRow | undefined, s: UserKeys): CurrentUser | undefined {
   if (!account) return undefined;
   if (account.role === 'parent' && !account.still_linked) return undefined;
   const user: CurrentUser = {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 /**
  * End every stored session of an account (signed in with its password, or through a Taipei Card that opens it),
- * except `keepSid`. Sessions live in connect-pg-simple's `session` table (json column `sess`).
+ * except `keepSid`. Sessions live in the `session` table (connect-pg-simple's layout, json column `sess`: session-store.ts).
  */
 export async function endSessionsOf(knex: Knex, accountId: number, keepSid?: string): Promise<number> {
   const q = knex('session').where((w) =>

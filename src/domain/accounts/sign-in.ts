@@ -283,8 +283,9 @@ export async function loginPage(
   knex: Knex,
   chosen: { districtId?: number | undefined; level?: string | undefined },
   pendingIdentityId: number | undefined,
+  referenceCacheMs = 0,
 ) {
-  const directory = await loginDirectory(knex, chosen);
+  const directory = await loginDirectory(knex, chosen, referenceCacheMs);
   const pendingCard = pendingIdentityId !== undefined ? await identityName(knex, pendingIdentityId) : undefined;
   return { ...directory, pendingCard };
 }
