@@ -137,14 +137,15 @@ export async function ingestSwipes(
   });
 
   return knex.transaction(async (trx) => {
-    await trx('card_readers').where({ id: reader.id }).update({ last_seen_at: o.now });
     let notices = 0;
-    if (fresh.length > 0) {
-      // 2. Whose card each swipe is, on its own date.
+    if (fresh.length === 0) await trx('card_readers').where({ id: reader.id }).update({ last_seen_at: o.now });
+    else {
+      // 2. Whose card each swipe is, on its own date (and the reader's last_seen_at, in the same statement).
       const owners = await studentsForCards(
         trx,
         reader.schoolId,
         fresh.map((f) => ({ uid: f.uid, date: f.date })),
+        { readerId: reader.id, at: o.now },
       );
       // The owners are locked now, before their swipes are inserted (refreshDays below would take the same locks,
       // in the same id order): each swipe's foreign-key check then finds the student already locked instead of
