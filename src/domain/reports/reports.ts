@@ -66,22 +66,19 @@ export async function subscriptionsByClass(
   today: string,
   classList: Promise<ScopeClass[]> = scopeClasses(knex, user),
 ): Promise<Report> {
-  // The school's periods overlapping the range (a few rows): the subscriptions are grouped by their period,
-  // named by a subquery, and the period's dates are put on each group here (joining the period in would look it
-  // up once per subscription: 1,920 buffers for the city's 960 rows of a school).
-  const overlapping = () =>
+  // The school's periods overlapping the range (a few rows), read beside the school's subscriptions grouped by
+  // their period; the groups of other periods are left out here. (Naming the periods in the grouping statement —
+  // a join, or `period_id in (…)` of one school's period — makes the planner expect 6 rows instead of 960 and
+  // look every student up by key: 1,920–4,690 buffers instead of 855 on the city.)
+  const [classes, periodRows, rowsByPeriod] = await Promise.all([
+    classList,
     knex('service_periods as p')
       .whereIn('p.school_id', visibleSchoolIds(user))
       .where('p.starts_on', '<=', range.to)
-      .where('p.ends_on', '>=', range.from);
-  const [classes, periodRows, rowsByPeriod] = await Promise.all([
-    classList,
-    overlapping().select('p.id', 'p.starts_on', 'p.ends_on') as Promise<
-      { id: number; starts_on: string; ends_on: string }[]
-    >,
+      .where('p.ends_on', '>=', range.from)
+      .select('p.id', 'p.starts_on', 'p.ends_on') as Promise<{ id: number; starts_on: string; ends_on: string }[]>,
     whereStudentVisible(knex, knex('subscriptions as s').join('students as st', 'st.id', 's.student_id'), user, 'st')
       .whereIn('s.school_id', visibleSchoolIds(user))
-      .whereIn('s.period_id', overlapping().select('p.id'))
       .groupBy('st.class_id', 's.status', 's.effective_on', 's.cancelled_on', 's.period_id')
       .select(
         'st.class_id',
@@ -107,7 +104,7 @@ export async function subscriptionsByClass(
   const byClass = new Map<number, Map<string, number>>();
   for (const g of rowsByPeriod) {
     const p = periods.get(g.period_id);
-    if (!p) continue; // a period created between the two reads
+    if (!p) continue; // a period that does not overlap the range
     const state: string = reportState(g, p, today);
     let m = byClass.get(g.class_id);
     if (!m) byClass.set(g.class_id, (m = new Map()));
