@@ -465,9 +465,9 @@ export async function buildReport(
 
 /**
  * Every report of the page. Their statements are independent reads, so they run side by side (each report's own
- * statements too): the page waits for the slowest instead of the sum. At most nine statements are in flight per request
- * (the pool queues the rest; the embedded database runs them one after the other on its one connection). The
- * classes are read once for the two reports that list them.
+ * statements too): the page waits for the slowest instead of the sum. All ten statements may be in flight at
+ * once (the pool queues what it cannot serve; the embedded database runs them one after the other on its one
+ * connection). The classes are read once for the two reports that list them.
  */
 export async function buildAllReports(knex: Knex, user: CurrentUser, range: Range, today: string): Promise<Report[]> {
   const classes = scopeClasses(knex, user);
