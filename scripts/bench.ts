@@ -14,8 +14,8 @@
  *    messages, default 50,000, with the log provider; one process, then two) and a morning peak
  *    (BENCH_PEAK_RATE swipes/s, default 300, for BENCH_PEAK_SECONDS, default 60: p99 of swipe → provider).
  *
- * Prints one markdown table of the pages and one of the reader API / dispatcher / peak. BENCH_SKIP=readers,
- * dispatcher,peak,one-school,cluster leaves parts out. The databases get their migrations (the portal applies
+ * Prints one markdown table of the pages and one of the reader API / dispatcher / peak. BENCH_SKIP=pages,readers,
+ * dispatcher,peak,one-school,cluster leaves parts out (pages: no page row at all, e.g. to measure the readers alone). The databases get their migrations (the portal applies
  * them on start) and, during the run, sessions and benchmark readers; today's swipes and SMS are removed again.
  */
 import 'dotenv/config';
@@ -119,11 +119,11 @@ async function main(): Promise<void> {
 
   // 2–3. The pages on the city, on one school, and with two processes.
   const rows: PageRow[] = [];
-  const rss = await pagesOn(cityUrl, 'city', rows, 'city');
-  if (oneUrl && !SKIP.has('one-school')) await pagesOn(oneUrl, 'one school', rows, 'one');
+  const rss = SKIP.has('pages') ? { now: 0, peak: 0 } : await pagesOn(cityUrl, 'city', rows, 'city');
+  if (oneUrl && !SKIP.has('one-school') && !SKIP.has('pages')) await pagesOn(oneUrl, 'one school', rows, 'one');
   const config = await readFile(`${ROOT}/src/config.ts`, 'utf8');
   let clusterNote = '';
-  if (SKIP.has('cluster')) clusterNote = 'WEB_CONCURRENCY=2: skipped (BENCH_SKIP)';
+  if (SKIP.has('cluster') || SKIP.has('pages')) clusterNote = 'WEB_CONCURRENCY=2: skipped (BENCH_SKIP)';
   else if (!config.includes('WEB_CONCURRENCY'))
     clusterNote = 'WEB_CONCURRENCY=2: not measured — this portal has no WEB_CONCURRENCY setting yet';
   else await pagesOn(cityUrl, 'city, WEB_CONCURRENCY=2', rows, 'cluster', { WEB_CONCURRENCY: '2' });
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
           readers.push(await readerRun(db.knex, portal.base, n, SECONDS));
           const r = readers.at(-1)!;
           out(
-            `reader API, ${n} readers: ${r.perSecond.toFixed(0)} swipes/s (${r.accepted}/${r.swipes} accepted, batch p99 ${ms(r.batchP99)} ms, ${r.smsQueued} SMS queued)`,
+            `reader API, ${n} readers: ${r.perSecond.toFixed(0)} swipes/s (${r.accepted}/${r.swipes} accepted, batch p99 ${ms(r.batchP99)} ms, ${r.smsQueued} SMS queued; load average ${loadavg()[0]!.toFixed(1)})`,
           );
         }
       } finally {
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
       try {
         morning = await peak(db.knex, portal.base, PEAK_RATE, PEAK_SECONDS);
         out(
-          `morning peak: ${morning.perSecond.toFixed(0)} swipes/s for ${PEAK_SECONDS} s, swipe → provider p99 ${(morning.delayP99 / 1000).toFixed(1)} s`,
+          `morning peak: ${morning.perSecond.toFixed(0)} swipes/s for ${PEAK_SECONDS} s (${morning.accepted}/${morning.swipes} accepted${morning.ranOut ? ', ran out of students' : ''}), swipe → provider p99 ${(morning.delayP99 / 1000).toFixed(1)} s; load average ${loadavg()[0]!.toFixed(1)}`,
         );
       } finally {
         await portal.stop();
@@ -235,7 +235,7 @@ async function main(): Promise<void> {
       );
     if (morning)
       out(
-        `| morning peak (${PEAK_RATE}/s asked, ${PEAK_SECONDS} s) | ${morning.perSecond.toFixed(0)} swipes/s | ${morning.sms} arrival SMS; swipe → provider p50 ${(morning.delayP50 / 1000).toFixed(1)} s, **p99 ${(morning.delayP99 / 1000).toFixed(1)} s**; ${morning.notSent} not sent after 120 s; ${morning.failedBatches} batches refused |`,
+        `| morning peak (${PEAK_RATE}/s asked, ${PEAK_SECONDS} s) | ${morning.perSecond.toFixed(0)} swipes/s | ${morning.accepted} of ${morning.swipes} swipes accepted from ${morning.schools} schools${morning.ranOut ? ' (ran out of students)' : ''}; ${morning.sms} arrival SMS; swipe → provider p50 ${(morning.delayP50 / 1000).toFixed(1)} s, **p99 ${(morning.delayP99 / 1000).toFixed(1)} s**; ${morning.notSent} not sent after 120 s; ${morning.failedBatches} batches refused |`,
       );
   }
   out(`\nTotal ${((Date.now() - started) / 1000).toFixed(0)} s.`);

@@ -99,7 +99,7 @@ export async function scene(knex: Knex): Promise<Scene> {
         .first()
     )?.n ?? 0,
   );
-  const day = (await knex('swipes').where('school_id', school.id).max({ d: 'swipe_date' }).first())?.d as string;
+  const day = (await knex('attendance_days').where('school_id', school.id).max({ d: 'day' }).first())?.d as string;
   const students = Number((await knex('students').where('school_id', school.id).count({ n: '*' }).first())?.n ?? 0);
   const cityStudents = Number((await knex('students').count({ n: '*' }).first())?.n ?? 0);
   return {

@@ -56,9 +56,10 @@ export async function startProcess(
   env: Record<string, string>,
   readyPath = '/',
   fixedPort?: number,
+  nodeArgs: string[] = [],
 ): Promise<Proc> {
   const port = fixedPort ?? (await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -100,7 +101,10 @@ export async function startProcess(
 
 export const startBaseline = () => startProcess('baseline', 'scripts/bench/hello.ts', { NODE_ENV: 'production' });
 
-/** The portal in production mode against a PostgreSQL server: views cached, logs at warn. */
+/**
+ * The portal in production mode against a PostgreSQL server: views cached, logs at warn. BENCH_PORTAL_NODE_ARGS
+ * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) are given to its node: a CPU profile of the portal under the load.
+ */
 export async function startPortal(databaseUrl: string, extra: Record<string, string> = {}): Promise<Proc> {
   const port = await freePort();
   return startProcess(
@@ -125,5 +129,6 @@ export async function startPortal(databaseUrl: string, extra: Record<string, str
     },
     '/login',
     port,
+    (process.env.BENCH_PORTAL_NODE_ARGS ?? '').split(' ').filter(Boolean),
   );
 }

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { earliestMonth, monthCalendar } from '../domain/reports/calendar.js';
-import { layoutChart } from '../domain/reports/chart.js';
+import { chartSvg, layoutChart } from '../domain/reports/chart.js';
 import {
   buildAllReports,
   buildReport,
@@ -63,7 +63,7 @@ export async function index(req: Request, res: Response): Promise<void> {
     title: '統計報表',
     range,
     errors,
-    reports: reports.map((r) => ({ ...r, geometry: layoutChart(r.chart) })),
+    reports: reports.map((r) => ({ ...r, svg: chartSvg(layoutChart(r.chart), `chart-${r.key}`) })),
     csvQuery: new URLSearchParams({ from: range.from, to: range.to }).toString(),
   });
 }

@@ -200,3 +200,108 @@ describe('daily figures equal a recount from the raw rows', () => {
     ]);
   });
 });
+
+describe('每週訂購與註銷申請 and 退費統計 read the requests by their school', () => {
+  it('equal the review requests counted one by one through their subscription and student, for the office and a teacher', async () => {
+    const w = await smsWorld(knex());
+    const other = await smsWorld(knex()); // another school: never counted
+    const subs: { id: number; classId: number }[] = [
+      { id: w.subscriptionId, classId: w.class401 },
+      { id: w.sub402, classId: w.class402 },
+    ];
+    for (let i = 0; i < 6; i++) {
+      const cls = i % 2 === 0 ? w.class401 : w.class402;
+      const st = await createStudent(knex(), cls, { seat: 20 + i });
+      subs.push({ id: await createSubscription(knex(), st, w.periodId, {}), classId: cls });
+    }
+    const kinds = ['order', 'cancellation'] as const;
+    const statuses = ['approved', 'rejected', 'withdrawn', 'approved'];
+    let n = 0;
+    for (const s of subs)
+      for (let d = 0; d < 5; d++) {
+        n++;
+        const kind = kinds[n % 2]!;
+        const status = statuses[n % 4]!;
+        const id = await createRequest(knex(), s.id, { kind, status, requestedOn: addDays('2026-10-27', d * 6 + n) });
+        if (kind === 'cancellation' && status === 'approved')
+          await knex()('review_requests')
+            .where({ id })
+            .update({
+              effective_on: addDays('2026-10-30', d * 5 + (n % 7)),
+              refund_amount: 20 * (1 + (n % 4)),
+              refund_paid_on: n % 3 === 0 ? '2026-11-25' : null,
+            });
+      }
+    for (let d = 0; d < 4; d++)
+      await createRequest(knex(), other.subscriptionId, {
+        kind: 'order',
+        status: 'approved',
+        requestedOn: addDays('2026-11-02', d),
+      });
+
+    // The trigger keeps each request's school: its subscription's student's.
+    const wrong = await knex()('review_requests as r')
+      .join('subscriptions as s', 's.id', 'r.subscription_id')
+      .join('students as st', 'st.id', 's.student_id')
+      .whereRaw('r.school_id <> st.school_id')
+      .count({ n: '*' })
+      .first();
+    expect(Number(wrong?.n)).toBe(0);
+
+    const range = { from: '2026-11-03', to: '2026-12-01' };
+    const all = (await knex()('review_requests as r')
+      .join('subscriptions as s', 's.id', 'r.subscription_id')
+      .join('students as st', 'st.id', 's.student_id')
+      .select('r.*', 'st.class_id', 'st.school_id as student_school')) as {
+      kind: string;
+      status: string;
+      requested_on: string;
+      effective_on: string | null;
+      refund_amount: number | null;
+      refund_paid_on: string | null;
+      class_id: number;
+      student_school: number;
+    }[];
+    for (const [user, classes] of [
+      [await userFor(knex(), w.admin), [w.class401, w.class402]],
+      [await userFor(knex(), w.teacher401), [w.class401]],
+    ] as const) {
+      const mine = all.filter((r) => r.student_school === w.schoolId && classes.includes(r.class_id));
+      const requests = await buildReport(knex(), user, 'requests', range, '2026-12-01');
+      const inRange = mine.filter((r) => r.requested_on >= range.from && r.requested_on <= range.to);
+      expect(inRange.length).toBeGreaterThan(5);
+      for (const row of requests.rows) {
+        const [from, to] = [String(row[0]).slice(0, 10), addDays(String(row[0]).slice(0, 10), 6)];
+        const week = inRange.filter((r) => r.requested_on >= from && r.requested_on <= to);
+        const c = (kind: string, approved: boolean) =>
+          week.filter((r) => r.kind === kind && (!approved || r.status === 'approved')).length;
+        expect(row.slice(1)).toEqual([
+          c('order', false),
+          c('order', true),
+          c('cancellation', false),
+          c('cancellation', true),
+        ]);
+      }
+      expect(requests.footer?.[1]).toBe(inRange.filter((r) => r.kind === 'order').length);
+
+      const refunds = await buildReport(knex(), user, 'refunds', range, '2026-12-01');
+      const due = mine.filter(
+        (r) =>
+          r.kind === 'cancellation' &&
+          r.status === 'approved' &&
+          (r.refund_amount ?? 0) > 0 &&
+          r.effective_on !== null &&
+          r.effective_on >= range.from &&
+          r.effective_on <= range.to,
+      );
+      expect(due.length).toBeGreaterThan(1);
+      const sum = (rs: typeof due) => rs.reduce((a, r) => a + (r.refund_amount ?? 0), 0);
+      expect(refunds.rows.length).toBe(classes.length);
+      for (const [i, cls] of classes.entries()) {
+        const of = due.filter((r) => r.class_id === cls);
+        const paid = of.filter((r) => r.refund_paid_on !== null);
+        expect(refunds.rows[i]!.slice(1)).toEqual([of.length, sum(of), paid.length, sum(paid), sum(of) - sum(paid)]);
+      }
+    }
+  });
+});

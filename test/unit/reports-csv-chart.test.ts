@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { layoutChart } from '../../src/domain/reports/chart.js';
+import { chartSvg, layoutChart } from '../../src/domain/reports/chart.js';
 import { reportCsv, rangeProblem, weekStart, type Report } from '../../src/domain/reports/reports.js';
 
 const report: Report = {
@@ -67,5 +67,26 @@ describe('chart layout', () => {
       unit: '%',
     });
     expect(pct.rows[0]!.total).toBe('50%');
+  });
+});
+
+describe('chart SVG markup', () => {
+  it('draws every bar with its tip and escapes text (a class name is user data)', () => {
+    const g = layoutChart({
+      title: 'A & B',
+      desc: '<d>',
+      categories: ['四年"一"班', "x'y"],
+      series: [
+        { name: '生效', values: [2, 0] },
+        { name: '<s>', values: [1, 3] },
+      ],
+    });
+    const svg = chartSvg(g, 'chart-x');
+    expect((svg.match(/<rect /g) ?? []).length).toBe(2 + 3); // two legend swatches, three bars (a 0 draws none)
+    expect(svg).toContain('<title id="chart-x-title">A &amp; B</title>');
+    expect(svg).toContain('<desc id="chart-x-desc">&lt;d&gt;</desc>');
+    expect(svg).toContain('<title>四年&#34;一&#34;班 &lt;s&gt;：1</title>');
+    expect(svg).toContain('x&#39;y');
+    expect(svg).not.toMatch(/<s>|"一"/);
   });
 });

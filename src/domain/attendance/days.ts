@@ -91,6 +91,23 @@ export async function loadDayRecords(knex: Db, keys: readonly DayKey[]): Promise
 }
 
 /**
+ * Lock students for a change of their records (FOR NO KEY UPDATE, in id order so two writers never deadlock) and
+ * return each one's school. Held until the transaction ends; a writer of the same student waits, then reads what
+ * this one committed. Taking the lock before inserting rows that reference the students also spares each
+ * foreign-key check its own row lock (it finds the stronger lock already held).
+ */
+export async function lockStudents(knex: Db, studentIds: readonly number[]): Promise<Map<number, number>> {
+  if (studentIds.length === 0) return new Map();
+  const rows = (
+    await knex.raw<{ rows: { id: number; school_id: number }[] }>(
+      'select id, school_id from students where id = any(?::int[]) order by id for no key update',
+      [[...new Set(studentIds)]] as unknown as readonly Knex.RawBinding[],
+    )
+  ).rows;
+  return new Map(rows.map((s) => [s.id, s.school_id]));
+}
+
+/**
  * Recompute the given student-days from their records and store them (a day with no record left is removed).
  * Returns what was computed, keyed by `dayKey`. Call it inside the transaction that changed the records: it
  * locks the students first, so concurrent writers of one student's day are applied one after the other.
@@ -102,6 +119,8 @@ export async function refreshDays(
     departureMinMinutes: number;
     /** Only for the migration that filled attendance_days before the figure tables existed (they are rebuilt later). */
     withoutFigures?: boolean;
+    /** The students' schools from lockStudents, when the caller locked them earlier in this transaction. */
+    locked?: ReadonlyMap<number, number>;
   },
 ): Promise<Map<string, RefreshedDay>> {
   const unique = new Map<string, DayKey>();
@@ -110,18 +129,13 @@ export async function refreshDays(
   if (unique.size === 0) return out;
   const list = [...unique.values()];
   // Every writer of a student's records recomputes under a lock on the student (taken in id order, so two
-  // batches never deadlock): the next writer waits, then reads what this one committed.
-  const students = (
-    await knex.raw<{ rows: { id: number; school_id: number }[] }>(
-      'select id, school_id from students where id = any(?::int[]) order by id for no key update',
-      [[...new Set(list.map((k) => k.studentId))]] as unknown as readonly Knex.RawBinding[],
-    )
-  ).rows;
-  const schoolOf = new Map(students.map((s) => [s.id, s.school_id]));
-  const starts = await loadDismissalStarts(
-    knex,
-    students.map((s) => s.school_id),
-  );
+  // batches never deadlock): the next writer waits, then reads what this one committed. A caller that took the
+  // locks already, earlier in this transaction (lockStudents), passes what it got.
+  const ids = [...new Set(list.map((k) => k.studentId))];
+  const schoolOf = o.locked && ids.every((id) => o.locked!.has(id)) ? o.locked : await lockStudents(knex, ids);
+  const starts = await loadDismissalStarts(knex, [
+    ...new Set(ids.map((id) => schoolOf.get(id)).filter((s) => s !== undefined)),
+  ]);
   const records = await loadDayRecords(knex, list);
 
   const upserts: {

@@ -43,26 +43,37 @@ export async function studentForCard(
 
 /**
  * The same question for many swipes at once: `uid|date` → the student whose card it was on that date (the
- * newest card valid then, as `studentForCard` picks it). Unknown or retired cards have no entry.
+ * newest card valid then, as `studentForCard` picks it). Unknown or retired cards have no entry. `touch` also
+ * records, in the same statement, when the reader was last seen (the reader API's batch: one round trip fewer).
  */
 export async function studentsForCards(
   knex: Knex | Knex.Transaction,
   schoolId: number,
   swipes: readonly { uid: string; date: string }[],
+  touch?: { readerId: number; at: Date },
 ): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const unique = new Map<string, { uid: string; date: string }>();
   for (const s of swipes) unique.set(`${s.uid}|${s.date}`, s);
-  if (unique.size === 0) return out;
+  if (unique.size === 0) {
+    if (touch) await knex('card_readers').where({ id: touch.readerId }).update({ last_seen_at: touch.at });
+    return out;
+  }
   const list = [...unique.values()];
   const rows = (
     await knex.raw<{ rows: { uid: string; day: string; student_id: number }[] }>(
-      `select distinct on (k.uid, k.day) k.uid, k.day::text as day, cd.student_id
+      `${touch ? 'with touched as (update card_readers set last_seen_at = ? where id = ? returning 1) ' : ''}
+       select distinct on (k.uid, k.day) k.uid, k.day::text as day, cd.student_id
          from unnest(?::text[], ?::date[]) as k(uid, day)
          join cards cd on cd.card_uid = k.uid and cd.valid_from <= k.day and (cd.valid_until is null or cd.valid_until >= k.day)
          join students st on st.id = cd.student_id and st.school_id = ?
         order by k.uid, k.day, cd.valid_from desc, cd.id desc`,
-      [list.map((s) => normaliseCardUid(s.uid)), list.map((s) => s.date), schoolId],
+      [
+        ...(touch ? [touch.at, touch.readerId] : []),
+        list.map((s) => normaliseCardUid(s.uid)),
+        list.map((s) => s.date),
+        schoolId,
+      ] as unknown as readonly Knex.RawBinding[],
     )
   ).rows;
   for (const r of rows) out.set(`${r.uid}|${r.day}`, r.student_id);

@@ -11,7 +11,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { enqueueAttendanceNoticesBulk, type AttendanceNotice } from '../sms/attendance-notices.js';
 import { taipeiDate, taipeiTime } from '../time.js';
-import { dayKey, refreshDays } from '../attendance/days.js';
+import { dayKey, lockStudents, refreshDays } from '../attendance/days.js';
 import { noticeOf, type Direction } from '../attendance/rules.js';
 import type { Reader } from '../readers/reader-tokens.js';
 import { CARD_UID_RE, normaliseCardUid, studentsForCards } from './cards.js';
@@ -137,15 +137,20 @@ export async function ingestSwipes(
   });
 
   return knex.transaction(async (trx) => {
-    await trx('card_readers').where({ id: reader.id }).update({ last_seen_at: o.now });
     let notices = 0;
-    if (fresh.length > 0) {
-      // 2. Whose card each swipe is, on its own date.
+    if (fresh.length === 0) await trx('card_readers').where({ id: reader.id }).update({ last_seen_at: o.now });
+    else {
+      // 2. Whose card each swipe is, on its own date (and the reader's last_seen_at, in the same statement).
       const owners = await studentsForCards(
         trx,
         reader.schoolId,
         fresh.map((f) => ({ uid: f.uid, date: f.date })),
+        { readerId: reader.id, at: o.now },
       );
+      // The owners are locked now, before their swipes are inserted (refreshDays below would take the same locks,
+      // in the same id order): each swipe's foreign-key check then finds the student already locked instead of
+      // writing a lock of its own on the student's row.
+      const locked = await lockStudents(trx, [...new Set(owners.values())]);
       // 3. Insert them all, in event id order (two overlapping retries of one reader take the same unique keys
       //    in the same order: no deadlock); a row not inserted is a retry (or an event id reused).
       const ordered = [...fresh].sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
@@ -199,7 +204,7 @@ export async function ingestSwipes(
         const days = await refreshDays(
           trx,
           stored.map((s) => ({ studentId: s.studentId, date: s.date })),
-          { departureMinMinutes: o.departureMinMinutes },
+          { departureMinMinutes: o.departureMinMinutes, locked },
         );
         const due: AttendanceNotice[] = [];
         for (const s of stored) {
