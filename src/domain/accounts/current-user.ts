@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 
 import type { Role } from '../vocabulary.js';
+import { PENDING_REVIEW_COUNT_SQL } from '../subscriptions/review-count.js';
 
 export type { Role };
 
@@ -80,16 +81,7 @@ export const USER_SELECT = `
     case when acc.role = 'teacher' then (
       select coalesce(array_agg(class_id order by class_id), '{}') from class_teachers where account_id = acc.id)
     end as class_ids,
-    case when acc.role <> 'parent' then (
-      select count(*)::int from subscriptions s
-      cross join lateral (
-        select r0.id from review_requests r0 where r0.subscription_id = s.id and r0.status = 'pending' offset 0
-      ) r
-      where s.school_id = acc.school_id
-        and (acc.role = 'school_admin' or s.student_id in (
-          select vs.id from students vs join class_teachers vct on vct.class_id = vs.class_id
-          where vct.account_id = acc.id))
-    ) end as review_count
+    case when acc.role <> 'parent' then ${PENDING_REVIEW_COUNT_SQL} end as review_count
   from acc`;
 
 /** loadCurrentUser's statement: the ids given as bindings. */

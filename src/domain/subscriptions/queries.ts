@@ -19,6 +19,7 @@ import {
   type SubscriptionStatus,
 } from './lifecycle.js';
 import { shownAs } from './lifecycle-sql.js';
+import { PENDING_REVIEW_COUNT_SQL } from './review-count.js';
 
 /** The 狀態 filter of 到離校簡訊訂購服務: one choice per 申請狀態 the list shows (lifecycle.displayState). */
 export const ORDER_STATUS_OPTIONS = [
@@ -329,9 +330,11 @@ export async function listPendingReviews(
 /** How many requests wait for this staff member (the badge in the menu). */
 export async function pendingReviewCount(knex: Knex, user: CurrentUser): Promise<number> {
   if (user.role === 'parent') return 0;
-  const q = requestsOf(whereSubscriptionVisible(knex, knex('subscriptions as s'), user), { status: 'pending' });
-  const row = await q.count<{ count: string | number }[]>('* as count').first();
-  return Number(row?.count ?? 0);
+  const { rows } = await knex.raw<{ rows: { n: number }[] }>(
+    `select ${PENDING_REVIEW_COUNT_SQL} as n from (select ?::int as id, ?::text as role, ?::int as school_id) acc`,
+    [user.accountId, user.role, user.schoolId],
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** One subscription (scoped) with its requests and its events, oldest first; undefined when not visible. */
