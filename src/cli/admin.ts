@@ -22,10 +22,10 @@ import {
   issueCard,
   normaliseCardUid,
   openCardOfSchool,
-  retireCard,
+  retireSchoolCard,
   studentOfSchool,
 } from '../domain/swipes/cards.js';
-import { addDays, schoolYearOf, taipeiDate } from '../domain/time.js';
+import { addDays, isValidDate, schoolYearOf, taipeiDate } from '../domain/time.js';
 import { addHoliday, auditAdmin, createPeriod, postAnnouncement, resetPassword } from '../domain/admin/commands.js';
 import { SCRIPT_ACTOR } from '../domain/audit.js';
 import { csvDocument } from '../domain/csv.js';
@@ -282,13 +282,11 @@ export const COMMANDS: Record<string, Command> = {
         );
         return 0;
       }
-      const { reader, token } = await createReader(knex, { schoolId: sc.id, name: str(v.name), direction });
-      await auditAdmin(knex, 'reader.created', {
-        schoolId: sc.id,
-        targetType: 'card_reader',
-        targetId: reader.id,
-        details: { name: reader.name, direction },
-      });
+      const { reader, token } = await createReader(
+        knex,
+        { schoolId: sc.id, name: str(v.name), direction },
+        SCRIPT_ACTOR,
+      );
       ctx.out(`${sc.name}：已建立刷卡機「${reader.name}」（編號 ${reader.id}，方向 ${directionText(direction)}）\n`);
       ctx.out(`權杖（只顯示這一次，請設定到刷卡機的 Authorization: Bearer）：\n${token}\n`);
       return 0;
@@ -310,13 +308,7 @@ export const COMMANDS: Record<string, Command> = {
         ctx.out(`${prefix(dry)}${sc.name}：將撤銷刷卡機「${name}」（編號 ${active.id}）\n`);
         return 0;
       }
-      await revokeReader(knex, { schoolId: sc.id, name }, ctx.now());
-      await auditAdmin(knex, 'reader.revoked', {
-        schoolId: sc.id,
-        targetType: 'card_reader',
-        targetId: active.id,
-        details: { name },
-      });
+      await revokeReader(knex, { schoolId: sc.id, name }, ctx.now(), SCRIPT_ACTOR);
       ctx.out(`${sc.name}：已撤銷刷卡機「${name}」（編號 ${active.id}）\n`);
       return 0;
     },
@@ -398,18 +390,13 @@ export const COMMANDS: Record<string, Command> = {
       const open = await openCardOfSchool(knex, sc.id, uid);
       if (!open) throw new AdminError(`${sc.name} 沒有使用中的卡號 ${uid}`);
       const last = typeof v['last-date'] === 'string' ? v['last-date'] : addDays(taipeiDate(ctx.now()), -1);
+      if (!isValidDate(last)) throw new AdminError(`最後有效日「${last}」不是有效的日期（YYYY-MM-DD）`);
       if (dry) {
         ctx.out(`${prefix(dry)}${sc.name}：將停用卡號 ${uid}，最後有效日 ${last}\n`);
         return 0;
       }
-      const n = await retireCard(knex, { cardUid: uid, lastValidDate: last });
-      await auditAdmin(knex, 'card.retired', {
-        schoolId: sc.id,
-        targetType: 'card',
-        targetId: open.id,
-        details: { lastValidDate: last },
-      });
-      ctx.out(`${sc.name}：已停用卡號 ${uid}（${n} 筆），最後有效日 ${last}\n`);
+      await retireSchoolCard(knex, SCRIPT_ACTOR, { schoolId: sc.id, cardId: open.id, fromDate: addDays(last, 1) });
+      ctx.out(`${sc.name}：已停用卡號 ${uid}，最後有效日 ${last}\n`);
       return 0;
     },
   },

@@ -9,9 +9,10 @@ import {
   createDismissalStart,
   createManualEntry,
   createReaderToken,
+  retireCardFrom,
 } from '../support/attendance-factories.js';
 import { revokeReader } from '../../src/domain/readers/reader-tokens.js';
-import { issueCard, retireCard } from '../../src/domain/swipes/cards.js';
+import { issueCard } from '../../src/domain/swipes/cards.js';
 
 // Tuesday 2026-11-24, 07:50 Taipei.
 const NOW = '2026-11-23T23:50:00Z';
@@ -195,7 +196,7 @@ describe('POST /api/v1/swipes', () => {
 
   it('maps a lost card to nothing after it is retired and the new card to the student', async () => {
     const w = await world();
-    await retireCard(knex, { cardUid: 'aa01', lastValidDate: '2026-11-22' });
+    await retireCardFrom(knex, w.schoolId, 'aa01', '2026-11-23');
     await issueCard(knex, { studentId: w.student, cardUid: 'bb02', validFrom: '2026-11-23' });
     const res = await post(w.token, {
       swipes: [

@@ -4,14 +4,14 @@ import { testDb } from '../support/db.js';
 import { useTestApp } from '../support/app.js';
 import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
 import { createPhone } from '../support/sms-factories.js';
-import { createReaderToken } from '../support/attendance-factories.js';
-import { CardError, issueCard, retireCard, studentForCard } from '../../src/domain/swipes/cards.js';
+import { createReaderToken, retireCardFrom } from '../support/attendance-factories.js';
+import { CardError, issueCard, studentForCard } from '../../src/domain/swipes/cards.js';
 
 const NOW = '2026-11-23T23:50:00Z'; // Tuesday 2026-11-24 07:50 Taipei
 const { app } = useTestApp({ now: NOW });
 const knex = testDb().knex;
 
-describe('cards (issueCard / retireCard)', () => {
+describe('cards (issueCard / retireSchoolCard)', () => {
   it('issues a card, and a replacement ends the old card the day before', async () => {
     const w = await createSchoolWorld(knex);
     await issueCard(knex, { studentId: w.student, cardUid: 'old1', validFrom: '2026-08-01' });
@@ -45,7 +45,7 @@ describe('cards (issueCard / retireCard)', () => {
       issueCard(knex, { studentId: 99999, cardUid: 'BB01', validFrom: '2026-11-01' }),
     ).rejects.toBeInstanceOf(CardError);
     // Once retired, the card may go to someone else.
-    expect(await retireCard(knex, { cardUid: 'AA01', lastValidDate: '2026-10-31' })).toBe(1);
+    expect(await retireCardFrom(knex, w.schoolId, 'AA01', '2026-11-01')).toBe(true);
     await issueCard(knex, { studentId: other, cardUid: 'AA01', validFrom: '2026-11-01' });
     expect(await studentForCard(knex, w.schoolId, 'AA01', '2026-10-31')).toBe(w.student);
     expect(await studentForCard(knex, w.schoolId, 'AA01', '2026-11-01')).toBe(other);
@@ -68,14 +68,14 @@ describe('cards (issueCard / retireCard)', () => {
     }
   });
 
-  it('retires a card from today by default, and removes a card retired before it began', async () => {
+  it('retires a card from a day on, once, and removes a card retired before it began', async () => {
     const w = await createSchoolWorld(knex);
     await issueCard(knex, { studentId: w.student, cardUid: 'AA01', validFrom: '2026-08-01' });
-    expect(await retireCard(knex, { cardUid: 'AA01', today: '2026-11-24' })).toBe(1);
+    expect(await retireCardFrom(knex, w.schoolId, 'AA01', '2026-11-24')).toBe(true);
     expect(await knex('cards').first('valid_until')).toEqual({ valid_until: '2026-11-23' });
-    expect(await retireCard(knex, { cardUid: 'AA01', today: '2026-11-24' })).toBe(0);
+    expect(await retireCardFrom(knex, w.schoolId, 'AA01', '2026-11-24')).toBe(false);
     await issueCard(knex, { studentId: w.student, cardUid: 'BB02', validFrom: '2026-11-24' });
-    expect(await retireCard(knex, { cardUid: 'BB02', today: '2026-11-24' })).toBe(1);
+    expect(await retireCardFrom(knex, w.schoolId, 'BB02', '2026-11-24')).toBe(true);
     expect(await knex('cards').where({ card_uid: 'BB02' }).count({ n: '*' })).toEqual([{ n: 0 }]);
   });
 });

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { refreshDays } from '../../src/domain/attendance/days.js';
 import type { ReaderDirection } from '../../src/domain/attendance/rules.js';
 import { createReader } from '../../src/domain/readers/reader-tokens.js';
+import { openCardOfSchool, retireSchoolCard } from '../../src/domain/swipes/cards.js';
 import { addHolidayRange } from '../../src/domain/schools/school-calendar.js';
 import { taipeiDate } from '../../src/domain/time.js';
 
@@ -32,6 +33,12 @@ export async function createReaderToken(
 ): Promise<{ readerId: number; token: string }> {
   const { reader, token } = await createReader(knex, { schoolId, name, direction });
   return { readerId: reader.id, token };
+}
+
+/** Retire a school's open card by UID from `fromDate` on, as `card:retire` does (its last valid day the day before). */
+export async function retireCardFrom(knex: Knex, schoolId: number, uid: string, fromDate: string): Promise<boolean> {
+  const open = await openCardOfSchool(knex, schoolId, uid);
+  return open ? retireSchoolCard(knex, SCRIPT_ACTOR, { schoolId, cardId: open.id, fromDate }) : false;
 }
 
 /** The factories write records directly: keep the computed days (attendance_days) in step, as the app does. */

@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { hasControlChars } from '../text.js';
+import { audit, type Actor } from '../audit.js';
 import { READER_DIRECTION_LABELS, READER_DIRECTIONS, type ReaderDirection } from '../attendance/rules.js';
 
 export const TOKEN_PREFIX_LENGTH = 8;
@@ -38,39 +39,54 @@ export function hashReaderToken(token: string): string {
 
 const validName = (s: string) => s.length >= 1 && s.length <= 100 && !hasControlChars(s);
 
-/** Register a reader of a school. Returns the reader and its plaintext token: the only time it is ever seen. */
+/**
+ * Register a reader of a school. Returns the reader and its plaintext token: the only time it is ever seen. With
+ * an actor (the admin script), `reader.created` is audited in the same transaction as the insert; the test
+ * factories register readers without one.
+ */
 export async function createReader(
   knex: Knex,
   o: { schoolId: number; name: string; direction?: ReaderDirection },
+  actor?: Actor,
 ): Promise<{ reader: Reader; token: string }> {
   const direction = o.direction ?? 'both';
   if (!isReaderDirection(direction)) throw new ReaderError(DIRECTION_HELP);
   const name = o.name.normalize('NFKC').trim();
   if (!validName(name)) throw new ReaderError('reader name must be 1-100 characters without control characters');
-  const school = await knex('schools').where({ id: o.schoolId }).first('id');
-  if (!school) throw new ReaderError(`no school with id ${o.schoolId}`);
-  const existing = await knex('card_readers').where({ school_id: o.schoolId, name }).first('id');
-  if (existing) throw new ReaderError(`the school already has a reader named "${name}"`);
-  const token = randomBytes(32).toString('base64url');
-  const [row] = await knex('card_readers')
-    .insert({
-      school_id: o.schoolId,
-      name,
-      direction,
-      token_hash: hashReaderToken(token),
-      token_prefix: token.slice(0, TOKEN_PREFIX_LENGTH),
-    })
-    .returning(['id', 'school_id', 'name', 'token_prefix', 'direction']);
-  return {
-    reader: {
-      id: row.id,
-      schoolId: row.school_id,
-      name: row.name,
-      tokenPrefix: row.token_prefix,
-      direction: row.direction,
-    },
-    token,
-  };
+  return knex.transaction(async (trx) => {
+    const school = await trx('schools').where({ id: o.schoolId }).first('id');
+    if (!school) throw new ReaderError(`no school with id ${o.schoolId}`);
+    const existing = await trx('card_readers').where({ school_id: o.schoolId, name }).first('id');
+    if (existing) throw new ReaderError(`the school already has a reader named "${name}"`);
+    const token = randomBytes(32).toString('base64url');
+    const [row] = await trx('card_readers')
+      .insert({
+        school_id: o.schoolId,
+        name,
+        direction,
+        token_hash: hashReaderToken(token),
+        token_prefix: token.slice(0, TOKEN_PREFIX_LENGTH),
+      })
+      .returning(['id', 'school_id', 'name', 'token_prefix', 'direction']);
+    if (actor)
+      await audit(trx, actor, {
+        action: 'reader.created',
+        schoolId: o.schoolId,
+        targetType: 'card_reader',
+        targetId: row.id,
+        details: { name: row.name, direction },
+      });
+    return {
+      reader: {
+        id: row.id,
+        schoolId: row.school_id,
+        name: row.name,
+        tokenPrefix: row.token_prefix,
+        direction: row.direction,
+      },
+      token,
+    };
+  });
 }
 
 /**
@@ -104,17 +120,34 @@ export async function setReaderDirection(
   });
 }
 
-/** Revoke a reader (by id, or by school and name). Returns false when there is no such active reader. */
+/**
+ * Revoke a reader (by id, or by school and name). Returns false when there is no such active reader. With an
+ * actor, `reader.revoked` is audited in the same transaction.
+ */
 export async function revokeReader(
   knex: Knex,
   o: { readerId: number } | { schoolId: number; name: string },
   now: Date = new Date(),
+  actor?: Actor,
 ): Promise<boolean> {
-  const q = knex('card_readers').whereNull('revoked_at');
-  if ('readerId' in o) q.where('id', o.readerId);
-  else q.where({ school_id: o.schoolId, name: o.name.normalize('NFKC').trim() });
-  const n = await q.update({ revoked_at: now });
-  return n > 0;
+  return knex.transaction(async (trx) => {
+    const q = trx('card_readers').whereNull('revoked_at');
+    if ('readerId' in o) q.where('id', o.readerId);
+    else q.where({ school_id: o.schoolId, name: o.name.normalize('NFKC').trim() });
+    const rows: { id: number; school_id: number; name: string }[] = await q
+      .update({ revoked_at: now })
+      .returning(['id', 'school_id', 'name']);
+    if (actor)
+      for (const r of rows)
+        await audit(trx, actor, {
+          action: 'reader.revoked',
+          schoolId: r.school_id,
+          targetType: 'card_reader',
+          targetId: r.id,
+          details: { name: r.name },
+        });
+    return rows.length > 0;
+  });
 }
 
 /** The active reader a bearer token belongs to, or undefined (unknown, malformed or revoked). */

@@ -123,32 +123,13 @@ export async function issueCard(
   });
 }
 
-/**
- * Retire a card: `lastValidDate` is its last valid day (default: the day before `today`, i.e. lost today).
- * Returns how many cards were retired (0: no open card with that UID).
- */
-export async function retireCard(
-  knex: Knex,
-  o: { cardUid: string; lastValidDate?: string; today?: string },
-): Promise<number> {
-  const uid = normaliseCardUid(o.cardUid);
-  const last =
-    o.lastValidDate ?? addDays(o.today ?? new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10), -1);
-  if (!isValidDate(last)) throw new CardError('lastValidDate must be a date YYYY-MM-DD');
-  return knex.transaction((trx) => closeOpenCards(trx, { cardUid: uid }, last));
-}
-
 async function closeOpenCards(
   trx: Knex.Transaction,
-  by: { studentId: number } | { cardUid: string } | { cardId: number },
+  by: { studentId: number } | { cardId: number },
   last: string,
 ): Promise<number> {
   const scope = (q: Knex.QueryBuilder) =>
-    'studentId' in by
-      ? q.where('student_id', by.studentId)
-      : 'cardId' in by
-        ? q.where('id', by.cardId)
-        : q.where('card_uid', by.cardUid);
+    'studentId' in by ? q.where('student_id', by.studentId) : q.where('id', by.cardId);
   const open = () => scope(trx('cards')).where((w) => w.whereNull('valid_until').orWhere('valid_until', '>', last));
   // A card that would end before it began never counted: remove it.
   const removed = await open().where('valid_from', '>', last).delete();
@@ -178,21 +159,22 @@ export async function cardsOfStudent(knex: Knex, schoolId: number, studentId: nu
 }
 
 /**
- * Retire one card of a student of the school from `fromDate` on (its last valid day is the day before).
+ * Retire one card of the school (of the given student, when one is given: 卡片管理) from `fromDate` on: its last
+ * valid day is the day before.
  * Returns false when there is no such open card in the school. Audited `card.retired` in its transaction.
  */
 export async function retireSchoolCard(
   knex: Knex,
   actor: Actor,
-  o: { schoolId: number; studentId: number; cardId: number; fromDate: string },
+  o: { schoolId: number; studentId?: number; cardId: number; fromDate: string },
 ): Promise<boolean> {
   if (!isValidDate(o.fromDate)) throw new CardError('fromDate must be a date YYYY-MM-DD');
   return knex.transaction(async (trx) => {
     const card = await trx('cards as cd')
       .join('students as st', 'st.id', 'cd.student_id')
       .where('cd.id', o.cardId)
-      .where('st.id', o.studentId)
       .where('st.school_id', o.schoolId)
+      .modify((q) => (o.studentId === undefined ? q : q.where('st.id', o.studentId)))
       .first('cd.id');
     if (!card) return false;
     if ((await closeOpenCards(trx, { cardId: o.cardId }, addDays(o.fromDate, -1))) === 0) return false;
