@@ -7,9 +7,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { myClasses } from '../domain/scope.js';
 import { depsOf, userOf } from '../deps.js';
-import { csvDocument } from '../domain/csv.js';
 import type { CurrentUser } from '../domain/accounts/current-user.js';
-import { audit } from '../domain/audit.js';
 import { actorOf } from '../middleware/actor.js';
 import {
   addManualEntry,
@@ -18,7 +16,7 @@ import {
   manualEntriesOfClass,
   visibleManualEntry,
 } from '../domain/attendance/manual-entries.js';
-import { classDays, dayDetails, studentGrid, visibleStudent, type DayViewRow } from '../domain/attendance/records.js';
+import { classDays, dayDetails, exportClassDays, studentGrid, visibleStudent } from '../domain/attendance/records.js';
 import { READER_DIRECTION_LABELS } from '../domain/attendance/rules.js';
 import { holidayOn } from '../domain/schools/school-calendar.js';
 import { addDays, daysBetween, taipeiTime } from '../domain/time.js';
@@ -310,29 +308,11 @@ export async function exportCsv(req: Request, res: Response): Promise<void> {
   if (from > to || daysBetween(from, to) >= MAX_RANGE_DAYS) {
     throw new BadRequestError(`匯出期間有誤：結束日期不可早於開始日期，且最多 ${MAX_RANGE_DAYS} 天。`);
   }
-  const view = await classDays(db.knex, user, q.classId, from, to);
-  if (!view) throw new NotFoundError();
-  const header = ['日期', '星期', '班級', '座號', '學號', '姓名', '到校時間', '離校時間'];
-  const line = (r: DayViewRow) => [
-    r.date,
-    r.label.split(' ')[0] ?? '',
-    r.className,
-    r.seat,
-    r.studentNumber,
-    r.name,
-    r.arrival,
-    r.departure,
-  ];
-  const body = csvDocument([header, ...view.rows.map(line)], { quoteAll: true });
-  await audit(db.knex, actorOf(req), {
-    action: 'attendance.export',
-    targetType: 'class',
-    targetId: view.cls.id,
-    details: { from, to, rows: view.rows.length },
-  });
+  const file = await exportClassDays(db.knex, user, actorOf(req), q.classId, from, to);
+  if (!file) throw new NotFoundError();
   res
     .status(200)
     .set('Content-Type', 'text/csv; charset=utf-8')
-    .set('Content-Disposition', `attachment; filename="attendance-${view.cls.id}-${from}_${to}.csv"`)
-    .send(body);
+    .set('Content-Disposition', `attachment; filename="${file.filename}"`)
+    .send(file.body);
 }

@@ -2,7 +2,6 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { myClasses } from '../domain/scope.js';
 import { depsOf, userOf } from '../deps.js';
-import { audit } from '../domain/audit.js';
 import { actorOf } from '../middleware/actor.js';
 import {
   MAX_MESSAGE_CHARS,
@@ -137,9 +136,7 @@ export async function create(req: Request, res: Response): Promise<void> {
     if (audience.kind === 'students' && studentIds.length === 0)
       return renderStaff(req, res, state, undefined, { studentIds: '請勾選至少一位學生，或改選「全班家長」' }, 422);
   }
-  const result = await sendMessage(db.knex, user, audience, f.body, clock.now(), (trx, messageId, details) =>
-    audit(trx, actorOf(req), { action: 'message.sent', targetType: 'message', targetId: messageId, details }),
-  );
+  const result = await sendMessage(db.knex, user, audience, f.body, clock.now(), actorOf(req));
   if (!result.ok) {
     switch (result.reason) {
       case 'not_found':

@@ -2,8 +2,14 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../deps.js';
 import { newCaptcha } from '../domain/accounts/captcha.js';
-import { loginPage, normalizeLogin, signIn, SignInRefused, type SignedIn } from '../domain/accounts/sign-in.js';
-import { audit } from '../domain/audit.js';
+import {
+  loginPage,
+  normalizeLogin,
+  signedOut,
+  signIn,
+  SignInRefused,
+  type SignedIn,
+} from '../domain/accounts/sign-in.js';
 import { actorOf } from '../middleware/actor.js';
 import { listSchools } from '../domain/schools/school-directory.js';
 import { safeNextPath } from '../middleware/auth.js';
@@ -170,7 +176,7 @@ export async function createSession(req: Request, res: Response): Promise<void> 
 /** POST /logout */
 export async function destroy(req: Request, res: Response): Promise<void> {
   const accountId = req.session.accountId;
-  if (accountId) await audit(depsOf(req).db.knex, actorOf(req), { action: 'logout', actorAccountId: accountId });
+  if (accountId) await signedOut(depsOf(req).db.knex, actorOf(req), accountId);
   await destroySession(req);
   res.clearCookie('sid', { path: '/' });
   res.set('Cache-Control', 'no-store').redirect(303, '/login');

@@ -78,6 +78,11 @@ export const SCRIPT_ACTOR: Actor = Object.freeze({
   via: 'admin script',
 });
 
+/** A signed-in user acting outside a request (tests, jobs): no address, no request id. */
+export function userActor(user: { accountId: number; schoolId: number }): Actor {
+  return { accountId: user.accountId, schoolId: user.schoolId, ip: null, requestId: null, via: 'web' };
+}
+
 export interface AuditEntry {
   action: AuditAction;
   /** The account the entry is about when it is not the actor's own (e.g. a sign-in before the session exists). */

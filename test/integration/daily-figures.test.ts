@@ -22,7 +22,7 @@ import { addManualEntry, correctManualEntry, deleteManualEntry } from '../../src
 import { sendMessage } from '../../src/domain/messages/messages.js';
 import { figureDrift, smsBucket } from '../../src/domain/reports/daily-figures.js';
 import { runAdmin, type CliContext } from '../../src/cli/admin.js';
-import { SCRIPT_ACTOR } from '../../src/domain/audit.js';
+import { SCRIPT_ACTOR, userActor } from '../../src/domain/audit.js';
 import { taipeiDate } from '../../src/domain/time.js';
 import * as figuresMigration from '../../migrations/20261130100100_create_daily_figures.js';
 import { reportRows } from '../support/pages.js';
@@ -136,6 +136,7 @@ async function scenario() {
       { kind: 'class', classId: w.class401 },
       '明天校外教學，請準時到校。',
       clock.now(),
+      userActor(teacher),
     ),
   ).toMatchObject({ ok: true, recipients: 1 });
   // Monday afternoon: departures (the message is still queued: the dispatcher does not run again today).

@@ -5,6 +5,7 @@ import { createSchoolWorld, createStudent } from '../support/factories.js';
 import { createPhone } from '../support/sms-factories.js';
 import { MESSAGES_PER_HOUR, sendMessage, smsLength } from '../../src/domain/messages/messages.js';
 import { loadCurrentUser } from '../../src/domain/accounts/current-user.js';
+import { userActor } from '../../src/domain/audit.js';
 import { SmsDispatcher } from '../../src/domain/sms/dispatcher.js';
 import type { OutgoingSms, SendResult, SmsProvider } from '../../src/domain/sms/providers/provider.js';
 
@@ -213,7 +214,7 @@ describe('訊息發送服務', () => {
     const user = (await loadCurrentUser(knex(), { accountId: w.teacher401 }))!;
     const results = await Promise.all(
       Array.from({ length: 14 }, (_, i) =>
-        sendMessage(knex(), user, { kind: 'class', classId: w.class401 }, `併發${i}`, clock.now()),
+        sendMessage(knex(), user, { kind: 'class', classId: w.class401 }, `併發${i}`, clock.now(), userActor(user)),
       ),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(MESSAGES_PER_HOUR);

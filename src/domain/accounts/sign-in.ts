@@ -289,3 +289,8 @@ export async function loginPage(
   const pendingCard = pendingIdentityId !== undefined ? await identityName(knex, pendingIdentityId) : undefined;
   return { ...directory, pendingCard };
 }
+
+/** Signing out: audited as `logout` (the session row itself is removed by the session store). */
+export async function signedOut(knex: Knex, actor: Actor, accountId: number): Promise<void> {
+  await audit(knex, actor, { action: 'logout', actorAccountId: accountId });
+}

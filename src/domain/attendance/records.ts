@@ -10,6 +10,8 @@ import { shortDate, weekdayName } from '../time.js';
 import { dismissalStartOn, loadDismissalStarts, loadHolidays } from '../schools/school-calendar.js';
 import { dayKey, loadDayRecords, loadDays, type StoredDay } from './days.js';
 import { cellText, dayDetail, gridDates, type DetailRow, type Shown } from './rules.js';
+import { audit, type Actor } from '../audit.js';
+import { csvDocument } from '../csv.js';
 
 export interface GridRow {
   date: string;
@@ -198,4 +200,39 @@ export async function dayDetails(
     if (day) out.set(id, dayDetail(day, rule));
   }
   return out;
+}
+
+/**
+ * 匯出 CSV: a class's days from `from` to `to` (within the user's scope; undefined when the class is not visible),
+ * one line per student-day, audited as `attendance.export` (who took which class's attendance out of the portal).
+ */
+export async function exportClassDays(
+  knex: Knex,
+  user: CurrentUser,
+  actor: Actor,
+  classId: number,
+  from: string,
+  to: string,
+): Promise<{ filename: string; body: string } | undefined> {
+  const view = await classDays(knex, user, classId, from, to);
+  if (!view) return undefined;
+  const header = ['日期', '星期', '班級', '座號', '學號', '姓名', '到校時間', '離校時間'];
+  const line = (r: DayViewRow) => [
+    r.date,
+    r.label.split(' ')[0] ?? '',
+    r.className,
+    r.seat,
+    r.studentNumber,
+    r.name,
+    r.arrival,
+    r.departure,
+  ];
+  const body = csvDocument([header, ...view.rows.map(line)], { quoteAll: true });
+  await audit(knex, actor, {
+    action: 'attendance.export',
+    targetType: 'class',
+    targetId: view.cls.id,
+    details: { from, to, rows: view.rows.length },
+  });
+  return { filename: `attendance-${view.cls.id}-${from}_${to}.csv`, body };
 }

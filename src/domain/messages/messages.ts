@@ -8,6 +8,7 @@ import type { CurrentUser } from '../accounts/current-user.js';
 import { enqueue } from '../sms/outbox-status.js';
 import { visibleClassIds, visibleStudentIds } from '../scope.js';
 import { offsetOf, PAGE_SIZE, pageOf, type Page } from '../paging.js';
+import { audit, type Actor } from '../audit.js';
 
 /** One SMS segment in Chinese (UCS-2) holds 70 characters. */
 export const MAX_MESSAGE_CHARS = 70;
@@ -71,8 +72,7 @@ export async function sendMessage(
   audience: Audience,
   body: string,
   now: Date,
-  /** Writes the audit entry in the same transaction (the controller adds the request's IP and id). */
-  audit?: (trx: Knex.Transaction, messageId: number, details: Record<string, unknown>) => Promise<void>,
+  actor: Actor,
 ): Promise<SendResult> {
   if (body.length === 0) return { ok: false, reason: 'empty' };
   if (smsLength(body) > MAX_MESSAGE_CHARS) return { ok: false, reason: 'too_long' };
@@ -139,17 +139,7 @@ export async function sendMessage(
       students: new Set(recipients.map((r) => r.student_id)).size,
       recipients: recipients.length,
     };
-    if (audit) await audit(trx, messageId, details);
-    else
-      await trx('audit_log').insert({
-        actor_account_id: user.accountId,
-        school_id: user.schoolId,
-        action: 'message.sent',
-        target_type: 'message',
-        target_id: String(messageId),
-        details: JSON.stringify(details),
-        at: now,
-      });
+    await audit(trx, actor, { action: 'message.sent', targetType: 'message', targetId: messageId, details });
     return {
       ok: true,
       messageId,
