@@ -3,6 +3,7 @@
  * school). The new one-time password is shown once; the parent must change it at the next sign-in.
  */
 import type { Request, Response } from 'express';
+import { classQuery, parseListQuery } from './list-kit.js';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { parentAccountsOf, resetParentPassword, resettableParent } from '../domain/accounts/parent-passwords.js';
@@ -10,14 +11,19 @@ import { actorOf } from '../middleware/actor.js';
 import { NotFoundError } from '../http-errors.js';
 import { csrfField, optionalId, paramId } from '../validation.js';
 
-const ListQuery = z.object({ classId: optionalId }).catch({ classId: undefined });
-
 /** GET /account/parent-passwords?classId= */
 export async function index(req: Request, res: Response): Promise<void> {
   const user = userOf(req);
   const { knex } = depsOf(req).db;
-  const q = ListQuery.parse({ classId: typeof req.query.classId === 'string' ? req.query.classId : undefined });
-  const { classes, classId, rows } = await parentAccountsOf(knex, user, q.classId);
+  // A bad query: the list kit's answer, 400 with its message and no rows.
+  const q = parseListQuery(classQuery, req);
+  if (!q.ok) {
+    const { classes } = await parentAccountsOf(knex, user, undefined);
+    const page = { title: '家長密碼重設', classes, classId: undefined, rows: [], shown: undefined };
+    res.status(400).render('account/parent-passwords', { ...page, queryError: q.message });
+    return;
+  }
+  const { classes, classId, rows } = await parentAccountsOf(knex, user, q.value.classId);
   let shown: { accountId: number; password: string; login: string; name: string } | undefined;
   const once = req.session.shownOnce;
   if (once) {
@@ -25,7 +31,14 @@ export async function index(req: Request, res: Response): Promise<void> {
     const row = rows.find((r) => r.account_id === once.accountId);
     if (row) shown = { accountId: once.accountId, password: once.password, login: row.login, name: row.display_name };
   }
-  res.render('account/parent-passwords', { title: '家長密碼重設', classes, classId, rows, shown });
+  res.render('account/parent-passwords', {
+    title: '家長密碼重設',
+    classes,
+    classId,
+    rows,
+    shown,
+    queryError: undefined,
+  });
 }
 
 /** GET /account/parent-passwords/:accountId/reset — the confirmation page (works without JavaScript). */

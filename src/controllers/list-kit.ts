@@ -6,13 +6,16 @@
  */
 import type { Request } from 'express';
 import { z } from 'zod';
-import { fieldErrors, page } from '../validation.js';
+import { fieldErrors, optionalId, page } from '../validation.js';
 import { emptyPage, type Page } from '../domain/paging.js';
 
 /** The query schema of a list page: its filters and `page` (1 when absent). */
 export function listQuery<S extends z.ZodRawShape>(filters: S) {
   return z.strictObject({ ...filters, page: page.transform((v) => v ?? 1) });
 }
+
+/** The query of a page about one class at a time (繳費管理, 到離校簡訊註冊服務, 家長密碼重設): `classId` only. */
+export const classQuery = z.strictObject({ classId: optionalId });
 
 /** What each query field is called in the message of a bad query. */
 const FIELD_LABELS: Record<string, string> = {

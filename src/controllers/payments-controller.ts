@@ -9,14 +9,12 @@ import { depsOf, userOf } from '../deps.js';
 import { HttpError, statusOf } from '../http-errors.js';
 import { actorOf } from '../middleware/actor.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, date, fieldErrors, id, optionalId, paramId } from '../validation.js';
-import { parseListQuery } from './list-kit.js';
+import { csrfField, date, fieldErrors, id, paramId } from '../validation.js';
+import { classQuery, parseListQuery } from './list-kit.js';
 import { ntdInWords } from '../domain/payments/amount-in-words.js';
 import { recordPayments, receiptLabel } from '../domain/payments/payments.js';
 import { classOrders, classRefunds, receiptOf, visibleClasses } from '../domain/payments/payment-queries.js';
 import { ServiceInputError, TransitionError } from '../domain/subscriptions/subscription-service.js';
-
-const classQuery = z.strictObject({ classId: optionalId });
 
 /** The class a page is about: the one asked for, else the user's first; a bad query: the list kit's message. */
 async function chosenClass(

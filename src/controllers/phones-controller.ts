@@ -3,6 +3,7 @@
  * SMS for each child; staff see their students' numbers masked.
  */
 import type { Request, Response } from 'express';
+import { classQuery, parseListQuery } from './list-kit.js';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import type { CurrentUser } from '../domain/accounts/current-user.js';
@@ -20,7 +21,7 @@ import {
 } from '../domain/phones/phone-service.js';
 import { HttpError, NotFoundError } from '../http-errors.js';
 import { setFlash } from '../middleware/locals.js';
-import { csrfField, id, optionalId, paramId } from '../validation.js';
+import { csrfField, id, paramId } from '../validation.js';
 import { formatPhone } from '../views-helpers.js';
 
 const TITLE = '到離校簡訊註冊服務';
@@ -66,11 +67,16 @@ async function renderParent(
 
 /** Staff: the students of a class (of their scope) with their numbers masked. */
 async function renderStaff(req: Request, res: Response, user: CurrentUser): Promise<void> {
-  const raw = req.query.classId;
-  // One string where one value is meant: an array (?classId=1&classId=2) is refused.
-  const q = optionalId.safeParse(raw === undefined || typeof raw === 'string' ? raw : 'invalid');
-  const { classes, classId, rows } = await classPhones(depsOf(req).db.knex, user, q.success ? q.data : undefined);
-  res.status(q.success ? 200 : 400).render('sms/phones-staff', { title: TITLE, classes, classId, rows });
+  // A bad query (?classId=x, two classIds, an unknown key): the list kit's answer, 400 with its message and no rows.
+  const q = parseListQuery(classQuery, req);
+  const { classes, classId, rows } = await classPhones(depsOf(req).db.knex, user, q.ok ? q.value.classId : undefined);
+  res.status(q.ok ? 200 : 400).render('sms/phones-staff', {
+    title: TITLE,
+    classes,
+    classId: q.ok ? classId : undefined,
+    rows: q.ok ? rows : [],
+    queryError: q.ok ? undefined : q.message,
+  });
 }
 
 /** GET /sms/phones */

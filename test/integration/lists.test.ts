@@ -63,4 +63,20 @@ describe('one list kit', () => {
       expect(bad.text, q).toContain('查詢條件有誤');
     }
   });
+
+  it('到離校簡訊註冊服務 and 家長密碼重設 (one class at a time) answer a bad query the same way: 400, the message, no rows', async () => {
+    const w = await createSchoolWorld(knex);
+    const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
+    for (const path of ['/sms/phones', '/account/parent-passwords']) {
+      const good = await teacher.get(`${path}?classId=${w.class401}`);
+      expect(good.status, path).toBe(200);
+      expect(good.text, path).toContain('王小明');
+      for (const q of ['classId=abc', 'classId=1&classId=2', 'unknown=1']) {
+        const bad = await teacher.get(`${path}?${q}`);
+        expect(bad.status, `${path}?${q}`).toBe(400);
+        expect(bad.text, `${path}?${q}`).toContain('查詢條件有誤');
+        expect(bad.text, `${path}?${q}`).not.toContain('王小明');
+      }
+    }
+  });
 });
