@@ -298,6 +298,7 @@ describe('到離校簡訊註冊服務 (staff)', () => {
     expect(page.text).not.toContain('0912-345-678');
     expect(page.text).not.toContain('李小華');
     const foreign = await teacher.get(`/sms/phones?classId=${w.class402}`);
+    expect(foreign.status).toBe(404);
     expect(foreign.text).not.toContain('李小華');
     expect(foreign.text).not.toMatch(/0955-\*\*\*-|0955[0-9]{6}/);
 

@@ -11,6 +11,7 @@ import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { audit, type Actor } from '../audit.js';
+import { NotFoundError } from '../errors.js';
 import { enqueue } from '../sms/outbox-status.js';
 import { myClasses, visibleStudentIds } from '../scope.js';
 import { maskPhone, normalisePhone } from './phone-number.js';
@@ -332,7 +333,9 @@ export async function removePhone(c: PhoneContext, phoneId: number): Promise<Pho
  */
 export async function classPhones(knex: Knex, user: CurrentUser, asked: number | undefined) {
   const classes = await myClasses(knex, user);
-  const classId = asked !== undefined && classes.some((c) => c.id === asked) ? asked : classes[0]?.id;
+  // Another class (not the teacher's, or of another school) is not found, as everywhere.
+  if (asked !== undefined && !classes.some((c) => c.id === asked)) throw new NotFoundError();
+  const classId = asked ?? classes[0]?.id;
   const students = classId
     ? await knex('students as st')
         .where('st.class_id', classId)
