@@ -19,16 +19,12 @@ import {
   itemsLabel,
   ITEM_LABELS,
   transitionLabel,
+  APPLICANT_OPTIONS,
+  ORDER_STATUS_OPTIONS,
 } from '../domain/subscriptions/lifecycle.js';
 import { itemsKey, quoteOrder, type Quote } from '../domain/subscriptions/fees.js';
 import { moneyOfSubscriptions, refundDaysOf, type OrderMoney } from '../domain/payments/payment-queries.js';
-import {
-  APPLICANT_OPTIONS,
-  ORDER_STATUS_OPTIONS,
-  filterOptions,
-  listSubscriptions,
-  subscriptionHistory,
-} from '../domain/subscriptions/queries.js';
+import { filterOptions, listSubscriptions, subscriptionHistory } from '../domain/subscriptions/queries.js';
 import type { Page } from '../domain/paging.js';
 import { pageLinks, parseListQuery, readList, type ParsedQuery } from './list-kit.js';
 import {

@@ -10,7 +10,7 @@ import {
   CANCELLATION_STATUS_OPTIONS,
   KIND_OPTIONS,
   ORDER_STATUS_OPTIONS,
-} from '../domain/subscriptions/queries.js';
+} from '../domain/subscriptions/lifecycle.js';
 
 const choice = <T extends readonly (readonly [string, string])[]>(options: T, message: string) =>
   z

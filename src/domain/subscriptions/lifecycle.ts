@@ -11,6 +11,7 @@
  */
 import { addDays } from '../time.js';
 import { countSchoolDays } from '../schools/school-calendar.js';
+import { ROLE_LABELS } from '../vocabulary.js';
 
 export const STATUSES = ['pending', 'active', 'cancel_pending', 'cancelled', 'rejected', 'withdrawn'] as const;
 export type SubscriptionStatus = (typeof STATUSES)[number];
@@ -394,3 +395,41 @@ export const ITEM_LABELS = { arrival: '到校SMS', departure: '離校SMS' } as c
 export function itemsLabel(s: { arrival: boolean; departure: boolean }): string {
   return [s.arrival ? ITEM_LABELS.arrival : '', s.departure ? ITEM_LABELS.departure : ''].filter(Boolean).join(' ');
 }
+
+// The lists' filter choices, in the words above.
+
+/** The 狀態 filter of 到離校簡訊訂購服務: one choice per 申請狀態 the list shows (lifecycle.displayState). */
+export const ORDER_STATUS_OPTIONS = [
+  ['pending', STATE_LABELS.pending],
+  ['active', STATE_LABELS.active],
+  ['approved', `${STATE_LABELS.approved}（尚未生效）`],
+  ['cancel_pending', STATE_LABELS.cancel_pending],
+  ['cancel_approved', `${STATE_LABELS.cancel_approved}（尚未停止）`],
+  ['cancelled', STATE_LABELS.cancelled],
+  ['rejected', STATE_LABELS.rejected],
+  ['withdrawn', STATE_LABELS.withdrawn],
+  ['expired', STATE_LABELS.expired],
+] as const;
+export type OrderStatusFilter = (typeof ORDER_STATUS_OPTIONS)[number][0];
+
+/** The 狀態 filter of 到離校簡訊註銷服務: the cancellation request's status. */
+export const CANCELLATION_STATUS_OPTIONS = [
+  ['pending', REQUEST_STATUS_LABELS.pending],
+  ['approved', REQUEST_STATUS_LABELS.approved],
+  ['rejected', REQUEST_STATUS_LABELS.rejected],
+  ['withdrawn', REQUEST_STATUS_LABELS.withdrawn],
+] as const;
+export type CancellationStatusFilter = (typeof CANCELLATION_STATUS_OPTIONS)[number][0];
+
+/** 申請人員: who asked (a parent on the portal, or the bureau's operators through a script). */
+export const APPLICANT_OPTIONS = [
+  ['parent', ROLE_LABELS.parent],
+  ['system', ROLE_LABELS.system],
+] as const;
+export type ApplicantFilter = (typeof APPLICANT_OPTIONS)[number][0];
+
+/** 申請類別 (審核). */
+export const KIND_OPTIONS = [
+  ['order', REQUEST_KIND_LABELS.order],
+  ['cancellation', REQUEST_KIND_LABELS.cancellation],
+] as const;

@@ -12,47 +12,15 @@ import {
   canCancel,
   displayState,
   feeOf,
-  REQUEST_STATUS_LABELS,
-  STATE_LABELS,
+  type ApplicantFilter,
+  type CancellationStatusFilter,
   type DisplayState,
+  type OrderStatusFilter,
   type RequestStatus,
   type SubscriptionStatus,
 } from './lifecycle.js';
 import { shownAs } from './lifecycle-sql.js';
 import { PENDING_REVIEW_COUNT_SQL } from './review-count.js';
-
-/** The 狀態 filter of 到離校簡訊訂購服務: one choice per 申請狀態 the list shows (lifecycle.displayState). */
-export const ORDER_STATUS_OPTIONS = [
-  ['pending', STATE_LABELS.pending],
-  ['active', STATE_LABELS.active],
-  ['approved', `${STATE_LABELS.approved}（尚未生效）`],
-  ['cancel_pending', STATE_LABELS.cancel_pending],
-  ['cancel_approved', `${STATE_LABELS.cancel_approved}（尚未停止）`],
-  ['cancelled', STATE_LABELS.cancelled],
-  ['rejected', STATE_LABELS.rejected],
-  ['withdrawn', STATE_LABELS.withdrawn],
-  ['expired', STATE_LABELS.expired],
-] as const;
-export type OrderStatusFilter = (typeof ORDER_STATUS_OPTIONS)[number][0];
-
-export const CANCELLATION_STATUS_OPTIONS = [
-  ['pending', REQUEST_STATUS_LABELS.pending],
-  ['approved', REQUEST_STATUS_LABELS.approved],
-  ['rejected', REQUEST_STATUS_LABELS.rejected],
-  ['withdrawn', REQUEST_STATUS_LABELS.withdrawn],
-] as const;
-export type CancellationStatusFilter = (typeof CANCELLATION_STATUS_OPTIONS)[number][0];
-
-export const APPLICANT_OPTIONS = [
-  ['parent', '家長'],
-  ['system', '系統管理員'],
-] as const;
-export type ApplicantFilter = (typeof APPLICANT_OPTIONS)[number][0];
-
-export const KIND_OPTIONS = [
-  ['order', '訂購申請'],
-  ['cancellation', '註銷申請'],
-] as const;
 
 export interface CommonFilters {
   schoolId?: number | undefined;
