@@ -3,7 +3,7 @@
  * codes. The operations are the domain's (src/domain/admin/ and each noun's module; `demo:city` is src/dev/'s).
  * Tests run it without spawning a process; scripts/admin.ts only opens the database.
  */
-import { ROLE_LABELS } from '../domain/vocabulary.js';
+import { LEVEL_LABELS, LEVELS, ROLE_LABELS } from '../domain/vocabulary.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Knex } from 'knex';
@@ -605,7 +605,7 @@ export function generalHelp(): string {
   lines.push(
     '',
     '每個指令都有 --help 與 --dry-run（只檢查並報告將做什麼，不寫入資料庫）。',
-    '級別 (--level)：elementary 國小, junior_high 國中, senior_high 高中, vocational 高職',
+    `級別 (--level)：${LEVELS.map((l) => `${l} ${LEVEL_LABELS[l]}`).join(', ')}`,
   );
   return `${lines.join('\n')}\n`;
 }
