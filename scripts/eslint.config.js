@@ -12,9 +12,9 @@ const domainMayNotImportPatterns = [
 ];
 
 // Controllers parse, call one domain function and render: the queries and transactions are the domain's. They get
-// the database handle from depsOf(req) to pass on; they neither import Knex (its type excepted) or src/db, nor call it.
+// the database handle from depsOf(req) to pass on; they neither import Knex (not even its type) or src/db, nor call it.
 const controllersMayNotImport = [
-  { name: 'knex', allowTypeImports: true, message: 'src/controllers call the domain: a query belongs in src/domain/<noun>/.' },
+  { name: 'knex', message: 'src/controllers call the domain: a query belongs in src/domain/<noun>/.' },
 ];
 const controllersMayNotImportPatterns = [
   { group: ['**/db/**'], message: 'src/controllers get the database handle from depsOf(req) and pass it to the domain.' },

@@ -9,8 +9,8 @@ import { listCancellations } from '../domain/subscriptions/queries.js';
 import { CANCELLATION_STATUS_OPTIONS } from '../domain/subscriptions/lifecycle.js';
 import { cancellationListQuery } from './subscriptions-filters.js';
 import { parseListQuery } from './list-kit.js';
-import { renderRefusal, renderSmsList, serviceOf, withMoney } from './subscriptions-controller.js';
-import { refundDaysOf } from '../domain/payments/payment-queries.js';
+import { renderRefusal, renderSmsList, serviceOf } from './subscriptions-controller.js';
+import { refundDaysOf, withMoney } from '../domain/payments/payment-queries.js';
 
 /** GET /sms/cancellations — 到離校簡訊註銷服務 */
 export async function list(req: Request, res: Response): Promise<void> {

@@ -3,7 +3,6 @@
  * subscription's history. Writes go through SubscriptionService; reads carry the user's scope in SQL.
  */
 import type { NextFunction, Request, Response } from 'express';
-import type { Knex } from 'knex';
 import { z } from 'zod';
 import { depsOf, userOf } from '../deps.js';
 import { HttpError, NotFoundError, statusOf } from '../http-errors.js';
@@ -23,7 +22,7 @@ import {
   ORDER_STATUS_OPTIONS,
 } from '../domain/subscriptions/lifecycle.js';
 import { itemsKey, quoteOrder, type Quote } from '../domain/subscriptions/fees.js';
-import { moneyOfSubscriptions, refundDaysOf, type OrderMoney } from '../domain/payments/payment-queries.js';
+import { moneyOfSubscriptions, refundDaysOf, withMoney } from '../domain/payments/payment-queries.js';
 import { filterOptions, listSubscriptions, subscriptionHistory } from '../domain/subscriptions/queries.js';
 import type { Page } from '../domain/paging.js';
 import { pageLinks, parseListQuery, readList, type ParsedQuery } from './list-kit.js';
@@ -123,18 +122,6 @@ export async function list(req: Request, res: Response): Promise<void> {
     load: async (value) => withMoney(db.knex, await listSubscriptions(db.knex, user, value, clock.today())),
     locals: { statusOptions: ORDER_STATUS_OPTIONS, itemsLabel },
   });
-}
-
-/** A list's rows with their money (應繳 with its school days, 繳費狀態), read for the page's subscriptions. */
-export async function withMoney<R extends { id: number }, P extends { rows: R[] }>(
-  knex: Knex,
-  page: P,
-): Promise<P & { rows: (R & { money?: OrderMoney })[] }> {
-  const money = await moneyOfSubscriptions(
-    knex,
-    page.rows.map((r) => r.id),
-  );
-  return { ...page, rows: page.rows.map((r) => ({ ...r, money: money.get(r.id) })) };
 }
 
 const orderForm = z.strictObject({

@@ -22,6 +22,9 @@ describe('SIGTERM with keep-alive clients', () => {
       DATABASE_URL: inject('databaseUrl'),
       SHUTDOWN_TIMEOUT_MS: '10000',
       SMS_DISPATCHER: 'true',
+      // /login reads its lists from the database each time (not the copy in memory), so that the 50 requests are
+      // still in flight when the signal arrives rather than all answered before it.
+      REFERENCE_CACHE_SECONDS: '0',
     });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
     // 50 keep-alive connections, open and idle (as a browser or a load balancer keeps them).

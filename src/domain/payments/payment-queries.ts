@@ -335,3 +335,15 @@ export async function classRefunds(
   });
   return { cls, refunds };
 }
+
+/** A list's rows with their money (應繳 with its school days, 繳費狀態), read for the page's subscriptions. */
+export async function withMoney<R extends { id: number }, P extends { rows: R[] }>(
+  knex: Knex,
+  page: P,
+): Promise<P & { rows: (R & { money?: OrderMoney })[] }> {
+  const money = await moneyOfSubscriptions(
+    knex,
+    page.rows.map((r) => r.id),
+  );
+  return { ...page, rows: page.rows.map((r) => ({ ...r, money: money.get(r.id) })) };
+}
