@@ -30,13 +30,7 @@ export async function pupils(knex: Knex): Promise<Map<number, Pupil[]>> {
       order by st.school_id, st.id`,
     [today()],
   )) as { rows: Pupil[] };
-  const by = new Map<number, Pupil[]>();
-  for (const p of rows.rows) {
-    let list = by.get(p.schoolId);
-    if (!list) by.set(p.schoolId, (list = []));
-    list.push(p);
-  }
-  return by;
+  return bySchool(rows.rows);
 }
 
 /**
@@ -52,13 +46,7 @@ export async function gatePupils(knex: Knex): Promise<Map<number, Pupil[]>> {
       order by st.school_id, st.id`,
     [today()],
   )) as { rows: Pupil[] };
-  const by = new Map<number, Pupil[]>();
-  for (const p of rows.rows) {
-    let list = by.get(p.schoolId);
-    if (!list) by.set(p.schoolId, (list = []));
-    list.push(p);
-  }
-  return by;
+  return bySchool(rows.rows);
 }
 
 /** Today's swipes, their SMS and attendance days, and the benchmark's readers: gone. */
@@ -314,4 +302,15 @@ export async function peak(knex: Knex, base: string, rate: number, seconds: numb
     failedBatches: failed,
     ranOut,
   };
+}
+
+/** Pupils grouped by school, in the order read. */
+function bySchool(pupils: Pupil[]): Map<number, Pupil[]> {
+  const by = new Map<number, Pupil[]>();
+  for (const p of pupils) {
+    let list = by.get(p.schoolId);
+    if (!list) by.set(p.schoolId, (list = []));
+    list.push(p);
+  }
+  return by;
 }
