@@ -1,5 +1,5 @@
 /** Child processes of the benchmark: the baseline and the portal, each on its own port, and their memory. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -49,7 +49,10 @@ async function memOf(pid: number): Promise<{ now: number; peak: number }> {
   return { now: Math.round(now), peak: Math.round(peak) };
 }
 
-/** Start a TypeScript entry point under tsx with this environment; resolves once `readyPath` answers 200. */
+/**
+ * Start an entry point with this environment; resolves once `readyPath` answers 200. A `.ts` entry runs under tsx,
+ * a `.js` one (the compiled build, as `npm start` runs it) under plain node.
+ */
 export async function startProcess(
   name: string,
   entry: string,
@@ -59,7 +62,8 @@ export async function startProcess(
   nodeArgs: string[] = [],
 ): Promise<Proc> {
   const port = fixedPort ?? (await freePort());
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -101,6 +105,14 @@ export async function startProcess(
 
 export const startBaseline = () => startProcess('baseline', 'scripts/bench/hello.ts', { NODE_ENV: 'production' });
 
+/** What `npm start` runs: the compiled build (the benchmark runs `npm run build` first). */
+export const PORTAL_ENTRY = 'dist/src/cluster.js';
+
+/** `npm run build`, so the benchmark measures the code of this checkout as production runs it. */
+export function build(): void {
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
 /**
  * The portal in production mode against a PostgreSQL server: views cached, logs at warn. BENCH_PORTAL_NODE_ARGS
  * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) are given to its node: a CPU profile of the portal under the load.
@@ -110,7 +122,7 @@ export async function startPortal(databaseUrl: string, extra: Record<string, str
   return startProcess(
     'portal',
     // The same entry as `npm start` (one process, or WEB_CONCURRENCY workers).
-    'src/cluster.ts',
+    PORTAL_ENTRY,
     {
       NODE_ENV: 'production',
       DATABASE_URL: databaseUrl,

@@ -96,7 +96,7 @@ export function recentWeekdays(today: string, n: number): string[] {
   return days;
 }
 
-const SURNAMES = [
+export const SURNAMES = [
   '王',
   '陳',
   '林',
@@ -118,7 +118,7 @@ const SURNAMES = [
   '賴',
   '周',
 ];
-const GIVEN = [
+export const GIVEN = [
   '小明',
   '小美',
   '小華',
@@ -144,7 +144,7 @@ const GIVEN = [
   '雅婷',
   '志偉',
 ];
-const ADULT = ['大明', '美玲', '志明', '淑芬', '建國', '雅惠', '俊宏', '麗華', '文雄', '秀英', '國華', '惠君'];
+export const ADULT = ['大明', '美玲', '志明', '淑芬', '建國', '雅惠', '俊宏', '麗華', '文雄', '秀英', '國華', '惠君'];
 
 /** Build the city in one transaction (or, with dryRun, only check and count). */
 export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport> {
