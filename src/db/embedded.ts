@@ -2,34 +2,32 @@
  * The embedded PostgreSQL: PGlite (PostgreSQL compiled to WebAssembly) with its data in DATA_DIR, served on a
  * loopback port by pglite-socket, so the rest of the app speaks the ordinary wire protocol through `pg`.
  */
-import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { EMBEDDED_START_PARAMS } from './embedded-params.js';
 import { ProtocolAwareQueue } from './embedded-queue.js';
+
+/**
+ * A fresh folder gets its cluster from a short-lived child process (embedded-init.ts): initdb inside PGlite grows
+ * the WebAssembly memory to ≈ 700 MB for good, and the portal should not carry that for its whole life.
+ */
+async function createClusterInChild(dir: string): Promise<void> {
+  const ts = import.meta.url.endsWith('.ts');
+  const entry = fileURLToPath(new URL(`./embedded-init.${ts ? 'ts' : 'js'}`, import.meta.url));
+  await promisify(execFile)(process.execPath, [...(ts ? ['--import', 'tsx'] : []), entry, dir], {
+    timeout: 300_000,
+  });
+}
 
 export interface EmbeddedPostgres {
   url: string;
   stop(): Promise<void>;
 }
-
-/**
- * PGlite's own start parameters, with smaller buffers than PostgreSQL's server defaults (128 MB of shared
- * buffers alone): the embedded database serves one laptop or one test run, and its memory is the app process's.
- */
-export const EMBEDDED_START_PARAMS = [
-  ...['--single', '-F', '-O', '-j'],
-  ...[
-    'search_path=public',
-    'exit_on_error=false',
-    'log_checkpoints=false',
-    'max_worker_processes=0',
-    'max_parallel_workers=0',
-  ]
-    .concat(['max_parallel_workers_per_gather=0', 'io_method=sync', 'max_parallel_maintenance_workers=0'])
-    .concat(['shared_buffers=16MB', 'work_mem=2MB', 'maintenance_work_mem=16MB', 'temp_buffers=2MB'])
-    .flatMap((setting) => ['-c', setting]),
-];
 
 /** Start PGlite on `dataDir` (or in memory when `dataDir` is 'memory://'), listening on 127.0.0.1. */
 export async function startEmbeddedPostgres(dataDir: string, port = 0): Promise<EmbeddedPostgres> {
@@ -37,6 +35,7 @@ export async function startEmbeddedPostgres(dataDir: string, port = 0): Promise<
   if (dataDir !== 'memory://') {
     dir = path.resolve(dataDir, 'pglite');
     mkdirSync(dir, { recursive: true });
+    if (!existsSync(path.join(dir, 'PG_VERSION'))) await createClusterInChild(dir);
   }
   const db = await PGlite.create({ ...(dir ? { dataDir: dir } : {}), startParams: EMBEDDED_START_PARAMS });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 100 });
