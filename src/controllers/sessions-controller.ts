@@ -14,7 +14,7 @@ import { actorOf } from '../middleware/actor.js';
 import { listSchools } from '../domain/schools/school-directory.js';
 import { safeNextPath } from '../middleware/auth.js';
 import { csrfField, fieldErrors, id, text } from '../validation.js';
-import { destroySession, establishSession } from './sign-in.js';
+import { destroySession, establishSession, storeFormSession } from './sign-in.js';
 import { setFlash } from '../middleware/locals.js';
 import { isLevel, isRole, LEVELS, ROLE_LABELS, ROLES } from '../domain/vocabulary.js';
 import { throttleOf } from '../middleware/throttle.js';
@@ -70,6 +70,7 @@ async function renderLogin(
     req.session?.pendingIdentityId,
     config.referenceCacheMs,
   );
+  await storeFormSession(req);
   res.status(status).render('sessions/new', {
     pendingCard,
     title: '系統登入',

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { csrfToken } from '../middleware/security.js';
 
 /**
  * Start a signed-in session. Both ways of signing in (student number or staff account, and Taipei Card) go
@@ -36,5 +37,16 @@ export async function rotateSession(req: Request): Promise<void> {
   for (const [k, v] of Object.entries(keep)) {
     if (v !== undefined) (req.session as unknown as Record<string, unknown>)[k] = v;
   }
+  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * Store the anonymous session that a sign-in form's CSRF token lives in before the form is sent: saved after the
+ * page (express-session's default), a failed write — the database out — still sent a form whose token was never
+ * stored, and the sign-in posted from it was refused once the database was back. Now the visitor gets the 503
+ * page instead, and the session is written once either way (express-session sees it unchanged afterwards).
+ */
+export async function storeFormSession(req: Request): Promise<void> {
+  csrfToken(req);
   await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
 }
