@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex';
 import { DEFAULT_DISMISSAL_START } from '../attendance/rules.js';
-import { addDays, isSchoolDay, weekdayOf } from '../time.js';
+import { addDays, isSchoolDay, isWeekend, weekdayOf } from '../time.js';
 import { audit, type Actor } from '../audit.js';
 
 type Db = Knex | Knex.Transaction;
@@ -24,10 +24,26 @@ export { isSchoolDay };
 
 /** How many school days lie between two dates (both included); 0 when `to` is before `from`. */
 export function countSchoolDays(from: string, to: string, holidays: ReadonlySet<string>): number {
-  let n = 0;
-  for (let d = from, guard = 0; d <= to && guard < 40_000; d = addDays(d, 1), guard++)
-    if (isSchoolDay(d, holidays)) n++;
+  if (to < from) return 0;
+  // The weekdays of the range by arithmetic (the fee of every row of a list asks for a period's ~100 school days:
+  // a loop over the dates was a fifth of the 訂購服務 page's CPU), less the holidays that fall on them.
+  let n = weekdaysThrough(dayNumber(to)) - weekdaysThrough(dayNumber(from) - 1);
+  for (const h of holidays) if (h >= from && h <= to && !isWeekend(h)) n--;
   return n;
+}
+
+function dayNumber(date: string): number {
+  const ms = Date.parse(`${date}T00:00:00Z`);
+  if (Number.isNaN(ms)) throw new RangeError(`not a date: ${date}`);
+  return Math.round(ms / 86_400_000);
+}
+
+/** Weekdays from 1970-01-01 (a Thursday, day 0) through day `n`, both included. */
+function weekdaysThrough(n: number): number {
+  const days = n + 1;
+  const weeks = Math.floor(days / 7);
+  // The first r days of a week that starts on a Thursday: Thu, Fri, Sat, Sun, Mon, Tue.
+  return weeks * 5 + [0, 1, 2, 2, 2, 3, 4][days - weeks * 7]!;
 }
 
 /** The school days after `after` up to and including `through` (0 when `through` is not after `after`). */
