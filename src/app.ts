@@ -27,6 +27,9 @@ export function createApp(deps: AppDeps): App {
   app.set('trust proxy', deps.config.trustProxy);
   app.set('view engine', 'ejs');
   app.set('views', path.join(PROJECT_ROOT, 'views'));
+  // Includes name their file from the views folder (`include('/partials/head')`): EJS resolves those under `root`
+  // directly, where a relative include was looked up on disk (a stat) at every render, cached or not.
+  app.set('view options', { root: path.join(PROJECT_ROOT, 'views') });
   app.set('query parser', 'extended');
   if (deps.config.isProduction) app.set('view cache', true);
 
