@@ -31,6 +31,7 @@ const EnvSchema = z
     DB_ACQUIRE_TIMEOUT_MS: int(100, 120_000).default(5000),
     DB_QUERY_TIMEOUT_MS: int(100, 600_000).optional(),
     DB_READY_TIMEOUT_MS: int(100, 60_000).default(1000),
+    DB_PREPARED_STATEMENTS: bool.default(true),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     TRUST_PROXY: int(0, 10).default(0),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -111,6 +112,11 @@ export type Config = Readonly<{
   dbQueryTimeoutMs: number;
   /** How long /readyz waits for `select 1`. */
   dbReadyTimeoutMs: number;
+  /**
+   * Named (prepared) statements for the hot reads on a server (src/db/prepared.ts, the session store); false
+   * behind a pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+   */
+  dbPreparedStatements: boolean;
   sessionPoolMax: number;
   /** How long a process keeps the reference lists (districts, levels, schools) in memory; 0: read each time. */
   referenceCacheMs: number;
@@ -193,6 +199,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     dbAcquireTimeoutMs: e.DB_ACQUIRE_TIMEOUT_MS,
     dbQueryTimeoutMs: e.DB_QUERY_TIMEOUT_MS ?? defaultQueryTimeoutMs(e.DB_STATEMENT_TIMEOUT_MS),
     dbReadyTimeoutMs: e.DB_READY_TIMEOUT_MS,
+    dbPreparedStatements: e.DB_PREPARED_STATEMENTS,
     sessionPoolMax: e.SESSION_POOL_MAX,
     // Tests truncate and refill the reference tables between cases: they read them each time unless they ask.
     referenceCacheMs: (e.REFERENCE_CACHE_SECONDS ?? (e.NODE_ENV === 'test' ? 0 : 30)) * 1000,

@@ -105,6 +105,21 @@ export async function startProcess(
 
 export const startBaseline = () => startProcess('baseline', 'scripts/bench/hello.ts', { NODE_ENV: 'production' });
 
+/**
+ * BENCH_PORTAL_ENV=DB_PREPARED_STATEMENTS=false,DB_POOL_MAX=30: settings given to every portal the benchmark
+ * starts (to compare one setting against its default in two runs).
+ */
+function portalEnv(): Record<string, string> {
+  const pairs = (process.env.BENCH_PORTAL_ENV ?? '').split(',').filter(Boolean);
+  return Object.fromEntries(
+    pairs.map((p) => {
+      const i = p.indexOf('=');
+      if (i < 1) throw new Error(`BENCH_PORTAL_ENV: ${p} is not NAME=value`);
+      return [p.slice(0, i), p.slice(i + 1)];
+    }),
+  );
+}
+
 /** What `npm start` runs: the compiled build (the benchmark runs `npm run build` first). */
 export const PORTAL_ENTRY = 'dist/src/cluster.js';
 
@@ -136,6 +151,7 @@ export async function startPortal(databaseUrl: string, extra: Record<string, str
       HOST: '127.0.0.1',
       SMS_DISPATCHER: 'false',
       SMS_PROVIDER: 'log',
+      ...portalEnv(),
       ...extra,
       PORT: String(port),
     },

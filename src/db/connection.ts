@@ -3,12 +3,15 @@ import pg from 'pg';
 import { defaultQueryTimeoutMs, type Config } from '../config.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.js';
+import { enablePreparedStatements } from './prepared.js';
 
 // DATE columns stay 'YYYY-MM-DD' strings (never Dates shifted by the server's zone); bigint ids are numbers.
 pg.types.setTypeParser(pg.types.builtins.DATE, (v: string) => v);
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
 export interface Database {
+  /** Whether hot reads may be sent as named statements (a server, and DB_PREPARED_STATEMENTS not false). */
+  preparedStatements: boolean;
   knex: Knex;
   /** The connection URL, for the libraries that keep their own small pool (sessions, throttling). */
   url: string;
@@ -23,7 +26,7 @@ type LogSink = { warn(obj: object, msg: string): void; error(obj: object, msg: s
 
 /** What a connection needs to know; the client-side deadlines default as in src/config.ts. */
 export type DbSettings = Pick<Config, 'dbPoolMax' | 'dbStatementTimeoutMs'> &
-  Partial<Pick<Config, 'dbConnectTimeoutMs' | 'dbAcquireTimeoutMs' | 'dbQueryTimeoutMs'>>;
+  Partial<Pick<Config, 'dbConnectTimeoutMs' | 'dbAcquireTimeoutMs' | 'dbQueryTimeoutMs' | 'dbPreparedStatements'>>;
 
 /**
  * Every deadline of a connection, in one place: the server's statement_timeout, and on the client the connect,
@@ -98,11 +101,13 @@ export async function openDatabase(
 
 export function connect(url: string, config: DbSettings, embedded?: EmbeddedPostgres, logger?: LogSink): Database {
   const knex = knexFactory(knexConfig(url, { ...config, logger }));
+  enablePreparedStatements(knex, embedded === undefined && config.dbPreparedStatements !== false);
   let closed: Promise<void> | undefined;
   return {
     knex,
     url,
     embedded: embedded !== undefined,
+    preparedStatements: embedded === undefined && config.dbPreparedStatements !== false,
     // (pg.Pool's connectionTimeoutMillis also bounds the wait for a free client of the pool.)
     poolOptions: (max: number) => ({ ...pgOptions(url, config), max, idleTimeoutMillis: 30_000 }),
     // Idempotent: a script's Ctrl-C handler and its own `finally` may both close it.

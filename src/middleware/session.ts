@@ -45,7 +45,7 @@ export function createSessionMiddleware(deps: AppDeps): {
   const pool = new pg.Pool(deps.db.poolOptions(deps.config.sessionPoolMax));
   pool.on('error', (err) => deps.logger.error({ err }, 'session pool error'));
   const store = new PgSessionStore(pool, {
-    prepared: !deps.db.embedded,
+    prepared: deps.db.preparedStatements,
     pruneIntervalMs: deps.config.env === 'test' ? false : 15 * 60 * 1000,
     onError: (err, message) => deps.logger.error({ err }, message),
   });

@@ -3,6 +3,7 @@
  * history, the review count for the menu. Every query carries the user's scope in its WHERE and a LIMIT.
  */
 import type { Knex } from 'knex';
+import { prepared } from '../../db/prepared.js';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { offsetOf, PAGE_SIZE, pageOf, type Page } from '../paging.js';
 import { visibleClassIds, visibleStudentIds, whereSubscriptionVisible } from '../scope.js';
@@ -144,11 +145,13 @@ async function countAndPage<T>(
   row: Knex.QueryBuilder,
   orderBy: string,
 ): Promise<{ total: number; rows: T[] }> {
-  const { rows } = await knex.raw<{ rows: (T & { list_total: string | number; list_row: boolean | null })[] }>(
-    `select t.list_total, pg.* from (?) as t
+  const { rows } = await prepared(
+    knex.raw<{ rows: (T & { list_total: string | number; list_row: boolean | null })[] }>(
+      `select t.list_total, pg.* from (?) as t
        left join (select true as list_row, x.* from (?) as page_id cross join lateral (?) as x) as pg on true
      order by ${orderBy.replace(/^(\w+)/, 'pg.$1')}`,
-    [filtered.clone().count({ list_total: '*' }), ids, row],
+      [filtered.clone().count({ list_total: '*' }), ids, row],
+    ),
   );
   const total = Number(rows[0]?.list_total ?? 0);
   return {
@@ -363,8 +366,8 @@ export async function filterOptions(knex: Knex, user: CurrentUser) {
   const schoolIds = user.role === 'parent' ? [...new Set(user.children.map((c) => c.schoolId))] : [user.schoolId];
   const schoolId = user.role === 'parent' ? (user.currentChild?.schoolId ?? user.schoolId) : user.schoolId;
   // The three lists in one round trip, each an ordered subquery aggregated to JSON in its own order.
-  const row = (await knex
-    .select({
+  const row = (await prepared(
+    knex.select({
       classes: knex.raw(`(select coalesce(json_agg(x order by x.school_year, x.code), '[]') from (?) x)`, [
         classQuery.orderBy(['c.school_year', 'c.code']).limit(500).select('c.id', 'c.name', 'c.code', 'c.school_year'),
       ]),
@@ -382,8 +385,8 @@ export async function filterOptions(knex: Knex, user: CurrentUser) {
           .where('sc.id', schoolId)
           .select('sc.id', 'sc.name', 'd.name as district_name', 'l.name as level_name'),
       ]),
-    })
-    .first()) as {
+    }),
+  ).first()) as {
     classes: { id: number; name: string; code: string }[];
     periods: { id: number; name: string }[];
     school: { id: number; name: string; district_name: string; level_name: string } | null;
