@@ -21,6 +21,7 @@
  * bulk loaders such as demo:city that write raw rows directly). See docs/daily-figures.md.
  */
 import type { Knex } from 'knex';
+import { prepared } from '../../db/prepared.js';
 import { addDays, startOfTaipeiDay, taipeiDate } from '../time.js';
 
 type Db = Knex | Knex.Transaction;
@@ -153,10 +154,12 @@ export async function smsFigures(
   from: string,
   to: string,
 ): Promise<Map<string, SmsFigure>> {
-  const rows = (await knex('daily_sms_figures')
-    .where('school_id', schoolId)
-    .whereBetween('day', [from, to])
-    .select('day', 'queued', 'sent', 'delivered', 'failed')) as ({ day: string } & SmsFigure)[];
+  const rows = (await prepared(
+    knex('daily_sms_figures')
+      .where('school_id', schoolId)
+      .whereBetween('day', [from, to])
+      .select('day', 'queued', 'sent', 'delivered', 'failed'),
+  )) as ({ day: string } & SmsFigure)[];
   return new Map(
     rows.map((r) => [r.day, { queued: r.queued, sent: r.sent, delivered: r.delivered, failed: r.failed }]),
   );
@@ -169,10 +172,12 @@ export async function attendanceFigures(
   from: string,
   to: string,
 ): Promise<Map<string, AttendanceFigure>> {
-  const rows = (await knex('daily_attendance_figures')
-    .where('school_id', schoolId)
-    .whereBetween('day', [from, to])
-    .select('day', 'recorded', 'arrived', 'departed')) as ({ day: string } & AttendanceFigure)[];
+  const rows = (await prepared(
+    knex('daily_attendance_figures')
+      .where('school_id', schoolId)
+      .whereBetween('day', [from, to])
+      .select('day', 'recorded', 'arrived', 'departed'),
+  )) as ({ day: string } & AttendanceFigure)[];
   return new Map(rows.map((r) => [r.day, { recorded: r.recorded, arrived: r.arrived, departed: r.departed }]));
 }
 

@@ -3,6 +3,7 @@
  * one table model that the page, the chart and the CSV download all render, so they show the same figures.
  */
 import type { Knex } from 'knex';
+import { prepared } from '../../db/prepared.js';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleSchoolIds, visibleStudentIds, whereStudentVisible } from '../scope.js';
 import { attendanceFigures, smsBucket, smsFigures, type SmsFigure } from './daily-figures.js';
@@ -45,12 +46,14 @@ export interface ScopeClass {
 }
 
 async function scopeClasses(knex: Knex, user: CurrentUser): Promise<ScopeClass[]> {
-  return (await knex('classes as c')
-    .whereIn('c.id', visibleClassIds(knex, user))
-    .where('c.school_id', user.schoolId)
-    .whereExists(knex('students as cs').whereRaw('cs.class_id = c.id').select(knex.raw('1')))
-    .orderBy([{ column: 'c.school_year', order: 'desc' }, 'c.code'])
-    .select('c.id', 'c.name', 'c.code')) as ScopeClass[];
+  return (await prepared(
+    knex('classes as c')
+      .whereIn('c.id', visibleClassIds(knex, user))
+      .where('c.school_id', user.schoolId)
+      .whereExists(knex('students as cs').whereRaw('cs.class_id = c.id').select(knex.raw('1')))
+      .orderBy([{ column: 'c.school_year', order: 'desc' }, 'c.code'])
+      .select('c.id', 'c.name', 'c.code'),
+  )) as ScopeClass[];
 }
 
 /**
@@ -72,22 +75,26 @@ export async function subscriptionsByClass(
   // look every student up by key: 1,920–4,690 buffers instead of 855 on the city.)
   const [classes, periodRows, rowsByPeriod] = await Promise.all([
     classList,
-    knex('service_periods as p')
-      .whereIn('p.school_id', visibleSchoolIds(user))
-      .where('p.starts_on', '<=', range.to)
-      .where('p.ends_on', '>=', range.from)
-      .select('p.id', 'p.starts_on', 'p.ends_on') as Promise<{ id: number; starts_on: string; ends_on: string }[]>,
-    whereStudentVisible(knex, knex('subscriptions as s').join('students as st', 'st.id', 's.student_id'), user, 'st')
-      .whereIn('s.school_id', visibleSchoolIds(user))
-      .groupBy('st.class_id', 's.status', 's.effective_on', 's.cancelled_on', 's.period_id')
-      .select(
-        'st.class_id',
-        's.status',
-        's.effective_on',
-        's.cancelled_on',
-        's.period_id',
-        knex.raw('count(*)::int as n'),
-      ) as Promise<
+    prepared(
+      knex('service_periods as p')
+        .whereIn('p.school_id', visibleSchoolIds(user))
+        .where('p.starts_on', '<=', range.to)
+        .where('p.ends_on', '>=', range.from)
+        .select('p.id', 'p.starts_on', 'p.ends_on'),
+    ) as unknown as Promise<{ id: number; starts_on: string; ends_on: string }[]>,
+    prepared(
+      whereStudentVisible(knex, knex('subscriptions as s').join('students as st', 'st.id', 's.student_id'), user, 'st')
+        .whereIn('s.school_id', visibleSchoolIds(user))
+        .groupBy('st.class_id', 's.status', 's.effective_on', 's.cancelled_on', 's.period_id')
+        .select(
+          'st.class_id',
+          's.status',
+          's.effective_on',
+          's.cancelled_on',
+          's.period_id',
+          knex.raw('count(*)::int as n'),
+        ),
+    ) as unknown as Promise<
       {
         class_id: number;
         status: SubscriptionStatus;
@@ -156,9 +163,11 @@ export async function requestsPerWeek(knex: Knex, user: CurrentUser, range: Rang
         .whereIn('s.student_id', visibleStudentIds(knex, user))
         .select('s.id'),
     );
-  const counts = (await q
-    .groupBy('r.requested_on', 'r.kind', 'r.status')
-    .select('r.requested_on', 'r.kind', 'r.status', knex.raw('count(*)::int as n'))) as {
+  const counts = (await prepared(
+    q
+      .groupBy('r.requested_on', 'r.kind', 'r.status')
+      .select('r.requested_on', 'r.kind', 'r.status', knex.raw('count(*)::int as n')),
+  )) as {
     requested_on: string;
     kind: string;
     status: string;
@@ -215,15 +224,17 @@ export async function refundsByClass(
   if (user.role !== 'school_admin') q.whereIn('st.id', visibleStudentIds(knex, user));
   const [classes, sums] = await Promise.all([
     classList,
-    q
-      .groupBy('st.class_id')
-      .select(
-        'st.class_id',
-        knex.raw('count(*)::int as due_count'),
-        knex.raw('sum(r.refund_amount)::int as due_amount'),
-        knex.raw('count(r.refund_paid_on)::int as paid_count'),
-        knex.raw('coalesce(sum(r.refund_amount) filter (where r.refund_paid_on is not null), 0)::int as paid_amount'),
-      ) as Promise<
+    prepared(
+      q
+        .groupBy('st.class_id')
+        .select(
+          'st.class_id',
+          knex.raw('count(*)::int as due_count'),
+          knex.raw('sum(r.refund_amount)::int as due_amount'),
+          knex.raw('count(r.refund_paid_on)::int as paid_count'),
+          knex.raw('coalesce(sum(r.refund_amount) filter (where r.refund_paid_on is not null), 0)::int as paid_amount'),
+        ),
+    ) as unknown as Promise<
       { class_id: number; due_count: number; due_amount: number; paid_count: number; paid_amount: number }[]
     >,
   ]);
@@ -354,7 +365,7 @@ async function recordedPerDay(knex: Knex, user: CurrentUser, range: Range): Prom
     };
   });
   const dayCounts = (q: Knex.QueryBuilder) =>
-    q.groupBy('ad.day').select('ad.day as d', knex.raw('count(*)::int as n')) as unknown as Promise<
+    prepared(q.groupBy('ad.day').select('ad.day as d', knex.raw('count(*)::int as n'))) as unknown as Promise<
       { d: string; n: number }[]
     >;
   if (user.role !== 'school_admin') {
@@ -407,13 +418,17 @@ async function recordedPerDay(knex: Knex, user: CurrentUser, range: Range): Prom
  */
 export async function coveragePerDay(knex: Knex, user: CurrentUser, range: Range): Promise<Report> {
   const [byYear, holidayRows, with_] = await Promise.all([
-    whereStudentVisible(knex, knex('students as st').join('classes as c', 'c.id', 'st.class_id'), user, 'st')
-      .groupBy('c.school_year')
-      .select('c.school_year', knex.raw('count(*)::int as n')) as Promise<{ school_year: number; n: number }[]>,
-    knex('school_holidays')
-      .where('school_id', user.schoolId)
-      .whereBetween('holiday_on', [range.from, range.to])
-      .pluck('holiday_on') as Promise<string[]>,
+    prepared(
+      whereStudentVisible(knex, knex('students as st').join('classes as c', 'c.id', 'st.class_id'), user, 'st')
+        .groupBy('c.school_year')
+        .select('c.school_year', knex.raw('count(*)::int as n')),
+    ) as unknown as Promise<{ school_year: number; n: number }[]>,
+    prepared(
+      knex('school_holidays')
+        .where('school_id', user.schoolId)
+        .whereBetween('holiday_on', [range.from, range.to])
+        .pluck('holiday_on'),
+    ) as unknown as Promise<string[]>,
     recordedPerDay(knex, user, range),
   ]);
   const enrolledOn = (d: string) => byYear.find((y) => y.school_year === schoolYearOf(d))?.n ?? 0;
