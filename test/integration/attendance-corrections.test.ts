@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
-import { createSchoolWorld, createStudent } from '../support/factories.js';
+import { createSchool, createSchoolWorld, createStaff, createStudent } from '../support/factories.js';
 import { createManualEntry, createReaderToken, createSwipe } from '../support/attendance-factories.js';
 import { dayRows, detailOf, gridRows, reportRows } from '../support/pages.js';
 
@@ -161,12 +161,15 @@ describe('correcting and deleting a 補登', () => {
     expect(await recorded()).toBe('0');
   });
 
-  it("answers 404 to another class's teacher and to a parent, and nothing changes", async () => {
+  it("answers 404 to another class's teacher, another school's office and a parent, and nothing changes", async () => {
     const w = await world();
+    const otherSchool = await createSchool(knex, { name: '市立仁愛國小' });
+    await createStaff(knex, otherSchool, { role: 'school_admin', login: 'admin', name: '仁愛國小教務處' });
     const before = await state();
     const other = await teacher(w.schoolId, 't402');
     const parent = await signedIn(app, { schoolId: w.schoolId, login: w.parent.login });
-    for (const agent of [other, parent]) {
+    const foreignOffice = await signedIn(app, { role: 'school_admin', schoolId: otherSchool, login: 'admin' });
+    for (const agent of [other, foreignOffice, parent]) {
       expect((await agent.get(`/attendance/manual-entries/${w.entry}`)).status).toBe(404);
       expect(
         (

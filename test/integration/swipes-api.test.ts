@@ -260,7 +260,7 @@ describe('the SMS a swipe triggers', () => {
     ]);
   });
 
-  it('queues the departure notice for the first swipe at least 10 minutes after arrival, and only once', async () => {
+  it('queues the departure notice for the first swipe after the dismissal start and at least 10 minutes after arrival, and only once', async () => {
     const w = await subscribed();
     clock.set('2026-11-24T08:30:00Z'); // 16:30 Taipei
     await post(w.token, {
@@ -548,12 +548,32 @@ describe('a real school day: arrival and departure by dismissal start and reader
     await post(w.token, { swipes: [swipe('e1', '2026-11-24T09:45'), swipe('e2', '2026-11-24T10:00')] });
     expect(await sent()).toEqual(['【臺北市數位學生證】王小明已於09:45到校。']);
     expect(await count('swipes')).toBe(2);
-    await createManualEntry(knex, { studentId: w.student, date: '2026-11-24', time: '10:00', direction: 'departure' });
+    expect(detailOf(await classDay(w, '2026-11-24'), '王小明')).toEqual([
+      '09:45 正門（進出）：到校',
+      '10:00 正門（進出）：僅記錄',
+    ]);
+    const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
+    const res = await postForm(teacher, '/attendance', '/attendance/manual-entries', {
+      classId: String(w.class401),
+      studentId: String(w.student),
+      date: '2026-11-24',
+      time: '10:00',
+      direction: 'departure',
+      reason: '身體不適，家長接回',
+    });
+    expect(res.status).toBe(303);
     expect(await stored(w.student, '2026-11-24')).toEqual({
       arrival_time: '09:45',
       departure_time: '10:00',
       departure_manual: true,
     });
+    const day = await classDay(w, '2026-11-24');
+    expect(dayRows(day)).toEqual([['王小明', '09:45', '補登 10:00']]);
+    expect(detailOf(day, '王小明')).toEqual([
+      '09:45 正門（進出）：到校',
+      '10:00 正門（進出）：僅記錄',
+      '補登 10:00（離校）：離校',
+    ]);
     expect((await sent()).length).toBe(1); // 補登 sends nothing
   });
 });
