@@ -22,6 +22,7 @@ import { SMS_PREFIX } from '../domain/sms/attendance-notices.js';
 import { addDays, isWeekend, schoolYearOf } from '../domain/time.js';
 import { AdminError } from '../domain/admin/schools.js';
 import { inEffectOn } from '../domain/subscriptions/lifecycle-sql.js';
+import { DEFAULT_DISMISSAL_START } from '../domain/attendance/rules.js';
 
 export const CLASS_SIZE = 30;
 export const SCHOOL_DAYS = 20;
@@ -427,12 +428,15 @@ export async function buildCity(knex: Knex, o: CityOptions): Promise<CityReport>
     );
     // The stored day (attendance_days, as days.ts computes it): arrival = the first swipe; departure = the 16:0x
     // swipe, which is after the default dismissal start (11:30) and ≥ 10 min after the arrival, at a 'both'
-    // reader. The test recomputes every day with refreshDays() and expects the same rows.
+    // reader. The test recomputes every day with refreshDays() and expects the same rows (with the dismissal
+    // start they were computed with: the default, as no city school sets its own).
     await step(
       '出勤日 attendance days',
-      `insert into attendance_days (student_id, day, school_id, arrival_time, arrival_manual, departure_time, departure_manual)
-       select student_id, day, school_id, ${hhmm('arr')}, false, case when dep is not null then ${hhmm('dep')} end, false
+      `insert into attendance_days (student_id, day, school_id, arrival_time, arrival_manual, departure_time, departure_manual,
+                                    dismissal_start)
+       select student_id, day, school_id, ${hhmm('arr')}, false, case when dep is not null then ${hhmm('dep')} end, false, ?
        from city_day where arr is not null`,
+      [DEFAULT_DISMISSAL_START],
     );
     await step(
       '公告 announcements',

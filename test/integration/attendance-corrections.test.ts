@@ -1,34 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
 import { postForm, signedIn, useTestApp } from '../support/app.js';
-import { createSchoolWorld, createStudent } from '../support/factories.js';
+import { createSchool, createSchoolWorld, createStaff, createStudent } from '../support/factories.js';
 import { createManualEntry, createReaderToken, createSwipe } from '../support/attendance-factories.js';
-import { gridRows } from '../support/pages.js';
+import { dayRows, detailOf, gridRows, reportRows } from '../support/pages.js';
 
 // Tuesday 2026-11-24, 17:00 Taipei.
 const NOW = '2026-11-24T09:00:00Z';
 const { app } = useTestApp({ now: NOW });
 const knex = testDb().knex;
 const DAY = '2026-11-24';
-
-/** Rows of the staff day view: [姓名, 到校時間, 離校時間]. */
-function dayRows(html: string): string[][] {
-  const out: string[][] = [];
-  const re =
-    /<td data-label="姓名">([^<]*)<\/td>\s*<td data-label="到校時間"[^>]*>([^<]*)<\/td>\s*<td data-label="離校時間"[^>]*>([^<]*)<\/td>/g;
-  for (let m = re.exec(html); m; m = re.exec(html)) out.push([m[1]!, m[2]!, m[3]!]);
-  return out;
-}
-
-/** The day's detail of one student on the staff day view: the text of each record, tags removed. */
-function detailOf(html: string, name: string): string[] {
-  const at = html.indexOf(`<span class="visually-hidden">（${name}）</span></summary>`);
-  if (at < 0) return [];
-  const list = html.slice(at, html.indexOf('</ul>', at));
-  return [...list.matchAll(/<li class="record[^"]*">([\s\S]*?)<\/li>/g)].map((m) =>
-    m[1]!.replace(/<[^>]+>/g, '').trim(),
-  );
-}
 
 const state = async () => ({
   entries: await knex('manual_entries')
@@ -145,6 +126,10 @@ describe('correcting and deleting a 補登', () => {
   it('the teacher deletes one with a reason: gone from every page, the day recomputed, the old values audited', async () => {
     const w = await world();
     const agent = await teacher(w.schoolId);
+    // 每日刷卡涵蓋率 counts the day's record (有紀錄學生數) until it is deleted.
+    const recorded = async () =>
+      reportRows((await agent.get(`/reports?from=${DAY}&to=${DAY}`)).text, 'coverage')[0]?.[2];
+    expect(await recorded()).toBe('1');
     const res = await postForm(
       agent,
       `/attendance/manual-entries/${w.entry}`,
@@ -173,14 +158,18 @@ describe('correcting and deleting a 補登', () => {
     for (const path of ['/', '/attendance', '/reports']) expect((await parent.get(path)).text).not.toContain('07:05');
     const csv = await agent.get(`/attendance/export.csv?classId=${w.class401}&date=${DAY}`);
     expect(csv.text).not.toContain('07:05');
+    expect(await recorded()).toBe('0');
   });
 
-  it("answers 404 to another class's teacher and to a parent, and nothing changes", async () => {
+  it("answers 404 to another class's teacher, another school's office and a parent, and nothing changes", async () => {
     const w = await world();
+    const otherSchool = await createSchool(knex, { name: '市立仁愛國小' });
+    await createStaff(knex, otherSchool, { role: 'school_admin', login: 'admin', name: '仁愛國小教務處' });
     const before = await state();
     const other = await teacher(w.schoolId, 't402');
     const parent = await signedIn(app, { schoolId: w.schoolId, login: w.parent.login });
-    for (const agent of [other, parent]) {
+    const foreignOffice = await signedIn(app, { role: 'school_admin', schoolId: otherSchool, login: 'admin' });
+    for (const agent of [other, foreignOffice, parent]) {
       expect((await agent.get(`/attendance/manual-entries/${w.entry}`)).status).toBe(404);
       expect(
         (

@@ -5,7 +5,7 @@ import { postForm, signedIn, useTestApp } from '../support/app.js';
 import { createSchool, createSchoolWorld } from '../support/factories.js';
 import { createHoliday } from '../support/attendance-factories.js';
 import { addHolidayRange } from '../../src/domain/schools/school-calendar.js';
-import { gridRows } from '../support/pages.js';
+import { gridRows, reportRows } from '../support/pages.js';
 
 // Friday 2027-02-12, 10:00 Taipei: the day after the winter break (寒假 2027-01-21~2027-02-10) and 02-11.
 const NOW = '2027-02-12T02:00:00Z';
@@ -310,9 +310,13 @@ describe('POST /attendance/calendar/dismissal-times (放學時間)', () => {
 });
 
 describe('a holiday range removes its weekdays from the grid and the reports', () => {
-  it("drops 寒假's weekdays from the parent's 首頁, 出勤管理 and 統計報表 school days", async () => {
+  it("drops 寒假's weekdays from the parent's 首頁, 出勤管理 and 統計報表 school days, and from the office's 每日刷卡涵蓋率", async () => {
     const w = await createSchoolWorld(knex);
     const parent = await signedIn(app, { schoolId: w.schoolId, login: w.parent.login });
+    const office = await admin(w.schoolId);
+    const coverageDays = async () =>
+      reportRows((await office.get('/reports?from=2027-01-18&to=2027-02-12')).text, 'coverage').map((r) => r[0]);
+    expect(await coverageDays()).toHaveLength(20); // every weekday of the four weeks
     // Before: the last 7 days 02-06 … 02-12 have five weekdays, all 未刷卡; February so far has 10 school days.
     expect(gridRows((await parent.get('/')).text).map((r) => r[0])).toEqual([
       '星期一 02-08',
@@ -344,6 +348,7 @@ describe('a holiday range removes its weekdays from the grid and the reports', (
       '星期五 02-12',
     ]);
     expect((await parent.get('/reports')).text).toContain('本月至今上課日 2 天');
+    expect(await coverageDays()).toEqual(['2027-01-18', '2027-01-19', '2027-01-20', '2027-02-11', '2027-02-12']);
   });
 
   it("shows a day of the range as 假日 on the teacher's class day view, never 未刷卡", async () => {

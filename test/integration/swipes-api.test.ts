@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
-import { signedIn, useTestApp } from '../support/app.js';
+import { postForm, signedIn, useTestApp } from '../support/app.js';
+import { dayRows, detailOf, gridRows } from '../support/pages.js';
 import { createPeriod, createSchoolWorld, createStudent, createSubscription } from '../support/factories.js';
 import { createPhone } from '../support/sms-factories.js';
 import {
@@ -11,7 +12,7 @@ import {
   createReaderToken,
   retireCardFrom,
 } from '../support/attendance-factories.js';
-import { revokeReader } from '../../src/domain/readers/reader-tokens.js';
+import { revokeReader, setReaderDirection } from '../../src/domain/readers/reader-tokens.js';
 import { issueCard } from '../../src/domain/swipes/cards.js';
 
 // Tuesday 2026-11-24, 07:50 Taipei.
@@ -259,7 +260,7 @@ describe('the SMS a swipe triggers', () => {
     ]);
   });
 
-  it('queues the departure notice for the first swipe at least 10 minutes after arrival, and only once', async () => {
+  it('queues the departure notice for the first swipe after the dismissal start and at least 10 minutes after arrival, and only once', async () => {
     const w = await subscribed();
     clock.set('2026-11-24T08:30:00Z'); // 16:30 Taipei
     await post(w.token, {
@@ -350,6 +351,17 @@ describe('a real school day: arrival and departure by dismissal start and reader
       .where({ student_id: studentId, day })
       .first('arrival_time', 'departure_time', 'departure_manual');
   const at = (taipei: string) => clock.set(new Date(`${taipei}:00+08:00`).toISOString());
+  /** The class day view of 四年一班 as its teacher (林老師) sees it. */
+  const classDay = async (w: { schoolId: number; class401: number }, date: string) => {
+    const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
+    return (await teacher.get(`/attendance?classId=${w.class401}&date=${date}`).expect(200)).text;
+  };
+  /** 王小明's classmate 陳小美, with the card AA02. */
+  async function classmate(classId: number) {
+    const id = await createStudent(knex, classId, { name: '陳小美', studentNumber: '11301002', seat: 2 });
+    await createCard(knex, id, { uid: 'AA02' });
+    return id;
+  }
 
   it('sends one 到校 SMS for a double morning tap (07:35, 07:50) and the 離校 SMS at 16:05, which the grid shows', async () => {
     const w = await subscribed();
@@ -382,12 +394,33 @@ describe('a real school day: arrival and departure by dismissal start and reader
       departure_manual: false,
     });
 
-    // The parent's 首頁 shows the same 16:05.
+    // Every page shows the same 16:05: the parent's 首頁, 出勤管理 and 統計報表 (the month), the teacher's class
+    // day view and its CSV; the day's detail lists the taps that sent nothing.
     const parent = await signedIn(app, { schoolId: w.schoolId, login: '11301001' });
     const home = await parent.get('/').expect(200);
-    expect(home.text).toMatch(/11-24[\s\S]*?07:35[\s\S]*?16:05/);
+    expect(gridRows(home.text).at(-1)).toEqual(['星期二 11-24', '07:35', '16:05']);
     expect(home.text).not.toContain('07:50');
     expect(home.text).not.toContain('16:30');
+    expect(gridRows((await parent.get('/attendance').expect(200)).text).at(-1)).toEqual([
+      '星期二 11-24',
+      '07:35',
+      '16:05',
+    ]);
+    const month = (await parent.get('/reports').expect(200)).text;
+    expect(month).toContain('<span class="cal-line">到 07:35</span>');
+    expect(month).toContain('<span class="cal-line">離 16:05</span>');
+    expect(month).not.toContain('07:50');
+    const day = await classDay(w, '2026-11-24');
+    expect(dayRows(day)).toEqual([['王小明', '07:35', '16:05']]);
+    expect(detailOf(day, '王小明')).toEqual([
+      '07:35 正門（進出）：到校',
+      '07:50 側門（進出）：僅記錄',
+      '16:05 正門（進出）：離校',
+      '16:30 側門（進出）：僅記錄',
+    ]);
+    const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
+    const csv = (await teacher.get(`/attendance/export.csv?classId=${w.class401}&date=2026-11-24`).expect(200)).text;
+    expect(csv).toContain('"王小明","07:35","16:05"');
   });
 
   it('takes a Wednesday 12:10 tap as the departure when the school dismisses at 12:00 on Wednesdays', async () => {
@@ -399,8 +432,7 @@ describe('a real school day: arrival and departure by dismissal start and reader
     });
     expect((await sent()).filter((b) => b.includes('離校'))).toEqual(['【臺北市數位學生證】王小明已於12:10離校。']);
     // Tuesday keeps the default 11:30: 11:50 is a departure there.
-    const other = await createStudent(knex, w.class401, { name: '陳小美', studentNumber: '11301002', seat: 2 });
-    await createCard(knex, other, { uid: 'AA02' });
+    const other = await classmate(w.class401);
     clock.set(new Date('2026-11-24T11:51:00+08:00').toISOString());
     await post(w.token, { swipes: [swipe('t1', '2026-11-24T07:40', 'AA02'), swipe('t2', '2026-11-24T11:50', 'AA02')] });
     expect(await stored(other, '2026-11-24')).toMatchObject({ arrival_time: '07:40', departure_time: '11:50' });
@@ -415,8 +447,7 @@ describe('a real school day: arrival and departure by dismissal start and reader
     await post(exit.token, { swipes: [swipe('o2', '2026-11-24T10:00')] });
     expect(await sent()).toEqual(['【臺北市數位學生證】王小明已於10:00離校。']); // 07:40 was too late for an SMS at 10:01
 
-    const other = await createStudent(knex, w.class401, { name: '陳小美', studentNumber: '11301002', seat: 2 });
-    await createCard(knex, other, { uid: 'AA02' });
+    const other = await classmate(w.class401);
     const period = await knex('service_periods').first('id');
     await createSubscription(knex, other, period.id as number, { status: 'active' });
     await createPhone(knex, other, { number: '0922333444' });
@@ -428,18 +459,121 @@ describe('a real school day: arrival and departure by dismissal start and reader
     expect(await stored(other, '2026-11-24')).toMatchObject({ arrival_time: '15:50', departure_time: null });
   });
 
+  it('keeps the departure already sent when the office then moves the dismissal start: the new time applies to the swipes from then on', async () => {
+    const w = await subscribed();
+    const chen = await classmate(w.class401);
+    // Wednesday 2026-11-25 with the default dismissal start 11:30: 王小明 leaves at 11:40.
+    at('2026-11-25T07:46');
+    await post(w.token, { swipes: [swipe('w1', '2026-11-25T07:40'), swipe('w2', '2026-11-25T07:45', 'AA02')] });
+    at('2026-11-25T11:41');
+    await post(w.token, { swipes: [swipe('w3', '2026-11-25T11:40')] });
+    // The school office then sets Wednesdays to 12:00 on 學校行事曆.
+    const office = await signedIn(app, { role: 'school_admin', schoolId: w.schoolId, login: 'admin' });
+    const week = { weekday1: '11:30', weekday2: '11:30', weekday3: '12:00', weekday4: '11:30', weekday5: '11:30' };
+    expect((await postForm(office, '/attendance/calendar', '/attendance/calendar/dismissal-times', week)).status).toBe(
+      303,
+    );
+    // 陳小美's 11:50 is before the new start (kept, nothing sent) and her 12:05 is the departure; 王小明's later
+    // 12:10 tap recomputes his day, which keeps the 11:40 his parents were sent.
+    at('2026-11-25T11:51');
+    await post(w.token, { swipes: [swipe('w4', '2026-11-25T11:50', 'AA02')] });
+    at('2026-11-25T12:11');
+    await post(w.token, { swipes: [swipe('w5', '2026-11-25T12:05', 'AA02'), swipe('w6', '2026-11-25T12:10')] });
+    expect(await sent()).toEqual([
+      '【臺北市數位學生證】王小明已於07:40到校。',
+      '【臺北市數位學生證】王小明已於11:40離校。',
+    ]);
+    expect(await stored(w.student, '2026-11-25')).toEqual({
+      arrival_time: '07:40',
+      departure_time: '11:40',
+      departure_manual: false,
+    });
+    expect(await stored(chen, '2026-11-25')).toMatchObject({ arrival_time: '07:45', departure_time: '12:05' });
+    const day = await classDay(w, '2026-11-25');
+    expect(dayRows(day)).toEqual([
+      ['王小明', '07:40', '11:40'],
+      ['陳小美', '07:45', '12:05'],
+    ]);
+    expect(detailOf(day, '王小明')).toEqual([
+      '07:40 正門（進出）：到校',
+      '11:40 正門（進出）：離校',
+      '12:10 正門（進出）：僅記錄',
+    ]);
+    expect(detailOf(day, '陳小美')).toEqual([
+      '07:45 正門（進出）：到校',
+      '11:50 正門（進出）：僅記錄',
+      '12:05 正門（進出）：離校',
+    ]);
+  });
+
+  it("keeps the departure already sent when a reader's direction is then changed: the new direction applies to the swipes from then on", async () => {
+    const w = await subscribed();
+    const chen = await classmate(w.class401);
+    at('2026-11-24T07:46');
+    await post(w.token, { swipes: [swipe('r1', '2026-11-24T07:40'), swipe('r2', '2026-11-24T07:45', 'AA02')] });
+    at('2026-11-24T16:06');
+    await post(w.token, { swipes: [swipe('r3', '2026-11-24T16:05')] });
+    // The gate (正門) is made an entrance only (reader:direction … --direction in).
+    expect(await setReaderDirection(knex, { schoolId: w.schoolId, name: '正門', direction: 'in' })).toMatchObject({
+      from: 'both',
+      to: 'in',
+    });
+    at('2026-11-24T16:31');
+    await post(w.token, { swipes: [swipe('r4', '2026-11-24T16:30'), swipe('r5', '2026-11-24T16:20', 'AA02')] });
+    expect(await sent()).toEqual([
+      '【臺北市數位學生證】王小明已於07:40到校。',
+      '【臺北市數位學生證】王小明已於16:05離校。',
+    ]);
+    expect(await stored(w.student, '2026-11-24')).toEqual({
+      arrival_time: '07:40',
+      departure_time: '16:05',
+      departure_manual: false,
+    });
+    expect(await stored(chen, '2026-11-24')).toMatchObject({ arrival_time: '07:45', departure_time: null });
+    const day = await classDay(w, '2026-11-24');
+    expect(dayRows(day)).toEqual([
+      ['王小明', '07:40', '16:05'],
+      ['陳小美', '07:45', '未刷卡'],
+    ]);
+    expect(detailOf(day, '王小明')).toEqual([
+      '07:40 正門（進出）：到校',
+      '16:05 正門（進出）：離校',
+      '16:30 正門（進校）：僅記錄',
+    ]);
+  });
+
   it('keeps a both-reader tap at 10:00 and sends nothing for it; the teacher records the early leave with 補登', async () => {
     const w = await subscribed();
     at('2026-11-24T10:01');
     await post(w.token, { swipes: [swipe('e1', '2026-11-24T09:45'), swipe('e2', '2026-11-24T10:00')] });
     expect(await sent()).toEqual(['【臺北市數位學生證】王小明已於09:45到校。']);
     expect(await count('swipes')).toBe(2);
-    await createManualEntry(knex, { studentId: w.student, date: '2026-11-24', time: '10:00', direction: 'departure' });
+    expect(detailOf(await classDay(w, '2026-11-24'), '王小明')).toEqual([
+      '09:45 正門（進出）：到校',
+      '10:00 正門（進出）：僅記錄',
+    ]);
+    const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't401' });
+    const res = await postForm(teacher, '/attendance', '/attendance/manual-entries', {
+      classId: String(w.class401),
+      studentId: String(w.student),
+      date: '2026-11-24',
+      time: '10:00',
+      direction: 'departure',
+      reason: '身體不適，家長接回',
+    });
+    expect(res.status).toBe(303);
     expect(await stored(w.student, '2026-11-24')).toEqual({
       arrival_time: '09:45',
       departure_time: '10:00',
       departure_manual: true,
     });
+    const day = await classDay(w, '2026-11-24');
+    expect(dayRows(day)).toEqual([['王小明', '09:45', '補登 10:00']]);
+    expect(detailOf(day, '王小明')).toEqual([
+      '09:45 正門（進出）：到校',
+      '10:00 正門（進出）：僅記錄',
+      '補登 10:00（離校）：離校',
+    ]);
     expect((await sent()).length).toBe(1); // 補登 sends nothing
   });
 });

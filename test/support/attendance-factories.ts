@@ -68,6 +68,8 @@ export async function createSwipe(
       swipe_date: taipeiDate(at),
       received_at: o.receivedAt ?? at,
       student_id: o.studentId,
+      // As the reader API stores it: the reader's direction of now.
+      reader_direction: knex('card_readers').where({ id: o.readerId }).select('direction'),
     })
     .returning('id');
   if (o.studentId !== null)

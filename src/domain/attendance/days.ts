@@ -7,9 +7,15 @@
  * student — calls `refreshDays` for the student-days it touched, inside its own transaction. A row exists for
  * every student-day with at least one record. The same statement pair keeps the school's daily attendance
  * figures (reports/daily-figures.ts) in step with the stored days.
+ *
+ * A day is decided with the settings of its records' time: each swipe keeps the direction its reader had when it
+ * was stored (`swipes.reader_direction`), and a stored day that has a departure keeps the dismissal start it was
+ * computed with (`attendance_days.dismissal_start`). So when the school office changes a weekday's dismissal
+ * start or a reader's direction, the change applies to the swipes recorded from then on, and a departure already
+ * sent by SMS stays what every page shows — also when a later swipe or a 補登 recomputes that day.
  */
 import type { Knex } from 'knex';
-import { dismissalStartOn, loadDismissalStarts } from '../schools/school-calendar.js';
+import { dismissalStartOn, loadDismissalStarts, type DismissalStarts } from '../schools/school-calendar.js';
 import { countDayChanges, type DayChange } from '../reports/daily-figures.js';
 import {
   computeDay,
@@ -38,9 +44,32 @@ export interface RefreshedDay {
   attendance: DayAttendance;
 }
 
-/** The raw records (swipes with their reader's direction, manual entries) of the given student-days. */
-export async function loadDayRecords(knex: Db, keys: readonly DayKey[]): Promise<Map<string, DayRecords>> {
-  const out = new Map<string, DayRecords>();
+/** A day's records as stored, with the dismissal start its stored departure was decided with. */
+export interface LoadedDay extends DayRecords {
+  /** `HH:mm`: set when the stored day has a departure computed with a recorded dismissal start. */
+  decidedWith?: string | undefined;
+}
+
+/**
+ * The dismissal start a day is computed with: the one its stored departure was decided with, else the school's
+ * for that weekday (school-calendar.ts). refreshDays and the day's detail both ask here, so they agree.
+ */
+export function dismissalStartFor(day: LoadedDay, starts: DismissalStarts | undefined, date: string): string {
+  return day.decidedWith ?? dismissalStartOn(starts, date);
+}
+
+/**
+ * The raw records (swipes with the direction of their reader when stored, manual entries) of the given
+ * student-days, with the dismissal start each stored departure was decided with. `firstFill`: only for the
+ * migration that first filled attendance_days, before those two columns existed (its swipes follow their
+ * reader's direction of then).
+ */
+export async function loadDayRecords(
+  knex: Db,
+  keys: readonly DayKey[],
+  o: { firstFill?: boolean } = {},
+): Promise<Map<string, LoadedDay>> {
+  const out = new Map<string, LoadedDay>();
   if (keys.length === 0) return out;
   const ids = keys.map((k) => k.studentId);
   const dates = keys.map((k) => k.date);
@@ -55,7 +84,9 @@ export async function loadDayRecords(knex: Db, keys: readonly DayKey[]): Promise
         reader_name: string;
       }[];
     }>(
-      `select s.id, s.student_id, s.swipe_date, s.swiped_at, r.direction, r.name as reader_name
+      `select s.id, s.student_id, s.swipe_date, s.swiped_at,
+              ${o.firstFill ? 'r.direction' : 'coalesce(s.reader_direction, r.direction) as direction'},
+              r.name as reader_name
          from unnest(?::int[], ?::date[]) as k(student_id, day)
          join swipes s on s.student_id = k.student_id and s.swipe_date = k.day
          join card_readers r on r.id = s.reader_id`,
@@ -75,18 +106,41 @@ export async function loadDayRecords(knex: Db, keys: readonly DayKey[]): Promise
       reader: s.direction,
       readerName: s.reader_name,
     });
+  // The manual entries, and (one statement still) the dismissal start of each stored day that has a departure.
   const manual = (
     await knex.raw<{
-      rows: { id: number; student_id: number; entry_date: string; direction: Direction; entry_time: string }[];
+      rows: {
+        id: number | null;
+        student_id: number;
+        day: string;
+        direction: Direction | null;
+        entry_time: string | null;
+        decided_with: string | null;
+      }[];
     }>(
-      `select m.id, m.student_id, m.entry_date, m.direction, m.entry_time
-         from unnest(?::int[], ?::date[]) as k(student_id, day)
-         join manual_entries m on m.student_id = k.student_id and m.entry_date = k.day`,
+      o.firstFill
+        ? `select m.id, m.student_id, m.entry_date as day, m.direction, m.entry_time, null as decided_with
+             from unnest(?::int[], ?::date[]) as k(student_id, day)
+             join manual_entries m on m.student_id = k.student_id and m.entry_date = k.day`
+        : `select m.id, k.student_id, k.day, m.direction, m.entry_time, a.dismissal_start as decided_with
+             from unnest(?::int[], ?::date[]) as k(student_id, day)
+             left join manual_entries m on m.student_id = k.student_id and m.entry_date = k.day
+             left join attendance_days a on a.student_id = k.student_id and a.day = k.day
+                                        and a.departure_time is not null
+            where m.id is not null or a.dismissal_start is not null`,
       [ids, dates],
     )
   ).rows;
-  for (const m of manual)
-    at(m.student_id, m.entry_date).manual.push({ id: m.id, direction: m.direction, time: m.entry_time });
+  const decided = new Map<string, string>();
+  for (const m of manual) {
+    if (m.decided_with !== null) decided.set(dayKey(m.student_id, m.day), m.decided_with);
+    if (m.id !== null) at(m.student_id, m.day).manual.push({ id: m.id, direction: m.direction!, time: m.entry_time! });
+  }
+  // Only a day that still has records is one (a day whose last record went is removed by refreshDays).
+  for (const [key, start] of decided) {
+    const day = out.get(key);
+    if (day) day.decidedWith = start;
+  }
   return out;
 }
 
@@ -117,7 +171,10 @@ export async function refreshDays(
   keys: readonly DayKey[],
   o: {
     departureMinMinutes: number;
-    /** Only for the migration that filled attendance_days before the figure tables existed (they are rebuilt later). */
+    /**
+     * Only for the migration that first filled attendance_days, with the tables of then: before the figure tables
+     * (rebuilt later) and the columns that keep the settings a day was decided with existed.
+     */
     withoutFigures?: boolean;
     /** The students' schools from lockStudents, when the caller locked them earlier in this transaction. */
     locked?: ReadonlyMap<number, number>;
@@ -136,7 +193,8 @@ export async function refreshDays(
   const starts = await loadDismissalStarts(knex, [
     ...new Set(ids.map((id) => schoolOf.get(id)).filter((s) => s !== undefined)),
   ]);
-  const records = await loadDayRecords(knex, list);
+  const firstFill = o.withoutFigures === true;
+  const records = await loadDayRecords(knex, list, { firstFill });
 
   const upserts: {
     student_id: number;
@@ -146,6 +204,7 @@ export async function refreshDays(
     arrival_manual: boolean;
     departure_time: string | null;
     departure_manual: boolean;
+    dismissal_start: string;
   }[] = [];
   const gone: DayKey[] = [];
   for (const [key, k] of unique) {
@@ -156,10 +215,8 @@ export async function refreshDays(
       gone.push(k);
       continue;
     }
-    const attendance = computeDay(day, {
-      departureMinMinutes: o.departureMinMinutes,
-      dismissalStart: dismissalStartOn(starts.get(schoolId), k.date),
-    });
+    const dismissalStart = dismissalStartFor(day, starts.get(schoolId), k.date);
+    const attendance = computeDay(day, { departureMinMinutes: o.departureMinMinutes, dismissalStart });
     out.set(key, { ...k, schoolId, records: day, attendance });
     upserts.push({
       student_id: k.studentId,
@@ -169,29 +226,34 @@ export async function refreshDays(
       arrival_manual: attendance.arrival?.manual ?? false,
       departure_time: attendance.departure?.time ?? null,
       departure_manual: attendance.departure?.manual ?? false,
+      dismissal_start: dismissalStart,
     });
   }
   // What each stored day was before (the figures count the change): read by the upsert itself (a WITH sees the
   // table as it was when the statement began), so a batch still costs one statement here.
   const changes: DayChange[] = [];
   if (upserts.length > 0) {
-    // One statement whatever the number of days (the reader API's batch of 500 is one round trip).
+    // One statement whatever the number of days (the reader API's batch of 500 is one round trip). The dismissal
+    // start each day was computed with is stored with it (not by the migration that first filled the table).
+    const kept = firstFill
+      ? { types: '', column: '', update: '' }
+      : { types: ', ?::text[]', column: ', dismissal_start', update: ', dismissal_start = excluded.dismissal_start' };
     const before = (
       await knex.raw<{
         rows: { student_id: number; day: string; school_id: number; arrived: boolean; departed: boolean }[];
       }>(
         `with k as (
-           select * from unnest(?::int[], ?::date[], ?::int[], ?::text[], ?::bool[], ?::text[], ?::bool[])
-             as k(student_id, day, school_id, arrival_time, arrival_manual, departure_time, departure_manual)),
+           select * from unnest(?::int[], ?::date[], ?::int[], ?::text[], ?::bool[], ?::text[], ?::bool[]${kept.types})
+             as k(student_id, day, school_id, arrival_time, arrival_manual, departure_time, departure_manual${kept.column})),
          old as (
            select a.student_id, a.day, a.school_id, a.arrival_time is not null as arrived, a.departure_time is not null as departed
              from attendance_days a join k on a.student_id = k.student_id and a.day = k.day),
          up as (
-           insert into attendance_days (student_id, day, school_id, arrival_time, arrival_manual, departure_time, departure_manual)
+           insert into attendance_days (student_id, day, school_id, arrival_time, arrival_manual, departure_time, departure_manual${kept.column})
            select * from k
            on conflict (student_id, day) do update set
              school_id = excluded.school_id, arrival_time = excluded.arrival_time, arrival_manual = excluded.arrival_manual,
-             departure_time = excluded.departure_time, departure_manual = excluded.departure_manual
+             departure_time = excluded.departure_time, departure_manual = excluded.departure_manual${kept.update}
            returning 1)
          select * from old`,
         [
@@ -202,6 +264,7 @@ export async function refreshDays(
           upserts.map((u) => u.arrival_manual),
           upserts.map((u) => u.departure_time),
           upserts.map((u) => u.departure_manual),
+          ...(firstFill ? [] : [upserts.map((u) => u.dismissal_start)]),
         ] as unknown as readonly Knex.RawBinding[],
       )
     ).rows;

@@ -7,8 +7,8 @@ import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleStudentIds, whereStudentVisible, type ClassRef } from '../scope.js';
 import { shortDate, weekdayName } from '../time.js';
-import { dismissalStartOn, loadDismissalStarts, loadHolidays } from '../schools/school-calendar.js';
-import { dayKey, loadDayRecords, loadDays, type StoredDay } from './days.js';
+import { loadDismissalStarts, loadHolidays } from '../schools/school-calendar.js';
+import { dayKey, dismissalStartFor, loadDayRecords, loadDays, type StoredDay } from './days.js';
 import { cellText, dayDetail, gridDates, type DetailRow, type Shown } from './rules.js';
 import { audit, type Actor } from '../audit.js';
 import { csvDocument } from '../csv.js';
@@ -191,13 +191,17 @@ export async function dayDetails(
     ),
     loadDismissalStarts(knex, [schoolId]),
   ]);
-  const rule = {
-    departureMinMinutes: o.departureMinMinutes,
-    dismissalStart: dismissalStartOn(starts.get(schoolId), date),
-  };
   for (const id of studentIds) {
     const day = records.get(dayKey(id, date));
-    if (day) out.set(id, dayDetail(day, rule));
+    // The settings the stored day was decided with (days.ts), so the detail marks the same 到校 / 離校.
+    if (day)
+      out.set(
+        id,
+        dayDetail(day, {
+          departureMinMinutes: o.departureMinMinutes,
+          dismissalStart: dismissalStartFor(day, starts.get(schoolId), date),
+        }),
+      );
   }
   return out;
 }

@@ -91,7 +91,7 @@ export async function createReader(
 
 /**
  * Change which way an active reader faces (in / out / both). Its swipes from now on follow the new direction;
- * days already stored keep the departure they were given. Returns the old and new direction, or undefined
+ * each swipe already stored keeps the direction it was stored with (swipes.reader_direction, see days.ts). Returns the old and new direction, or undefined
  * when the school has no active reader of that name.
  */
 export async function setReaderDirection(
@@ -156,8 +156,10 @@ export async function authenticateReader(knex: Knex, token: string | undefined):
   const row = await knex('card_readers')
     .where({ token_hash: hashReaderToken(token) })
     .whereNull('revoked_at')
-    .first('id', 'school_id', 'name', 'token_prefix');
-  return row ? { id: row.id, schoolId: row.school_id, name: row.name, tokenPrefix: row.token_prefix } : undefined;
+    .first('id', 'school_id', 'name', 'token_prefix', 'direction');
+  return row
+    ? { id: row.id, schoolId: row.school_id, name: row.name, tokenPrefix: row.token_prefix, direction: row.direction }
+    : undefined;
 }
 
 /** The readers of a school (for an admin list): never the hash. */

@@ -238,8 +238,9 @@ export async function dismissalStartsOf(knex: Db, schoolId: number): Promise<Map
 
 /**
  * Set the school's dismissal start per weekday (`HH:mm` each, Monday … Friday), in one transaction; the change
- * is audited (old and new values) when anything changed. Days already stored keep the departure they were given
- * (and the SMS that went with it); every day computed from now on uses the new times.
+ * is audited (old and new values) when anything changed. A day that already has its departure keeps the start it
+ * was decided with (attendance_days.dismissal_start, see days.ts), and so the departure and the SMS that went
+ * with it; every other day computed from now on uses the new times.
  */
 export async function setDismissalStarts(
   knex: Knex,

@@ -152,12 +152,14 @@ export async function ingestSwipes(
       // writing a lock of its own on the student's row.
       const locked = await lockStudents(trx, [...new Set(owners.values())]);
       // 3. Insert them all, in event id order (two overlapping retries of one reader take the same unique keys
-      //    in the same order: no deadlock); a row not inserted is a retry (or an event id reused).
+      //    in the same order: no deadlock); a row not inserted is a retry (or an event id reused). Each keeps the
+      //    reader's direction of now: a later change of it applies to the swipes recorded from then on (days.ts).
       const ordered = [...fresh].sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
       const inserted = (
         await trx.raw<{ rows: { id: number; event_id: string }[] }>(
-          `insert into swipes (reader_id, school_id, event_id, card_uid, swiped_at, swipe_date, received_at, student_id)
-           select ?, ?, e, u, a, d, ?, s
+          `insert into swipes (reader_id, school_id, event_id, card_uid, swiped_at, swipe_date, received_at, student_id,
+                               reader_direction)
+           select ?, ?, e, u, a, d, ?, s, ?::text
              from unnest(?::text[], ?::text[], ?::timestamptz[], ?::date[], ?::int[]) as t(e, u, a, d, s)
            on conflict (reader_id, event_id) do nothing
            returning id, event_id`,
@@ -165,6 +167,7 @@ export async function ingestSwipes(
             reader.id,
             reader.schoolId,
             o.now,
+            reader.direction ?? null,
             ordered.map((f) => f.event_id),
             ordered.map((f) => f.uid),
             ordered.map((f) => f.at.toISOString()),
