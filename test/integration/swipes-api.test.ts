@@ -459,6 +459,21 @@ describe('a real school day: arrival and departure by dismissal start and reader
     expect(await stored(other, '2026-11-24')).toMatchObject({ arrival_time: '15:50', departure_time: null });
   });
 
+  it('never sends an arrival for an out-reader tap: a child who only taps out at 16:05 gets no SMS that day', async () => {
+    const w = await subscribed();
+    const exit = await createReaderToken(knex, w.schoolId, '出口', 'out');
+    at('2026-11-24T16:06');
+    const r = await post(exit.token, { swipes: [swipe('x1', '2026-11-24T16:05')] });
+    expect(r.status).toBe(200);
+    expect(await knex('swipes').where({ event_id: 'x1' }).count({ n: '*' }).first()).toMatchObject({ n: 1 }); // kept
+    expect(await sent()).toEqual([]);
+    const day = await stored(w.student, '2026-11-24');
+    expect(day?.arrival_time ?? null).toBeNull();
+    expect(day?.departure_time ?? null).toBeNull();
+    // Once the teacher records the arrival with 補登, the 16:05 tap is the departure the pages show (the SMS
+    // moment has passed: nothing is sent late).
+  });
+
   it('keeps the departure already sent when the office then moves the dismissal start: the new time applies to the swipes from then on', async () => {
     const w = await subscribed();
     const chen = await classmate(w.class401);

@@ -64,6 +64,33 @@ describe('attendance rules', () => {
     expect(noticeFor(inOnly, 2, o)).toBeUndefined();
   });
 
+  it('never takes an out-reader tap as the arrival: alone it is kept and sends nothing; before the arrival it is kept', () => {
+    const outOnly: DayRecords = { swipes: [{ id: 1, at: at('16:05'), reader: 'out' }], manual: [] };
+    expect(cells(outOnly)).toEqual(['未刷卡', '未刷卡']);
+    expect(noticeFor(outOnly, 1, o)).toBeUndefined();
+    expect(dayDetail(outOnly, o).map((r) => [r.time, r.role])).toEqual([['16:05', 'kept']]);
+    // The wrong gate in the morning, then the right one: the in tap is the arrival, the out tap before it is kept.
+    const wrongGate: DayRecords = {
+      swipes: [
+        { id: 1, at: at('07:30'), reader: 'out' },
+        { id: 2, at: at('07:31'), reader: 'in' },
+        { id: 3, at: at('16:05'), reader: 'out' },
+      ],
+      manual: [],
+    };
+    expect(cells(wrongGate)).toEqual(['07:31', '16:05']);
+    expect(noticeFor(wrongGate, 1, o)).toBeUndefined();
+    expect(noticeFor(wrongGate, 2, o)).toBe('arrival');
+    expect(noticeFor(wrongGate, 3, o)).toBe('departure');
+    // A 補登 arrival makes a later out tap the departure.
+    const withEntry: DayRecords = {
+      swipes: [{ id: 1, at: at('16:05'), reader: 'out' }],
+      manual: [{ direction: 'arrival', time: '08:00' }],
+    };
+    expect(cells(withEntry)).toEqual(['補登 08:00', '16:05']);
+    expect(noticeFor(withEntry, 1, o)).toBe('departure');
+  });
+
   it('keeps a both-reader tap before the dismissal start (10:00) and sends nothing for it', () => {
     const d = day(['07:40', '10:00']);
     expect(cells(d)).toEqual(['07:40', '未刷卡']);

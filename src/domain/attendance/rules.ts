@@ -1,8 +1,10 @@
 /**
  * The attendance rules (docs/product.md), as pure functions over one student's records of one Asia/Taipei day.
  *
- * - 到校時間 = the first record of the day: a card swipe or a manual arrival entry (補登).
- * - 離校時間 = the FIRST record that counts as a departure:
+ * - 到校時間 = the first record of the day that can be an arrival: a card swipe at an `in` or `both` reader, or a
+ *   manual arrival entry (補登). A swipe at an `out` reader is never an arrival: a child who forgot to tap in and
+ *   taps out at 16:05 did not arrive at 16:05, and the SMS must not say so.
+ * - 離校時間 = the FIRST record, at or after the arrival, that counts as a departure:
  *   - a swipe at a reader whose direction is `out` (an early leave through the exit gate), or
  *   - a swipe at a `both` reader at or after the school's dismissal start for that weekday AND at least
  *     `departureMinMinutes` after the arrival (a second morning tap is never a departure), or
@@ -123,16 +125,20 @@ function byTime(a: Candidate, b: Candidate): number {
 /** The arrival candidate and the departure candidates (in time order) of a day. */
 function analyse(day: DayRecords, o: RuleOptions): { arrival: Candidate | undefined; departures: Candidate[] } {
   const swipes = day.swipes.map(fromSwipe);
-  const arrivals = [...swipes, ...day.manual.filter((m) => m.direction === 'arrival').map(fromManual)].sort(byTime);
+  const arrivals = [
+    ...swipes.filter((s) => s.reader !== 'out'),
+    ...day.manual.filter((m) => m.direction === 'arrival').map(fromManual),
+  ].sort(byTime);
   const manualDepartures = day.manual.filter((m) => m.direction === 'departure').map(fromManual);
   const arrival = arrivals[0];
   if (!arrival) {
-    // No arrival record at all: only an explicit 補登 of the departure can show.
+    // No arrival record at all: only an explicit 補登 of the departure can show (an `out` tap alone is kept and
+    // sends nothing: without an arrival nobody can tell a departure from a child who used the wrong gate).
     return { arrival: undefined, departures: manualDepartures.sort(byTime) };
   }
   const threshold = Math.max(arrival.second + o.departureMinMinutes * 60, secondOfTime(o.dismissalStart));
   const departures = [
-    ...swipes.filter((s) => s !== arrival && countsAsDeparture(s, threshold)),
+    ...swipes.filter((s) => s !== arrival && s.second >= arrival.second && countsAsDeparture(s, threshold)),
     ...manualDepartures.filter((m) => m.second >= arrival.second),
   ].sort(byTime);
   return { arrival, departures };
@@ -216,7 +222,7 @@ export function dayDetail(day: DayRecords, o: RuleOptions): DetailRow[] {
 }
 
 /**
- * Which notice a swipe triggers, if any: 'arrival' when it is the day's first record, 'departure' when it is
+ * Which notice a swipe triggers, if any: 'arrival' when it is the day's arrival, 'departure' when it is
  * the day's first record that counts as a departure. `day` must already include the swipe.
  */
 export function noticeFor(day: DayRecords, swipeId: number, o: RuleOptions): Direction | undefined {
