@@ -7,8 +7,9 @@ import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
 import { visibleClassIds, visibleStudentIds, whereStudentVisible, type ClassRef } from '../scope.js';
 import { shortDate, weekdayName } from '../time.js';
-import { dismissalStartOn, loadDismissalStarts, loadHolidays } from '../schools/school-calendar.js';
-import { dayKey, loadDayRecords, loadDays, type StoredDay } from './days.js';
+import { dismissalStartOn, holidaysPart, loadDismissalStarts, loadHolidays } from '../schools/school-calendar.js';
+import { dayKey, daysPart, loadDayRecords, loadDays, type StoredDay } from './days.js';
+import { both, readFolded, type Folded } from '../folded.js';
 import { cellText, dayDetail, gridDates, type DetailRow, type Shown } from './rules.js';
 import { audit, type Actor } from '../audit.js';
 import { csvDocument } from '../csv.js';
@@ -43,20 +44,33 @@ function rowOf(date: string, arrival: Shown | undefined, departure: Shown | unde
 
 /**
  * The 出勤統計 grid of one student (already known to be visible to the caller) from `from` to `to`: the school
- * days of the student's school plus any day with a record.
+ * days of the student's school plus any day with a record. One part (folded.ts): the student's stored days and
+ * the school's holidays, read in one statement alone (`studentGrid`) or beside the other reads of a page.
  */
+export function studentGridPart(
+  knex: Knex,
+  student: { id: number; schoolId: number },
+  from: string,
+  to: string,
+): Folded<GridRow[]> {
+  return both(
+    knex,
+    daysPart(knex, [student.id], from, to),
+    holidaysPart(knex, student.schoolId, from, to),
+    (book, holidays) => {
+      const days = book.get(student.id) ?? new Map<string, StoredDay>();
+      return gridDates(from, to, holidays, new Set(days.keys())).map((d) => gridRow(d, days.get(d)));
+    },
+  );
+}
+
 export async function studentGrid(
   knex: Knex,
   student: { id: number; schoolId: number },
   from: string,
   to: string,
 ): Promise<GridRow[]> {
-  const [book, holidays] = await Promise.all([
-    loadDays(knex, [student.id], from, to),
-    loadHolidays(knex, student.schoolId, from, to),
-  ]);
-  const days = book.get(student.id) ?? new Map<string, StoredDay>();
-  return gridDates(from, to, holidays, new Set(days.keys())).map((d) => gridRow(d, days.get(d)));
+  return (await readFolded(knex, { grid: studentGridPart(knex, student, from, to) })).grid;
 }
 
 export interface DayViewRow extends GridRow {
