@@ -147,7 +147,10 @@ export interface ClassSummary {
 /**
  * Today's summary of each class the staff member may see: how many students arrived, how many 未刷卡. One
  * statement: the visible classes (scope in the WHERE; a visible class's students are all visible to its staff)
- * with their students' stored day, counted by PostgreSQL — not every student id sent back and forth.
+ * with their students' stored day, counted by PostgreSQL — not every student id sent back and forth. The stored
+ * days are the school's day (`attendance_days.school_id` is the student's school): said in the join, it lets
+ * the school office's summary read that one school-day through `attendance_days (school_id, day)` instead of
+ * probing the primary key once per student; a teacher's few students may still be probed one by one.
  */
 export async function classSummaries(knex: Knex, user: CurrentUser, date: string): Promise<ClassSummary[]> {
   const rows: { id: number; name: string; total: number; arrived: number; no_record: number }[] = await knex(
@@ -155,7 +158,7 @@ export async function classSummaries(knex: Knex, user: CurrentUser, date: string
   )
     .leftJoin('students as st', 'st.class_id', 'c.id')
     .leftJoin('attendance_days as ad', function () {
-      this.on('ad.student_id', 'st.id').andOnVal('ad.day', date);
+      this.on('ad.student_id', 'st.id').andOnVal('ad.school_id', user.schoolId).andOnVal('ad.day', date);
     })
     .whereIn('c.id', visibleClassIds(knex, user))
     .where('c.school_id', user.schoolId)
