@@ -1,7 +1,6 @@
 import type { Request, Response } from 'express';
 import { depsOf, userOf } from '../deps.js';
-import { classSummaries } from '../domain/attendance/records.js';
-import { homeExtras, parentHome } from '../domain/announcements/home-extras.js';
+import { parentHome, staffHome } from '../domain/announcements/home-extras.js';
 import { addDays } from '../domain/time.js';
 import { decisionLabel, itemsLabel } from '../domain/subscriptions/lifecycle.js';
 import { REVIEW_OVERDUE_SCHOOL_DAYS, reviewReminders } from '../domain/subscriptions/review-reminders.js';
@@ -35,19 +34,17 @@ export async function index(req: Request, res: Response): Promise<void> {
     });
     return;
   }
-  // Latest announcements and today's SMS, read alongside the page's own data.
-  const extrasLoad = homeExtras(db.knex, user, clock.now(), today);
-  const [summaries, extras, reminders] = await Promise.all([
-    classSummaries(db.knex, user, today),
-    extrasLoad,
+  // Today's class summary, the latest announcements and today's SMS in one statement; the reminders beside it.
+  const [home, reminders] = await Promise.all([
+    staffHome(db.knex, user, clock.now(), today),
     reviewReminders(db.knex, user, today),
   ]);
   res.render('home/index', {
     title: '首頁',
     attendance: undefined,
-    summaries,
+    summaries: home.summaries,
     today,
-    homeExtras: extras,
+    homeExtras: home.homeExtras,
     reminders,
     overdueDays: REVIEW_OVERDUE_SCHOOL_DAYS,
     noTeacherWarning: NO_TEACHER_WARNING,

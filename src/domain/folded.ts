@@ -35,6 +35,11 @@ export function jsonRows(knex: Knex, q: Knex.QueryBuilder, order: readonly RowOr
   );
 }
 
+/** A part's answer passed through `f` (the same SQL). */
+export function mapFolded<A, T>(part: Folded<A>, f: (a: A) => T): Folded<T> {
+  return { sql: part.sql, read: (v) => f(part.read(v)) };
+}
+
 /** A part whose answer is known without the database. */
 export function known<T>(value: T): Folded<T> {
   return { sql: undefined, read: () => value };

@@ -1,8 +1,8 @@
 /**
- * 首頁 as each user sees it, now that the parent's page is one statement (the latest announcements, the current
- * child's 出勤統計 and the open decision notices, folded: src/domain/folded.ts) and the school office's class
- * summary reads the school's day: another family's child never appears, another school's holiday never shapes
- * the grid, a dismissed notice stays gone, and the summary's counts are those a recount in SQL gives.
+ * 首頁 as each user sees it, now that each page's reads are one statement (src/domain/folded.ts): the parent's
+ * latest announcements, current child's 出勤統計 and open decision notices; the staff's class summary (the school's
+ * day), announcements and today's SMS. Another family's child never appears, another school's holiday never
+ * shapes the grid, a dismissed notice stays gone, and the summary's counts are those a recount in SQL gives.
  */
 import { describe, expect, it } from 'vitest';
 import { statementsOf, testDb } from '../support/db.js';
@@ -12,10 +12,10 @@ import { createAnnouncement } from '../support/content-factories.js';
 import { createHoliday, createManualEntry, createReaderToken, createSwipe } from '../support/attendance-factories.js';
 import { createOrder, createRequest, smsWorld, userFor } from '../support/subscriptions-factories.js';
 import { gridRows, textOf } from '../support/pages.js';
-import { parentHome } from '../../src/domain/announcements/home-extras.js';
+import { parentHome, staffHome } from '../../src/domain/announcements/home-extras.js';
 import { latestAnnouncements } from '../../src/domain/announcements/announcements.js';
 import { loadDays } from '../../src/domain/attendance/days.js';
-import { gridRow } from '../../src/domain/attendance/records.js';
+import { classSummaries, gridRow } from '../../src/domain/attendance/records.js';
 import { gridDates } from '../../src/domain/attendance/rules.js';
 import { loadHolidays } from '../../src/domain/schools/school-calendar.js';
 import { listDecisionNotices } from '../../src/domain/subscriptions/decision-notices.js';
@@ -261,5 +261,12 @@ describe("the staff 首頁's 今日出勤", () => {
     ]);
     const teacher = await signedIn(app, { role: 'teacher', schoolId: w.schoolId, login: 't402' });
     expect(summaryRows((await teacher.get('/')).text)).toEqual(await recount([w.class402]));
+    // The folded statement answers what the readers answer one by one.
+    for (const accountId of [w.admin, w.teacher402]) {
+      const user = await userFor(knex, accountId);
+      const home = await staffHome(knex, user, new Date(NOW), TODAY);
+      expect(home.summaries).toEqual(await classSummaries(knex, user, TODAY));
+      expect(home.homeExtras.latestAnnouncements).toEqual(await latestAnnouncements(knex, user, new Date(NOW), 5));
+    }
   });
 });

@@ -1,21 +1,28 @@
 /**
- * What 首頁 adds below the 出勤統計: the latest announcements, and for staff today's SMS. (What waits for
- * review is the menu's count, `reviewCount`, already in the page's locals.) And the parent's whole 首頁 in one
- * statement (`parentHome`).
+ * 首頁's reads, each page's in one statement (folded.ts): the parent's (`parentHome`: the latest announcements,
+ * the child's 出勤統計, the decision notices) and the staff's (`staffHome`: today's class summary, the latest
+ * announcements, today's SMS). What waits for review is the menu's count, `reviewCount`, already in the page's
+ * locals; the staff's review reminders are read beside (review-reminders.ts).
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { studentGridPart, type GridRow } from '../attendance/records.js';
-import { known, readFolded } from '../folded.js';
+import { classSummariesPart, studentGridPart, type ClassSummary, type GridRow } from '../attendance/records.js';
+import { jsonRows, known, mapFolded, readFolded, type Folded } from '../folded.js';
 import { visibleSchoolIds, visibleStudentIds } from '../scope.js';
 import { decisionNoticesPart, type DecisionNotice } from '../subscriptions/decision-notices.js';
 import { addDays, startOfTaipeiDay } from '../time.js';
-import { latestAnnouncements, latestAnnouncementsPart, type AnnouncementRow } from './announcements.js';
-import { smsFigures } from '../reports/daily-figures.js';
+import { latestAnnouncementsPart, type AnnouncementRow } from './announcements.js';
+import { smsFiguresPart } from '../reports/daily-figures.js';
 
 export interface HomeExtras {
   latestAnnouncements: AnnouncementRow[];
   staffCounts: { smsSent: number; smsFailed: number; smsQueued: number } | undefined;
+}
+
+interface SmsCounts {
+  sent: number;
+  failed: number;
+  queued: number;
 }
 
 /**
@@ -23,25 +30,23 @@ export interface HomeExtras {
  * daily-figures.ts); a teacher's classes are counted from the school's messages of the day (the
  * (school_id, created_at) index reads one school's day), then the classes' students.
  */
-async function todaysSms(
-  knex: Knex,
-  user: CurrentUser,
-  today: string,
-): Promise<{ sent: number; failed: number; queued: number } | undefined> {
-  if (user.role === 'school_admin') {
-    const f = (await smsFigures(knex, user.schoolId, today, today)).get(today);
-    return f && { sent: f.sent + f.delivered, failed: f.failed, queued: f.queued };
-  }
-  return (await knex('sms_outbox as o')
+function todaysSmsPart(knex: Knex, user: CurrentUser, today: string): Folded<SmsCounts | undefined> {
+  if (user.role === 'school_admin')
+    return mapFolded(smsFiguresPart(knex, user.schoolId, today, today), (figures) => {
+      const f = figures.get(today);
+      return f && { sent: f.sent + f.delivered, failed: f.failed, queued: f.queued };
+    });
+  const counts = knex('sms_outbox as o')
     .whereIn('o.school_id', visibleSchoolIds(user))
     .whereIn('o.student_id', visibleStudentIds(knex, user))
     .where('o.created_at', '>=', startOfTaipeiDay(today))
     .where('o.created_at', '<', startOfTaipeiDay(addDays(today, 1)))
-    .first(
+    .select(
       knex.raw(`count(*) filter (where o.status in ('sent','delivered'))::int as sent`),
       knex.raw(`count(*) filter (where o.status = 'failed')::int as failed`),
       knex.raw(`count(*) filter (where o.status in ('queued','sending'))::int as queued`),
-    )) as { sent: number; failed: number; queued: number } | undefined;
+    );
+  return { sql: jsonRows(knex, counts), read: (v) => (v as SmsCounts[])[0] };
 }
 
 /** How many announcements 首頁 lists. */
@@ -80,16 +85,27 @@ export async function parentHome(
   };
 }
 
-export async function homeExtras(knex: Knex, user: CurrentUser, now: Date, today: string): Promise<HomeExtras> {
-  const latest = await latestAnnouncements(knex, user, now, HOME_ANNOUNCEMENTS);
-  if (user.role === 'parent') return { latestAnnouncements: latest, staffCounts: undefined };
-  const sms = await todaysSms(knex, user, today);
+export interface StaffHome {
+  /** Today's 出勤 of each class the staff member may see. */
+  summaries: ClassSummary[];
+  homeExtras: HomeExtras;
+}
+
+/**
+ * The staff 首頁 but its review reminders: today's summary of the visible classes, the latest announcements and
+ * today's SMS of the scope — one statement (folded.ts), each read built by its own reader's query.
+ */
+export async function staffHome(knex: Knex, user: CurrentUser, now: Date, today: string): Promise<StaffHome> {
+  const r = await readFolded(knex, {
+    summaries: classSummariesPart(knex, user, today),
+    announcements: latestAnnouncementsPart(knex, user, now, HOME_ANNOUNCEMENTS),
+    sms: todaysSmsPart(knex, user, today),
+  });
   return {
-    latestAnnouncements: latest,
-    staffCounts: {
-      smsSent: sms?.sent ?? 0,
-      smsFailed: sms?.failed ?? 0,
-      smsQueued: sms?.queued ?? 0,
+    summaries: r.summaries,
+    homeExtras: {
+      latestAnnouncements: r.announcements,
+      staffCounts: { smsSent: r.sms?.sent ?? 0, smsFailed: r.sms?.failed ?? 0, smsQueued: r.sms?.queued ?? 0 },
     },
   };
 }

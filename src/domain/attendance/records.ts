@@ -9,7 +9,7 @@ import { visibleClassIds, visibleStudentIds, whereStudentVisible, type ClassRef 
 import { shortDate, weekdayName } from '../time.js';
 import { dismissalStartOn, holidaysPart, loadDismissalStarts, loadHolidays } from '../schools/school-calendar.js';
 import { dayKey, daysPart, loadDayRecords, loadDays, type StoredDay } from './days.js';
-import { both, readFolded, type Folded } from '../folded.js';
+import { both, jsonRows, readFolded, type Folded, type RowOrder } from '../folded.js';
 import { cellText, dayDetail, gridDates, type DetailRow, type Shown } from './rules.js';
 import { audit, type Actor } from '../audit.js';
 import { csvDocument } from '../csv.js';
@@ -144,6 +144,12 @@ export interface ClassSummary {
   noRecord: number;
 }
 
+/** Newest 學年度 first, then by class code: as the class pickers list them. */
+const SUMMARY_ORDER: RowOrder[] = [
+  { column: 'c.school_year', order: 'desc' },
+  { column: 'c.code', order: 'asc' },
+];
+
 /**
  * Today's summary of each class the staff member may see: how many students arrived, how many 未刷卡. One
  * statement: the visible classes (scope in the WHERE; a visible class's students are all visible to its staff)
@@ -152,10 +158,8 @@ export interface ClassSummary {
  * the school office's summary read that one school-day through `attendance_days (school_id, day)` instead of
  * probing the primary key once per student; a teacher's few students may still be probed one by one.
  */
-export async function classSummaries(knex: Knex, user: CurrentUser, date: string): Promise<ClassSummary[]> {
-  const rows: { id: number; name: string; total: number; arrived: number; no_record: number }[] = await knex(
-    'classes as c',
-  )
+function summariesQuery(knex: Knex, user: CurrentUser, date: string): Knex.QueryBuilder {
+  return knex('classes as c')
     .leftJoin('students as st', 'st.class_id', 'c.id')
     .leftJoin('attendance_days as ad', function () {
       this.on('ad.student_id', 'st.id').andOnVal('ad.school_id', user.schoolId).andOnVal('ad.day', date);
@@ -163,15 +167,36 @@ export async function classSummaries(knex: Knex, user: CurrentUser, date: string
     .whereIn('c.id', visibleClassIds(knex, user))
     .where('c.school_id', user.schoolId)
     .groupBy('c.id')
-    .orderBy([{ column: 'c.school_year', order: 'desc' }, 'c.code'])
+    .orderBy(SUMMARY_ORDER)
     .select(
       'c.id',
       'c.name',
+      'c.school_year',
+      'c.code',
       knex.raw('count(st.id)::int as total'),
       knex.raw('count(ad.arrival_time)::int as arrived'),
       knex.raw('(count(st.id) filter (where ad.arrival_time is null and ad.departure_time is null))::int as no_record'),
     );
-  return rows.map((r) => ({ classId: r.id, name: r.name, total: r.total, arrived: r.arrived, noRecord: r.no_record }));
+}
+
+const toSummary = (r: { id: number; name: string; total: number; arrived: number; no_record: number }) => ({
+  classId: r.id,
+  name: r.name,
+  total: r.total,
+  arrived: r.arrived,
+  noRecord: r.no_record,
+});
+
+export async function classSummaries(knex: Knex, user: CurrentUser, date: string): Promise<ClassSummary[]> {
+  return (await summariesQuery(knex, user, date)).map(toSummary);
+}
+
+/** `classSummaries` as a part of a folded statement (folded.ts): the same query, its rows as JSON. */
+export function classSummariesPart(knex: Knex, user: CurrentUser, date: string): Folded<ClassSummary[]> {
+  return {
+    sql: jsonRows(knex, summariesQuery(knex, user, date), SUMMARY_ORDER),
+    read: (v) => (v as Parameters<typeof toSummary>[0][]).map(toSummary),
+  };
 }
 
 /** A student the user may see (scope in the WHERE), with the school id; undefined = 404. */
