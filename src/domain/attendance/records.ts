@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { CurrentUser } from '../accounts/current-user.js';
-import { visibleClassIds, visibleStudentIds, whereStudentVisible, type ClassRef } from '../scope.js';
+import { visibleClassIds, visibleStudentIds, whereClassVisible, whereStudentVisible, type ClassRef } from '../scope.js';
 import { shortDate, weekdayName } from '../time.js';
 import { dismissalStartOn, holidaysPart, loadDismissalStarts, loadHolidays } from '../schools/school-calendar.js';
 import { dayKey, daysPart, loadDayRecords, loadDays, type StoredDay } from './days.js';
@@ -153,18 +153,31 @@ const SUMMARY_ORDER: RowOrder[] = [
 /**
  * Today's summary of each class the staff member may see: how many students arrived, how many 未刷卡. One
  * statement: the visible classes (scope in the WHERE; a visible class's students are all visible to its staff)
- * with their students' stored day, counted by PostgreSQL — not every student id sent back and forth. The stored
- * days are the school's day (`attendance_days.school_id` is the student's school): said in the join, it lets
- * the school office's summary read that one school-day through `attendance_days (school_id, day)` instead of
- * probing the primary key once per student; a teacher's few students may still be probed one by one.
+ * with their students' stored day, counted by PostgreSQL — not every student id sent back and forth.
+ *
+ * The school office sees the whole school, so it reads the school's students and the school's one day: the
+ * students through `students (school_id, class_id, id)` (index only), the day through `attendance_days (school_id,
+ * day)` (a stored day's school is its student's) — ≈ 1,500 buffers on the city instead of ≈ 8,000 for a
+ * primary-key probe per student. The day is a subquery fenced by OFFSET 0: the planner estimates the
+ * class–student join at a few dozen rows (class and school are correlated) and would otherwise probe per student
+ * again. A teacher's 30 students are probed one by one (cheaper than the school's day).
  */
 function summariesQuery(knex: Knex, user: CurrentUser, date: string): Knex.QueryBuilder {
-  return knex('classes as c')
-    .leftJoin('students as st', 'st.class_id', 'c.id')
-    .leftJoin('attendance_days as ad', function () {
-      this.on('ad.student_id', 'st.id').andOnVal('ad.school_id', user.schoolId).andOnVal('ad.day', date);
-    })
-    .whereIn('c.id', visibleClassIds(knex, user))
+  const q = whereClassVisible(knex, knex('classes as c'), user).leftJoin('students as st', function () {
+    this.on('st.class_id', 'c.id').andOnVal('st.school_id', user.schoolId);
+  });
+  if (user.role === 'school_admin')
+    // (Knex leaves out an OFFSET 0, hence the SQL by hand.)
+    q.joinRaw(
+      `left join (select d.student_id, d.arrival_time, d.departure_time from attendance_days d
+                   where d.school_id = ? and d.day = ? offset 0) as ad on ad.student_id = st.id`,
+      [user.schoolId, date],
+    );
+  else
+    q.leftJoin('attendance_days as ad', function () {
+      this.on('ad.student_id', 'st.id').andOnVal('ad.day', date);
+    });
+  return q
     .where('c.school_id', user.schoolId)
     .groupBy('c.id')
     .orderBy(SUMMARY_ORDER)
