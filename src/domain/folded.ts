@@ -4,8 +4,9 @@
  * SELECT whose columns are the reads' rows, each aggregated to JSON.
  *
  * A read that can be folded is a `Folded<T>`: its SQL (built by the same query builder its own function runs, so
- * the rule and the scope stay in one place) and how its value becomes the answer. `readFolded` sends any set of
- * them as one statement; a reader's own function is `readFolded` of its one part.
+ * the rule and the scope stay in one place) and how its value becomes the answer (the same row mapping; a
+ * timestamp arrives from JSON as text: `asDate`). `readFolded` sends any set of them as one statement. A reader
+ * made of two reads (studentGrid: days and holidays) is `readFolded` of its one part even when asked alone.
  */
 import type { Knex } from 'knex';
 
