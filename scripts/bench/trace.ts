@@ -1,8 +1,10 @@
 /**
- * `npx tsx scripts/bench/trace.ts <database-url> [page-key …] [--analyze] [--full]` — what each benchmark page asks the
+ * `npx tsx scripts/bench/trace.ts <database-url> [page-key …] [--analyze] [--full] [--now=ISO]` — what each benchmark page asks the
  * database: the page is requested in-process (the app on that database, the same accounts as the benchmark) and
  * every statement sent through Knex is listed with its time; the session store's own round trips are counted
  * apart. With --analyze each SELECT is run again under EXPLAIN (ANALYZE, BUFFERS) and its plan is printed; with --full, each statement and its bindings are printed whole.
+ * With --now=ISO the app's clock starts at that instant (as APP_NOW does): a city holds only the days before it
+ * was built, so "today" on the staff 首頁 has no stored day unless the clock is set to one of them.
  */
 import request from 'supertest';
 import { createApp } from '../../src/app.js';
@@ -19,6 +21,7 @@ async function main() {
   const analyze = rest.includes('--analyze');
   const full = rest.includes('--full');
   const keys = rest.filter((k) => !k.startsWith('--'));
+  const now = rest.find((k) => k.startsWith('--now='))?.slice('--now='.length);
   // The reference lists kept in memory as in production (the page is requested once before it is traced).
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -28,7 +31,7 @@ async function main() {
     REFERENCE_CACHE_SECONDS: '30',
   });
   const db = connect(url, { dbPoolMax: 4, dbStatementTimeoutMs: 60_000 });
-  const app = createApp({ config, db, clock: systemClock(undefined), logger: createLogger('warn') });
+  const app = createApp({ config, db, clock: systemClock(now), logger: createLogger('warn') });
   const s = await scene(db.knex);
   const sessionQueries: { text: string; values: unknown[] }[] = [];
   // The session store's pool is its own: count its statements from pg_stat_statements-free means — wrap pg.

@@ -1,9 +1,7 @@
 import type { Request, Response } from 'express';
 import { depsOf, userOf } from '../deps.js';
-import { classSummaries, studentGrid } from '../domain/attendance/records.js';
-import { homeExtras } from '../domain/announcements/home-extras.js';
+import { parentHome, staffHome } from '../domain/announcements/home-extras.js';
 import { addDays } from '../domain/time.js';
-import { listDecisionNotices } from '../domain/subscriptions/decision-notices.js';
 import { decisionLabel, itemsLabel } from '../domain/subscriptions/lifecycle.js';
 import { REVIEW_OVERDUE_SCHOOL_DAYS, reviewReminders } from '../domain/subscriptions/review-reminders.js';
 import { NO_TEACHER_WARNING } from '../domain/schools/class-teachers.js';
@@ -20,40 +18,33 @@ export async function index(req: Request, res: Response): Promise<void> {
   const { db, clock } = depsOf(req);
   const today = clock.today();
   const from = addDays(today, -(HOME_WINDOW_DAYS - 1));
-  // Latest announcements; for staff, pending reviews and today's SMS — read alongside the page's own data.
-  const extrasLoad = homeExtras(db.knex, user, clock.now(), today);
   if (user.role === 'parent') {
-    // The current child was loaded with the user this request, through the parent's own links (the same scope
-    // as visibleStudentIds): no second look-up.
+    // Announcements, the current child's grid and the decision notices: one statement.
     const child = user.currentChild;
-    const [extras, rows, decisionNotices] = await Promise.all([
-      extrasLoad,
-      child ? studentGrid(db.knex, child, from, today) : [],
-      listDecisionNotices(db.knex, user),
-    ]);
+    const home = await parentHome(db.knex, user, clock.now(), from, today);
     res.render('home/index', {
       title: '首頁',
-      attendance: { hasChild: child !== undefined, rows, from, to: today },
+      attendance: { hasChild: child !== undefined, rows: home.rows, from, to: today },
       summaries: undefined,
       today,
-      homeExtras: extras,
-      decisionNotices,
+      homeExtras: home.homeExtras,
+      decisionNotices: home.decisionNotices,
       decisionLabel,
       itemsLabel,
     });
     return;
   }
-  const [summaries, extras, reminders] = await Promise.all([
-    classSummaries(db.knex, user, today),
-    extrasLoad,
+  // Today's class summary, the latest announcements and today's SMS in one statement; the reminders beside it.
+  const [home, reminders] = await Promise.all([
+    staffHome(db.knex, user, clock.now(), today),
     reviewReminders(db.knex, user, today),
   ]);
   res.render('home/index', {
     title: '首頁',
     attendance: undefined,
-    summaries,
+    summaries: home.summaries,
     today,
-    homeExtras: extras,
+    homeExtras: home.homeExtras,
     reminders,
     overdueDays: REVIEW_OVERDUE_SCHOOL_DAYS,
     noTeacherWarning: NO_TEACHER_WARNING,

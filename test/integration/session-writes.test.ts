@@ -4,10 +4,9 @@
  * absolute (12 h) timeouts still end the session. The session, the user and the staff's 審核 count are read in
  * one statement.
  */
-import pg from 'pg';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pendingReviewCount } from '../../src/domain/subscriptions/queries.js';
-import { testDb } from '../support/db.js';
+import { statementsOf, testDb } from '../support/db.js';
 import { signedIn, useTestApp } from '../support/app.js';
 import { createSchoolWorld } from '../support/factories.js';
 import { createRequest, smsWorld, userFor } from '../support/subscriptions-factories.js';
@@ -77,15 +76,7 @@ describe('the session row', () => {
     for (const [role, agent] of Object.entries(agents) as [keyof typeof agents, (typeof agents)['parent']][]) {
       await agent.get('/').expect(200); // the first page after sign-in may consume the sign-in's flash
       // Every statement any pool sends (Knex's and the session store's alike).
-      const sqls: string[] = [];
-      const query = pg.Client.prototype.query;
-      const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args) {
-        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
-        if (text) sqls.push(text);
-        return (query as (...a: unknown[]) => unknown).apply(this, args) as never;
-      });
-      const page = await agent.get('/sms').expect(200);
-      spy.mockRestore();
+      const { result: page, sqls } = await statementsOf(() => agent.get('/sms').expect(200));
       // The first statement reads the session row and its user (with children / classes / the badge's count)…
       expect(sqls[0]).toMatch(/from "session" where sid = \$1/);
       expect(sqls[0]).toContain('acc as (');

@@ -1,4 +1,5 @@
-import { inject } from 'vitest';
+import pg from 'pg';
+import { inject, vi } from 'vitest';
 import { connect, type Database } from '../../src/db/connection.js';
 
 let shared: Database | undefined;
@@ -25,5 +26,21 @@ export async function closeTestDb(): Promise<void> {
   if (shared) {
     await shared.knex.destroy();
     shared = undefined;
+  }
+}
+
+/** Every statement any pool sends (Knex's and the session store's alike) while `run` runs, in order. */
+export async function statementsOf<T>(run: () => Promise<T>): Promise<{ result: T; sqls: string[] }> {
+  const sqls: string[] = [];
+  const query = pg.Client.prototype.query;
+  const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args) {
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+    if (text) sqls.push(text);
+    return (query as (...a: unknown[]) => unknown).apply(this, args) as never;
+  });
+  try {
+    return { result: await run(), sqls };
+  } finally {
+    spy.mockRestore();
   }
 }

@@ -9,6 +9,7 @@ import { audit, type Actor } from '../audit.js';
 import { DomainError } from '../errors.js';
 import { hasControlChars } from '../text.js';
 import { offsetOf, PAGE_SIZE, pageOf, type Page } from '../paging.js';
+import { asDate, asDateOrNull, jsonRows, type Folded, type RowOrder } from '../folded.js';
 
 export interface AnnouncementRow {
   id: number;
@@ -55,9 +56,9 @@ function toRow(r: Record<string, unknown>): AnnouncementRow {
     body: r.body as string,
     pinned: r.pinned as boolean,
     authorName: r.author_name as string,
-    publishedAt: r.published_at as Date,
-    updatedAt: r.updated_at as Date,
-    withdrawnAt: (r.withdrawn_at as Date | null) ?? null,
+    publishedAt: asDate(r.published_at),
+    updatedAt: asDate(r.updated_at),
+    withdrawnAt: asDateOrNull(r.withdrawn_at),
   };
 }
 
@@ -93,15 +94,26 @@ export async function listAnnouncements(
   return pageOf(rows.map(toRow), total, page);
 }
 
+/** Newest first: the order of 首頁's latest announcements. */
+const LATEST_ORDER: RowOrder[] = [
+  { column: 'an.published_at', order: 'desc' },
+  { column: 'an.id', order: 'desc' },
+];
+
+function latestQuery(knex: Knex, user: CurrentUser, now: Date, n: number): Knex.QueryBuilder {
+  return visibleTo(base(knex), user, now).select(COLUMNS).orderBy(LATEST_ORDER).limit(n);
+}
+
 export async function latestAnnouncements(knex: Knex, user: CurrentUser, now: Date, n = 5): Promise<AnnouncementRow[]> {
-  const rows = await visibleTo(base(knex), user, now)
-    .select(COLUMNS)
-    .orderBy([
-      { column: 'an.published_at', order: 'desc' },
-      { column: 'an.id', order: 'desc' },
-    ])
-    .limit(n);
-  return rows.map(toRow);
+  return (await latestQuery(knex, user, now, n)).map(toRow);
+}
+
+/** `latestAnnouncements` as a part of a folded statement (folded.ts): the same query, its rows as JSON. */
+export function latestAnnouncementsPart(knex: Knex, user: CurrentUser, now: Date, n = 5): Folded<AnnouncementRow[]> {
+  return {
+    sql: jsonRows(knex, latestQuery(knex, user, now, n), LATEST_ORDER),
+    read: (v) => (v as Record<string, unknown>[]).map(toRow),
+  };
 }
 
 export async function findVisibleAnnouncement(

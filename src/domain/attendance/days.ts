@@ -15,6 +15,7 @@
  * sent by SMS stays what every page shows — also when a later swipe or a 補登 recomputes that day.
  */
 import type { Knex } from 'knex';
+import { jsonRows, known, type Folded } from '../folded.js';
 import { dismissalStartOn, loadDismissalStarts, type DismissalStarts } from '../schools/school-calendar.js';
 import { countDayChanges, type DayChange } from '../reports/daily-figures.js';
 import {
@@ -308,26 +309,30 @@ const shown = (time: string | null, manual: boolean): Shown | undefined =>
 /** studentId → date → the stored day. */
 export type DayBook = Map<number, Map<string, StoredDay>>;
 
-/** The stored days of these students (ids or an already-scoped subquery) from `from` to `to` inclusive. */
-export async function loadDays(
+interface StoredDayRow {
+  student_id: number;
+  day: string;
+  arrival_time: string | null;
+  arrival_manual: boolean;
+  departure_time: string | null;
+  departure_manual: boolean;
+}
+
+/** The stored days of these students (ids or an already-scoped subquery) from `from` to `to` inclusive: the query. */
+function daysQuery(
   knex: Db,
   studentIds: readonly number[] | Knex.QueryBuilder,
   from: string,
   to: string,
-): Promise<DayBook> {
-  const book: DayBook = new Map();
-  if (Array.isArray(studentIds) && studentIds.length === 0) return book;
-  const rows: {
-    student_id: number;
-    day: string;
-    arrival_time: string | null;
-    arrival_manual: boolean;
-    departure_time: string | null;
-    departure_manual: boolean;
-  }[] = await knex('attendance_days')
+): Knex.QueryBuilder {
+  return knex('attendance_days')
     .whereIn('student_id', studentIds as number[] | Knex.QueryBuilder)
     .whereBetween('day', [from, to])
     .select('student_id', 'day', 'arrival_time', 'arrival_manual', 'departure_time', 'departure_manual');
+}
+
+function bookOf(rows: readonly StoredDayRow[]): DayBook {
+  const book: DayBook = new Map();
   for (const r of rows) {
     let days = book.get(r.student_id);
     if (!days) book.set(r.student_id, (days = new Map()));
@@ -337,4 +342,21 @@ export async function loadDays(
     });
   }
   return book;
+}
+
+/** The stored days of these students (ids or an already-scoped subquery) from `from` to `to` inclusive. */
+export async function loadDays(
+  knex: Db,
+  studentIds: readonly number[] | Knex.QueryBuilder,
+  from: string,
+  to: string,
+): Promise<DayBook> {
+  if (Array.isArray(studentIds) && studentIds.length === 0) return new Map();
+  return bookOf(await daysQuery(knex, studentIds, from, to));
+}
+
+/** `loadDays` as a part of a folded statement (folded.ts): the same query, its rows as JSON. */
+export function daysPart(knex: Knex, studentIds: readonly number[], from: string, to: string): Folded<DayBook> {
+  if (studentIds.length === 0) return known(new Map());
+  return { sql: jsonRows(knex, daysQuery(knex, studentIds, from, to)), read: (v) => bookOf(v as StoredDayRow[]) };
 }

@@ -23,6 +23,7 @@
 import type { Knex } from 'knex';
 import { prepared } from '../../db/prepared.js';
 import { addDays, startOfTaipeiDay, taipeiDate } from '../time.js';
+import { jsonRows, type Folded } from '../folded.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -147,6 +148,16 @@ export async function countDayChanges(trx: Db, changes: readonly DayChange[]): P
   );
 }
 
+function smsFiguresQuery(knex: Db, schoolId: number, from: string, to: string): Knex.QueryBuilder {
+  return knex('daily_sms_figures')
+    .where('school_id', schoolId)
+    .whereBetween('day', [from, to])
+    .select('day', 'queued', 'sent', 'delivered', 'failed');
+}
+
+const smsFigureMap = (rows: readonly ({ day: string } & SmsFigure)[]): Map<string, SmsFigure> =>
+  new Map(rows.map((r) => [r.day, { queued: r.queued, sent: r.sent, delivered: r.delivered, failed: r.failed }]));
+
 /** A school's SMS figures of the days from `from` to `to` (days without a row are absent). */
 export async function smsFigures(
   knex: Db,
@@ -154,15 +165,15 @@ export async function smsFigures(
   from: string,
   to: string,
 ): Promise<Map<string, SmsFigure>> {
-  const rows = (await prepared(
-    knex('daily_sms_figures')
-      .where('school_id', schoolId)
-      .whereBetween('day', [from, to])
-      .select('day', 'queued', 'sent', 'delivered', 'failed'),
-  )) as ({ day: string } & SmsFigure)[];
-  return new Map(
-    rows.map((r) => [r.day, { queued: r.queued, sent: r.sent, delivered: r.delivered, failed: r.failed }]),
-  );
+  return smsFigureMap(await prepared(smsFiguresQuery(knex, schoolId, from, to)));
+}
+
+/** `smsFigures` as a part of a folded statement (folded.ts): the same query, its rows as JSON. */
+export function smsFiguresPart(knex: Knex, schoolId: number, from: string, to: string): Folded<Map<string, SmsFigure>> {
+  return {
+    sql: jsonRows(knex, smsFiguresQuery(knex, schoolId, from, to)),
+    read: (v) => smsFigureMap(v as ({ day: string } & SmsFigure)[]),
+  };
 }
 
 /** A school's attendance figures of the days from `from` to `to` (days without a row are absent). */

@@ -5,19 +5,33 @@
  * row per day.
  */
 import type { Knex } from 'knex';
+import { jsonRows, type Folded } from '../folded.js';
 import { DEFAULT_DISMISSAL_START } from '../attendance/rules.js';
 import { addDays, isSchoolDay, isWeekend, weekdayOf } from '../time.js';
 import { audit, type Actor } from '../audit.js';
 
 type Db = Knex | Knex.Transaction;
 
-/** The school's holidays between two dates (inclusive). */
-export async function loadHolidays(knex: Db, schoolId: number, from: string, to: string): Promise<Set<string>> {
-  const rows: { holiday_on: string }[] = await knex('school_holidays')
+function holidaysQuery(knex: Db, schoolId: number, from: string, to: string): Knex.QueryBuilder {
+  return knex('school_holidays')
     .where('school_id', schoolId)
     .whereBetween('holiday_on', [from, to])
     .select('holiday_on');
-  return new Set(rows.map((r) => r.holiday_on));
+}
+
+const holidaySet = (rows: readonly { holiday_on: string }[]): Set<string> => new Set(rows.map((r) => r.holiday_on));
+
+/** The school's holidays between two dates (inclusive). */
+export async function loadHolidays(knex: Db, schoolId: number, from: string, to: string): Promise<Set<string>> {
+  return holidaySet(await holidaysQuery(knex, schoolId, from, to));
+}
+
+/** `loadHolidays` as a part of a folded statement (folded.ts): the same query, its rows as JSON. */
+export function holidaysPart(knex: Knex, schoolId: number, from: string, to: string): Folded<Set<string>> {
+  return {
+    sql: jsonRows(knex, holidaysQuery(knex, schoolId, from, to)),
+    read: (v) => holidaySet(v as { holiday_on: string }[]),
+  };
 }
 
 export { isSchoolDay };

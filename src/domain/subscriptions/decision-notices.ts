@@ -12,6 +12,7 @@ import type { CurrentUser } from '../accounts/current-user.js';
 import { audit, type Actor } from '../audit.js';
 import { visibleStudentIds } from '../scope.js';
 import type { RequestKind } from './lifecycle.js';
+import { asDate, jsonRows, known, type Folded, type RowOrder } from '../folded.js';
 
 /** The most notices 首頁 lists at once (older ones wait behind them). */
 export const NOTICE_LIMIT = 50;
@@ -66,12 +67,15 @@ function openNotices(knex: Knex, user: CurrentUser): Knex.QueryBuilder {
     .whereIn('s.student_id', visibleStudentIds(knex, user));
 }
 
-export async function listDecisionNotices(knex: Knex, user: CurrentUser): Promise<DecisionNotice[]> {
-  if (user.role !== 'parent') return [];
-  const rows = await openNotices(knex, user)
+/** Newest first: the order 首頁 lists the notices in. */
+const NOTICE_ORDER: RowOrder[] = [{ column: 'n.id', order: 'desc' }];
+
+/** The parent's open notices as 首頁 lists them (at most NOTICE_LIMIT): the query. */
+function noticesQuery(knex: Knex, user: CurrentUser): Knex.QueryBuilder {
+  return openNotices(knex, user)
     .join('students as st', 'st.id', 's.student_id')
     .join('service_periods as p', 'p.id', 's.period_id')
-    .orderBy('n.id', 'desc')
+    .orderBy(NOTICE_ORDER)
     .limit(NOTICE_LIMIT)
     .select(
       'n.id',
@@ -88,7 +92,10 @@ export async function listDecisionNotices(knex: Knex, user: CurrentUser): Promis
       's.arrival',
       's.departure',
     );
-  return rows.map((r: Record<string, unknown>) => ({
+}
+
+function toNotice(r: Record<string, unknown>): DecisionNotice {
+  return {
     id: r.id as number,
     requestId: r.request_id as number,
     subscriptionId: r.subscription_id as number,
@@ -97,12 +104,26 @@ export async function listDecisionNotices(knex: Knex, user: CurrentUser): Promis
     effectiveOn: (r.effective_on as string | null) ?? null,
     refundAmount: (r.refund_amount as number | null) ?? null,
     reason: (r.decision_reason as string | null) ?? null,
-    decidedAt: r.decided_at as Date,
+    decidedAt: asDate(r.decided_at),
     studentName: r.student_name as string,
     periodName: r.period_name as string,
     arrival: r.arrival as boolean,
     departure: r.departure as boolean,
-  }));
+  };
+}
+
+export async function listDecisionNotices(knex: Knex, user: CurrentUser): Promise<DecisionNotice[]> {
+  if (user.role !== 'parent') return [];
+  return (await noticesQuery(knex, user)).map(toNotice);
+}
+
+/** `listDecisionNotices` as a part of a folded statement (folded.ts): the same query, its rows as JSON. */
+export function decisionNoticesPart(knex: Knex, user: CurrentUser): Folded<DecisionNotice[]> {
+  if (user.role !== 'parent') return known([]);
+  return {
+    sql: jsonRows(knex, noticesQuery(knex, user), NOTICE_ORDER),
+    read: (v) => (v as Record<string, unknown>[]).map(toNotice),
+  };
 }
 
 /**
