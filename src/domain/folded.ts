@@ -9,6 +9,7 @@
  * made of two reads (studentGrid: days and holidays) is `readFolded` of its one part even when asked alone.
  */
 import type { Knex } from 'knex';
+import { prepared } from '../db/prepared.js';
 
 export interface Folded<T> {
   /** A scalar expression (usually `jsonRows(…)`); undefined when the answer needs no database (e.g. no child). */
@@ -68,7 +69,9 @@ export async function readFolded<P extends Record<string, Folded<unknown>>>(
   const row: Record<string, unknown> =
     asked.length === 0
       ? {}
-      : ((await knex.select(Object.fromEntries(asked.map(([k, p]) => [k, p.sql!]))).first()) as Record<
+      : // A prepared statement on a server: a folded page's parts are planned once per connection (the parent's
+        // 首頁 took ~7 ms to plan its decision notices' join and 0.1 ms to run it).
+        ((await prepared(knex.select(Object.fromEntries(asked.map(([k, p]) => [k, p.sql!])))).first()) as Record<
           string,
           unknown
         >);

@@ -118,7 +118,7 @@ export class PgSessionStore extends session.Store {
 
   /**
    * A named (prepared) statement on a server: each connection parses and plans it once. Planning this statement
-   * costs 5–7 ms of PostgreSQL's CPU at city scale, running it 0.4–2.5 ms (docs/performance.md §3.4). Where the
+   * costs 5–7 ms of PostgreSQL's CPU at city scale, running it 0.4–2.5 ms (docs/performance.md §5.4). Where the
    * name already exists on a connection that has not prepared it (42P05: a backend shared by several connections
    * or processes — the embedded PGlite reached through its URL, as the tests and child processes do), the store
    * stops naming it.
