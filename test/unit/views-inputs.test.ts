@@ -31,8 +31,6 @@ describe('the inputs of the views', () => {
       .map((i) => i.where);
     expect(wrong).toEqual([]);
     // The month of 出勤統計 (reports/parent) is one of the inputs looked at.
-    expect(inputs.some((i) => i.where.startsWith('views/reports/parent.ejs') && /type="month"/.test(i.tag))).toBe(
-      true,
-    );
+    expect(inputs.some((i) => i.where.startsWith('views/reports/parent.ejs') && /type="month"/.test(i.tag))).toBe(true);
   });
 });
