@@ -3,6 +3,8 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/connection.js';
+import { migrateLatest } from '../../src/db/migrate.js';
 import { freePort, runEntryForCode } from '../support/processes.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'portal-server-'));
@@ -135,6 +137,47 @@ describe('the server process (src/server.ts)', () => {
       expect(portal.output()).toContain('"msg":"stopped"');
       expect(portal.output()).not.toContain('shutdown took too long');
       agent.destroy();
+    },
+  );
+
+  it(
+    'stops before serving on SIGTERM during its start-up: exits 0, and its data folder is free and opens clean',
+    { timeout: 120_000 },
+    async () => {
+      const dir = path.join(dataDir, 'stopped-early');
+      const portal = startPortal({
+        NODE_ENV: 'development',
+        PORT: String(await freePort()),
+        HOST: '127.0.0.1',
+        DATA_DIR: dir,
+        LOG_LEVEL: 'info',
+        SMS_DISPATCHER: 'false',
+      });
+      // The signal comes as the migrations start.
+      let gone = false;
+      void portal.exited.then(() => (gone = true));
+      while (!portal.output().includes('"msg":"database open"')) {
+        if (gone) throw new Error(`the portal exited before it opened its database:\n${portal.output()}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      portal.child.kill('SIGTERM');
+      expect(await exitOf(portal, 60_000), portal.output()).toBe(0);
+      expect(portal.output()).toContain('"msg":"stopping before serving"');
+      expect(portal.output()).not.toContain('portal listening');
+      expect(portal.output()).not.toContain('could not start');
+
+      const db = await openDatabase({
+        dataDir: dir,
+        databaseUrl: undefined,
+        dbPoolMax: 2,
+        dbStatementTimeoutMs: 30_000,
+      });
+      try {
+        await migrateLatest(db.knex);
+        expect(await db.knex('schools').count({ n: '*' })).toHaveLength(1);
+      } finally {
+        await db.close();
+      }
     },
   );
 
