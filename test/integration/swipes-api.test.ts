@@ -192,6 +192,8 @@ describe('POST /api/v1/swipes', () => {
         .set('Authorization', `Bearer ${w.token}`)
         .set('Content-Type', 'application/json')
         .set('Content-Encoding', encoding)
+        // (as it is: supertest would otherwise serialise a Buffer to JSON)
+        .serialize((b: Buffer) => b as unknown as string)
         .send(body);
     const batch = Buffer.from(JSON.stringify({ swipes: [swipe('z1', '2026-11-24T07:42')] }));
     for (const [body, encoding] of [
