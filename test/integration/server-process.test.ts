@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connection.js';
-import { migrateLatest } from '../../src/db/migrate.js';
 import { freePort, runEntryForCode } from '../support/processes.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'portal-server-'));
@@ -173,8 +172,7 @@ describe('the server process (src/server.ts)', () => {
         dbStatementTimeoutMs: 30_000,
       });
       try {
-        await migrateLatest(db.knex);
-        expect(await db.knex('schools').count({ n: '*' })).toHaveLength(1);
+        expect((await db.knex.raw('select 1 as ok')).rows).toEqual([{ ok: 1 }]);
       } finally {
         await db.close();
       }
