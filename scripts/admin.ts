@@ -7,25 +7,18 @@
  */
 import 'dotenv/config';
 import { loadConfig } from '../src/config.js';
-import { openDatabase, type Database } from '../src/db/connection.js';
+import type { Database } from '../src/db/connection.js';
 import { runAdmin } from '../src/cli/admin.js';
 import { runScript, type ScriptContext } from './run-script.js';
 
 async function main(ctx: ScriptContext): Promise<number> {
-  let db: Database | undefined;
+  // Opened on the first need only (--help and usage errors never open it), once.
+  let db: Promise<Database> | undefined;
   try {
     return await runAdmin(process.argv.slice(2), {
       knex: async () => {
-        if (!db) {
-          db = await openDatabase(
-            loadConfig(process.env),
-            undefined,
-            `npm run admin -- ${process.argv[2] ?? ''}`.trim(),
-          );
-          const opened = db;
-          ctx.closeOnInterrupt(() => opened.close());
-        }
-        return db.knex;
+        db ??= ctx.openDatabase(loadConfig(process.env), `npm run admin -- ${process.argv[2] ?? ''}`.trim());
+        return (await db).knex;
       },
       out: (t) => process.stdout.write(t),
       err: (t) => process.stderr.write(t),
@@ -34,7 +27,11 @@ async function main(ctx: ScriptContext): Promise<number> {
         process.env.APP_NOW && process.env.NODE_ENV !== 'production' ? new Date(process.env.APP_NOW) : new Date(),
     });
   } finally {
-    if (db) await db.close();
+    if (db)
+      await db.then(
+        (d) => d.close(),
+        () => {},
+      );
   }
 }
 

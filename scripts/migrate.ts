@@ -8,7 +8,6 @@
  */
 import 'dotenv/config';
 import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/connection.js';
 import { migrateLatest, migrationConfig, rollbackAll } from '../src/db/migrate.js';
 import { runScript, type ScriptContext } from './run-script.js';
 
@@ -25,8 +24,7 @@ async function main(ctx: ScriptContext): Promise<number> {
     return 0;
   }
   const config = loadConfig(process.env);
-  const db = await openDatabase(config, undefined, 'npm run migrate');
-  ctx.closeOnInterrupt(() => db.close());
+  const db = await ctx.openDatabase(config, 'npm run migrate');
   const where = db.embedded ? `embedded database in ${config.dataDir}` : 'DATABASE_URL';
   try {
     if (arg === 'latest') {

@@ -7,7 +7,6 @@
 import 'dotenv/config';
 import { systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/connection.js';
 import { migrateLatest } from '../src/db/migrate.js';
 import { seedDemo, seedReference } from '../src/db/seed.js';
 import { runScript, type ScriptContext } from './run-script.js';
@@ -21,8 +20,7 @@ async function main(ctx: ScriptContext): Promise<number> {
   }
   const config = loadConfig(process.env);
   const clock = systemClock(config.appNow);
-  const db = await openDatabase(config, undefined, 'npm run seed');
-  ctx.closeOnInterrupt(() => db.close());
+  const db = await ctx.openDatabase(config, 'npm run seed');
   try {
     await migrateLatest(db.knex);
     await seedReference(db.knex, clock, { publicUrl: config.publicUrl });

@@ -31,9 +31,11 @@ export function gracefulShutdown(steps: ShutdownSteps): (signal: string) => Prom
   const inFlight = new Set<ServerResponse>();
   let draining = false;
 
-  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+  // Before the app's own listener: a route that answers at once (/healthz) has sent its headers by the time a
+  // later listener runs, and setting one then throws, which would end the process in the middle of its drain.
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
     inFlight.add(res);
-    if (draining) res.setHeader('Connection', 'close');
+    if (draining && !res.headersSent) res.setHeader('Connection', 'close');
     res.on('close', () => {
       inFlight.delete(res);
       // The socket is idle once the server has let go of this response: close it now rather than after the

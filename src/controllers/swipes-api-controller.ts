@@ -24,22 +24,23 @@ export function apiError(res: Response, status: number, code: string, message: s
 }
 
 /**
- * The body parser's refusals (over 256 kB, broken JSON, an unknown charset or content encoding) in the documented
- * shape of docs/reader-api.md, like every other refusal of this API. Anything else goes on to the error handler.
+ * The body parser's refusals in the documented shape of docs/reader-api.md, like every other refusal of this API:
+ * over 256 kB (413), an unknown charset or content encoding (415), and a body that cannot be read as JSON (400) —
+ * broken JSON, and also a compressed body that does not decompress, which the parser reports as a bare 400 with
+ * no `type`. Anything else (a 5xx: the database) goes on to the error handler.
  */
 export function readerBodyErrors(err: unknown, _req: Request, res: Response, next: NextFunction): void {
-  const e = err as { status?: unknown; type?: unknown };
-  if (typeof e?.status !== 'number' || typeof e.type !== 'string' || e.status < 400 || e.status >= 500)
-    return next(err);
-  if (e.status === 413) return apiError(res, 413, 'batch_too_large', 'the body is over 256 kB; nothing was stored');
-  if (e.status === 415)
+  const status = (err as { status?: unknown } | undefined)?.status;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return next(err);
+  if (status === 413) return apiError(res, 413, 'batch_too_large', 'the body is over 256 kB; nothing was stored');
+  if (status === 415)
     return apiError(
       res,
       415,
       'unsupported_media_type',
-      'send the batch as UTF-8 application/json without a content encoding; nothing was stored',
+      'send the batch as UTF-8 application/json, uncompressed or gzip, deflate or br; nothing was stored',
     );
-  apiError(res, 400, 'malformed', 'the body is not valid JSON; nothing was stored');
+  apiError(res, 400, 'malformed', 'the body is not valid JSON (or does not decompress); nothing was stored');
 }
 
 /** Bearer-token authentication of a reader; the reader goes to `res.locals.reader`. */

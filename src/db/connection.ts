@@ -18,7 +18,15 @@ export interface Database {
   embedded: boolean;
   /** Options for the libraries' own pools, with the same timeouts as Knex's. */
   poolOptions(max: number): pg.PoolConfig;
+  /** Close when the work is done: waits for the connections in use, then ends them (and the embedded database). */
   close(): Promise<void>;
+  /**
+   * Stop now (a script's Ctrl-C): cut every connection of the pool, in use or not, so that the server rolls back
+   * whatever transaction was open (PostgreSQL does for a client that is gone, and so does the embedded one), then
+   * shut the embedded database down cleanly and release its DATA_DIR lock before the pool is closed. The work
+   * that was running fails; nothing of it is committed after this.
+   */
+  abort(): Promise<void>;
 }
 
 /** Knex's own warnings go to our logger (or nowhere), never to the console. */
@@ -99,10 +107,31 @@ export async function openDatabase(
   return connect(url, config, embedded, logger);
 }
 
+/** The socket under a pg connection (pg has no public way to cut a connection that is running a query). */
+type PgConnection = pg.Client & { connection?: { stream?: { destroy(): void } } };
+
 export function connect(url: string, config: DbSettings, embedded?: EmbeddedPostgres, logger?: LogSink): Database {
-  const knex = knexFactory(knexConfig(url, { ...config, logger }));
+  const base = knexConfig(url, { ...config, logger });
+  // Every connection the pool has opened and not yet seen end, for abort().
+  const open = new Set<PgConnection>();
+  const knex = knexFactory({
+    ...base,
+    pool: {
+      ...base.pool,
+      afterCreate(conn: PgConnection, done: (err: Error | null, conn: PgConnection) => void) {
+        open.add(conn);
+        conn.once('end', () => open.delete(conn));
+        done(null, conn);
+      },
+    },
+  });
   enablePreparedStatements(knex, embedded === undefined && config.dbPreparedStatements !== false);
-  let closed: Promise<void> | undefined;
+  // Each step runs once, whichever of close() and abort() comes first (a script's Ctrl-C handler and its own
+  // `finally` may both call them).
+  let knexDestroyed: Promise<void> | undefined;
+  let embeddedStopped: Promise<void> | undefined;
+  const destroyKnex = () => (knexDestroyed ??= knex.destroy());
+  const stopEmbedded = () => (embeddedStopped ??= embedded ? embedded.stop() : Promise.resolve());
   return {
     knex,
     url,
@@ -110,13 +139,14 @@ export function connect(url: string, config: DbSettings, embedded?: EmbeddedPost
     preparedStatements: embedded === undefined && config.dbPreparedStatements !== false,
     // (pg.Pool's connectionTimeoutMillis also bounds the wait for a free client of the pool.)
     poolOptions: (max: number) => ({ ...pgOptions(url, config), max, idleTimeoutMillis: 30_000 }),
-    // Idempotent: a script's Ctrl-C handler and its own `finally` may both close it.
-    close() {
-      closed ??= (async () => {
-        await knex.destroy();
-        if (embedded) await embedded.stop();
-      })();
-      return closed;
+    async close() {
+      await destroyKnex();
+      await stopEmbedded();
+    },
+    async abort() {
+      for (const conn of open) conn.connection?.stream?.destroy();
+      await stopEmbedded();
+      await destroyKnex();
     },
   };
 }

@@ -94,7 +94,14 @@ export class ProtocolAwareQueue {
   /** A client went away: roll back what it left open and give the backend to the others. */
   async clearTransactionIfNeeded(handlerId: number): Promise<void> {
     if (this.owner !== handlerId) return;
-    if (this.db.isInTransaction()) await this.db.runExclusive(() => this.db.exec('ROLLBACK'));
+    try {
+      // exec() takes PGlite's query lock itself (inside runExclusive, which holds it, it would wait forever and
+      // with it every connection of the embedded database).
+      if (this.db.isInTransaction()) await this.db.exec('ROLLBACK');
+    } catch {
+      // The database is being shut down (a script's Ctrl-C cuts its connections and closes it at once): its
+      // shutdown ends the transaction. (pglite-socket does not wait for this, so it must not reject.)
+    }
     this.owner = null;
     await this.process();
   }

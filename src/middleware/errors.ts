@@ -14,6 +14,23 @@ const TITLES: Record<number, string> = {
   503: '系統暫時無法服務',
 };
 
+/**
+ * The `code` of a JSON error answer that no API handler gave itself (an unknown /api path, a 5xx), so that every
+ * JSON refusal has the shape of docs/reader-api.md: `{ error: { status, code, message } }`.
+ */
+const JSON_CODES: Record<number, string> = {
+  400: 'malformed',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  422: 'invalid',
+  429: 'rate_limited',
+  500: 'internal',
+  503: 'unavailable',
+};
+
 export function notFound(_req: Request, _res: Response, next: NextFunction): void {
   next(new NotFoundError('找不到您要的網頁，請確認網址是否正確。'));
 }
@@ -69,7 +86,7 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   const wantsJson = req.path.startsWith('/api/') || (req.accepts(['html', 'json']) === 'json' && !req.accepts('html'));
   if (wantsJson) {
     // The machine APIs' error shape ({ error: { status, code, message } }, docs/reader-api.md).
-    res.json({ error: { status, ...(status === 503 ? { code: 'unavailable' } : {}), message } });
+    res.json({ error: { status, code: JSON_CODES[status] ?? 'error', message } });
     return;
   }
   const stack = config.env === 'development' && status === 500 ? (err as Error)?.stack : undefined;

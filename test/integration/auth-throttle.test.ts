@@ -91,14 +91,29 @@ describe('login throttling', () => {
     }
   });
 
-  it('counts failures for accounts that do not exist the same way (a lock tells nothing)', async () => {
+  it('counts failures for accounts that do not exist the same way, and shows their lock with the same message', async () => {
     const w = await createSchoolWorld(testDb().knex);
-    let res;
+    /** One sign-in from a fresh browser: its status and the form's message (the one alert of the login page). */
+    const answer = async (account: string, password: string) => {
+      const res = await login(request.agent(first.app), { schoolId: w.schoolId, login: account, password });
+      return {
+        status: res.status,
+        message: /<div class="flash flash-error" role="alert">([^<]*)</.exec(res.text)?.[1],
+      };
+    };
+    const answers: Record<string, { status: number; message: string | undefined }[]> = { real: [], unknown: [] };
     for (let i = 0; i < ACCOUNT_IP_POINTS; i++) {
-      res = await login(request.agent(first.app), { schoolId: w.schoolId, login: '99999999', password: 'wrong-pass' });
+      answers.real!.push(await answer('11301001', 'wrong-pass'));
+      answers.unknown!.push(await answer('99999999', 'wrong-pass'));
     }
-    expect(res!.status).toBe(429);
-    expect(res!.text).toMatch(LOCKED);
+    // Then the right password of the real account, and another guess at the unknown one.
+    answers.real!.push(await answer('11301001', PASSWORD));
+    answers.unknown!.push(await answer('99999999', PASSWORD));
+    expect(answers.unknown).toEqual(answers.real);
+    expect(answers.real!.slice(0, ACCOUNT_IP_POINTS - 1).every((a) => a.message === '帳號或密碼錯誤')).toBe(true);
+    expect(answers.real!.slice(ACCOUNT_IP_POINTS)).toEqual([
+      { status: 429, message: '登入失敗次數過多，帳號已暫時鎖定，請於 15 分鐘後再試。' },
+    ]);
   });
 
   // (some twenty sign-ins with bcrypt and the growing failure delay: slow on a busy machine)

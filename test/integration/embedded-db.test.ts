@@ -97,6 +97,25 @@ describe('the embedded PostgreSQL under concurrent use', () => {
     }
   });
 
+  it('rolls back the transaction of a connection cut in its middle, and keeps serving the others', async () => {
+    await db.knex.raw('create table cut_test (v int)');
+    const client = new pg.Client({ connectionString: embedded.url });
+    await client.connect();
+    await client.query('begin');
+    await client.query('insert into cut_test values (1)');
+    // The client is gone (a killed script, a dropped network) with its transaction open.
+    const gone = new Promise((resolve) => client.once('end', resolve));
+    client.on('error', () => {});
+    (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    await gone;
+    const after = await db.knex.raw<{ rows: { n: number }[] }>('select count(*)::int as n from cut_test');
+    expect(after.rows[0]!.n).toBe(0);
+    await db.knex.transaction(async (trx) => {
+      await trx('cut_test').insert({ v: 2 });
+    });
+    expect((await db.knex('cut_test').pluck('v')) as number[]).toEqual([2]);
+  });
+
   it('keeps serving after a query fails', async () => {
     await expect(db.knex.raw('select * from no_such_table')).rejects.toThrow(/no_such_table/);
     const again = await Promise.all(Array.from({ length: 20 }, (_, i) => db.knex.raw('select ?::int as v', [i])));

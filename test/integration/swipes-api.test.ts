@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { testDb } from '../support/db.js';
@@ -182,6 +183,42 @@ describe('POST /api/v1/swipes', () => {
     const arr = await post(w.token, [swipe('a', '2026-11-24T07:42')]);
     expect(arr.status).toBe(400);
     expect(await count('swipes')).toBe(0);
+  });
+
+  it("answers the body parser's refusals in the documented shape: a body that does not decompress, a gzip over 256 kB inflated", async () => {
+    const w = await world();
+    const raw = (body: Buffer, encoding: string) =>
+      request(app)
+        .post('/api/v1/swipes')
+        .set('Authorization', `Bearer ${w.token}`)
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        // (as it is: supertest would otherwise serialise a Buffer to JSON)
+        .serialize((b: Buffer) => b as unknown as string)
+        .send(body);
+    const batch = Buffer.from(JSON.stringify({ swipes: [swipe('z1', '2026-11-24T07:42')] }));
+    for (const [body, encoding] of [
+      [Buffer.from('this is not gzip'), 'gzip'],
+      [gzipSync(batch).subarray(0, 20), 'gzip'],
+      [Buffer.from('this is not deflate'), 'deflate'],
+    ] as const) {
+      const res = await raw(body, encoding);
+      expect(res.status, encoding).toBe(400);
+      expect(res.body.error).toMatchObject({ status: 400, code: 'malformed' });
+      expect(res.body.error.message).toMatch(/nothing was stored/);
+    }
+    const bomb = await raw(gzipSync(Buffer.from(JSON.stringify({ swipes: [], pad: 'x'.repeat(300_000) }))), 'gzip');
+    expect(bomb.status).toBe(413);
+    expect(bomb.body.error).toMatchObject({ status: 413, code: 'batch_too_large' });
+    expect(await count('swipes')).toBe(0);
+    // Not a reader API address: the same shape.
+    const get = await request(app).get('/api/v1/swipes').set('Authorization', `Bearer ${w.token}`);
+    expect(get.status).toBe(404);
+    expect(get.body.error).toMatchObject({ status: 404, code: 'not_found' });
+    // A reader that compresses its batch is served.
+    const ok = await raw(gzipSync(batch), 'gzip');
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ accepted: 1 });
   });
 
   it('refuses a batch with a future-dated swipe (beyond 5 minutes of skew) with 422, storing nothing', async () => {

@@ -85,7 +85,7 @@ export type ThrottleVerdict =
 
 /**
  * How long to hold the answer to a failed sign-in: it doubles with each consecutive failure of the same
- * account from the same address (100 ms, 200 ms, 400 ms, …, at most 2 s), so guessing slows down well before
+ * account, from whatever address (100 ms, 200 ms, 400 ms, …, at most 2 s), so guessing slows down well before
  * the lock, while a person who mistypes once hardly notices.
  */
 export function failureDelayMs(consecutiveFailures: number): number {
