@@ -49,6 +49,15 @@ export function dbTimeouts(s: DbSettings) {
   };
 }
 
+/**
+ * The deadline of the libraries' own pools (the sessions, the throttle): their statements are key look-ups and
+ * small writes, a few milliseconds each at city scale; the deadline bounds connecting (a pool connection also
+ * waits at most that long for a free client) and each statement. Every request reads its session first, so with this
+ * deadline a frozen database turns each new request into a 503 within ~3 s whatever the pages' own (longer)
+ * DB_STATEMENT_TIMEOUT_MS; never longer than that setting.
+ */
+export const SIDE_POOL_DEADLINE_MS = 3000;
+
 /** pg connection options with every deadline (Knex's connections and the libraries' own pools alike). */
 function pgOptions(url: string, s: DbSettings) {
   const t = dbTimeouts(s);
@@ -138,7 +147,17 @@ export function connect(url: string, config: DbSettings, embedded?: EmbeddedPost
     embedded: embedded !== undefined,
     preparedStatements: embedded === undefined && config.dbPreparedStatements !== false,
     // (pg.Pool's connectionTimeoutMillis also bounds the wait for a free client of the pool.)
-    poolOptions: (max: number) => ({ ...pgOptions(url, config), max, idleTimeoutMillis: 30_000 }),
+    poolOptions: (max: number) => {
+      const o = pgOptions(url, config);
+      return {
+        ...o,
+        connectionTimeoutMillis: Math.min(o.connectionTimeoutMillis, SIDE_POOL_DEADLINE_MS),
+        statement_timeout: Math.min(o.statement_timeout, SIDE_POOL_DEADLINE_MS),
+        query_timeout: Math.min(o.query_timeout, defaultQueryTimeoutMs(SIDE_POOL_DEADLINE_MS)),
+        max,
+        idleTimeoutMillis: 30_000,
+      };
+    },
     async close() {
       await destroyKnex();
       await stopEmbedded();

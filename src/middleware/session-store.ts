@@ -76,6 +76,9 @@ export interface PgSessionStoreOptions {
   onError(err: unknown, message: string): void;
 }
 
+/** Expired rows removed per statement by prune(). */
+const PRUNE_BATCH = 5000;
+
 export class PgSessionStore extends session.Store {
   private pruneTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -160,7 +163,15 @@ export class PgSessionStore extends session.Store {
 
   /** Delete the expired rows (also run by the timer). */
   async prune(): Promise<void> {
-    await this.pool.query(`delete from "session" where expire < to_timestamp($1)`, [nowSeconds()]);
+    // In batches, so that no statement outlasts the store's short deadline however many rows expired meanwhile.
+    const now = nowSeconds();
+    for (;;) {
+      const { rowCount } = await this.pool.query(
+        `delete from "session" where sid in (select sid from "session" where expire < to_timestamp($1) limit ${PRUNE_BATCH})`,
+        [now],
+      );
+      if ((rowCount ?? 0) < PRUNE_BATCH || this.closed) break;
+    }
   }
 
   /** Stop pruning (the pool belongs to the caller). */

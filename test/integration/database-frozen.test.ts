@@ -13,7 +13,9 @@ import { FixedClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { connect, type Database } from '../../src/db/connection.js';
 import { createLogger } from '../../src/logger.js';
-import { DEFAULT_NOW } from '../support/app.js';
+import { CAPTCHA, DEFAULT_NOW, signedIn } from '../support/app.js';
+import { createSchoolWorld } from '../support/factories.js';
+import { testDb } from '../support/db.js';
 import { closeTestDb, resetDb } from '../support/db.js';
 
 /** A TCP relay to the database that can stop passing bytes (held, in order) and pass them on again. */
@@ -131,5 +133,39 @@ describe('a frozen database', () => {
     expect(first, 'a 200 within 5 s of the return').toBeDefined();
     // And from then on every page and the probe answer as before.
     for (const p of ['/login', '/readyz', '/login']) expect((await timed(p)).status, p).toBe(200);
+  });
+});
+
+describe('a frozen database, with the default deadlines (15 s for a statement of the pages)', () => {
+  it('answers a signed-in page 503 within seconds, not 15: every request reads its session first, on a pool whose deadlines are 3 s (server) and 4 s (client)', async () => {
+    const w = await createSchoolWorld(testDb().knex);
+    const target = new URL(inject('databaseUrl'));
+    const relay2 = await freezableRelay({ host: target.hostname, port: Number(target.port || 5432) });
+    const url = new URL(target);
+    url.hostname = '127.0.0.1';
+    url.port = String(relay2.port);
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url.toString(), CAPTCHA_FIXED_TEXT: CAPTCHA });
+    expect(config.dbStatementTimeoutMs).toBe(15_000);
+    const db2 = connect(url.toString(), config);
+    const app2 = createApp({ config, db: db2, clock: new FixedClock(DEFAULT_NOW), logger: createLogger('silent') });
+    try {
+      const parent = await signedIn(app2, { schoolId: w.schoolId, login: w.parent.login });
+      expect((await parent.get('/')).status).toBe(200);
+      relay2.freeze();
+      const started = Date.now();
+      const during = await Promise.all([parent.get('/'), parent.get('/account'), parent.get('/')]);
+      for (const r of during) expect(r.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(6000); // the deadlines are 3–4 s; the pages' own would be 16 s
+      relay2.thaw();
+      const back = Date.now();
+      let ok = false;
+      while (!ok && Date.now() - back < 5000) ok = (await parent.get('/')).status === 200;
+      expect(ok, 'a 200 within 5 s of the return').toBe(true);
+    } finally {
+      relay2.thaw();
+      await app2.shutdown();
+      await db2.close();
+      await relay2.close();
+    }
   });
 });
