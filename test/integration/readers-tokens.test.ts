@@ -35,6 +35,8 @@ describe('reader tokens', () => {
       schoolId,
       name: '正門',
       tokenPrefix: token.slice(0, 8),
+      // The direction it faces (default `both`): each swipe stores the one its reader had when it was taken.
+      direction: 'both',
     });
     expect(await authenticateReader(knex, `${token}x`)).toBeUndefined();
     expect(await authenticateReader(knex, '')).toBeUndefined();
