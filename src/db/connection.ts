@@ -134,7 +134,8 @@ export function connect(url: string, config: DbSettings, embedded?: EmbeddedPost
       },
     },
   });
-  enablePreparedStatements(knex, embedded === undefined && config.dbPreparedStatements !== false);
+  const preparedStatements = embedded === undefined && config.dbPreparedStatements !== false;
+  enablePreparedStatements(knex, preparedStatements);
   // Each step runs once, whichever of close() and abort() comes first (a script's Ctrl-C handler and its own
   // `finally` may both call them).
   let knexDestroyed: Promise<void> | undefined;
@@ -145,7 +146,7 @@ export function connect(url: string, config: DbSettings, embedded?: EmbeddedPost
     knex,
     url,
     embedded: embedded !== undefined,
-    preparedStatements: embedded === undefined && config.dbPreparedStatements !== false,
+    preparedStatements,
     // (pg.Pool's connectionTimeoutMillis also bounds the wait for a free client of the pool.)
     poolOptions: (max: number) => {
       const o = pgOptions(url, config);

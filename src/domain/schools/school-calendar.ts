@@ -7,7 +7,7 @@
 import type { Knex } from 'knex';
 import { jsonRows, type Folded } from '../folded.js';
 import { DEFAULT_DISMISSAL_START } from '../attendance/rules.js';
-import { addDays, isSchoolDay, isWeekend, weekdayOf } from '../time.js';
+import { addDays, daysBetween, isSchoolDay, isWeekend, weekdayOf } from '../time.js';
 import { audit, type Actor } from '../audit.js';
 
 type Db = Knex | Knex.Transaction;
@@ -46,10 +46,11 @@ export function countSchoolDays(from: string, to: string, holidays: ReadonlySet<
   return n;
 }
 
+/** Days since 1970-01-01 (time.ts's daysBetween); what is not a date is refused. */
 function dayNumber(date: string): number {
-  const ms = Date.parse(`${date}T00:00:00Z`);
-  if (Number.isNaN(ms)) throw new RangeError(`not a date: ${date}`);
-  return Math.round(ms / 86_400_000);
+  const n = daysBetween('1970-01-01', date);
+  if (Number.isNaN(n)) throw new RangeError(`not a date: ${date}`);
+  return n;
 }
 
 /** Weekdays from 1970-01-01 (a Thursday, day 0) through day `n`, both included. */
